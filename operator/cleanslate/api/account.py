@@ -1,0 +1,346 @@
+"""``TradingAccount``: one exchange account, the policy it follows, and what cleanslate saw.
+
+The status is the durable record of everything the source documents kept in state files
+(purge failures, unwind progress, frozen symbols, last-known balance, counters), so a restarted
+operator continues from the resource and the exchange, never from memory.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, model_validator
+
+from cleanslate.api.fields import (
+    ApiModel,
+    Asset,
+    Duration,
+    NonNegative,
+    Number,
+    ObjectName,
+    Positive,
+    ProductId,
+)
+
+
+class ExchangeName(StrEnum):
+    PAPER = "paper"
+    COINBASE = "coinbase"
+
+
+class Mode(StrEnum):
+    """DryRun plans and places nothing; Live trades. Live is only ever an explicit choice."""
+
+    DRY_RUN = "DryRun"
+    LIVE = "Live"
+
+
+class SecretRef(ApiModel):
+    """A Secret in the account's own namespace (never another)."""
+
+    name: ObjectName
+
+
+class Side(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class SeedOrder(ApiModel):
+    """An open order the paper exchange starts with, to exercise stale-order cleanup."""
+
+    product_id: ProductId
+    side: Side = Side.BUY
+    size: Positive
+    """Base-currency size."""
+    limit_price: Positive
+    age_minutes: NonNegative = Decimal("0")
+    """How old the order already is when the paper account is created."""
+
+
+class PaperFees(ApiModel):
+    """Fee schedule of the paper exchange, in basis points of notional."""
+
+    maker_bps: Annotated[Number, Field(ge=0, le=1000)] = Decimal("40")
+    """Maker fee (Coinbase Advanced's entry tier: 0.40 %)."""
+    taker_bps: Annotated[Number, Field(ge=0, le=1000)] = Decimal("60")
+    """Taker fee (Coinbase Advanced's entry tier: 0.60 %)."""
+
+
+class FaultOperation(StrEnum):
+    ANY = "any"
+    BALANCES = "balances"
+    PRODUCTS = "products"
+    QUOTE = "quote"
+    PLACE = "place"
+    GET_ORDER = "getOrder"
+    CANCEL = "cancel"
+    OPEN_ORDERS = "openOrders"
+    FILLS = "fills"
+
+
+class FaultKind(StrEnum):
+    REJECT = "reject"
+    RATE_LIMIT = "rateLimit"
+    UNAVAILABLE = "unavailable"
+    TIMEOUT = "timeout"
+    LATENCY = "latency"
+
+
+class PaperFault(ApiModel):
+    """A fault the paper exchange injects, per product and operation, at a seeded rate."""
+
+    operation: FaultOperation = FaultOperation.ANY
+    kind: FaultKind
+    rate: Annotated[Number, Field(ge=0, le=1)] = Decimal("1")
+    """Probability that a matching call fails (drawn from the seeded random source)."""
+    product_id: ProductId | None = None
+    """Only calls about this product; all products when unset."""
+    code: str | None = Field(default=None, max_length=64, pattern=r"^[A-Z_]+$")
+    """Reject code for kind=reject (default INVALID_ORDER_CONFIGURATION)."""
+    latency: Duration | None = None
+    """Added (simulated) latency for kind=latency or kind=timeout."""
+
+
+class PaperExchange(ApiModel):
+    """The embedded simulated exchange: seeded, with honest fills, fees and rejects."""
+
+    seed: Annotated[int, Field(ge=0)] = 0
+    """Seed of every random draw; the same seed replays the same market."""
+    market: Annotated[str, Field(min_length=1, max_length=63)] = "documents"
+    """Built-in market data set."""
+    holdings: dict[Asset, NonNegative] = Field(default_factory=dict)
+    """Starting balances by asset, e.g. {SEI: 36.4, USD: 120}."""
+    open_orders: list[SeedOrder] = Field(default_factory=list)
+    fees: PaperFees = Field(default_factory=PaperFees)
+    faults: list[PaperFault] = Field(default_factory=list)
+
+
+class Coinbase(ApiModel):
+    """Coinbase Advanced Trade settings."""
+
+    base_url: Annotated[str, Field(pattern=r"^https?://[^\s]+$")] = "https://api.coinbase.com"
+    """API base URL (production by default; the sandbox or a recorded server for tests)."""
+
+
+class ExchangeSpec(ApiModel):
+    name: ExchangeName = ExchangeName.PAPER
+    """paper (embedded simulator, the default) or coinbase."""
+    credentials_secret_ref: SecretRef | None = None
+    """Secret with the API key (live adapters only)."""
+    paper: PaperExchange | None = None
+    coinbase: Coinbase | None = None
+
+    @model_validator(mode="after")
+    def _credentials_for_live_adapters(self) -> Self:
+        if self.name != ExchangeName.PAPER and self.credentials_secret_ref is None:
+            raise ValueError(f"credentialsSecretRef is required for exchange {self.name.value}")
+        return self
+
+
+class PolicyRef(ApiModel):
+    """A PurgePolicy in the same namespace."""
+
+    name: ObjectName
+
+
+class TrackedPosition(ApiModel):
+    """A position the strategy opened and tracks (what makes a holding strategy-aligned)."""
+
+    symbol: ProductId
+    entry_price: Positive | None = None
+    """Entry price behind P&L; a tracked position without one is a zombie."""
+    opened_at: datetime | None = None
+
+
+class Ban(ApiModel):
+    """A product banned from the universe until ``expiresAt`` (the documents' red-flag bans)."""
+
+    symbol: ProductId
+    reason: Annotated[str, Field(max_length=256)] = "manual"
+    expires_at: datetime | None = None
+    """Never expires when unset."""
+
+
+class TradingAccountSpec(ApiModel):
+    """What the account should look like; cleanslate never writes the spec."""
+
+    exchange: ExchangeSpec = Field(default_factory=ExchangeSpec)
+    policy_ref: PolicyRef
+    mode: Mode = Mode.DRY_RUN
+    """DryRun (default) fills status.plan and places no order; Live trades."""
+    suspend: bool = False
+    """Stop all trading for this account and cancel the orders cleanslate placed."""
+    protected_symbols: list[ProductId | Asset] = Field(default_factory=list)
+    """Products or assets never sold."""
+    tracked_positions: list[TrackedPosition] = Field(default_factory=list)
+    bans: list[Ban] = Field(default_factory=list)
+    tenant: Annotated[str, Field(max_length=63)] | None = None
+    """Free-form tenant label, for reports; isolation comes from the namespace."""
+    interval_seconds: Annotated[int, Field(ge=5, le=86400)] = 60
+    """Seconds between cycles."""
+
+
+# --- status -------------------------------------------------------------------------------
+
+
+class AccountState(StrEnum):
+    CLEAN = "Clean"
+    DIRTY = "Dirty"
+    CLEANING = "Cleaning"
+    SUSPENDED = "Suspended"
+    ERROR = "Error"
+
+
+class Category(StrEnum):
+    STRATEGY_ALIGNED = "StrategyAligned"
+    LEGACY_NON_COMPLIANT = "LegacyNonCompliant"
+    ZOMBIE = "Zombie"
+
+
+class Condition(ApiModel):
+    """A ``metav1.Condition``."""
+
+    type: Annotated[str, Field(max_length=316)]
+    status: Literal["True", "False", "Unknown"]
+    reason: Annotated[
+        str, Field(max_length=1024, pattern=r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")
+    ]
+    message: Annotated[str, Field(max_length=32768)] = ""
+    last_transition_time: datetime
+    observed_generation: Annotated[int, Field(ge=0)] | None = None
+
+
+class PositionStatus(ApiModel):
+    symbol: ProductId
+    quantity: Number
+    value_usd: Number | None = None
+    """None when the price could not be fetched."""
+    category: Category
+    eligible: bool
+    reasons: list[str] = Field(default_factory=list)
+
+
+class PlanAction(StrEnum):
+    KEEP = "Keep"
+    SKIP = "Skip"
+    PURGE = "Purge"
+    CLOSE = "Close"
+    UNWIND = "Unwind"
+    TRIM = "Trim"
+    IGNORE = "Ignore"
+    ESCALATE = "Escalate"
+    CANCEL_ORDER = "CancelOrder"
+
+
+class PlanItem(ApiModel):
+    symbol: ProductId
+    action: PlanAction
+    quantity: Number = Decimal("0")
+    value_usd: Number | None = None
+    reason: Annotated[str, Field(max_length=1024)] = ""
+
+
+class PurgeFailure(ApiModel):
+    """The documents' ``purge_failures`` entry; a success deletes it."""
+
+    failure_count: Annotated[int, Field(ge=1)]
+    last_failed_at: datetime
+    last_error: Annotated[str, Field(max_length=1024)] = ""
+    balance: Number = Decimal("0")
+    value_usd: Number = Decimal("0")
+    next_retry_at: datetime | None = None
+    """When the backoff ends; None while retries happen every cycle."""
+
+
+class UnwindProgress(ApiModel):
+    cycle: Annotated[int, Field(ge=0)]
+    remaining_fraction: Annotated[Number, Field(ge=0, le=1)]
+    started_at: datetime
+    last_cycle_at: datetime
+
+
+class FrozenSymbol(ApiModel):
+    consecutive_failures: Annotated[int, Field(ge=0)]
+    frozen_at: datetime | None = None
+    """None while failures are counted but the threshold is not reached."""
+    until: datetime | None = None
+    last_error: Annotated[str, Field(max_length=1024)] = ""
+
+
+class BalanceStatus(ApiModel):
+    last_known_usd: Number | None = None
+    fetched_at: datetime | None = None
+    consecutive_errors: Annotated[int, Field(ge=0)] = 0
+    stale: bool = False
+
+
+class CleanupMetrics(ApiModel):
+    """The legacy protocol's counters, plus what the purges cost."""
+
+    total_positions_cleaned: Annotated[int, Field(ge=0)] = 0
+    zombie_positions_closed: Annotated[int, Field(ge=0)] = 0
+    legacy_positions_unwound: Annotated[int, Field(ge=0)] = 0
+    stale_orders_cancelled: Annotated[int, Field(ge=0)] = 0
+    capital_freed_usd: NonNegative = Decimal("0")
+    fees_paid_usd: NonNegative = Decimal("0")
+    purges_succeeded: Annotated[int, Field(ge=0)] = 0
+    purges_failed: Annotated[int, Field(ge=0)] = 0
+
+
+class InFlightPurge(ApiModel):
+    """A liquidation that has started. Written before the first order is placed, so a
+    restarted operator derives the same client order ids and finds its orders instead of
+    placing new ones."""
+
+    attempt: Annotated[int, Field(ge=1)]
+    started_at: datetime
+    target_quantity: Number
+    """Base quantity the purge set out to sell (never more than was held)."""
+    filled_quantity: Number = Decimal("0")
+    slice: Annotated[int, Field(ge=0)] = 0
+    """Last slice number whose order was (or may have been) placed."""
+    reason: Annotated[str, Field(max_length=256)] = ""
+
+
+class CycleTiming(ApiModel):
+    started_at: datetime
+    duration_seconds: Number
+    phase_seconds: dict[str, Number] = Field(default_factory=dict)
+    over_budget: bool = False
+
+
+class TradingAccountStatus(ApiModel):
+    account_state: AccountState | None = None
+    conditions: list[Condition] = Field(default_factory=list)
+    observed_generation: Annotated[int, Field(ge=0)] | None = None
+    positions: list[PositionStatus] = Field(default_factory=list)
+    plan: list[PlanItem] = Field(default_factory=list)
+    purge_failures: dict[str, PurgeFailure] = Field(default_factory=dict)
+    unwind_progress: dict[str, UnwindProgress] = Field(default_factory=dict)
+    frozen_symbols: dict[str, FrozenSymbol] = Field(default_factory=dict)
+    balance: BalanceStatus = Field(default_factory=BalanceStatus)
+    cleanup_metrics: CleanupMetrics = Field(default_factory=CleanupMetrics)
+    in_flight: dict[str, InFlightPurge] = Field(default_factory=dict)
+    next_attempt: Annotated[int, Field(ge=1)] = 1
+    """Attempt number the next purge will use (client order ids are never reused)."""
+    cycles: Annotated[int, Field(ge=0)] = 0
+    """Cycles run so far (drives exposure.trimIntervalCycles)."""
+    last_cycle: CycleTiming | None = None
+    total_value_usd: Number | None = None
+    """Account value (NAV) at the last cycle, for `kubectl get`."""
+    blockers: list[str] = Field(default_factory=list)
+    """What keeps the account from CLEAN."""
+
+
+class TradingAccount(ApiModel):
+    """The whole object as ``kubectl get -o yaml`` shows it, for files and the CLI."""
+
+    api_version: str = "cleanslate.dev/v1alpha1"
+    kind: str = "TradingAccount"
+    metadata: dict[str, object] = Field(default_factory=dict)
+    spec: TradingAccountSpec
+    status: TradingAccountStatus | None = None

@@ -1,0 +1,125 @@
+"""Shared building blocks of the custom-resource models.
+
+Money and quantities are ``Decimal`` in Python and plain JSON numbers on the wire, because that
+is what a person writes in YAML (``thresholdUsd: 7.5``). Durations are Go-style strings
+(``90s``, ``1h30m``) like every ``metav1.Duration`` in Kubernetes.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
+from pydantic.alias_generators import to_camel
+
+
+class ApiModel(BaseModel):
+    """Base of every spec and status model: camelCase on the wire, unknown keys refused.
+
+    ``extra='forbid'`` turns a typo in a manifest into an error that names the key instead of
+    a setting that silently does nothing, which matters when the setting guards money.
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        validate_default=True,
+        use_attribute_docstrings=True,
+    )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The object as Kubernetes stores it: camelCase keys, JSON types, no unset noise."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _decimal_to_number(value: Decimal) -> int | float:
+    """Integral values stay integers; others become the shortest float that round-trips."""
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
+def _decimal_from_number(value: Any) -> Any:
+    # A float read from YAML (7.5, 0.1) is converted through its shortest repr, so 0.1 stays
+    # Decimal("0.1") instead of 0.1000000000000000055511151231257827.
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return value
+
+
+Number = Annotated[
+    Decimal,
+    BeforeValidator(_decimal_from_number),
+    PlainSerializer(_decimal_to_number, return_type=int | float, when_used="json"),
+    WithJsonSchema({"type": "number"}),
+]
+"""An exact decimal that is a JSON number on the wire."""
+
+NonNegative = Annotated[Number, Field(ge=0)]
+Positive = Annotated[Number, Field(gt=0)]
+Percent = Annotated[Number, Field(ge=0, le=100)]
+Fraction = Annotated[Number, Field(gt=0, le=1)]
+
+_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)(ms|s|m|h))+$")
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+DURATION_PATTERN = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse a Go-style duration (``24h``, ``1h30m``, ``90s``) into a timedelta."""
+    if not isinstance(text, str) or not _DURATION.match(text):
+        raise ValueError(f"invalid duration {text!r}: use a number with a unit, e.g. 90s, 30m, 1h")
+    seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _PART.findall(text))
+    return timedelta(seconds=seconds)
+
+
+def format_duration(value: timedelta) -> str:
+    """The shortest Go-style spelling of a duration, as Kubernetes prints them."""
+    total = value.total_seconds()
+    if total == 0:
+        return "0s"
+    hours, rest = divmod(int(total), 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else ""]
+    fraction = total - int(total)
+    if seconds or fraction:
+        parts.append(f"{seconds + fraction:g}s")
+    return "".join(parts)
+
+
+def _coerce_duration(value: Any) -> Any:
+    if isinstance(value, timedelta):
+        return value
+    return parse_duration(value)
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_coerce_duration),
+    PlainSerializer(format_duration, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN}),
+]
+"""A Go-style duration string on the wire, a timedelta in Python."""
+
+PRODUCT_ID_PATTERN = r"^[A-Z0-9]{1,20}-[A-Z0-9]{1,20}$"
+ProductId = Annotated[str, Field(pattern=PRODUCT_ID_PATTERN, examples=["SEI-USD"])]
+"""A product (trading pair) id as the exchange spells it: BASE-QUOTE."""
+
+ASSET_PATTERN = r"^[A-Z0-9]{1,20}$"
+Asset = Annotated[str, Field(pattern=ASSET_PATTERN, examples=["SEI"])]
+"""An asset (currency) code."""
+
+K8S_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+ObjectName = Annotated[str, Field(min_length=1, max_length=253, pattern=K8S_NAME_PATTERN)]

@@ -1,0 +1,259 @@
+"""``PurgePolicy``: how an account is cleaned. Every knob of the source documents lives here.
+
+Defaults are the documents' production values, so an empty ``spec: {}`` is a complete,
+conservative policy.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import Field, model_validator
+
+from cleanslate.api.fields import (
+    ApiModel,
+    Asset,
+    Duration,
+    Fraction,
+    NonNegative,
+    Number,
+    Percent,
+    Positive,
+    ProductId,
+)
+
+DEFAULT_QUOTE_CURRENCIES = ("USD", "USDC", "USDT", "BTC", "ETH")
+
+
+class DustAction(StrEnum):
+    """What to do with a holding below the dust threshold."""
+
+    IGNORE = "Ignore"
+    CLOSE = "Close"
+
+
+class Dust(ApiModel):
+    """When a holding is too small to matter, and what to do about it.
+
+    A holding is dust when it is worth less than ``thresholdUsd`` or less than
+    ``thresholdPctOfAccount`` percent of the account's value (the legacy protocol's 1 %).
+    """
+
+    threshold_usd: NonNegative = Decimal("1")
+    """Holdings worth less than this (USD) are dust (broker dust cleanup: $1)."""
+    threshold_pct_of_account: Percent = Decimal("1")
+    """Holdings worth less than this percentage of the account are dust (legacy protocol: 1 %)."""
+    action: DustAction = DustAction.IGNORE
+    """Ignore: report and leave the holding (it does not block CLEAN). Close: sell it."""
+
+
+class Unwind(ApiModel):
+    """Gradual unwind of legacy non-compliant positions (the protocol's 'clean slate' option)."""
+
+    fraction: Fraction = Decimal("0.25")
+    """Fraction of what remains that is sold each cycle."""
+    cycles: Annotated[int, Field(ge=1, le=100)] = 4
+    """Number of cycles; the last one closes whatever remains."""
+
+
+class Exposure(ApiModel):
+    """Cap on the value at risk (non-quote holdings) as a share of the account's value."""
+
+    max_total_at_risk_pct: Percent = Decimal("25")
+    """Trims bring at-risk value under this percentage of NAV (the LIVE profile's 25 %)."""
+    trim_interval_cycles: Annotated[int, Field(ge=1, le=1000)] = 1
+    """Plan exposure trims only every N-th cycle, so a trim is not re-planned every cycle."""
+
+
+class Tier(ApiModel):
+    """A liquidity tier of the trading universe and the floors its symbols must clear."""
+
+    name: Annotated[str, Field(min_length=1, max_length=63)]
+    """The tier's name, e.g. tier1-core."""
+    symbols: list[ProductId] = Field(default_factory=list)
+    """Products in this tier."""
+    min_quote_volume_usd: NonNegative = Decimal("0")
+    """24h volume floor in the QUOTE currency (USD), never in base units."""
+    max_spread_bps: Annotated[Number, Field(ge=0, le=10000)] = Decimal("100")
+    """Widest acceptable bid/ask spread, in basis points of the mid price."""
+    min_depth_usd: NonNegative = Decimal("0")
+    """Least acceptable book depth (USD on the bid side near the touch)."""
+    force_eligible: list[ProductId] = Field(default_factory=list)
+    """Products that bypass the liquidity checks (core assets such as BTC-USD)."""
+
+
+def _default_tiers() -> list[Tier]:
+    """The production fixes' thresholds (T1 $10M, T2 $5M, T3 $2M) with BTC/ETH/SOL forced."""
+    core = ["BTC-USD", "ETH-USD", "SOL-USD"]
+    return [
+        Tier(
+            name="tier1-core",
+            symbols=core,
+            min_quote_volume_usd=Decimal("10000000"),
+            max_spread_bps=Decimal("25"),
+            min_depth_usd=Decimal("50000"),
+            force_eligible=core,
+        ),
+        Tier(
+            name="tier2-altcoins",
+            symbols=["DOGE-USD", "XRP-USD", "ADA-USD", "AVAX-USD", "LINK-USD"],
+            min_quote_volume_usd=Decimal("5000000"),
+            max_spread_bps=Decimal("50"),
+            min_depth_usd=Decimal("10000"),
+        ),
+        Tier(
+            name="tier3-event",
+            symbols=["SEI-USD", "WLFI-USD", "BONK-USD"],
+            min_quote_volume_usd=Decimal("2000000"),
+            max_spread_bps=Decimal("100"),
+            min_depth_usd=Decimal("5000"),
+        ),
+    ]
+
+
+class Universe(ApiModel):
+    """Which products the strategy may hold; everything else is ineligible and purged."""
+
+    tiers: list[Tier] = Field(default_factory=_default_tiers)
+    """Liquidity tiers; a product in no tier is judged by the global floor."""
+    global_min_quote_volume_usd: NonNegative = Decimal("3000000")
+    """Volume floor (quote currency) for products in no tier."""
+    excluded_symbols: list[ProductId] = Field(default_factory=list)
+    """Products never eligible (the documents' excluded_symbols); held ones are purged."""
+
+    @model_validator(mode="after")
+    def _tier_names_unique(self) -> Self:
+        names = [t.name for t in self.tiers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"tier names must be unique, repeated: {', '.join(duplicates)}")
+        return self
+
+
+class Execution(ApiModel):
+    """The maker-first TWAP liquidation (``purge_execution`` in the auto-purge guide)."""
+
+    slice_usd: Positive = Decimal("5")
+    """TWAP slice size in USD ($5 for small accounts, matching the minimum notional)."""
+    maker_ttl_sec: Positive = Decimal("25")
+    """Post-only time-to-live before the slice is retried."""
+    maker_first_ttl_sec: Positive = Decimal("25")
+    """TTL of the first post-only order of a slice."""
+    maker_retry_ttl_sec: Positive = Decimal("20")
+    """TTL of the re-priced post-only retry."""
+    replace_seconds: Positive = Decimal("45")
+    """Total time budget of one slice (maker, retry and taker fallback)."""
+    max_duration_seconds: Positive = Decimal("240")
+    """Most a single purge may take (4 minutes, 4-8 slices)."""
+    poll_interval_seconds: Positive = Decimal("2")
+    """How often a resting order is polled."""
+    max_slices: Annotated[int, Field(ge=1, le=1000)] = 24
+    """Most slices a purge may use before it fails gracefully."""
+    max_residual_usd: NonNegative = Decimal("8")
+    """A purge fails if more than this (USD) is left after its slices."""
+    max_consecutive_no_fill: Annotated[int, Field(ge=1, le=1000)] = 2
+    """A purge fails after this many slices in a row with no fill."""
+    allow_taker_fallback: bool = True
+    """Cross the spread (IOC) when a maker order times out."""
+    taker_fallback_threshold_usd: NonNegative = Decimal("25")
+    """Positions worth more than this go to the taker path after the first maker timeout
+    instead of after the re-priced retry."""
+    taker_max_slippage_bps: Annotated[Number, Field(ge=0, le=10000)] = Decimal("100")
+    """Worst price a taker slice accepts, in basis points below the arrival bid."""
+
+
+class BackoffStep(ApiModel):
+    """From ``failures`` consecutive failures on, wait ``delay`` after the last failure."""
+
+    failures: Annotated[int, Field(ge=1, le=1000)]
+    """Consecutive failure count at which this step starts."""
+    delay: Duration
+    """Time to skip the symbol after its last failure."""
+
+
+def _default_backoff() -> list[BackoffStep]:
+    """The documented table: 1-2 failures none, 3 -> 1h, 4 -> 2h, 5 or more -> 4h."""
+    return [
+        BackoffStep(failures=3, delay=timedelta(hours=1)),
+        BackoffStep(failures=4, delay=timedelta(hours=2)),
+        BackoffStep(failures=5, delay=timedelta(hours=4)),
+    ]
+
+
+class Backoff(ApiModel):
+    """Purge-failure backoff as data. The last step applies to every higher count."""
+
+    schedule: list[BackoffStep] = Field(default_factory=_default_backoff, max_length=50)
+    """Steps in increasing order of failures, with delays that never decrease."""
+
+    @model_validator(mode="after")
+    def _monotonic(self) -> Self:
+        for before, after in zip(self.schedule, self.schedule[1:], strict=False):
+            if after.failures <= before.failures:
+                raise ValueError("schedule: failures must be strictly increasing")
+            if after.delay < before.delay:
+                raise ValueError("schedule: delays must never decrease with more failures")
+        return self
+
+
+class SymbolFreeze(ApiModel):
+    """Freeze a product after repeated price-fetch failures (delisted coins such as AUT)."""
+
+    failure_threshold: Annotated[int, Field(ge=1, le=1000)] = 3
+    """Consecutive price-fetch failures that freeze the product."""
+    cooldown: Duration = timedelta(hours=24)
+    """How long a frozen product stays frozen unless unfrozen by hand."""
+
+
+class BalanceFetch(ApiModel):
+    """Balance fetch with retry and a last-known fallback."""
+
+    attempts: Annotated[int, Field(ge=1, le=20)] = 3
+    """Attempts per cycle."""
+    base_delay_seconds: NonNegative = Decimal("2")
+    """Delay after the first failure; doubles after each further one."""
+    max_delay_seconds: NonNegative = Decimal("30")
+    """Cap on the delay between attempts."""
+    stale_after_minutes: Annotated[Number, Field(gt=0)] = Decimal("30")
+    """A last-known balance older than this is reported stale."""
+
+
+class PurgePolicySpec(ApiModel):
+    """The declared clean state of the accounts that reference this policy."""
+
+    auto_liquidate_ineligible: bool = True
+    """Purge ineligible and excluded holdings (auto_liquidate_ineligible)."""
+    quote_currencies: list[Asset] = Field(default_factory=lambda: list(DEFAULT_QUOTE_CURRENCIES))
+    """Assets that are never sold (the account's cash and reserve currencies)."""
+    min_liquidation_value_usd: NonNegative = Decimal("5")
+    """Holdings worth less than this are not purged (not worth the fees)."""
+    max_liquidations_per_cycle: Annotated[int, Field(ge=0, le=100)] = 2
+    """Most purges started in one cycle."""
+    dust: Dust = Field(default_factory=Dust)
+    min_position_usd: NonNegative = Decimal("7.50")
+    """Normalization: positions under this size are flagged (and planned per policy)."""
+    stale_order_minutes: Annotated[Number, Field(gt=0)] = Decimal("30")
+    """Open orders older than this are cancelled."""
+    unwind: Unwind = Field(default_factory=Unwind)
+    max_positions: Annotated[int, Field(ge=0, le=1000)] = 8
+    """Most non-quote positions an account may hold."""
+    exposure: Exposure = Field(default_factory=Exposure)
+    universe: Universe = Field(default_factory=Universe)
+    execution: Execution = Field(default_factory=Execution)
+    backoff: Backoff = Field(default_factory=Backoff)
+    symbol_freeze: SymbolFreeze = Field(default_factory=SymbolFreeze)
+    balance_fetch: BalanceFetch = Field(default_factory=BalanceFetch)
+    cycle_budget_seconds: Annotated[Number, Field(gt=0)] = Decimal("45")
+    """Latency budget of one cycle; an overrun is reported and the next cycle backs off."""
+
+
+class PurgePolicy(ApiModel):
+    """The whole object as ``kubectl get -o yaml`` shows it, for files and the CLI."""
+
+    api_version: str = "cleanslate.dev/v1alpha1"
+    kind: str = "PurgePolicy"
+    metadata: dict[str, object] = Field(default_factory=dict)
+    spec: PurgePolicySpec = Field(default_factory=PurgePolicySpec)

@@ -1,0 +1,1 @@
+"""Exchange adapters behind one port: the paper exchange (the embedded default) and live ones."""

@@ -1,0 +1,147 @@
+"""One error hierarchy for every exchange adapter; the class decides whether to retry.
+
+::
+
+    ExchangeError                      every failure, with the exchange's raw detail
+    ├── TemporaryError                 worth retrying later
+    │   ├── RateLimited                429; carries retry_after
+    │   ├── Unavailable                5xx, maintenance
+    │   └── ExchangeTimeout            no answer: the outcome of a write is UNKNOWN
+    └── PermanentError                 retrying the same call will not help
+        ├── AuthenticationFailed       bad or missing credentials
+        ├── NotFound                   no such order
+        └── OrderRejected              the exchange refused an order (has ``code``)
+            ├── InvalidOrderConfiguration   INVALID_ORDER_CONFIGURATION
+            ├── PostOnlyWouldCross          INVALID_LIMIT_PRICE_POST_ONLY
+            ├── InsufficientBalance         INSUFFICIENT_BALANCE (INSUFFICIENT_FUND)
+            ├── ProductNotTradeable         PRODUCT_NOT_TRADEABLE
+            └── InvalidProductId            INVALID_PRODUCT_ID
+
+Adapters translate library and HTTP errors into these at their boundary (``raise ... from``),
+and nothing above an adapter catches anything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class ErrorDetail:
+    """Everything the exchange said, kept so a reject can be logged in full (ORDER_REJECT)."""
+
+    error: str = ""
+    message: str = ""
+    preview_failure_reason: str = ""
+    raw: Any = field(default=None)
+
+    def summary(self) -> str:
+        """``error=X | message=Y | preview_failure=Z`` as the hardening document logs it."""
+        parts = [
+            f"error={self.error}" if self.error else "",
+            f"message={self.message}" if self.message else "",
+            f"preview_failure={self.preview_failure_reason}" if self.preview_failure_reason else "",
+        ]
+        return " | ".join(p for p in parts if p)
+
+
+class ExchangeError(Exception):
+    """Base of every adapter error."""
+
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, message: str = "", *, detail: ErrorDetail | None = None) -> None:
+        super().__init__(message or (detail.summary() if detail else type(self).__name__))
+        self.detail = detail or ErrorDetail(message=message)
+
+    @property
+    def reason_code(self) -> str:
+        """A bounded label for metrics and events (never an id or free text)."""
+        return type(self).__name__
+
+
+class TemporaryError(ExchangeError):
+    retryable = True
+
+
+class RateLimited(TemporaryError):
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        retry_after: float | None = None,
+        detail: ErrorDetail | None = None,
+    ) -> None:
+        super().__init__(message or "rate limited", detail=detail)
+        self.retry_after = retry_after
+
+
+class Unavailable(TemporaryError):
+    pass
+
+
+class ExchangeTimeout(TemporaryError):
+    """No answer in time. For an order placement the order may or may not exist: look it up
+    by its client order id before doing anything else."""
+
+
+class PermanentError(ExchangeError):
+    pass
+
+
+class AuthenticationFailed(PermanentError):
+    pass
+
+
+class NotFound(PermanentError):
+    pass
+
+
+class OrderRejected(PermanentError):
+    code: ClassVar[str] = "UNKNOWN_FAILURE_REASON"
+
+    @property
+    def reason_code(self) -> str:
+        return self.code
+
+
+class InvalidOrderConfiguration(OrderRejected):
+    code = "INVALID_ORDER_CONFIGURATION"
+
+
+class PostOnlyWouldCross(OrderRejected):
+    code = "INVALID_LIMIT_PRICE_POST_ONLY"
+
+
+class InsufficientBalance(OrderRejected):
+    code = "INSUFFICIENT_BALANCE"
+
+
+class ProductNotTradeable(OrderRejected):
+    code = "PRODUCT_NOT_TRADEABLE"
+
+
+class InvalidProductId(OrderRejected):
+    code = "INVALID_PRODUCT_ID"
+
+
+_REJECTS: dict[str, type[OrderRejected]] = {
+    cls.code: cls
+    for cls in (
+        InvalidOrderConfiguration,
+        PostOnlyWouldCross,
+        InsufficientBalance,
+        ProductNotTradeable,
+        InvalidProductId,
+    )
+}
+_REJECTS["INSUFFICIENT_FUND"] = InsufficientBalance
+
+
+def rejection_for(code: str, detail: ErrorDetail | None = None) -> OrderRejected:
+    """The rejection class for an exchange's reason code; unknown codes stay OrderRejected
+    but keep their code in the detail."""
+    cls = _REJECTS.get(code.upper(), OrderRejected)
+    detail = detail or ErrorDetail(error=code)
+    return cls(detail.summary() or code, detail=detail)

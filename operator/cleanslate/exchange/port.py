@@ -1,0 +1,76 @@
+"""The one port every exchange adapter implements; nothing above it knows which one it has.
+
+Methods raise only ``cleanslate.exchange.errors`` exceptions. ``place_order`` is idempotent by
+``client_order_id``: placing an id that exists returns that order and places nothing, which is
+what lets a restarted executor re-issue its last call safely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from cleanslate.core.market import Balance, Book, Fill, Order, OrderRequest, Product, Quote
+
+
+@runtime_checkable
+class Exchange(Protocol):
+    """An exchange account, as cleanslate uses it."""
+
+    @property
+    def name(self) -> str:
+        """Short adapter name for logs and metrics labels (``paper``, ``coinbase``)."""
+        ...
+
+    @property
+    def read_only(self) -> bool:
+        """True when the adapter refuses every order endpoint (DryRun on a live venue)."""
+        ...
+
+    async def balances(self) -> Sequence[Balance]:
+        """Every asset with a non-zero balance."""
+        ...
+
+    async def products(self) -> Sequence[Product]:
+        """Metadata of every product (including suspended and delisted ones it knows)."""
+        ...
+
+    async def product(self, product_id: str) -> Product:
+        """One product's metadata; InvalidProductId when unknown."""
+        ...
+
+    async def quote(self, product_id: str) -> Quote:
+        """Best bid/ask, 24h quote-currency volume and bid depth."""
+        ...
+
+    async def book(self, product_id: str, depth: int = 10) -> Book:
+        """The top ``depth`` levels of each side."""
+        ...
+
+    async def place_order(self, request: OrderRequest) -> Order:
+        """Place an order, or return the existing one with the same client order id."""
+        ...
+
+    async def get_order(self, order_id: str) -> Order:
+        """An order by exchange id; NotFound when there is none."""
+        ...
+
+    async def find_order(self, client_order_id: str) -> Order | None:
+        """An order by client order id, or None: how a restarted executor finds its work."""
+        ...
+
+    async def cancel_orders(self, order_ids: Sequence[str]) -> Sequence[str]:
+        """Cancel orders; returns the ids that are now cancelled (already-final ones are not)."""
+        ...
+
+    async def open_orders(self, product_id: str | None = None) -> Sequence[Order]:
+        """Open orders with their creation time, optionally for one product."""
+        ...
+
+    async def fills(self, order_id: str) -> Sequence[Fill]:
+        """Fills of one order, with fees."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections and persist whatever the adapter keeps."""
+        ...
