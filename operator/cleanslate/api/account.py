@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from cleanslate.api.fields import (
     ApiModel,
@@ -23,6 +23,7 @@ from cleanslate.api.fields import (
     ObjectName,
     Positive,
     ProductId,
+    ProductOrAsset,
 )
 
 
@@ -42,6 +43,7 @@ class SecretRef(ApiModel):
     """A Secret in the account's own namespace (never another)."""
 
     name: ObjectName
+    """Name of the Secret."""
 
 
 class Side(StrEnum):
@@ -53,10 +55,13 @@ class SeedOrder(ApiModel):
     """An open order the paper exchange starts with, to exercise stale-order cleanup."""
 
     product_id: ProductId
+    """Product the order is on, e.g. SEI-USD."""
     side: Side = Side.BUY
+    """BUY or SELL."""
     size: Positive
     """Base-currency size."""
     limit_price: Positive
+    """Limit price in the quote currency."""
     age_minutes: NonNegative = Decimal("0")
     """How old the order already is when the paper account is created."""
 
@@ -94,7 +99,9 @@ class PaperFault(ApiModel):
     """A fault the paper exchange injects, per product and operation, at a seeded rate."""
 
     operation: FaultOperation = FaultOperation.ANY
+    """Which call fails (any, balances, products, quote, place, getOrder, cancel, ...)."""
     kind: FaultKind
+    """reject, rateLimit (429), unavailable (5xx), timeout, or latency."""
     rate: Annotated[Number, Field(ge=0, le=1)] = Decimal("1")
     """Probability that a matching call fails (drawn from the seeded random source)."""
     product_id: ProductId | None = None
@@ -115,8 +122,10 @@ class PaperExchange(ApiModel):
     holdings: dict[Asset, NonNegative] = Field(default_factory=dict)
     """Starting balances by asset, e.g. {SEI: 36.4, USD: 120}."""
     open_orders: list[SeedOrder] = Field(default_factory=list)
+    """Open orders the account starts with (stale ones are cancelled by cleanslate)."""
     fees: PaperFees = Field(default_factory=PaperFees)
     faults: list[PaperFault] = Field(default_factory=list)
+    """Faults to inject, for rehearsing outages and rejects."""
 
 
 class Coinbase(ApiModel):
@@ -127,6 +136,20 @@ class Coinbase(ApiModel):
 
 
 class ExchangeSpec(ApiModel):
+    """Which exchange the account lives on, and how to reach it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self.name == 'paper' || has(self.credentialsSecretRef)",
+                    "message": "credentialsSecretRef is required for live exchanges",
+                    "fieldPath": ".credentialsSecretRef",
+                }
+            ]
+        }
+    )
+
     name: ExchangeName = ExchangeName.PAPER
     """paper (embedded simulator, the default) or coinbase."""
     credentials_secret_ref: SecretRef | None = None
@@ -145,22 +168,27 @@ class PolicyRef(ApiModel):
     """A PurgePolicy in the same namespace."""
 
     name: ObjectName
+    """Name of the PurgePolicy."""
 
 
 class TrackedPosition(ApiModel):
     """A position the strategy opened and tracks (what makes a holding strategy-aligned)."""
 
     symbol: ProductId
+    """Product of the position, e.g. ETH-USD."""
     entry_price: Positive | None = None
     """Entry price behind P&L; a tracked position without one is a zombie."""
     opened_at: datetime | None = None
+    """When the strategy opened it (the over-cap ranking closes older ones first)."""
 
 
 class Ban(ApiModel):
     """A product banned from the universe until ``expiresAt`` (the documents' red-flag bans)."""
 
     symbol: ProductId
+    """Banned product."""
     reason: Annotated[str, Field(max_length=256)] = "manual"
+    """Why, for people reading the resource."""
     expires_at: datetime | None = None
     """Never expires when unset."""
 
@@ -174,10 +202,12 @@ class TradingAccountSpec(ApiModel):
     """DryRun (default) fills status.plan and places no order; Live trades."""
     suspend: bool = False
     """Stop all trading for this account and cancel the orders cleanslate placed."""
-    protected_symbols: list[ProductId | Asset] = Field(default_factory=list)
+    protected_symbols: list[ProductOrAsset] = Field(default_factory=list)
     """Products or assets never sold."""
     tracked_positions: list[TrackedPosition] = Field(default_factory=list)
+    """The strategy's tracker: positions it manages (strategy-aligned, category A)."""
     bans: list[Ban] = Field(default_factory=list)
+    """Products banned from the universe (purged if held), optionally until a time."""
     tenant: Annotated[str, Field(max_length=63)] | None = None
     """Free-form tenant label, for reports; isolation comes from the namespace."""
     interval_seconds: Annotated[int, Field(ge=5, le=86400)] = 60
@@ -332,6 +362,10 @@ class TradingAccountStatus(ApiModel):
     last_cycle: CycleTiming | None = None
     total_value_usd: Number | None = None
     """Account value (NAV) at the last cycle, for `kubectl get`."""
+    position_count: Annotated[int, Field(ge=0)] = 0
+    """Non-quote positions held (a printer column cannot count a list)."""
+    failure_count: Annotated[int, Field(ge=0)] = 0
+    """Symbols with a tracked purge failure."""
     blockers: list[str] = Field(default_factory=list)
     """What keeps the account from CLEAN."""
 

@@ -17,10 +17,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     PlainSerializer,
     WithJsonSchema,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 
 class ApiModel(BaseModel):
@@ -58,11 +61,32 @@ def _decimal_from_number(value: Any) -> Any:
     return value
 
 
+class _NumberSchema:
+    """Publish a decimal as a plain JSON number in the schema, keeping its bounds.
+
+    Pydantic describes a Decimal as ``number | string``; a CRD's structural schema wants one
+    type, and the bounds (``ge``, ``lt``) pydantic put on the number branch must survive.
+    """
+
+    @staticmethod
+    def __get_pydantic_json_schema__(
+        schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        generated = handler(schema)
+        for branch in generated.pop("anyOf", []):
+            if branch.get("type") == "number":
+                generated.update(branch)
+        generated["type"] = "number"
+        if isinstance(generated.get("default"), str):
+            generated["default"] = _decimal_to_number(Decimal(generated["default"]))
+        return generated
+
+
 Number = Annotated[
     Decimal,
     BeforeValidator(_decimal_from_number),
     PlainSerializer(_decimal_to_number, return_type=int | float, when_used="json"),
-    WithJsonSchema({"type": "number"}),
+    _NumberSchema,
 ]
 """An exact decimal that is a JSON number on the wire."""
 
@@ -120,6 +144,12 @@ ProductId = Annotated[str, Field(pattern=PRODUCT_ID_PATTERN, examples=["SEI-USD"
 ASSET_PATTERN = r"^[A-Z0-9]{1,20}$"
 Asset = Annotated[str, Field(pattern=ASSET_PATTERN, examples=["SEI"])]
 """An asset (currency) code."""
+
+PRODUCT_OR_ASSET_PATTERN = r"^[A-Z0-9]{1,20}(-[A-Z0-9]{1,20})?$"
+ProductOrAsset = Annotated[
+    str, Field(pattern=PRODUCT_OR_ASSET_PATTERN, examples=["USDC", "BTC-USD"])
+]
+"""A product id or a bare asset code (for lists that accept either)."""
 
 K8S_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 ObjectName = Annotated[str, Field(min_length=1, max_length=253, pattern=K8S_NAME_PATTERN)]

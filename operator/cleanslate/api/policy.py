@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from cleanslate.api.fields import (
     ApiModel,
@@ -73,7 +73,7 @@ class Tier(ApiModel):
 
     name: Annotated[str, Field(min_length=1, max_length=63)]
     """The tier's name, e.g. tier1-core."""
-    symbols: list[ProductId] = Field(default_factory=list)
+    symbols: list[ProductId] = Field(default_factory=list, max_length=1000)
     """Products in this tier."""
     min_quote_volume_usd: NonNegative = Decimal("0")
     """24h volume floor in the QUOTE currency (USD), never in base units."""
@@ -81,7 +81,7 @@ class Tier(ApiModel):
     """Widest acceptable bid/ask spread, in basis points of the mid price."""
     min_depth_usd: NonNegative = Decimal("0")
     """Least acceptable book depth (USD on the bid side near the touch)."""
-    force_eligible: list[ProductId] = Field(default_factory=list)
+    force_eligible: list[ProductId] = Field(default_factory=list, max_length=1000)
     """Products that bypass the liquidity checks (core assets such as BTC-USD)."""
 
 
@@ -117,11 +117,23 @@ def _default_tiers() -> list[Tier]:
 class Universe(ApiModel):
     """Which products the strategy may hold; everything else is ineligible and purged."""
 
-    tiers: list[Tier] = Field(default_factory=_default_tiers)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self.tiers.all(t, self.tiers.exists_one(u, u.name == t.name))",
+                    "message": "tier names must be unique",
+                    "fieldPath": ".tiers",
+                }
+            ]
+        }
+    )
+
+    tiers: list[Tier] = Field(default_factory=_default_tiers, max_length=20)
     """Liquidity tiers; a product in no tier is judged by the global floor."""
     global_min_quote_volume_usd: NonNegative = Decimal("3000000")
     """Volume floor (quote currency) for products in no tier."""
-    excluded_symbols: list[ProductId] = Field(default_factory=list)
+    excluded_symbols: list[ProductId] = Field(default_factory=list, max_length=1000)
     """Products never eligible (the documents' excluded_symbols); held ones are purged."""
 
     @model_validator(mode="after")

@@ -1,0 +1,245 @@
+"""Generate the CustomResourceDefinitions from the pydantic models.
+
+The models are the single source of truth: ``python -m cleanslate.api.crds`` writes ``crds/``,
+and a test fails when the checked-in files drift. The JSON Schema pydantic produces is turned
+into a Kubernetes *structural* schema: references inlined, ``anyOf [X, null]`` folded into
+``nullable``, bounds spelled the OpenAPI v3.0 way, key patterns turned into CEL rules (the API
+server has no ``propertyNames``), and defaults moved into descriptions. Defaults stay out of
+the schema on purpose: server-side defaulting would write fields the user never declared,
+which GitOps tools then report as drift; the operator applies them when it reads the object.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from cleanslate.api import GROUP, VERSION
+from cleanslate.api.account import TradingAccountSpec, TradingAccountStatus
+from cleanslate.api.policy import PurgePolicySpec
+
+Schema = dict[str, Any]
+
+_DROP = {"title", "examples", "default", "$defs"}
+_BOUNDS = {"ge": ("minimum", False), "gt": ("minimum", True), "le": ("maximum", False)}
+_BOUNDS |= {"lt": ("maximum", True)}
+
+
+def _resolve(node: Schema, defs: Schema) -> Schema:
+    ref = node.get("$ref")
+    if ref is None:
+        return node
+    target = dict(defs[ref.split("/")[-1]])
+    target.update({k: v for k, v in node.items() if k != "$ref"})
+    return _resolve(target, defs)
+
+
+def _fold_nullable(node: Schema) -> Schema:
+    branches = node.get("anyOf")
+    if not branches:
+        return node
+    concrete = [b for b in branches if b.get("type") != "null"]
+    if len(concrete) != 1:
+        raise ValueError(f"cannot express a union as a structural schema: {branches}")
+    folded = {k: v for k, v in node.items() if k != "anyOf"}
+    folded.update(concrete[0])
+    if len(concrete) != len(branches):
+        folded["nullable"] = True
+    return folded
+
+
+def _describe_default(node: Schema, default: Any) -> None:
+    if default is None or default == [] or default == {}:
+        return
+    if isinstance(default, dict | list):
+        return  # a nested object documents its own fields' defaults
+    if isinstance(default, bool):
+        default = str(default).lower()
+    text = node.get("description", "").rstrip()
+    node["description"] = f"{text} Default: {default}.".strip()
+
+
+def _key_rule(names: Schema) -> Schema | None:
+    pattern = names.get("pattern")
+    if pattern is None:
+        return None
+    return {
+        "rule": f"self.all(k, k.matches('{pattern}'))",
+        "message": f"every key must match {pattern}",
+    }
+
+
+def _structural(node: Schema, defs: Schema) -> Schema:
+    node = _resolve(_fold_nullable(_resolve(node, defs)), defs)
+    out: Schema = {}
+    for key, value in node.items():
+        if key in _DROP:
+            continue
+        if key in _BOUNDS:
+            bound, exclusive = _BOUNDS[key]
+            out[bound] = value
+            if exclusive:
+                out[f"exclusive{bound.capitalize()}"] = True
+        elif key == "exclusiveMinimum" or key == "exclusiveMaximum":
+            out["minimum" if key == "exclusiveMinimum" else "maximum"] = value
+            out[key] = True
+        elif key == "properties":
+            out[key] = {name: _structural(sub, defs) for name, sub in value.items()}
+        elif key in ("items", "additionalProperties") and isinstance(value, dict):
+            out[key] = _structural(value, defs)
+        elif key == "patternProperties":
+            ((pattern, sub),) = value.items()
+            out["additionalProperties"] = _structural(sub, defs)
+            out.setdefault("x-kubernetes-validations", []).append(_key_rule({"pattern": pattern}))
+        elif key == "propertyNames":
+            rule = _key_rule(value)
+            if rule:
+                out.setdefault("x-kubernetes-validations", []).append(rule)
+        elif key == "additionalProperties" and value is False:
+            continue  # structural schemas prune unknown fields already
+        else:
+            out[key] = value
+    _describe_default(out, node.get("default"))
+    if "enum" in node and "type" not in out:
+        out["type"] = "string"
+    return out
+
+
+def structural_schema(model: type[BaseModel]) -> Schema:
+    """A model's schema as a Kubernetes structural schema."""
+    raw = model.model_json_schema(by_alias=True, mode="validation")
+    return _structural(raw, raw.get("$defs", {}))
+
+
+def _ready(column: str) -> str:
+    return f'.status.conditions[?(@.type=="Ready")].{column}'
+
+
+ACCOUNT_COLUMNS: list[Schema] = [
+    {"name": "Ready", "type": "string", "jsonPath": _ready("status")},
+    {"name": "State", "type": "string", "jsonPath": ".status.accountState"},
+    {"name": "Mode", "type": "string", "jsonPath": ".spec.mode"},
+    {"name": "Positions", "type": "integer", "jsonPath": ".status.positionCount"},
+    {"name": "Value (USD)", "type": "number", "jsonPath": ".status.totalValueUsd"},
+    {"name": "Failures", "type": "integer", "jsonPath": ".status.failureCount"},
+    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+    {"name": "Message", "type": "string", "jsonPath": _ready("message"), "priority": 1},
+    {
+        "name": "Last Cycle",
+        "type": "date",
+        "jsonPath": ".status.lastCycle.startedAt",
+        "priority": 1,
+    },
+]
+
+POLICY_COLUMNS: list[Schema] = [
+    {"name": "Max Positions", "type": "integer", "jsonPath": ".spec.maxPositions"},
+    {"name": "Min Liquidation", "type": "number", "jsonPath": ".spec.minLiquidationValueUsd"},
+    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+]
+
+
+def _crd(
+    kind: str,
+    plural: str,
+    short: str,
+    spec: Schema,
+    status: Schema | None,
+    columns: list[Schema],
+    description: str,
+) -> Schema:
+    properties: Schema = {"spec": spec}
+    version: Schema = {"name": VERSION, "served": True, "storage": True}
+    if status is not None:
+        properties["status"] = status
+        version["subresources"] = {"status": {}}
+    version["additionalPrinterColumns"] = columns
+    version["schema"] = {
+        "openAPIV3Schema": {
+            "type": "object",
+            "description": description,
+            "required": ["spec"],
+            "properties": {
+                "apiVersion": {"type": "string"},
+                "kind": {"type": "string"},
+                "metadata": {"type": "object"},
+                **properties,
+            },
+        }
+    }
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{GROUP}"},
+        "spec": {
+            "group": GROUP,
+            "scope": "Namespaced",
+            "names": {
+                "kind": kind,
+                "listKind": f"{kind}List",
+                "plural": plural,
+                "singular": kind.lower(),
+                "shortNames": [short],
+                "categories": ["cleanslate"],
+            },
+            "versions": [version],
+        },
+    }
+
+
+def build_crds() -> dict[str, Schema]:
+    """File name -> CRD, for every custom resource cleanslate defines."""
+    account = _crd(
+        "TradingAccount",
+        "tradingaccounts",
+        "ta",
+        structural_schema(TradingAccountSpec),
+        structural_schema(TradingAccountStatus),
+        ACCOUNT_COLUMNS,
+        "An exchange account that cleanslate keeps clean according to a PurgePolicy.",
+    )
+    policy = _crd(
+        "PurgePolicy",
+        "purgepolicies",
+        "pp",
+        structural_schema(PurgePolicySpec),
+        None,
+        POLICY_COLUMNS,
+        "How the accounts that reference it are cleaned: universe, purge execution, backoff.",
+    )
+    return {
+        f"{GROUP}_tradingaccounts.yaml": account,
+        f"{GROUP}_purgepolicies.yaml": policy,
+    }
+
+
+def render(crd: Schema) -> str:
+    return yaml.safe_dump(crd, sort_keys=False, width=100)
+
+
+def write_crds(directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, crd in build_crds().items():
+        path = directory / name
+        path.write_text(render(crd))
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    target = Path(args[0]) if args else Path("crds")
+    for path in write_crds(target):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+__all__ = ["build_crds", "structural_schema", "write_crds"]
