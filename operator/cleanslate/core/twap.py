@@ -1,0 +1,584 @@
+"""The maker-first TWAP liquidation as a plan plus a step function (no I/O, no clock).
+
+``plan_twap`` decides the schedule up front; ``next_actions(plan, state, observation, now)``
+reads what the shell last saw and returns the new state plus the actions to perform next. The
+shell performs them in order and feeds back the result of the last one (``Refresh`` ->
+``MarketSeen``, ``Place``/``Poll``/``Cancel`` -> ``OrderSeen`` or ``PlaceRejected``).
+
+How each ``purge_execution`` knob is read (``Execution`` in ``cleanslate.api.policy``):
+
+* ``sliceUsd``: planned slice value. The plan uses ``floor(value / sliceUsd)`` slices (at least
+  one, each at least the minimum notional), so a remainder too small to sell is merged into
+  the last slice: the SEI $5.69 and BONK $9.48 positions are one slice each. The plan never
+  uses more slices than ``maxSlices`` or than ``maxDurationSeconds / replaceSeconds`` time
+  slots allow; a large position gets bigger slices instead of a plan that cannot finish.
+  Before each slice its size is re-derived as remaining / slices left, so an under-filled slice
+  is spread over the rest of the schedule; it is always capped by the remaining target and the
+  available balance, and never leaves an unsellable tail.
+* ``makerFirstTtlSec`` / ``makerRetryTtlSec``: lives of the first post-only order and of the
+  re-priced retry. Both sit at the touch (one tick inside the best ask when the spread allows,
+  so they are first in the queue), each priced from a fresh quote. ``makerTtlSec`` caps both,
+  and both are cut to what is left of the slice's ``replaceSeconds`` budget.
+* ``replaceSeconds``: time budget of one slice; the taker leg (immediate-or-cancel) runs when
+  the maker legs end, so the slice ends by the budget plus one round trip.
+* ``allowTakerFallback``: without it a slice is maker-first plus maker-retry only.
+* ``takerFallbackThresholdUsd``: when the position's arrival value (target x arrival mid) is
+  above it, the slice goes to the taker leg right after the first maker timeout and skips the
+  re-priced retry; at or below it, the retry comes first. No effect without taker fallback.
+* ``takerMaxSlippageBps``: the taker leg is an IOC limit at ``arrival bid x (1 - bps/10000)``
+  (rounded up to the quote increment); it is not placed when the bid is already below it.
+* ``pollIntervalSeconds``: a resting order is polled this often (shell waits via its clock).
+* ``maxDurationSeconds``: from ``started_at``; at the deadline a resting order is cancelled and
+  the purge stops. ``maxSlices`` and ``maxConsecutiveNoFill`` stop it likewise.
+* ``maxResidualUsd``: when the purge stops with a sellable residual, it still succeeds if that
+  residual is worth at most this and something was sold; otherwise it fails. A residual that
+  cannot be sold (below the minimum notional or base size) is always a success (SEI, WLFI).
+
+A post-only order that would cross goes to the taker leg at once (to the re-priced retry when
+taker fallback is off); INSUFFICIENT_BALANCE moves to the next leg, which re-reads the balance
+(three rejects in a slice stop the purge); any other reject stops the purge (BONK).
+
+Restart: ``resume`` counts the fills of every order an interrupted run placed (the shell finds
+them by client order id and cancels open ones) and continues after its last slice, so no slice,
+and no client order id, is ever used twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from enum import StrEnum
+
+from cleanslate.api.policy import Execution
+from cleanslate.core.market import (
+    BPS,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Product,
+    Quote,
+    Side,
+)
+
+ZERO = Decimal("0")
+MAX_BALANCE_REJECTS = 3
+POST_ONLY_CROSS = "INVALID_LIMIT_PRICE_POST_ONLY"
+INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE"
+
+
+class Leg(StrEnum):
+    """Where a slice is: the order it places next (or ``DONE`` between slices)."""
+
+    MAKER_FIRST = "maker-first"
+    MAKER_RETRY = "maker-retry"
+    TAKER = "taker"
+    DONE = "done"
+
+
+_LEG_CODES = {Leg.MAKER_FIRST: "m1", Leg.MAKER_RETRY: "m2", Leg.TAKER: "tk"}
+ORDER_LEGS = (Leg.MAKER_FIRST, Leg.MAKER_RETRY, Leg.TAKER)
+
+
+class StopReason(StrEnum):
+    """Why a purge stopped; a bounded label for events and metrics."""
+
+    FILLED = "Filled"
+    MAX_SLICES = "MaxSlices"
+    MAX_DURATION = "MaxDuration"
+    NO_FILL = "MaxConsecutiveNoFill"
+    REJECTED = "Rejected"
+    EXCHANGE_UNAVAILABLE = "ExchangeUnavailable"
+
+
+def client_order_id(account: str, symbol: str, attempt: int, slice_no: int, leg: Leg) -> str:
+    """Deterministic, short (< 64 chars) id: a restarted executor derives the same one and
+    finds its order instead of placing another. The hash keeps accounts apart; the readable
+    tail helps a person reading exchange history."""
+    code = _LEG_CODES[leg]
+    key = f"{account}|{symbol}|{attempt}|{slice_no}|{code}".encode()
+    return f"cs-{hashlib.sha256(key).hexdigest()[:24]}-a{attempt}-s{slice_no}-{code}"
+
+
+# --- the plan ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TwapPlan:
+    """Everything decided up front; the step function only reads it."""
+
+    account: str
+    attempt: int
+    product: Product
+    policy: Execution
+    target_quantity: Decimal
+    arrival: Quote
+    started_at: datetime
+    slices: tuple[Decimal, ...]
+    """Planned base quantities; they sum to ``target_quantity``."""
+
+    @property
+    def deadline(self) -> datetime:
+        return self.started_at + _seconds(self.policy.max_duration_seconds)
+
+    @property
+    def arrival_value(self) -> Decimal:
+        return self.target_quantity * self.arrival.mid
+
+    @property
+    def skip_maker_retry(self) -> bool:
+        """Large positions (above takerFallbackThresholdUsd) go to the taker after one maker."""
+        p = self.policy
+        return p.allow_taker_fallback and self.arrival_value > p.taker_fallback_threshold_usd
+
+    @property
+    def taker_floor(self) -> Decimal:
+        """Worst taker price: takerMaxSlippageBps below the arrival bid."""
+        floor = self.arrival.bid * (1 - self.policy.taker_max_slippage_bps / BPS)
+        return _round(floor, self.product.quote_increment, ROUND_UP)
+
+    def time_slots(self, now: datetime) -> int:
+        """Whole slice budgets left before the deadline (at least one)."""
+        left = Decimal(str((self.deadline - now).total_seconds()))
+        return max(1, int(left // self.policy.replace_seconds))
+
+
+def plan_twap(
+    *,
+    account: str,
+    attempt: int,
+    product: Product,
+    policy: Execution,
+    target_quantity: Decimal,
+    arrival: Quote,
+    started_at: datetime,
+) -> TwapPlan:
+    """Plan the slices. The target is rounded down to the base increment: never more than held."""
+    target = max(ZERO, _round(target_quantity, product.base_increment, ROUND_DOWN))
+    plan = TwapPlan(account, attempt, product, policy, target, arrival, started_at, ())
+    count = _slice_count(plan, target, arrival.bid, started_at, 1)
+    return replace(plan, slices=_split(target, count, product.base_increment))
+
+
+def _slice_count(plan: TwapPlan, qty: Decimal, price: Decimal, now: datetime, first: int) -> int:
+    """Slices for ``qty`` from slice number ``first`` on, within every limit of the policy."""
+    p, product = plan.policy, plan.product
+    smallest = max(p.slice_usd, product.min_notional, product.min_base_size * price)
+    by_value = int(qty * price // smallest) if smallest > 0 else 1
+    return max(1, min(by_value, p.max_slices - first + 1, plan.time_slots(now)))
+
+
+def _split(qty: Decimal, count: int, increment: Decimal) -> tuple[Decimal, ...]:
+    each = _round(qty / count, increment, ROUND_DOWN)
+    return (*([each] * (count - 1)), qty - each * (count - 1))
+
+
+# --- state, observations, actions ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    code: str
+    summary: str
+    client_order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class TwapOutcome:
+    """What a purge achieved; ``api_calls`` is filled in by the shell."""
+
+    success: bool
+    reason: StopReason
+    target_quantity: Decimal
+    filled_quantity: Decimal
+    average_price: Decimal | None
+    proceeds: Decimal
+    fees: Decimal
+    residual_quantity: Decimal
+    residual_value_usd: Decimal
+    slices: int
+    requests: tuple[OrderRequest, ...]
+    reject: Reject | None = None
+    open_order_id: str | None = None
+    """An order that may still be open because the exchange stopped answering."""
+    api_calls: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TwapState:
+    """Progress of one purge. ``order`` is the order of this purge that may still be open."""
+
+    started_at: datetime
+    slice_no: int = 0
+    leg: Leg = Leg.DONE
+    slice_started_at: datetime | None = None
+    slice_quantity: Decimal = ZERO
+    slice_filled: Decimal = ZERO
+    order: Order | None = None
+    order_deadline: datetime | None = None
+    cancelling: bool = False
+    filled: Decimal = ZERO
+    proceeds: Decimal = ZERO
+    fees: Decimal = ZERO
+    no_fill_slices: int = 0
+    balance_rejects: int = 0
+    bid: Decimal | None = None
+    available: Decimal | None = None
+    requests: tuple[OrderRequest, ...] = field(default_factory=tuple)
+    stop: StopReason | None = None
+    reject: Reject | None = None
+    outcome: TwapOutcome | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSeen:
+    quote: Quote
+    available: Decimal
+    """Available (sellable) balance of the base asset."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSeen:
+    order: Order
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceRejected:
+    code: str
+    summary: str
+    client_order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeLost:
+    """Temporary errors outlasted the shell's retry budget."""
+
+    detail: str
+
+
+Observation = MarketSeen | OrderSeen | PlaceRejected | ExchangeLost | None
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    """Fetch a fresh quote and the available balance; answer ``MarketSeen``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    request: OrderRequest
+    slice_no: int
+    leg: Leg
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    seconds: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    outcome: TwapOutcome
+
+
+Action = Refresh | Place | Wait | Poll | Cancel | Finish
+Step = tuple[TwapState, tuple[Action, ...]]
+
+
+def start(plan: TwapPlan) -> TwapState:
+    return TwapState(started_at=plan.started_at)
+
+
+def resume(plan: TwapPlan, last_slice: int, orders: tuple[Order, ...]) -> TwapState:
+    """State of a restarted purge: slices up to ``last_slice`` are over (their client ids are
+    spent) and the fills of their orders, which must all be final, are counted."""
+    state = replace(start(plan), slice_no=last_slice)
+    for order in orders:
+        state = _count_fills(state, order)
+    return replace(state, slice_filled=ZERO)
+
+
+# --- the step function ---------------------------------------------------------------------
+
+
+def next_actions(plan: TwapPlan, state: TwapState, observation: Observation, now: datetime) -> Step:
+    """Decide what to do after ``observation`` (None to begin)."""
+    if state.outcome is not None:
+        return state, (Finish(state.outcome),)
+    if isinstance(observation, MarketSeen):
+        state = replace(state, bid=observation.quote.bid, available=observation.available)
+        return _on_market(plan, state, observation.quote, now)
+    if isinstance(observation, OrderSeen):
+        return _on_order(plan, state, observation.order, now)
+    if isinstance(observation, PlaceRejected):
+        reject = Reject(observation.code, observation.summary, observation.client_order_id)
+        return _on_reject(plan, replace(state, order=None), reject, now)
+    if isinstance(observation, ExchangeLost):
+        return _stop(plan, state, StopReason.EXCHANGE_UNAVAILABLE, now)
+    return state, (Refresh(),)
+
+
+def _on_market(plan: TwapPlan, state: TwapState, quote: Quote, now: datetime) -> Step:
+    if state.stop is not None:
+        return _finish(plan, state)
+    if now >= plan.deadline:  # also mid-slice: no taker leg after the purge's time is up
+        return _finish(plan, replace(state, stop=StopReason.MAX_DURATION))
+    if state.leg is Leg.DONE:
+        reason = _stop_before_slice(plan, state, now)
+        if reason is not None:
+            return _finish(plan, replace(state, stop=reason))
+        state = _begin_slice(plan, state, quote.bid, now)
+    while state.leg is not Leg.DONE:
+        place = _leg_order(plan, state, quote, now)
+        if place is not None:
+            request, deadline = place
+            requests = (*state.requests, request)
+            state = replace(state, requests=requests, order_deadline=deadline)
+            return state, (Place(request, state.slice_no, state.leg),)
+        crossed = state.leg is not Leg.TAKER and _maker_price(plan, quote) is None
+        state = _after_leg(plan, state, now, crossed=crossed)
+    return _end_slice(state)
+
+
+def _stop_before_slice(plan: TwapPlan, state: TwapState, now: datetime) -> StopReason | None:
+    if not _sellable(plan, _residual(plan, state), state.bid or plan.arrival.bid):
+        return StopReason.FILLED
+    if now >= plan.deadline:
+        return StopReason.MAX_DURATION
+    if state.no_fill_slices >= plan.policy.max_consecutive_no_fill:
+        return StopReason.NO_FILL
+    if state.slice_no >= plan.policy.max_slices:
+        return StopReason.MAX_SLICES
+    return None
+
+
+def _begin_slice(plan: TwapPlan, state: TwapState, bid: Decimal, now: datetime) -> TwapState:
+    """Size the next slice: what is left spread over the slices left, no unsellable tail."""
+    slice_no, remaining = state.slice_no + 1, _residual(plan, state)
+    count = _slice_count(plan, remaining, bid, now, slice_no)
+    count = max(1, min(count, len(plan.slices) - slice_no + 1))
+    qty = _round(remaining / count, plan.product.base_increment, ROUND_DOWN)
+    if not _sellable(plan, qty, bid) or not _sellable(plan, remaining - qty, bid):
+        qty = remaining
+    return replace(
+        state,
+        slice_no=slice_no,
+        leg=Leg.MAKER_FIRST,
+        slice_started_at=now,
+        slice_quantity=qty,
+        slice_filled=ZERO,
+        balance_rejects=0,
+    )
+
+
+def _leg_order(
+    plan: TwapPlan, state: TwapState, quote: Quote, now: datetime
+) -> tuple[OrderRequest, datetime | None] | None:
+    """The order of the current leg, or None when the leg cannot or need not be placed."""
+    qty = min(state.slice_quantity - state.slice_filled, _residual(plan, state))
+    qty = _round(qty, plan.product.base_increment, ROUND_DOWN)
+    cid = client_order_id(
+        plan.account, plan.product.product_id, plan.attempt, state.slice_no, state.leg
+    )
+    if state.leg is Leg.TAKER:
+        price = max(plan.taker_floor, _min_notional_price(plan, qty))
+        if qty <= 0 or price > quote.bid or not _sellable(plan, qty, price):
+            return None
+        request = _request(plan, cid, qty, price, post_only=False)
+        return replace(request, immediate_or_cancel=True), None
+    maker_price = _maker_price(plan, quote)
+    ttl = _maker_ttl(plan, state, now)
+    if maker_price is None or ttl <= 0 or not _sellable(plan, qty, maker_price):
+        return None
+    price = maker_price
+    deadline = now + _seconds(ttl)
+    return replace(_request(plan, cid, qty, price, post_only=True), expires_at=deadline), deadline
+
+
+def _maker_price(plan: TwapPlan, quote: Quote) -> Decimal | None:
+    """At the touch: one tick inside the best ask when the spread allows, so the order is first
+    in the queue instead of behind everything resting at the ask; at the ask on a one-tick
+    spread. Each leg prices from its own fresh quote. None: the book is crossed or locked."""
+    tick = plan.product.quote_increment
+    price = _round(quote.ask, tick, ROUND_UP)
+    if price - tick > quote.bid:
+        price -= tick
+    return price if price > quote.bid else None
+
+
+def _maker_ttl(plan: TwapPlan, state: TwapState, now: datetime) -> Decimal:
+    p = plan.policy
+    ttl = p.maker_first_ttl_sec if state.leg is Leg.MAKER_FIRST else p.maker_retry_ttl_sec
+    slice_end = (state.slice_started_at or now) + _seconds(p.replace_seconds)
+    left = min(slice_end, plan.deadline) - now
+    return min(ttl, p.maker_ttl_sec, Decimal(str(left.total_seconds())))
+
+
+def _request(
+    plan: TwapPlan, cid: str, qty: Decimal, price: Decimal, *, post_only: bool
+) -> OrderRequest:
+    return OrderRequest(
+        client_order_id=cid,
+        product_id=plan.product.product_id,
+        side=Side.SELL,
+        base_size=qty,
+        order_type=OrderType.LIMIT,
+        limit_price=price,
+        post_only=post_only,
+    )
+
+
+def _after_leg(plan: TwapPlan, state: TwapState, now: datetime, *, crossed: bool) -> TwapState:
+    """The next leg of the slice, or ``DONE`` when the slice is over."""
+    p, leg = plan.policy, state.leg
+    remaining = min(state.slice_quantity - state.slice_filled, _residual(plan, state))
+    if not _sellable(plan, remaining, state.bid or plan.arrival.bid) or leg is Leg.TAKER:
+        return replace(state, leg=Leg.DONE)
+    if p.allow_taker_fallback and (crossed or leg is Leg.MAKER_RETRY or plan.skip_maker_retry):
+        return replace(state, leg=Leg.TAKER)
+    if leg is Leg.MAKER_FIRST and _maker_ttl(plan, replace(state, leg=Leg.MAKER_RETRY), now) > 0:
+        return replace(state, leg=Leg.MAKER_RETRY)
+    return replace(state, leg=Leg.TAKER if p.allow_taker_fallback else Leg.DONE)
+
+
+def _end_slice(state: TwapState) -> Step:
+    no_fill = 0 if state.slice_filled > 0 else state.no_fill_slices + 1
+    return replace(state, leg=Leg.DONE, no_fill_slices=no_fill), (Refresh(),)
+
+
+def _next_leg(plan: TwapPlan, state: TwapState, now: datetime, *, crossed: bool = False) -> Step:
+    state = _after_leg(plan, state, now, crossed=crossed)
+    if state.leg is Leg.DONE:
+        return _end_slice(state)
+    return state, (Refresh(),)
+
+
+def _on_order(plan: TwapPlan, state: TwapState, order: Order, now: datetime) -> Step:
+    if order.status is OrderStatus.REJECTED:
+        reject = Reject(
+            order.reject_reason or "UNKNOWN_FAILURE_REASON",
+            order.reject_reason or "",
+            order.client_order_id,
+        )
+        return _on_reject(plan, replace(state, order=None), reject, now)
+    if order.status.is_final:
+        state = replace(_count_fills(state, order), order=None, cancelling=False)
+        if state.stop is not None:
+            return _finish(plan, state)
+        return _next_leg(plan, state, now)
+    state = replace(state, order=order)
+    wait = Wait(plan.policy.poll_interval_seconds)
+    if state.cancelling:
+        return state, (wait, Cancel(order.order_id))
+    if now >= plan.deadline:
+        return replace(state, stop=StopReason.MAX_DURATION, cancelling=True), (
+            Cancel(order.order_id),
+        )
+    if state.order_deadline is None or now >= state.order_deadline:
+        return replace(state, cancelling=True), (Cancel(order.order_id),)
+    left = Decimal(str((state.order_deadline - now).total_seconds()))
+    return state, (Wait(min(plan.policy.poll_interval_seconds, left)), Poll(order.order_id))
+
+
+def _on_reject(plan: TwapPlan, state: TwapState, reject: Reject, now: datetime) -> Step:
+    if reject.code == POST_ONLY_CROSS and state.leg in (Leg.MAKER_FIRST, Leg.MAKER_RETRY):
+        return _next_leg(plan, state, now, crossed=True)
+    if reject.code == INSUFFICIENT_BALANCE and state.balance_rejects + 1 < MAX_BALANCE_REJECTS:
+        # The next leg re-reads the balance and sells at most what is available; a new leg
+        # means a new client order id, so a rejected id is never sent twice.
+        return _next_leg(plan, replace(state, balance_rejects=state.balance_rejects + 1), now)
+    return _finish(plan, replace(state, stop=StopReason.REJECTED, reject=reject))
+
+
+def _stop(plan: TwapPlan, state: TwapState, reason: StopReason, now: datetime) -> Step:
+    """Stop; an order that may still be open is cancelled first (never left behind), unless
+    the exchange was already lost once: then the outcome names the order instead."""
+    lost_again = state.stop is StopReason.EXCHANGE_UNAVAILABLE
+    state = replace(state, stop=reason)
+    if state.order is not None and not state.order.status.is_final and not lost_again:
+        return replace(state, cancelling=True), (Cancel(state.order.order_id),)
+    return _finish(plan, state)
+
+
+def _finish(plan: TwapPlan, state: TwapState) -> Step:
+    reason = state.stop or StopReason.FILLED
+    bid = state.bid or plan.arrival.bid
+    residual = _residual(plan, state)
+    value = residual * bid
+    if _sellable(plan, residual, bid):
+        success = state.filled > 0 and value <= plan.policy.max_residual_usd
+    else:
+        success = True
+    outcome = TwapOutcome(
+        success=success,
+        reason=reason,
+        target_quantity=plan.target_quantity,
+        filled_quantity=state.filled,
+        average_price=state.proceeds / state.filled if state.filled > 0 else None,
+        proceeds=state.proceeds,
+        fees=state.fees,
+        residual_quantity=residual,
+        residual_value_usd=value,
+        slices=state.slice_no,
+        requests=state.requests,
+        reject=state.reject,
+        open_order_id=state.order.order_id if state.order is not None else None,
+    )
+    state = replace(state, leg=Leg.DONE, stop=reason, outcome=outcome)
+    return state, (Finish(outcome),)
+
+
+# --- arithmetic ----------------------------------------------------------------------------
+
+
+def _count_fills(state: TwapState, order: Order) -> TwapState:
+    filled = order.filled_size
+    available = None if state.available is None else max(ZERO, state.available - filled)
+    return replace(
+        state,
+        filled=state.filled + filled,
+        slice_filled=state.slice_filled + filled,
+        proceeds=state.proceeds + order.filled_value,
+        fees=state.fees + order.fees,
+        available=available,
+    )
+
+
+def _residual(plan: TwapPlan, state: TwapState) -> Decimal:
+    """What is left to sell: the rest of the target, never more than is available."""
+    left = max(ZERO, plan.target_quantity - state.filled)
+    return left if state.available is None else min(left, state.available)
+
+
+def _sellable(plan: TwapPlan, qty: Decimal, price: Decimal) -> bool:
+    product = plan.product
+    qty = _round(qty, product.base_increment, ROUND_DOWN)
+    return qty > 0 and qty >= product.min_base_size and qty * price >= product.min_notional
+
+
+def _min_notional_price(plan: TwapPlan, qty: Decimal) -> Decimal:
+    if qty <= 0:
+        return ZERO
+    return _round(plan.product.min_notional / qty, plan.product.quote_increment, ROUND_UP)
+
+
+def _round(value: Decimal, increment: Decimal, rounding: str) -> Decimal:
+    if increment <= 0:
+        return value
+    return (value / increment).to_integral_value(rounding=rounding) * increment
+
+
+def _seconds(value: Decimal) -> timedelta:
+    return timedelta(seconds=float(value))

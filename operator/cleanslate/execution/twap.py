@@ -1,0 +1,359 @@
+"""The TWAP shell: performs what ``core.twap`` decides against the exchange port.
+
+It is the only code that places, polls and cancels purge orders. Its rules, each of which keeps
+a purge from selling twice:
+
+* Before every placement ``on_before_place`` is awaited, so the operator can persist the slice
+  number (``status.inFlight[symbol].slice``) first; a restart then derives the same client
+  order ids and looks them up instead of placing again.
+* ``ExchangeTimeout`` on a placement means the order may exist: it is looked up by client
+  order id before anything else. Other temporary errors are retried with the same client order
+  id, which the port makes idempotent. 429s wait their ``retry_after`` on the clock.
+* Only one order of a purge is ever open: the core places nothing while one may be.
+* A task cancelled mid-purge (shutdown) cancels the order it left resting, then re-raises.
+* Rejects are logged as the hardening document's ORDER_REJECT line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import TypeVar
+
+from cleanslate.api.account import InFlightPurge
+from cleanslate.api.policy import Execution
+from cleanslate.clock import Clock
+from cleanslate.core import twap
+from cleanslate.core.market import Order, OrderRequest
+from cleanslate.core.twap import Leg, TwapOutcome, TwapPlan
+from cleanslate.exchange.errors import (
+    ExchangeError,
+    ExchangeTimeout,
+    OrderRejected,
+    PermanentError,
+    RateLimited,
+    TemporaryError,
+)
+from cleanslate.exchange.port import Exchange
+
+logger = logging.getLogger("cleanslate.execution")
+T = TypeVar("T")
+
+RETRY_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 8.0)
+"""Waits between attempts of one call on temporary errors: seven attempts in ~24 s."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeFrom:
+    """What ``status.inFlight[symbol]`` recorded about a purge that was interrupted."""
+
+    started_at: datetime
+    target_quantity: Decimal
+    last_slice: int
+    """Last slice whose order was (or may have been) placed; 0 when none was."""
+
+    @classmethod
+    def from_in_flight(cls, in_flight: InFlightPurge) -> ResumeFrom:
+        """Resume the purge ``status.inFlight[symbol]`` describes (same ``attempt``)."""
+        return cls(in_flight.started_at, in_flight.target_quantity, in_flight.slice)
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceIntent:
+    """Passed to ``on_before_place``: persist it before the order goes out, so a restart
+    derives the same client order ids (``to_in_flight`` gives the status entry)."""
+
+    symbol: str
+    attempt: int
+    started_at: datetime
+    target_quantity: Decimal
+    slice_no: int
+    leg: Leg
+    client_order_id: str
+    filled_quantity: Decimal
+    """Filled by this purge before this placement."""
+
+    def to_in_flight(self, reason: str = "") -> InFlightPurge:
+        return InFlightPurge(
+            attempt=self.attempt,
+            started_at=self.started_at,
+            target_quantity=self.target_quantity,
+            filled_quantity=self.filled_quantity,
+            slice=self.slice_no,
+            reason=reason,
+        )
+
+
+BeforePlace = Callable[[PlaceIntent], Awaitable[None]]
+OnEvent = Callable[[twap.Action, twap.Observation], None]
+
+
+async def run_twap(
+    exchange: Exchange,
+    clock: Clock,
+    *,
+    account: str,
+    symbol: str,
+    attempt: int,
+    target_quantity: Decimal,
+    policy: Execution,
+    resume: ResumeFrom | None = None,
+    on_before_place: BeforePlace | None = None,
+    on_event: OnEvent | None = None,
+    retry_delays: tuple[float, ...] = RETRY_DELAYS,
+) -> TwapOutcome:
+    """Liquidate ``target_quantity`` of ``symbol``'s base asset; returns what was achieved.
+
+    ``attempt`` must be new for each purge (``status.nextAttempt``) and the same when resuming
+    (``resume`` from ``status.inFlight[symbol]``): client order ids derive from it.
+    ``on_before_place`` is awaited before every placement; if it raises, nothing is placed and
+    the exception propagates. ``on_event`` sees each performed action with its result.
+
+    Raises ``ExchangeError`` only when the purge cannot start (unknown product, no quote, the
+    exchange unreachable before any order); once orders flow, every failure is an outcome.
+    """
+    runner = _Runner(exchange, clock, symbol, retry_delays, on_before_place, on_event)
+    return await runner.run(account, attempt, target_quantity, policy, resume)
+
+
+class _Runner:
+    def __init__(
+        self,
+        exchange: Exchange,
+        clock: Clock,
+        symbol: str,
+        retry_delays: tuple[float, ...],
+        on_before_place: BeforePlace | None,
+        on_event: OnEvent | None,
+    ) -> None:
+        self.exchange, self.clock, self.symbol = exchange, clock, symbol
+        self.delays = retry_delays
+        self.before_place, self.on_event = on_before_place, on_event
+        self.calls = 0
+        self.plan: TwapPlan
+        self.base = ""
+        self.open_order: str | None = None
+        """Exchange id of an order of this purge that may still be open."""
+        self.placing: str | None = None
+        """Client order id of a placement whose outcome is not known yet."""
+
+    async def run(
+        self,
+        account: str,
+        attempt: int,
+        target: Decimal,
+        policy: Execution,
+        resume: ResumeFrom | None,
+    ) -> TwapOutcome:
+        product = await self.call(lambda: self.exchange.product(self.symbol))
+        arrival = await self.call(lambda: self.exchange.quote(self.symbol))
+        self.base = product.base
+        self.plan = plan = twap.plan_twap(
+            account=account,
+            attempt=attempt,
+            product=product,
+            policy=policy,
+            target_quantity=resume.target_quantity if resume else target,
+            arrival=arrival,
+            started_at=resume.started_at if resume else self.clock.now(),
+        )
+        logger.info(
+            "TWAP purge start %s qty=%s ~$%.2f slices=%d slice=$%s attempt=%d",
+            self.symbol,
+            plan.target_quantity,
+            plan.arrival_value,
+            len(plan.slices),
+            policy.slice_usd,
+            attempt,
+        )
+        try:
+            state = await self.resumed(plan, resume) if resume else twap.start(plan)
+            outcome = await self.drive(plan, state)
+        except asyncio.CancelledError:
+            await self.abandon()
+            raise
+        _log_outcome(self.symbol, plan, outcome)
+        return replace(outcome, api_calls=self.calls)
+
+    async def drive(self, plan: TwapPlan, state: twap.TwapState) -> TwapOutcome:
+        observation: twap.Observation = None
+        while True:
+            state, actions = twap.next_actions(plan, state, observation, self.clock.now())
+            for action in actions:
+                if isinstance(action, twap.Finish):
+                    return action.outcome
+                observation = await self.perform(plan, state, action) or observation
+                if self.on_event is not None:
+                    self.on_event(action, observation)
+
+    async def perform(
+        self, plan: TwapPlan, state: twap.TwapState, action: twap.Action
+    ) -> twap.Observation:
+        try:
+            if isinstance(action, twap.Wait):
+                await self.clock.sleep(float(action.seconds))
+                return None
+            if isinstance(action, twap.Refresh):
+                return await self.market()
+            if isinstance(action, twap.Place):
+                return await self.place(action, state.filled)
+            if isinstance(action, twap.Poll):
+                return self.seen(await self.call(lambda: self.exchange.get_order(action.order_id)))
+            if isinstance(action, twap.Cancel):
+                return await self.cancel(action.order_id)
+        except ExchangeError as exc:
+            return twap.ExchangeLost(f"{exc.reason_code}: {exc}")
+        raise AssertionError(f"unknown action {action!r}")
+
+    async def market(self) -> twap.MarketSeen:
+        quote = await self.call(lambda: self.exchange.quote(self.symbol))
+        balances = await self.call(self.exchange.balances)
+        available = next((b.available for b in balances if b.asset == self.base), Decimal(0))
+        return twap.MarketSeen(quote, available)
+
+    async def place(self, action: twap.Place, filled: Decimal) -> twap.Observation:
+        request = action.request
+        if self.before_place is not None:
+            plan = self.plan
+            intent = PlaceIntent(
+                symbol=self.symbol,
+                attempt=plan.attempt,
+                started_at=plan.started_at,
+                target_quantity=plan.target_quantity,
+                slice_no=action.slice_no,
+                leg=action.leg,
+                client_order_id=request.client_order_id,
+                filled_quantity=filled,
+            )
+            await self.before_place(intent)
+        self.placing = request.client_order_id
+        try:
+            order = await self.place_once_or_find(request)
+        except OrderRejected as exc:
+            _log_reject(request, exc)
+            self.placing = None
+            return twap.PlaceRejected(
+                exc.detail.error or exc.reason_code, str(exc), request.client_order_id
+            )
+        except PermanentError as exc:
+            self.placing = None
+            return twap.PlaceRejected(exc.reason_code, str(exc), request.client_order_id)
+        self.placing = None
+        return self.seen(order)
+
+    async def place_once_or_find(self, request: OrderRequest) -> Order:
+        """Place; after a timeout look the order up first, since it may exist. When the
+        retries run out, one last look-up decides whether an order is out there."""
+        for delay in (*self.delays, None):
+            try:
+                self.calls += 1
+                return await self.exchange.place_order(request)
+            except TemporaryError as exc:
+                if isinstance(exc, ExchangeTimeout) or delay is None:
+                    found = await self.find(request.client_order_id)
+                    if found is not None:
+                        return found
+                if delay is None:
+                    raise
+                await self.clock.sleep(_wait(exc, delay))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def find(self, client_order_id: str) -> Order | None:
+        return await self.call(lambda: self.exchange.find_order(client_order_id))
+
+    async def cancel(self, order_id: str) -> twap.OrderSeen:
+        await self.call(lambda: self.exchange.cancel_orders([order_id]))
+        return self.seen(await self.call(lambda: self.exchange.get_order(order_id)))
+
+    def seen(self, order: Order) -> twap.OrderSeen:
+        self.open_order = None if order.status.is_final else order.order_id
+        return twap.OrderSeen(order)
+
+    async def call(self, fn: Callable[[], Awaitable[T]]) -> T:
+        """One exchange call, retried on temporary errors; the last one is raised."""
+        for delay in (*self.delays, None):
+            try:
+                self.calls += 1
+                return await fn()
+            except TemporaryError as exc:
+                if delay is None:
+                    raise
+                await self.clock.sleep(_wait(exc, delay))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def resumed(self, plan: TwapPlan, resume: ResumeFrom) -> twap.TwapState:
+        """Find every order the interrupted run may have placed; cancel open ones; count fills.
+        Slices up to ``last_slice`` are never placed again: their ids are spent."""
+        orders: list[Order] = []
+        for slice_no in range(1, resume.last_slice + 1):
+            for leg in twap.ORDER_LEGS:
+                cid = twap.client_order_id(plan.account, self.symbol, plan.attempt, slice_no, leg)
+                order = await self.find(cid)
+                while order is not None and not order.status.is_final:
+                    logger.info("TWAP resume: cancelling adopted order %s", order.order_id)
+                    order = (await self.cancel(order.order_id)).order
+                if order is not None:
+                    orders.append(order)
+        return twap.resume(plan, resume.last_slice, tuple(orders))
+
+    async def abandon(self) -> None:
+        """Shutdown mid-purge: cancel what this purge left resting (best effort)."""
+        try:
+            if self.placing is not None and self.open_order is None:
+                found = await self.exchange.find_order(self.placing)
+                if found is not None and not found.status.is_final:
+                    self.open_order = found.order_id
+            if self.open_order is not None:
+                await self.call(lambda: self.exchange.cancel_orders([self.open_order or ""]))
+                logger.warning("TWAP %s abandoned: cancelled %s", self.symbol, self.open_order)
+        except ExchangeError as exc:
+            logger.error("TWAP %s abandoned: could not cancel its order: %s", self.symbol, exc)
+
+
+def _wait(exc: TemporaryError, delay: float) -> float:
+    if isinstance(exc, RateLimited) and exc.retry_after is not None:
+        return max(delay, exc.retry_after)
+    return delay
+
+
+def _log_reject(request: OrderRequest, exc: OrderRejected) -> None:
+    error_msg = " | ".join(
+        p for p in (f"Order placement failed: {exc.reason_code}", exc.detail.summary()) if p
+    )
+    logger.error(
+        "ORDER_REJECT %s %s client_id=%s | %s | raw_response=%s",
+        request.product_id,
+        request.side.value.upper(),
+        request.client_order_id,
+        error_msg,
+        exc.detail.raw,
+    )
+
+
+def _log_outcome(symbol: str, plan: TwapPlan, outcome: TwapOutcome) -> None:
+    if outcome.success:
+        if outcome.reason is twap.StopReason.FILLED and outcome.residual_quantity > 0:
+            logger.info(
+                "TWAP: residual $%.2f below minimum notional $%s, stopping",
+                outcome.residual_value_usd,
+                plan.product.min_notional,
+            )
+        logger.info(
+            "TWAP liquidation complete %s filled=%s avg_price=%s fees=%s",
+            symbol,
+            outcome.filled_quantity,
+            outcome.average_price,
+            outcome.fees,
+        )
+        return
+    logger.warning(
+        "Purge sell failed for %s: %s residual ~$%.2f > threshold $%s",
+        symbol,
+        outcome.reason.value,
+        outcome.residual_value_usd,
+        plan.policy.max_residual_usd,
+    )
