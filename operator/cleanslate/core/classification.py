@@ -1,0 +1,182 @@
+"""Phase 1 of the legacy exit protocol: sort every position into A, B or C, with reasons.
+
+* **C, zombie**: the product is unknown or delisted, its price cannot be fetched, it is
+  tracked without an entry price, or it is dust (under ``dust.thresholdUsd`` or under
+  ``dust.thresholdPctOfAccount`` of NAV). C wins over B.
+* **B, legacy non-compliant**: a priced holding that is not tracked (opened outside the
+  system), is over the position cap, or is wrongly sized. "Wrongly sized" is read as worth
+  less than ``minPositionUsd``: the policy has no upper size limit, and the normalization
+  document calls exactly those positions non-compliant.
+* **A, strategy-aligned**: tracked with an entry price, within the cap, rightly sized.
+
+Which positions are over the cap follows the closing ranking of ``exits``: when more
+positions count than ``maxPositions`` allows, the ones that would close first are B. Dust
+and residuals (worth less than the minimum liquidation value) do not count toward the cap:
+they are left alone on purpose, and counting them would close real positions to make room
+for dust. Protected holdings count but are never chosen to close.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+
+from cleanslate.api.account import Category, PositionStatus, TrackedPosition, TradingAccountSpec
+from cleanslate.api.policy import PurgePolicySpec
+from cleanslate.core.eligibility import Verdict, judge_eligibility
+from cleanslate.core.exits import over_cap
+from cleanslate.core.holdings import Holding, Snapshot, positions
+from cleanslate.core.market import ProductStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Classified:
+    """One position with its category and everything later rules need to know about it."""
+
+    holding: Holding
+    category: Category
+    verdict: Verdict
+    reasons: tuple[str, ...]
+    is_dust: bool
+    is_residual: bool
+    """Worth less than the minimum liquidation value (and not dust): not worth an order."""
+    is_protected: bool
+    undersized: bool
+    over_cap: bool
+    tracked: TrackedPosition | None
+    pnl: Decimal | None
+    """Unrealised return against the tracked entry price (0.1 = +10 %); None when unknown."""
+
+    @property
+    def symbol(self) -> str:
+        return self.holding.product_id
+
+    @property
+    def value_usd(self) -> Decimal | None:
+        return self.holding.value_usd
+
+    @property
+    def opened_at(self) -> datetime | None:
+        return self.tracked.opened_at if self.tracked else None
+
+    @property
+    def counts_toward_cap(self) -> bool:
+        return not (self.is_dust or self.is_residual)
+
+    def position_status(self) -> PositionStatus:
+        return PositionStatus(
+            symbol=self.symbol,
+            quantity=self.holding.quantity,
+            value_usd=self.value_usd,
+            category=self.category,
+            eligible=self.verdict.eligible,
+            reasons=[*self.reasons, *(f"eligibility: {r}" for r in self.verdict.reasons)],
+        )
+
+
+def is_protected(holding: Holding, spec: TradingAccountSpec) -> bool:
+    """``protectedSymbols`` may name the product (SEI-USD) or the asset (SEI)."""
+    protected = set(spec.protected_symbols)
+    return holding.asset in protected or holding.product_id in protected
+
+
+def dust_limit(nav_usd: Decimal, policy: PurgePolicySpec) -> Decimal:
+    """The value under which a holding is dust: the larger of the two documented limits."""
+    return max(policy.dust.threshold_usd, nav_usd * policy.dust.threshold_pct_of_account / 100)
+
+
+def classify(
+    snapshot: Snapshot, account_spec: TradingAccountSpec, policy: PurgePolicySpec
+) -> tuple[Classified, ...]:
+    """Classify every position of the snapshot, ordered by product id."""
+    tracked = {t.symbol: t for t in account_spec.tracked_positions}
+    limit = dust_limit(snapshot.nav_usd, policy)
+    held = sorted(positions(snapshot.holdings, policy.quote_currencies), key=lambda h: h.product_id)
+    facts = [_facts(h, snapshot.now, account_spec, policy, tracked, limit) for h in held]
+    counted = [f for f in facts if f.counts_toward_cap]
+    closing = {
+        f.symbol
+        for f in over_cap(
+            [f for f in counted if not f.is_protected], len(counted), policy.max_positions
+        )
+    }
+    return tuple(_categorize(f, f.symbol in closing, len(counted), policy) for f in facts)
+
+
+def _facts(
+    holding: Holding,
+    now: datetime,
+    spec: TradingAccountSpec,
+    policy: PurgePolicySpec,
+    tracked: Mapping[str, TrackedPosition],
+    dust_limit_usd: Decimal,
+) -> Classified:
+    """Everything about a holding except its category (which needs the whole cap picture)."""
+    value = holding.value_usd
+    entry = tracked.get(holding.product_id)
+    pnl = None
+    if entry and entry.entry_price and holding.price is not None:
+        pnl = holding.price / entry.entry_price - 1
+    verdict = judge_eligibility(
+        holding.product_id, holding.quote, holding.product, policy.universe, spec.bans, now
+    )
+    is_dust = value is not None and value < dust_limit_usd
+    return Classified(
+        holding=holding,
+        category=Category.STRATEGY_ALIGNED,
+        verdict=verdict,
+        reasons=(),
+        is_dust=is_dust,
+        is_residual=not is_dust and value is not None and value < policy.min_liquidation_value_usd,
+        is_protected=is_protected(holding, spec),
+        undersized=value is not None and value < policy.min_position_usd,
+        over_cap=False,
+        tracked=entry,
+        pnl=pnl,
+    )
+
+
+def zombie_reasons(facts: Classified) -> list[str]:
+    holding = facts.holding
+    reasons = []
+    if holding.product is None:
+        reasons.append("unknown asset pair: the exchange does not list the product")
+    elif holding.product.status is ProductStatus.DELISTED:
+        reasons.append("delisted product")
+    if holding.value_usd is None:
+        reasons.append(f"cannot fetch price: {holding.price_error or 'no quote'}")
+    if facts.tracked is not None and facts.tracked.entry_price is None:
+        reasons.append("tracked without an entry price")
+    if facts.is_dust:
+        reasons.append(f"dust: ${holding.value_usd:.2f} below the dust threshold")
+    return reasons
+
+
+def _legacy_reasons(
+    facts: Classified, over: bool, count: int, policy: PurgePolicySpec
+) -> list[str]:
+    reasons = []
+    if facts.tracked is None:
+        reasons.append("untracked: opened outside the system")
+    if over:
+        reasons.append(f"over cap: {count} positions, cap {policy.max_positions}")
+    if facts.undersized:
+        value = facts.value_usd or Decimal(0)
+        reasons.append(f"wrongly sized: ${value:.2f} below minimum ${policy.min_position_usd}")
+    return reasons
+
+
+def _categorize(facts: Classified, over: bool, count: int, policy: PurgePolicySpec) -> Classified:
+    zombie = zombie_reasons(facts)
+    legacy = _legacy_reasons(facts, over, count, policy)
+    if zombie:
+        category, reasons = Category.ZOMBIE, zombie
+    elif legacy:
+        category, reasons = Category.LEGACY_NON_COMPLIANT, legacy
+    else:
+        category, reasons = Category.STRATEGY_ALIGNED, ["tracked with entry price, within cap"]
+    if facts.is_protected:
+        reasons = [*reasons, "protected: never sold"]
+    return replace(facts, category=category, reasons=tuple(reasons), over_cap=over)

@@ -1,0 +1,54 @@
+"""Kubernetes conditions, computed the kstatus way, as pure functions.
+
+``Ready`` is the summary GitOps tools read; ``Reconciling`` says work is under way;
+``Stalled`` is abnormal-true: it is present and True only when cleanslate cannot make
+progress without a person. ``lastTransitionTime`` moves only when a condition's status
+changes, so a cycle that changes nothing produces an identical list (and no write).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from cleanslate.api.account import Condition
+
+TRUE, FALSE, UNKNOWN = "True", "False", "Unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Desired:
+    """What a condition should say now; the transition time is decided by ``merge``."""
+
+    type: str
+    status: str
+    reason: str
+    message: str = ""
+
+
+def merge(
+    current: Sequence[Condition], desired: Iterable[Desired], now: datetime, generation: int | None
+) -> list[Condition]:
+    """The new condition list: desired ones in order, each keeping its transition time when
+    its status did not change. Conditions not desired any more are dropped."""
+    previous = {c.type: c for c in current}
+    merged = []
+    for want in desired:
+        before = previous.get(want.type)
+        since = before.last_transition_time if before and before.status == want.status else now
+        merged.append(
+            Condition(
+                type=want.type,
+                status=want.status,
+                reason=want.reason,
+                message=want.message[:32768],
+                last_transition_time=since,
+                observed_generation=generation,
+            )
+        )
+    return merged
+
+
+def find(conditions: Sequence[Condition], type_: str) -> Condition | None:
+    return next((c for c in conditions if c.type == type_), None)

@@ -1,0 +1,309 @@
+"""One cycle's plan: a decision for every position, the stale orders to cancel, and the sales
+to run now.
+
+Rules are tried in this order and the first that matches decides (each decision names its
+rule and says why):
+
+1. quote currency or protected: keep (quote currencies are not positions at all);
+2. frozen, or in purge-failure backoff: skip, with the time remaining;
+3. dust: the dust action (close or ignore), although the protocol also counts dust as a zombie;
+4. zombie: one market exit attempt, then escalate;
+5. ineligible or excluded (when ``autoLiquidateIneligible``): purge by TWAP when worth at
+   least ``minLiquidationValueUsd``, else leave as a residual;
+6. over the position cap: close, in the ranking of ``exits``;
+7. legacy non-compliant: gradual unwind;
+8. exposure over the cap of NAV: trims (only every ``trimIntervalCycles``-th cycle);
+9. normalization of positions under ``minPositionUsd``;
+10. otherwise strategy-aligned: keep.
+
+Readings of the order: rule 6 counts the positions that remain once this plan's purges and
+closes are done, so a purge is never doubled by an over-cap close (and a tracked position the
+classification ranked over the cap may simply be kept). Rule 7 takes only positions opened
+outside the system: over-cap ones belong to rule 6, and a non-compliant position worth less
+than ``minPositionUsd`` is normalized (closed whole, or left as a residual under
+``minLiquidationValueUsd``) instead of unwound, because a quarter of it would be an order
+under the exchange minimum; the broker cleanup document closes such positions whole. Rule 8
+trims only positions no earlier rule decided, and not undersized ones.
+
+At most ``maxLiquidationsPerCycle`` sales run per cycle (every kind of sale counts, because
+the limit protects the cycle's time budget). They are chosen in rule order (dust, zombies,
+purges, over-cap closes, unwinds, trims, normalization), the most valuable first within a
+rule, then by product id. The others are deferred: skipped this cycle, saying why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+
+from cleanslate.api.account import (
+    Category,
+    FrozenSymbol,
+    PlanAction,
+    PlanItem,
+    PositionStatus,
+    PurgeFailure,
+    TradingAccountSpec,
+    TradingAccountStatus,
+    UnwindProgress,
+)
+from cleanslate.api.policy import DustAction, PurgePolicySpec
+from cleanslate.core.backoff import NO_WAIT, backoff_delay, backoff_remaining, describe_wait
+from cleanslate.core.classification import Classified, classify, zombie_reasons
+from cleanslate.core.decisions import RULE_ORDER, Decision, ExitKind, Rule
+from cleanslate.core.exits import (
+    close,
+    hold,
+    normalize,
+    over_cap,
+    percent,
+    plan_trims,
+    sell,
+    unwind_step,
+    zombie_exit,
+)
+from cleanslate.core.freezing import frozen_remaining, is_frozen
+from cleanslate.core.holdings import Snapshot, open_orders_older_than
+from cleanslate.core.market import Order
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """What the account's status remembers between cycles, as the planner needs it."""
+
+    purge_failures: Mapping[str, PurgeFailure] = field(default_factory=dict)
+    unwind_progress: Mapping[str, UnwindProgress] = field(default_factory=dict)
+    frozen_symbols: Mapping[str, FrozenSymbol] = field(default_factory=dict)
+    cycles: int = 0
+    """Cycles run before this one (drives ``exposure.trimIntervalCycles``)."""
+
+    @classmethod
+    def from_status(cls, status: TradingAccountStatus | None) -> Memory:
+        if status is None:
+            return cls()
+        return cls(
+            purge_failures=dict(status.purge_failures),
+            unwind_progress=dict(status.unwind_progress),
+            frozen_symbols=dict(status.frozen_symbols),
+            cycles=status.cycles,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CyclePlan:
+    classified: tuple[Classified, ...]
+    decisions: tuple[Decision, ...]
+    """One per position, ordered by product id; deferred sales appear as skips."""
+    stale_orders: tuple[Order, ...]
+    purges: tuple[Decision, ...]
+    """The sales to run this cycle, in execution order (at most maxLiquidationsPerCycle)."""
+    nav_usd: Decimal
+    at_risk_usd: Decimal
+    """Value of all positions before this plan's sales."""
+    now: datetime
+
+    @property
+    def positions(self) -> tuple[PositionStatus, ...]:
+        return tuple(c.position_status() for c in self.classified)
+
+    def plan_items(self) -> list[PlanItem]:
+        """``status.plan``: every decision, then every stale order to cancel."""
+        items = [d.plan_item() for d in self.decisions]
+        items.extend(self._cancel_item(o) for o in self.stale_orders)
+        return items
+
+    def _cancel_item(self, order: Order) -> PlanItem:
+        minutes = int((self.now - order.created_at).total_seconds() // 60)
+        return PlanItem(
+            symbol=order.product_id,
+            action=PlanAction.CANCEL_ORDER,
+            quantity=order.remaining_size,
+            reason=f"stale open order {order.order_id}: {minutes} min old",
+        )
+
+
+def plan_cycle(
+    snapshot: Snapshot,
+    account_spec: TradingAccountSpec,
+    policy: PurgePolicySpec,
+    memory: Memory,
+    now: datetime,
+) -> CyclePlan:
+    """Decide what to do with every position this cycle. Pure: equal input, equal plan."""
+    classified = classify(snapshot, account_spec, policy)
+    decided = {
+        c.symbol: d for c in classified if (d := _early_rules(c, policy, memory, now)) is not None
+    }
+    decided.update(_over_cap_closes(classified, decided, policy))
+    for c in classified:
+        if c.symbol not in decided and _unwinds(c):
+            decided[c.symbol] = unwind_step(
+                c.holding,
+                memory.unwind_progress,
+                now,
+                policy.unwind,
+                policy.min_liquidation_value_usd,
+            )
+    if memory.cycles % policy.exposure.trim_interval_cycles == 0:
+        decided.update(_trims(classified, decided, snapshot.nav_usd, policy))
+    for c in classified:
+        if c.symbol not in decided:
+            decided[c.symbol] = _late_rules(c, policy)
+    decisions = [_nothing_available(decided[c.symbol]) for c in classified]
+    decisions, purges = _budget(decisions, policy.max_liquidations_per_cycle)
+    return CyclePlan(
+        classified=classified,
+        decisions=tuple(decisions),
+        stale_orders=open_orders_older_than(snapshot.open_orders, now, policy.stale_order_minutes),
+        purges=purges,
+        nav_usd=snapshot.nav_usd,
+        at_risk_usd=_at_risk(classified),
+        now=now,
+    )
+
+
+def _unwinds(c: Classified) -> bool:
+    """Rule 7 takes the legacy positions that no other rule owns: opened outside the system
+    and not undersized. Over-cap positions are rule 6's (a tracked position the
+    classification counted over the cap may fit once this cycle's purges are done), and
+    undersized ones are normalized (rule 9)."""
+    return c.category is Category.LEGACY_NON_COMPLIANT and c.tracked is None and not c.undersized
+
+
+def _early_rules(
+    c: Classified, policy: PurgePolicySpec, memory: Memory, now: datetime
+) -> Decision | None:
+    """Rules 1-5, which look at one holding alone."""
+    h = c.holding
+    if c.is_protected:
+        return hold(h, ExitKind.KEEP, Rule.KEEP, "protected symbol: never sold")
+    waiting = _hold_off(c, policy, memory, now)
+    if waiting is not None:
+        return waiting
+    if c.is_dust:
+        if policy.dust.action is DustAction.CLOSE:
+            return close(h, Rule.DUST, f"dust (${h.value_usd:.2f}): dust action Close")
+        return hold(h, ExitKind.IGNORE, Rule.DUST, f"dust (${h.value_usd:.2f}): dust action Ignore")
+    if c.category is Category.ZOMBIE:
+        why = "; ".join(zombie_reasons(c))
+        return zombie_exit(h, c.symbol in memory.purge_failures, why)
+    if not c.verdict.eligible and policy.auto_liquidate_ineligible:
+        return _purge(c, policy)
+    return None
+
+
+def _hold_off(
+    c: Classified, policy: PurgePolicySpec, memory: Memory, now: datetime
+) -> Decision | None:
+    """Frozen symbols and symbols in backoff are skipped, saying how long is left."""
+    h = c.holding
+    if is_frozen(memory.frozen_symbols, c.symbol, now):
+        left = describe_wait(frozen_remaining(memory.frozen_symbols, c.symbol, now))
+        error = memory.frozen_symbols[c.symbol].last_error
+        return hold(h, ExitKind.SKIP, Rule.HOLD_OFF, f"frozen ({error}), {left} remaining")
+    failure = memory.purge_failures.get(c.symbol)
+    if failure is None:
+        return None
+    remaining = backoff_remaining(failure, policy.backoff.schedule, now)
+    if remaining <= NO_WAIT:
+        return None
+    delay = describe_wait(backoff_delay(failure.failure_count, policy.backoff.schedule))
+    reason = (
+        f"backoff: {failure.failure_count} recent failures, backoff {delay}, "
+        f"{describe_wait(remaining)} remaining"
+    )
+    return hold(h, ExitKind.SKIP, Rule.HOLD_OFF, reason)
+
+
+def _purge(c: Classified, policy: PurgePolicySpec) -> Decision:
+    h, floor = c.holding, policy.min_liquidation_value_usd
+    why = "; ".join(c.verdict.reasons)
+    value = h.value_usd or Decimal(0)
+    if value < floor:
+        reason = f"ineligible ({why}): residual ${value:.2f} under ${floor} left alone"
+        return hold(h, ExitKind.IGNORE, Rule.INELIGIBLE, reason)
+    return sell(h, h.available, ExitKind.PURGE, Rule.INELIGIBLE, f"ineligible ({why}): TWAP purge")
+
+
+def _over_cap_closes(
+    classified: tuple[Classified, ...], decided: Mapping[str, Decision], policy: PurgePolicySpec
+) -> dict[str, Decision]:
+    """Close the lowest-ranked positions that still count once this plan's exits are done."""
+    staying = [c for c in classified if c.counts_toward_cap and not _exits(decided.get(c.symbol))]
+    candidates = [c for c in staying if c.symbol not in decided]
+    cap = policy.max_positions
+    closing = over_cap(candidates, len(staying), cap)
+    reason = f"over cap: {len(staying)} positions, cap {cap}; closing by ranking"
+    return {
+        c.symbol: close(c.holding, Rule.OVER_CAP, f"{reason} ({n} of {len(closing)})")
+        for n, c in enumerate(closing, start=1)
+    }
+
+
+def _exits(decision: Decision | None) -> bool:
+    """Whether a decision takes the whole position away this cycle."""
+    return decision is not None and decision.kind in (ExitKind.PURGE, ExitKind.CLOSE)
+
+
+def _at_risk(classified: tuple[Classified, ...]) -> Decimal:
+    return sum((c.value_usd for c in classified if c.value_usd is not None), Decimal(0))
+
+
+def _trims(
+    classified: tuple[Classified, ...],
+    decided: Mapping[str, Decision],
+    nav_usd: Decimal,
+    policy: PurgePolicySpec,
+) -> dict[str, Decision]:
+    """Trims that bring at-risk value (all positions, after this plan's sales) under the cap."""
+    sold = sum((d.value_usd or Decimal(0) for d in decided.values() if d.sells), Decimal(0))
+    at_risk = _at_risk(classified) - sold
+    cap_pct = policy.exposure.max_total_at_risk_pct
+    cap_usd = nav_usd * cap_pct / 100
+    if at_risk <= cap_usd:
+        return {}
+    candidates = [c.holding for c in classified if c.symbol not in decided and not c.undersized]
+    reason = f"exposure ${at_risk:.2f} above {percent(cap_pct / 100)} of NAV (${cap_usd:.2f}): trim"
+    trims = plan_trims(candidates, at_risk - cap_usd, policy.min_liquidation_value_usd, reason)
+    return {d.symbol: d for d in trims}
+
+
+def _late_rules(c: Classified, policy: PurgePolicySpec) -> Decision:
+    """Rules 9-10: normalization of undersized positions, else keep."""
+    if c.undersized:
+        return normalize(c.holding, policy.min_position_usd, policy.min_liquidation_value_usd)
+    return hold(c.holding, ExitKind.KEEP, Rule.ALIGNED, "strategy-aligned: keep")
+
+
+def _nothing_available(decision: Decision) -> Decision:
+    """A sale with nothing available (open orders hold it all) waits for the cancellations."""
+    if decision.kind not in (ExitKind.PURGE, ExitKind.CLOSE, ExitKind.UNWIND, ExitKind.TRIM):
+        return decision
+    if decision.quantity > 0:
+        return decision
+    reason = f"{decision.reason}; nothing available (held by open orders)"
+    return replace(decision, kind=ExitKind.SKIP, reason=reason, progress=None)
+
+
+def _budget(decisions: list[Decision], limit: int) -> tuple[list[Decision], tuple[Decision, ...]]:
+    """Pick at most ``limit`` sales in the documented order and defer the others."""
+    sales = sorted(
+        (d for d in decisions if d.sells),
+        key=lambda d: (RULE_ORDER.index(d.rule), -(d.value_usd or Decimal(0)), d.symbol),
+    )
+    chosen, deferred = sales[:limit], {d.symbol for d in sales[limit:]}
+    kept = [
+        replace(
+            d,
+            kind=ExitKind.SKIP,
+            quantity=Decimal(0),
+            progress=None,
+            reason=f"deferred, maxLiquidationsPerCycle ({limit}) reached: {d.reason}",
+        )
+        if d.symbol in deferred
+        else d
+        for d in decisions
+    ]
+    return kept, tuple(chosen)

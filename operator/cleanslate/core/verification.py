@@ -1,0 +1,63 @@
+"""Phase 4 of the legacy exit protocol: is the account CLEAN, and if not, what blocks it?
+
+CLEAN exactly when the positions fit the cap, there is no zombie, every position is
+strategy-aligned (category A: tracked, with an entry price, rightly sized) or protected, and
+no open order is stale. Holdings the policy leaves alone on purpose (dust under the Ignore
+action, residuals worth less than the minimum liquidation value) are reported as ignored and
+block nothing: they are exactly the holdings for which the plan's decision is Ignore, so the
+verdict and the plan never disagree about them. They do not count toward the cap either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from cleanslate.api.account import Category, TradingAccountSpec
+from cleanslate.api.policy import PurgePolicySpec
+from cleanslate.core.classification import Classified
+from cleanslate.core.decisions import ExitKind
+from cleanslate.core.holdings import Snapshot
+from cleanslate.core.planning import Memory, plan_cycle
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    clean: bool
+    blockers: tuple[str, ...]
+    ignored: tuple[str, ...]
+    """Holdings left alone on purpose, each with why (reported, not blocking)."""
+
+
+def verify(
+    snapshot_after: Snapshot,
+    account_spec: TradingAccountSpec,
+    policy: PurgePolicySpec,
+    memory: Memory,
+    now: datetime,
+) -> Verification:
+    """Judge the account as it is after the cycle's actions (a fresh snapshot)."""
+    plan = plan_cycle(snapshot_after, account_spec, policy, memory, now)
+    ignored_decisions = {d.symbol: d for d in plan.decisions if d.kind is ExitKind.IGNORE}
+    ignored = tuple(f"{d.symbol}: {d.reason}" for d in ignored_decisions.values())
+    positions = [c for c in plan.classified if c.symbol not in ignored_decisions]
+    blockers: list[str] = []
+    counted = [c for c in positions if c.counts_toward_cap]
+    if len(counted) > policy.max_positions:
+        blockers.append(f"{len(counted)} positions exceed the cap of {policy.max_positions}")
+    for c in positions:
+        blockers.extend(_position_blockers(c, memory))
+    for order in plan.stale_orders:
+        minutes = int((now - order.created_at).total_seconds() // 60)
+        blockers.append(f"{order.product_id}: stale open order {order.order_id} ({minutes} min)")
+    return Verification(not blockers, tuple(blockers), ignored)
+
+
+def _position_blockers(c: Classified, memory: Memory) -> list[str]:
+    if c.is_protected or c.category is Category.STRATEGY_ALIGNED:
+        return []
+    why = "; ".join(c.reasons)
+    if c.category is Category.ZOMBIE:
+        escalated = " (exit failed, escalated)" if c.symbol in memory.purge_failures else ""
+        return [f"{c.symbol}: zombie: {why}{escalated}"]
+    return [f"{c.symbol}: not strategy-aligned: {why}"]
