@@ -118,6 +118,9 @@ class TwapPlan:
     started_at: datetime
     slices: tuple[Decimal, ...]
     """Planned base quantities; they sum to ``target_quantity``."""
+    urgent: bool = False
+    """A market close (dust, zombie, over cap, unwind step, trim): one slice, straight to
+    the taker leg, still within the slippage cap. The documents close these at market."""
 
     @property
     def deadline(self) -> datetime:
@@ -154,11 +157,12 @@ def plan_twap(
     target_quantity: Decimal,
     arrival: Quote,
     started_at: datetime,
+    urgent: bool = False,
 ) -> TwapPlan:
     """Plan the slices. The target is rounded down to the base increment: never more than held."""
     target = max(ZERO, _round(target_quantity, product.base_increment, ROUND_DOWN))
-    plan = TwapPlan(account, attempt, product, policy, target, arrival, started_at, ())
-    count = _slice_count(plan, target, arrival.bid, started_at, 1)
+    plan = TwapPlan(account, attempt, product, policy, target, arrival, started_at, (), urgent)
+    count = 1 if urgent else _slice_count(plan, target, arrival.bid, started_at, 1)
     return replace(plan, slices=_split(target, count, product.base_increment))
 
 
@@ -367,7 +371,7 @@ def _stop_before_slice(plan: TwapPlan, state: TwapState, now: datetime) -> StopR
 def _begin_slice(plan: TwapPlan, state: TwapState, bid: Decimal, now: datetime) -> TwapState:
     """Size the next slice: what is left spread over the slices left, no unsellable tail."""
     slice_no, remaining = state.slice_no + 1, _residual(plan, state)
-    count = _slice_count(plan, remaining, bid, now, slice_no)
+    count = 1 if plan.urgent else _slice_count(plan, remaining, bid, now, slice_no)
     count = max(1, min(count, len(plan.slices) - slice_no + 1))
     qty = _round(remaining / count, plan.product.base_increment, ROUND_DOWN)
     if not _sellable(plan, qty, bid) or not _sellable(plan, remaining - qty, bid):
@@ -375,7 +379,7 @@ def _begin_slice(plan: TwapPlan, state: TwapState, bid: Decimal, now: datetime) 
     return replace(
         state,
         slice_no=slice_no,
-        leg=Leg.MAKER_FIRST,
+        leg=Leg.TAKER if plan.urgent else Leg.MAKER_FIRST,
         slice_started_at=now,
         slice_quantity=qty,
         slice_filled=ZERO,

@@ -105,19 +105,22 @@ async def run_twap(
     on_before_place: BeforePlace | None = None,
     on_event: OnEvent | None = None,
     retry_delays: tuple[float, ...] = RETRY_DELAYS,
+    urgent: bool = False,
 ) -> TwapOutcome:
     """Liquidate ``target_quantity`` of ``symbol``'s base asset; returns what was achieved.
 
     ``attempt`` must be new for each purge (``status.nextAttempt``) and the same when resuming
     (``resume`` from ``status.inFlight[symbol]``): client order ids derive from it.
     ``on_before_place`` is awaited before every placement; if it raises, nothing is placed and
-    the exception propagates. ``on_event`` sees each performed action with its result.
+    the exception propagates. ``urgent`` closes at market (one taker slice within the slippage
+    cap) instead of working the order maker-first. ``on_event`` sees each performed action
+    with its result.
 
     Raises ``ExchangeError`` only when the purge cannot start (unknown product, no quote, the
     exchange unreachable before any order); once orders flow, every failure is an outcome.
     """
     runner = _Runner(exchange, clock, symbol, retry_delays, on_before_place, on_event)
-    return await runner.run(account, attempt, target_quantity, policy, resume)
+    return await runner.run(account, attempt, target_quantity, policy, resume, urgent)
 
 
 class _Runner:
@@ -148,6 +151,7 @@ class _Runner:
         target: Decimal,
         policy: Execution,
         resume: ResumeFrom | None,
+        urgent: bool = False,
     ) -> TwapOutcome:
         product = await self.call(lambda: self.exchange.product(self.symbol))
         arrival = await self.call(lambda: self.exchange.quote(self.symbol))
@@ -160,6 +164,7 @@ class _Runner:
             target_quantity=resume.target_quantity if resume else target,
             arrival=arrival,
             started_at=resume.started_at if resume else self.clock.now(),
+            urgent=urgent,
         )
         logger.info(
             "TWAP purge start %s qty=%s ~$%.2f slices=%d slice=$%s attempt=%d",

@@ -294,3 +294,24 @@ async def test_balance_fetch_returns_balances() -> None:
     clock = SimulatedClock()
     ex = paper({"USD": "1", "SEI": "3"}, clock)
     assert {b.asset for b in await fetch_balances(ex, clock)} == {"USD", "SEI"}
+
+
+async def test_an_urgent_close_crosses_the_spread_at_once_within_the_slippage_cap() -> None:
+    clock = SimulatedClock()
+    ex = Recording(paper({"DOGE": "500", "USD": "10"}, clock))
+    started = clock.now()
+    out = await run_twap(
+        ex,  # type: ignore[arg-type]
+        clock,
+        account=ACCOUNT,
+        symbol="DOGE-USD",
+        attempt=1,
+        target_quantity=D("500"),
+        policy=Execution(),
+        urgent=True,
+    )
+    assert out.success and out.filled_quantity == D("500")
+    first = ex.requests[0]
+    assert first.immediate_or_cancel and not first.post_only
+    assert first.client_order_id.endswith("-s1-tk")
+    assert (clock.now() - started).total_seconds() < 5  # no maker TTL was waited out

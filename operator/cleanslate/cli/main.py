@@ -1,0 +1,125 @@
+"""``cleanslate``: the one-shot run, manual liquidation, and the operator.
+
+``once`` runs cycles of the four phases for one account on its paper exchange, on simulated
+time (a four-minute TWAP takes milliseconds), and prints the TradingAccount with its status.
+Its options mirror the legacy protocol's CLI. Bad input is one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import yaml
+
+from cleanslate.cli.manifests import ManifestError, load
+from cleanslate.cli.running import OnceRequest, run_liquidate, run_once
+from cleanslate.cli.state import default_state_dir
+
+EXIT_USAGE = 2
+
+
+def _timestamp(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 timestamp: {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _fraction(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("a fraction of the account between 0 and 1, e.g. 0.02")
+    return value
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-f",
+        "--filename",
+        action="append",
+        type=Path,
+        required=True,
+        help="manifest file (TradingAccount, PurgePolicy); repeatable",
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help=f"where state carries over between runs (default {default_state_dir()})",
+    )
+    parser.add_argument(
+        "--now",
+        type=_timestamp,
+        default=None,
+        help="evaluate as of this time (ISO-8601), for replays and backoff expiry",
+    )
+    parser.add_argument("-o", "--output", choices=("summary", "yaml", "json"), default="summary")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cleanslate", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    once = commands.add_parser("once", help="run cycles of the four phases on the paper exchange")
+    _common(once)
+    once.add_argument("--verify-only", action="store_true", help="phase 4 only, no trades")
+    once.add_argument("--phase", type=int, choices=(1, 2, 3, 4), help="run only this phase")
+    once.add_argument("--dry-run", action="store_true", help="plan only, whatever spec.mode says")
+    once.add_argument("--until-clean", action="store_true", help="repeat cycles until CLEAN")
+    once.add_argument("--max-cycles", type=int, default=20, help="limit for --until-clean")
+    once.add_argument("--max-positions", type=int, help="override the policy's maxPositions")
+    once.add_argument(
+        "--dust-pct",
+        type=_fraction,
+        help="dust threshold as a fraction of the account (0.02 = 2 %%)",
+    )
+    liquidate = commands.add_parser("liquidate", help="sell one symbol with the TWAP executor")
+    _common(liquidate)
+    liquidate.add_argument("--symbol", required=True, help="product id, e.g. SEI-USD")
+    liquidate.add_argument(
+        "--all", action="store_true", required=True, help="sell the whole available balance"
+    )
+    liquidate.add_argument(
+        "--force", action="store_true", help="ignore backoff and the minimum liquidation value"
+    )
+    operator = commands.add_parser("operator", help="run the Kubernetes operator", add_help=False)
+    operator.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "operator":
+        from cleanslate.operating.main import main as operator_main
+
+        return operator_main(args.rest)
+    try:
+        manifests = load(args.filename)
+    except ManifestError as exc:
+        print(f"cleanslate: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    request = OnceRequest.from_args(args, manifests)
+    try:
+        report = asyncio.run(
+            run_liquidate(request) if args.command == "liquidate" else run_once(request)
+        )
+    except ManifestError as exc:
+        print(f"cleanslate: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.output == "yaml":
+        print(yaml.safe_dump(report.resource, sort_keys=False), end="")
+    elif args.output == "json":
+        print(json.dumps(report.resource, indent=2))
+    else:
+        print(report.summary)
+    return 0

@@ -1,0 +1,108 @@
+"""What a cycle takes and gives back."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from cleanslate.api.account import TradingAccountSpec, TradingAccountStatus
+from cleanslate.api.policy import PurgePolicySpec
+from cleanslate.clock import Clock
+from cleanslate.core.conditions import Desired
+from cleanslate.core.market import Product
+from cleanslate.core.planning import CyclePlan
+from cleanslate.core.twap import TwapOutcome
+from cleanslate.core.verification import Verification
+from cleanslate.events import EventSink
+from cleanslate.exchange.port import Exchange
+from cleanslate.metrics import Metrics
+
+PersistStatus = Callable[[TradingAccountStatus], Awaitable[None]]
+ALL_PHASES = frozenset({1, 2, 3, 4})
+
+
+@dataclass(frozen=True, slots=True)
+class CycleOptions:
+    """How this cycle runs; the operator derives it from spec and annotations, the CLI from
+    its flags."""
+
+    dry_run: bool = True
+    phases: frozenset[int] = ALL_PHASES
+    """Phases to run: 1 classify, 2 cancel stale orders, 3 controlled exit, 4 verify."""
+    retry_now: frozenset[str] = frozenset()
+    """Symbols whose purge backoff is cleared before planning (manual retry)."""
+    unfreeze: frozenset[str] = frozenset()
+    """Symbols unfrozen before planning (manual unfreeze)."""
+    liquidate: frozenset[str] = frozenset()
+    """Symbols sold now whatever their backoff or value (``liquidate --force``); never a
+    quote currency or protected symbol."""
+
+
+@dataclass
+class ProductCache:
+    """Product metadata changes rarely; caching it keeps rate-limit use low (the documents
+    keep it under 50 %)."""
+
+    ttl: timedelta = timedelta(minutes=10)
+    products: dict[str, Product] = field(default_factory=dict)
+    fetched_at: datetime | None = None
+
+    def fresh(self, now: datetime) -> bool:
+        return self.fetched_at is not None and now - self.fetched_at < self.ttl
+
+    def store(self, products: Sequence[Product], now: datetime) -> None:
+        self.products = {p.product_id: p for p in products}
+        self.fetched_at = now
+
+
+@dataclass
+class CycleInputs:
+    account: str
+    """``namespace/name``: the key client order ids derive from."""
+    spec: TradingAccountSpec
+    policy: PurgePolicySpec
+    status: TradingAccountStatus
+    exchange: Exchange
+    clock: Clock
+    events: EventSink
+    options: CycleOptions = field(default_factory=CycleOptions)
+    generation: int | None = None
+    products: ProductCache = field(default_factory=ProductCache)
+    persist: PersistStatus | None = None
+    """Awaited with the working status before every order placement, so a crash never
+    forgets an order that may exist."""
+    metrics: Metrics | None = None
+    extra_conditions: tuple[Desired, ...] = ()
+    """Conditions the caller owns (PolicyResolved, CredentialsReady)."""
+
+
+@dataclass
+class CycleResult:
+    status: TradingAccountStatus
+    plan: CyclePlan | None = None
+    verification: Verification | None = None
+    outcomes: dict[str, TwapOutcome] = field(default_factory=dict)
+    api_calls: int = 0
+    over_budget: bool = False
+    error: str | None = None
+
+
+class CountingExchange:
+    """The port with a call counter in front: the CLI reports the requests a run made."""
+
+    def __init__(self, inner: Exchange) -> None:
+        self.inner = inner
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self.inner, name)
+        if not callable(attribute) or name.startswith("_") or name == "aclose":
+            return attribute
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            return await attribute(*args, **kwargs)
+
+        return counted

@@ -1,0 +1,293 @@
+"""Phase 3: carry out the plan's sales and keep the books the documents keep.
+
+Every sale goes through the TWAP executor (maker-first for purges, straight to the taker leg
+within the slippage cap for the documents' market closes). Before each order is placed the
+in-flight record is persisted, so a crash between placing and recording can never lead to a
+second order: the next cycle resumes the purge under the same attempt and finds it.
+A success clears the symbol's failure record; a failure is tracked with its backoff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from cleanslate.api.account import CleanupMetrics, InFlightPurge, TradingAccountStatus
+from cleanslate.core import backoff
+from cleanslate.core.decisions import Decision, ExitKind, Rule
+from cleanslate.core.twap import TwapOutcome
+from cleanslate.cycle.context import CycleInputs
+from cleanslate.events import Event, Reason
+from cleanslate.exchange.errors import ExchangeError
+from cleanslate.execution import PlaceIntent, ResumeFrom, run_twap
+
+CENT = Decimal("0.01")
+
+
+@dataclass
+class Books:
+    """The working status records a cycle updates as sales finish."""
+
+    status: TradingAccountStatus
+    outcomes: dict[str, TwapOutcome] = field(default_factory=dict)
+    acted: bool = False
+
+
+def usd(value: Decimal | None) -> str:
+    return "?" if value is None else f"${value.quantize(CENT)}"
+
+
+async def sell(inputs: CycleInputs, books: Books, decision: Decision, forced: bool = False) -> None:
+    """Run one sale to its end and record the outcome."""
+    status = books.status
+    attempt = status.next_attempt
+    books.status = status = status.model_copy(update={"next_attempt": attempt + 1})
+    _announce(inputs, status, decision, forced)
+    outcome = await _execute(inputs, books, decision, attempt, None)
+    record(inputs, books, decision.symbol, decision.kind, decision.rule, outcome, decision)
+
+
+async def resume(inputs: CycleInputs, books: Books, symbol: str, flight: InFlightPurge) -> None:
+    """Finish a purge a previous process left in flight, under its own attempt number."""
+    kind = (
+        ExitKind(flight.reason) if flight.reason in ExitKind._value2member_map_ else ExitKind.PURGE
+    )
+    inputs.events.emit(
+        Event(
+            Reason.PURGE_STARTED,
+            f"{symbol}: resuming attempt {flight.attempt} "
+            f"after slice {flight.slice} (restarted mid-purge)",
+        )
+    )
+    decision = Decision(
+        symbol,
+        symbol.split("-")[0],
+        kind,
+        Rule.INELIGIBLE,
+        flight.target_quantity,
+        None,
+        "resumed after restart",
+    )
+    outcome = await _execute(
+        inputs, books, decision, flight.attempt, ResumeFrom.from_in_flight(flight)
+    )
+    record(inputs, books, symbol, kind, None, outcome, None)
+
+
+async def _execute(
+    inputs: CycleInputs, books: Books, decision: Decision, attempt: int, resume: ResumeFrom | None
+) -> TwapOutcome | ExchangeError:
+    async def before_place(intent: PlaceIntent) -> None:
+        flight = intent.to_in_flight(decision.kind.value)
+        books.status = books.status.model_copy(
+            update={"in_flight": {**books.status.in_flight, decision.symbol: flight}}
+        )
+        books.acted = True
+        if inputs.persist is not None:
+            await inputs.persist(books.status)
+
+    try:
+        return await run_twap(
+            inputs.exchange,
+            inputs.clock,
+            account=inputs.account,
+            symbol=decision.symbol,
+            attempt=attempt,
+            target_quantity=decision.quantity,
+            policy=inputs.policy.execution,
+            resume=resume,
+            on_before_place=before_place,
+            urgent=decision.kind is not ExitKind.PURGE,
+        )
+    except ExchangeError as exc:
+        return exc
+
+
+def _announce(inputs: CycleInputs, status: TradingAccountStatus, d: Decision, forced: bool) -> None:
+    failure = status.purge_failures.get(d.symbol)
+    schedule = inputs.policy.backoff.schedule
+    if failure and backoff.backoff_delay(failure.failure_count, schedule).total_seconds() > 0:
+        ago = inputs.clock.now() - failure.last_failed_at
+        inputs.events.emit(
+            Event(
+                Reason.BACKOFF_EXPIRED,
+                f"Retrying purge for {d.symbol}: backoff "
+                f"expired ({failure.failure_count} failures, last "
+                f"{backoff.describe_wait(ago)} ago)",
+            )
+        )
+    verb = "liquidate --force" if forced else d.kind.value
+    inputs.events.emit(
+        Event(
+            Reason.PURGE_STARTED,
+            f"{verb}: selling {d.quantity} {d.asset} of "
+            f"{d.symbol} ({d.reason}), ~{usd(d.value_usd)}",
+        )
+    )
+
+
+def record(
+    inputs: CycleInputs,
+    books: Books,
+    symbol: str,
+    kind: ExitKind,
+    rule: Rule | None,
+    outcome: TwapOutcome | ExchangeError,
+    decision: Decision | None,
+) -> None:
+    """Book one finished sale: failures, unwind progress, counters, events and metrics."""
+    flights = {k: v for k, v in books.status.in_flight.items() if k != symbol}
+    books.status = books.status.model_copy(update={"in_flight": flights})
+    if isinstance(outcome, TwapOutcome):
+        books.outcomes[symbol] = outcome
+    if isinstance(outcome, TwapOutcome) and outcome.success:
+        _succeeded(inputs, books, symbol, kind, rule, outcome, decision)
+    else:
+        _failed(inputs, books, symbol, outcome, decision)
+
+
+def _succeeded(
+    inputs: CycleInputs,
+    books: Books,
+    symbol: str,
+    kind: ExitKind,
+    rule: Rule | None,
+    outcome: TwapOutcome,
+    decision: Decision | None,
+) -> None:
+    status = books.status
+    cleared = symbol in status.purge_failures
+    failures = backoff.record_success(status.purge_failures, symbol)
+    unwind = dict(status.unwind_progress)
+    if kind is ExitKind.UNWIND and decision is not None and decision.progress is not None:
+        unwind[symbol] = decision.progress
+    metrics = _count(status.cleanup_metrics, outcome, rule, succeeded=True)
+    books.status = status.model_copy(
+        update={"purge_failures": failures, "unwind_progress": unwind, "cleanup_metrics": metrics}
+    )
+    note = ", cleared failure tracking" if cleared else ""
+    inputs.events.emit(
+        Event(
+            _success_reason(kind),
+            (
+                f"{symbol}: sold {outcome.filled_quantity} at avg {outcome.average_price}, fees "
+                f"{usd(outcome.fees)}, residual {usd(outcome.residual_value_usd)} left{note}"
+            ),
+        )
+    )
+    _observe(inputs, "succeeded", outcome)
+
+
+def _success_reason(kind: ExitKind) -> Reason:
+    return {
+        ExitKind.UNWIND: Reason.UNWIND_STEP,
+        ExitKind.TRIM: Reason.EXPOSURE_TRIMMED,
+        ExitKind.CLOSE: Reason.POSITION_CLOSED,
+    }.get(kind, Reason.PURGE_SUCCEEDED)
+
+
+def _failed(
+    inputs: CycleInputs,
+    books: Books,
+    symbol: str,
+    outcome: TwapOutcome | ExchangeError,
+    decision: Decision | None,
+) -> None:
+    status, now = books.status, inputs.clock.now()
+    error, code, balance, value = _failure_facts(outcome, decision)
+    schedule = inputs.policy.backoff.schedule
+    failures = backoff.record_failure(
+        status.purge_failures, symbol, now, error, balance, value, schedule
+    )
+    count = failures[symbol].failure_count
+    metrics = _count(status.cleanup_metrics, outcome, None, succeeded=False)
+    books.status = status.model_copy(
+        update={"purge_failures": failures, "cleanup_metrics": metrics}
+    )
+    inputs.events.emit(
+        Event.warning(
+            Reason.PURGE_FAILED,
+            (
+                f"Purge sell failed for {symbol} ({code}): {error}; "
+                f"tracked purge failure count={count}, "
+                f"balance={balance}, value={usd(value)}"
+            ),
+        )
+    )
+    wait = backoff.backoff_delay(count, schedule)
+    if wait.total_seconds() > 0:
+        inputs.events.emit(
+            Event.warning(
+                Reason.BACKOFF_STARTED,
+                (
+                    f"{symbol}: {count} failures, skipping purges for "
+                    f"{backoff.describe_wait(wait)} "
+                    f"(until {failures[symbol].next_retry_at})"
+                ),
+            )
+        )
+    if inputs.metrics is not None:
+        namespace, name = _labels(inputs)
+        inputs.metrics.risk_rejections.labels(namespace, name, "purge_failed").inc()
+        if code not in ("", "Filled"):
+            inputs.metrics.orders_rejected.labels(namespace, name, code).inc()
+    if isinstance(outcome, TwapOutcome):
+        _observe(inputs, "failed", outcome)
+    elif inputs.metrics is not None:
+        inputs.metrics.purges.labels(*_labels(inputs), "failed").inc()
+
+
+def _failure_facts(
+    outcome: TwapOutcome | ExchangeError, decision: Decision | None
+) -> tuple[str, str, Decimal, Decimal]:
+    if isinstance(outcome, ExchangeError):
+        held = decision.quantity if decision else Decimal(0)
+        value = decision.value_usd if decision and decision.value_usd else Decimal(0)
+        return str(outcome)[:500], outcome.reason_code, held, value
+    code = outcome.reject.code if outcome.reject else outcome.reason.value
+    detail = outcome.reject.summary if outcome.reject else ""
+    error = (
+        f"{outcome.reason.value}: residual {usd(outcome.residual_value_usd)} after "
+        f"{outcome.slices} slices" + (f" | {detail}" if detail else "")
+    )
+    return error[:500], code, outcome.residual_quantity, outcome.residual_value_usd
+
+
+def _count(
+    metrics: CleanupMetrics,
+    outcome: TwapOutcome | ExchangeError,
+    rule: Rule | None,
+    *,
+    succeeded: bool,
+) -> CleanupMetrics:
+    update: dict[str, object] = {}
+    if isinstance(outcome, TwapOutcome):
+        update["fees_paid_usd"] = metrics.fees_paid_usd + outcome.fees
+        update["capital_freed_usd"] = metrics.capital_freed_usd + max(
+            Decimal(0), outcome.proceeds - outcome.fees
+        )
+    if succeeded:
+        update["purges_succeeded"] = metrics.purges_succeeded + 1
+        update["total_positions_cleaned"] = metrics.total_positions_cleaned + 1
+        if rule is Rule.ZOMBIE:
+            update["zombie_positions_closed"] = metrics.zombie_positions_closed + 1
+        if rule is Rule.LEGACY:
+            update["legacy_positions_unwound"] = metrics.legacy_positions_unwound + 1
+    else:
+        update["purges_failed"] = metrics.purges_failed + 1
+    return metrics.model_copy(update=update)
+
+
+def _labels(inputs: CycleInputs) -> tuple[str, str]:
+    namespace, _, name = inputs.account.partition("/")
+    return namespace, name or namespace
+
+
+def _observe(inputs: CycleInputs, result: str, outcome: TwapOutcome) -> None:
+    if inputs.metrics is None:
+        return
+    labels = _labels(inputs)
+    inputs.metrics.purges.labels(*labels, result).inc()
+    if outcome.filled_quantity > 0:
+        inputs.metrics.fills.labels(*labels).inc()
+    inputs.metrics.fees_usd.labels(*labels).inc(float(outcome.fees))

@@ -1,0 +1,175 @@
+"""Turn a cycle's findings into status: the account state, conditions and counters.
+
+Conditions follow kstatus so GitOps tools can read them:
+
+* ``Ready``: True when the account is CLEAN, or, in DryRun, when a plan was made (the
+  declared state of a dry-run account is a plan); otherwise False with the reason.
+* ``Reconciling``: True while live cleaning is under way.
+* ``Stalled``: True when nothing more can happen without a person or the passing of time
+  (every remaining blocker waits on backoff, a freeze or an escalation); False otherwise.
+* ``Clean``: the verification verdict, with the blockers as the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from cleanslate.api.account import AccountState, Mode, TradingAccountStatus
+from cleanslate.core.conditions import FALSE, TRUE, Desired, merge
+from cleanslate.core.planning import CyclePlan
+from cleanslate.core.verification import Verification
+
+CENT = Decimal("0.01")
+VOLATILE = ("last_cycle", "balance", "cycles", "total_value_usd", "positions", "plan")
+"""Fields that move every cycle with prices and time; they alone never justify a write."""
+
+
+def account_state(
+    mode: Mode, verification: Verification, plan: CyclePlan | None, acted: bool
+) -> AccountState:
+    if verification.clean:
+        return AccountState.CLEAN
+    if mode is Mode.LIVE and (acted or _progress_possible(plan)):
+        return AccountState.CLEANING
+    return AccountState.DIRTY
+
+
+def _progress_possible(plan: CyclePlan | None) -> bool:
+    return plan is not None and (any(d.sells for d in plan.decisions) or bool(plan.stale_orders))
+
+
+def conditions(
+    status: TradingAccountStatus,
+    state: AccountState,
+    mode: Mode,
+    verification: Verification,
+    extra: Sequence[Desired],
+    now: datetime,
+    generation: int | None,
+) -> TradingAccountStatus:
+    blockers = "; ".join(verification.blockers)[:2000]
+    clean = (
+        Desired("Clean", TRUE, "Verified", "every rule holds")
+        if verification.clean
+        else (Desired("Clean", FALSE, "Blocked", blockers))
+    )
+    if state is AccountState.CLEAN:
+        ready = Desired("Ready", TRUE, "Clean", "the account is CLEAN")
+    elif mode is Mode.DRY_RUN:
+        ready = Desired("Ready", TRUE, "DryRun", f"plan ready, nothing traded: {blockers}")
+    elif state is AccountState.CLEANING:
+        ready = Desired("Ready", FALSE, "Cleaning", blockers)
+    else:
+        ready = Desired("Ready", FALSE, "WaitingOnBlockers", blockers)
+    stalled = mode is Mode.LIVE and state is AccountState.DIRTY
+    desired = [
+        ready,
+        Desired(
+            "Reconciling",
+            TRUE if state is AccountState.CLEANING else FALSE,
+            "Cleaning" if state is AccountState.CLEANING else "Idle",
+        ),
+        Desired(
+            "Stalled",
+            TRUE if stalled else FALSE,
+            "WaitingOnBlockers" if stalled else "Progressing",
+            blockers if stalled else "",
+        ),
+        clean,
+        *extra,
+    ]
+    return status.model_copy(
+        update={
+            "conditions": merge(status.conditions, desired, now, generation),
+            "observed_generation": generation,
+        }
+    )
+
+
+def failing(
+    status: TradingAccountStatus,
+    error_reason: str,
+    message: str,
+    extra: Sequence[Desired],
+    now: datetime,
+    generation: int | None,
+    state: AccountState = AccountState.ERROR,
+) -> TradingAccountStatus:
+    """Status of a cycle that could not run (policy, credentials or exchange trouble)."""
+    desired = [
+        Desired("Ready", FALSE, error_reason, message),
+        Desired("Reconciling", FALSE, "Idle"),
+        Desired("Stalled", TRUE, error_reason, message),
+        *[c for c in _kept(status, "Clean")],
+        *extra,
+    ]
+    return status.model_copy(
+        update={
+            "account_state": state,
+            "conditions": merge(status.conditions, desired, now, generation),
+            "observed_generation": generation,
+        }
+    )
+
+
+def suspended(
+    status: TradingAccountStatus, extra: Sequence[Desired], now: datetime, generation: int | None
+) -> TradingAccountStatus:
+    desired = [
+        Desired("Ready", FALSE, "Suspended", "spec.suspend is true: no trading"),
+        Desired("Reconciling", FALSE, "Suspended"),
+        Desired("Stalled", FALSE, "Suspended"),
+        *[c for c in _kept(status, "Clean")],
+        *extra,
+    ]
+    return status.model_copy(
+        update={
+            "account_state": AccountState.SUSPENDED,
+            "conditions": merge(status.conditions, desired, now, generation),
+            "observed_generation": generation,
+        }
+    )
+
+
+def _kept(status: TradingAccountStatus, type_: str) -> list[Desired]:
+    return [
+        Desired(c.type, c.status, c.reason, c.message) for c in status.conditions if c.type == type_
+    ]
+
+
+def money(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(CENT)
+
+
+def meaningful(status: TradingAccountStatus) -> dict[str, object]:
+    """The status without the fields that drift every cycle, for change detection."""
+    wire = status.model_dump(mode="json", exclude=set(VOLATILE))
+    wire["positions"] = [
+        {k: v for k, v in p.items() if k != "value_usd"}
+        for p in status.model_dump(mode="json")["positions"]
+    ]
+    wire["plan"] = [
+        {k: v for k, v in p.items() if k not in ("value_usd", "reason")}
+        for p in status.model_dump(mode="json")["plan"]
+    ]
+    wire["balance"] = {
+        "stale": status.balance.stale,
+        "consecutive_errors": status.balance.consecutive_errors,
+    }
+    return wire
+
+
+def worth_writing(
+    before: TradingAccountStatus | None,
+    after: TradingAccountStatus,
+    now: datetime,
+    refresh_seconds: float,
+) -> bool:
+    """Write when something a person or a restart needs changed, or the volatile figures
+    (values, balance age) are older than ``refresh_seconds``: a no-op cycle costs no write."""
+    if before is None or meaningful(before) != meaningful(after):
+        return True
+    last = before.last_cycle.started_at if before.last_cycle else None
+    return last is None or (now - last).total_seconds() >= refresh_seconds

@@ -1,0 +1,350 @@
+"""``run_cycle``: classify, cancel stale, controlled exit, verify, for one account.
+
+The order inside a cycle is fixed: manual actions first (they change what the planner
+remembers), then any purge a previous process left in flight (it must finish under its own
+attempt before anything new is sold), then the four phases. DryRun computes everything and
+changes nothing on the exchange. Phase timings come from the injected clock, so on the paper
+exchange they are simulated seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import TypeVar
+
+from cleanslate.api.account import (
+    AccountState,
+    CycleTiming,
+    Mode,
+    TradingAccountStatus,
+)
+from cleanslate.core import backoff, freezing
+from cleanslate.core import balances as balance_rules
+from cleanslate.core.classification import is_protected
+from cleanslate.core.decisions import Decision, ExitKind, Rule
+from cleanslate.core.holdings import Snapshot
+from cleanslate.core.planning import CyclePlan, Memory, plan_cycle
+from cleanslate.core.verification import verify
+from cleanslate.cycle import exiting, reporting, snapshotting
+from cleanslate.cycle.context import CountingExchange, CycleInputs, CycleResult
+from cleanslate.events import Event, Reason
+from cleanslate.exchange.errors import ExchangeError
+
+logger = logging.getLogger("cleanslate.cycle")
+T = TypeVar("T")
+
+
+class _Timer:
+    def __init__(self, inputs: CycleInputs) -> None:
+        self.clock = inputs.clock
+        self.started = inputs.clock.now()
+        self.phases: dict[str, Decimal] = {}
+
+    async def phase(self, name: str, work: Callable[[], Awaitable[T]]) -> T:
+        began = self.clock.now()
+        try:
+            return await work()
+        finally:
+            seconds = (self.clock.now() - began).total_seconds()
+            self.phases[name] = Decimal(str(round(seconds, 3)))
+
+    def timing(self, budget: Decimal) -> CycleTiming:
+        total = Decimal(str(round((self.clock.now() - self.started).total_seconds(), 3)))
+        return CycleTiming(
+            started_at=self.started,
+            duration_seconds=total,
+            phase_seconds=dict(self.phases),
+            over_budget=total > budget,
+        )
+
+
+async def run_cycle(inputs: CycleInputs) -> CycleResult:
+    """One full cycle; never raises for exchange trouble (it becomes status and events)."""
+    counting = CountingExchange(inputs.exchange)
+    inputs.exchange = counting
+    timer = _Timer(inputs)
+    books = exiting.Books(_manual_actions(inputs, inputs.status))
+    live = not inputs.options.dry_run
+    try:
+        result = await _phases(inputs, books, timer, live)
+    except ExchangeError as exc:
+        now = inputs.clock.now()
+        message = f"exchange error: {type(exc).__name__}: {exc}"[:1000]
+        inputs.events.emit(Event.warning(Reason.EXCHANGE_UNAVAILABLE, message))
+        status = reporting.failing(
+            books.status,
+            "ExchangeUnavailable",
+            message,
+            inputs.extra_conditions,
+            now,
+            inputs.generation,
+        )
+        result = CycleResult(status=status, error=message)
+    result.api_calls = counting.calls
+    return _finish(inputs, result, timer)
+
+
+async def _phases(
+    inputs: CycleInputs, books: exiting.Books, timer: _Timer, live: bool
+) -> CycleResult:
+    options, policy = inputs.options, inputs.policy
+    if live and books.status.in_flight:
+        await timer.phase("resume", lambda: _resume_in_flight(inputs, books))
+    balances, balance, error = await snapshotting.read_balances(
+        inputs.exchange, inputs.clock, policy, books.status.balance
+    )
+    if balances is None:
+        return _balance_failure(inputs, books, balance, error or "")
+    gathered = await timer.phase(
+        "classify",
+        lambda: snapshotting.gather(
+            inputs.exchange,
+            inputs.clock,
+            policy,
+            balances,
+            books.status.frozen_symbols,
+            inputs.products,
+            inputs.events,
+        ),
+    )
+    now = inputs.clock.now()
+    books.status = books.status.model_copy(
+        update={
+            "frozen_symbols": gathered.frozen,
+            "balance": balance_rules.record_fetch(balance, gathered.snapshot.nav_usd, now),
+        }
+    )
+    memory = Memory.from_status(books.status)
+    plan = plan_cycle(gathered.snapshot, inputs.spec, policy, memory, now)
+    _report_holds(inputs, plan)
+    if live and 2 in options.phases:
+        await timer.phase("cancel_stale", lambda: _cancel_stale(inputs, books, plan))
+    if live and 3 in options.phases:
+        await timer.phase(
+            "controlled_exit", lambda: _controlled_exit(inputs, books, plan, gathered.snapshot)
+        )
+    after = gathered.snapshot
+    if books.acted:
+        after = await timer.phase("verify", lambda: _resnapshot(inputs, books))
+    return _verified(inputs, books, plan, after)
+
+
+def _manual_actions(inputs: CycleInputs, status: TradingAccountStatus) -> TradingAccountStatus:
+    events, now = inputs.events, inputs.clock.now()
+    failures = dict(status.purge_failures)
+    for symbol in sorted(inputs.options.retry_now):
+        failures = backoff.record_success(failures, symbol)
+        events.emit(Event(Reason.MANUAL_RETRY, f"{symbol}: backoff cleared by hand, retrying now"))
+    frozen = dict(status.frozen_symbols)
+    for symbol in sorted(inputs.options.unfreeze):
+        frozen = dict(freezing.unfreeze(frozen, symbol, "manual unfreeze").frozen)
+        events.emit(Event(Reason.MANUAL_UNFREEZE, f"{symbol}: unfrozen by hand"))
+    expired = freezing.expire(frozen, now)
+    snapshotting._report(expired.events, events)
+    return status.model_copy(
+        update={"purge_failures": failures, "frozen_symbols": dict(expired.frozen)}
+    )
+
+
+async def _resume_in_flight(inputs: CycleInputs, books: exiting.Books) -> None:
+    for symbol, flight in sorted(books.status.in_flight.items()):
+        await exiting.resume(inputs, books, symbol, flight)
+
+
+def _balance_failure(
+    inputs: CycleInputs, books: exiting.Books, balance: object, error: str
+) -> CycleResult:
+    now = inputs.clock.now()
+    books.status = books.status.model_copy(update={"balance": balance})
+    fetched = books.status.balance
+    age = (
+        "never fetched"
+        if fetched.fetched_at is None
+        else (
+            f"last known {exiting.usd(fetched.last_known_usd)}, "
+            f"{int((now - fetched.fetched_at).total_seconds() // 60)} min old"
+        )
+    )
+    attempts = inputs.policy.balance_fetch.attempts
+    message = f"balance fetch failed after {attempts} attempts ({error}); {age}"
+    inputs.events.emit(
+        Event.warning(
+            Reason.BALANCE_STALE if fetched.stale else Reason.EXCHANGE_UNAVAILABLE, message
+        )
+    )
+    status = reporting.failing(
+        books.status,
+        "ExchangeUnavailable",
+        message,
+        inputs.extra_conditions,
+        now,
+        inputs.generation,
+    )
+    return CycleResult(status=status, error=message)
+
+
+def _report_holds(inputs: CycleInputs, plan: CyclePlan) -> None:
+    if inputs.metrics is None:
+        return
+    namespace, name = exiting._labels(inputs)
+    for d in plan.decisions:
+        if d.rule is Rule.HOLD_OFF:
+            reason = "frozen" if "frozen" in d.reason else "backoff"
+            inputs.metrics.risk_rejections.labels(namespace, name, reason).inc()
+
+
+async def _cancel_stale(inputs: CycleInputs, books: exiting.Books, plan: CyclePlan) -> None:
+    if not plan.stale_orders:
+        return
+    cancelled = await inputs.exchange.cancel_orders([o.order_id for o in plan.stale_orders])
+    books.acted = True
+    freed = sum(
+        (
+            o.remaining_size * (o.limit_price or Decimal(0))
+            for o in plan.stale_orders
+            if o.order_id in set(cancelled)
+        ),
+        Decimal(0),
+    )
+    metrics = books.status.cleanup_metrics
+    books.status = books.status.model_copy(
+        update={
+            "cleanup_metrics": metrics.model_copy(
+                update={"stale_orders_cancelled": metrics.stale_orders_cancelled + len(cancelled)}
+            )
+        }
+    )
+    minutes = inputs.policy.stale_order_minutes
+    inputs.events.emit(
+        Event(
+            Reason.STALE_ORDERS_CANCELLED,
+            (
+                f"cancelled {len(cancelled)} open orders older than {minutes} min, "
+                f"~{exiting.usd(freed)} freed"
+            ),
+        )
+    )
+
+
+async def _controlled_exit(
+    inputs: CycleInputs, books: exiting.Books, plan: CyclePlan, snapshot: Snapshot
+) -> None:
+    for decision in _forced(inputs, snapshot):
+        await exiting.sell(inputs, books, decision, forced=True)
+    forced = inputs.options.liquidate
+    for decision in plan.purges:
+        if decision.symbol not in forced:
+            await exiting.sell(inputs, books, decision)
+    for decision in plan.decisions:
+        if decision.kind is ExitKind.ESCALATE:
+            inputs.events.emit(
+                Event.warning(Reason.ZOMBIE_ESCALATED, f"{decision.symbol}: {decision.reason}")
+            )
+
+
+def _forced(inputs: CycleInputs, snapshot: Snapshot) -> list[Decision]:
+    """``liquidate --force``: ignores backoff and the minimum value, never quote or protected."""
+    quote = set(inputs.policy.quote_currencies)
+    forced = []
+    for symbol in sorted(inputs.options.liquidate):
+        holding = snapshot.holding(symbol.split("-")[0])
+        if holding is None or holding.asset in quote or is_protected(holding, inputs.spec):
+            inputs.events.emit(
+                Event.warning(
+                    Reason.MANUAL_LIQUIDATE,
+                    f"{symbol}: not liquidated (not held, quote or protected)",
+                )
+            )
+            continue
+        inputs.events.emit(Event(Reason.MANUAL_LIQUIDATE, f"{symbol}: liquidating by hand"))
+        forced.append(
+            Decision(
+                symbol,
+                holding.asset,
+                ExitKind.PURGE,
+                Rule.INELIGIBLE,
+                holding.available,
+                holding.value_usd,
+                "manual liquidation (--force)",
+            )
+        )
+    return forced
+
+
+async def _resnapshot(inputs: CycleInputs, books: exiting.Books) -> Snapshot:
+    balances, _, _ = await snapshotting.read_balances(
+        inputs.exchange, inputs.clock, inputs.policy, books.status.balance
+    )
+    gathered = await snapshotting.gather(
+        inputs.exchange,
+        inputs.clock,
+        inputs.policy,
+        balances or (),
+        books.status.frozen_symbols,
+        inputs.products,
+        inputs.events,
+    )
+    books.status = books.status.model_copy(update={"frozen_symbols": gathered.frozen})
+    return gathered.snapshot
+
+
+def _verified(
+    inputs: CycleInputs, books: exiting.Books, plan: CyclePlan, after: Snapshot
+) -> CycleResult:
+    now = inputs.clock.now()
+    memory = Memory.from_status(books.status)
+    verification = verify(after, inputs.spec, inputs.policy, memory, now)
+    settled = plan_cycle(after, inputs.spec, inputs.policy, memory, now)
+    held = {c.symbol for c in settled.classified}
+    unwind = {s: p for s, p in books.status.unwind_progress.items() if s in held}
+    state = reporting.account_state(inputs.spec.mode, verification, plan, books.acted)
+    if inputs.options.dry_run and not verification.clean:
+        state = AccountState.DIRTY
+    mode = Mode.DRY_RUN if inputs.options.dry_run else Mode.LIVE
+    status = books.status.model_copy(
+        update={
+            "account_state": state,
+            "positions": list(settled.positions),
+            "plan": plan.plan_items(),
+            "unwind_progress": unwind,
+            "total_value_usd": reporting.money(after.nav_usd),
+            "position_count": sum(1 for c in settled.classified if c.counts_toward_cap),
+            "failure_count": len(books.status.purge_failures),
+            "blockers": list(verification.blockers),
+        }
+    )
+    status = reporting.conditions(
+        status, state, mode, verification, inputs.extra_conditions, now, inputs.generation
+    )
+    return CycleResult(status=status, plan=plan, verification=verification, outcomes=books.outcomes)
+
+
+def _finish(inputs: CycleInputs, result: CycleResult, timer: _Timer) -> CycleResult:
+    timing = timer.timing(inputs.policy.cycle_budget_seconds)
+    before = inputs.status.account_state
+    after = result.status.account_state
+    if before != after and after is AccountState.CLEAN:
+        inputs.events.emit(Event(Reason.ACCOUNT_CLEAN, "the account is CLEAN"))
+    elif before is AccountState.CLEAN and after is not AccountState.CLEAN:
+        inputs.events.emit(Event.warning(Reason.ACCOUNT_DIRTY, f"the account left CLEAN: {after}"))
+    if timing.over_budget:
+        result.over_budget = True
+        inputs.events.emit(
+            Event.warning(
+                Reason.CYCLE_OVER_BUDGET,
+                (
+                    f"Latency budget exceeded: total {timing.duration_seconds}s>"
+                    f"{inputs.policy.cycle_budget_seconds}s "
+                    + " ".join(f"{k}={v}s" for k, v in timing.phase_seconds.items())
+                ),
+            )
+        )
+    result.status = result.status.model_copy(
+        update={"last_cycle": timing, "cycles": inputs.status.cycles + 1}
+    )
+    return result
+
+
+__all__ = ["run_cycle"]

@@ -1,0 +1,132 @@
+"""Prometheus metrics, built against an injected registry so each test gets a fresh one.
+
+Families follow the source documents (risk rejections by reason, orders rejected by reason
+code, cycle duration by phase) plus what an operator adds: purges, fills, fees, frozen
+symbols, balance age and accounts by state. Labels are bounded: namespace and account name,
+a phase, a reason code, a purge result, or a symbol from the account's own holdings; never
+an order id or free text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+ACCOUNT = ("namespace", "account")
+PHASES = ("classify", "cancel_stale", "controlled_exit", "verify", "total")
+CYCLE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60, 90, 120, 300)
+
+
+class Metrics:
+    """Every metric cleanslate exports."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        r = self.registry
+        self.risk_rejections = Counter(
+            "cleanslate_risk_rejections",
+            "Decisions not to trade, by reason (purge_failed, backoff, frozen).",
+            [*ACCOUNT, "reason"],
+            registry=r,
+        )
+        self.orders_rejected = Counter(
+            "cleanslate_orders_rejected",
+            "Orders the exchange rejected, by reason code.",
+            [*ACCOUNT, "reason"],
+            registry=r,
+        )
+        self.cycle_duration = Histogram(
+            "cleanslate_cycle_duration_seconds",
+            "Cycle duration by phase.",
+            ["phase"],
+            buckets=CYCLE_BUCKETS,
+            registry=r,
+        )
+        self.cycle_over_budget = Counter(
+            "cleanslate_cycle_over_budget",
+            "Cycles that exceeded the policy's latency budget.",
+            ACCOUNT,
+            registry=r,
+        )
+        self.purges = Counter(
+            "cleanslate_purges", "Purges finished, by result.", [*ACCOUNT, "result"], registry=r
+        )
+        self.fills = Counter(
+            "cleanslate_fills",
+            "Sales (purges and closes) that received at least one fill.",
+            ACCOUNT,
+            registry=r,
+        )
+        self.fees_usd = Counter(
+            "cleanslate_fees_usd", "Fees paid on purges (USD).", ACCOUNT, registry=r
+        )
+        self.purge_failures = Gauge(
+            "cleanslate_purge_failures",
+            "Symbols with a tracked purge failure.",
+            ACCOUNT,
+            registry=r,
+        )
+        self.purge_failure_count = Gauge(
+            "cleanslate_purge_failure_count",
+            "Consecutive purge failures of a symbol.",
+            [*ACCOUNT, "symbol"],
+            registry=r,
+        )
+        self.frozen_symbols = Gauge(
+            "cleanslate_frozen_symbols",
+            "Symbols frozen after price-fetch failures.",
+            ACCOUNT,
+            registry=r,
+        )
+        self.balance_age = Gauge(
+            "cleanslate_balance_age_seconds", "Age of the last known balance.", ACCOUNT, registry=r
+        )
+        self.balance_stale = Gauge(
+            "cleanslate_balance_stale",
+            "1 when the balance is older than allowed.",
+            ACCOUNT,
+            registry=r,
+        )
+        self.balance_fetch_errors = Gauge(
+            "cleanslate_balance_fetch_errors",
+            "Consecutive failed balance fetches.",
+            ACCOUNT,
+            registry=r,
+        )
+        self.accounts = Gauge("cleanslate_accounts", "Accounts by state.", ["state"], registry=r)
+        self.account_clean = Gauge(
+            "cleanslate_account_clean", "1 when the account is CLEAN.", ACCOUNT, registry=r
+        )
+        self.dirty_since = Gauge(
+            "cleanslate_account_dirty_since_seconds",
+            "Seconds since the account was last CLEAN (0 when clean).",
+            ACCOUNT,
+            registry=r,
+        )
+        self.open_positions = Gauge(
+            "cleanslate_open_positions", "Non-quote positions held.", ACCOUNT, registry=r
+        )
+        self.account_value = Gauge(
+            "cleanslate_account_value_usd", "Account value (NAV, USD).", ACCOUNT, registry=r
+        )
+
+    def forget_account(self, namespace: str, account: str, symbols: Iterable[str] = ()) -> None:
+        """Drop a deleted account's series so gauges do not report a ghost."""
+        for gauge in (
+            self.purge_failures,
+            self.frozen_symbols,
+            self.balance_age,
+            self.balance_stale,
+            self.balance_fetch_errors,
+            self.account_clean,
+            self.dirty_since,
+            self.open_positions,
+            self.account_value,
+        ):
+            with contextlib.suppress(KeyError):
+                gauge.remove(namespace, account)
+        for symbol in symbols:
+            with contextlib.suppress(KeyError):
+                self.purge_failure_count.remove(namespace, account, symbol)
