@@ -11,6 +11,8 @@ from cleanslate.clock import SimulatedClock
 from cleanslate.exchange.paper import open_paper_exchange
 from cleanslate.exchange.port import Exchange
 
+from .coinbase_harness import CoinbaseHarness
+
 
 class ExchangeHarness(Protocol):
     """What a contract test needs from an adapter's test setup."""
@@ -52,4 +54,7 @@ class PaperHarness:
             await exchange.aclose()
 
 
-HARNESSES: dict[str, Callable[[], ExchangeHarness]] = {"paper": PaperHarness}
+HARNESSES: dict[str, Callable[[], ExchangeHarness]] = {
+    "paper": PaperHarness,
+    "coinbase": CoinbaseHarness,
+}

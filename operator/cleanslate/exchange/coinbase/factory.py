@@ -1,0 +1,61 @@
+"""Building a Coinbase adapter for one account: its own client, its own key, its own URL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import httpx
+
+from cleanslate.clock import Clock
+from cleanslate.exchange.coinbase.adapter import DEFAULT_BASE_URL, CoinbaseExchange
+from cleanslate.exchange.coinbase.auth import Credentials
+
+TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=5.0)
+LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=5)
+
+
+def make_client(
+    base_url: str = DEFAULT_BASE_URL,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """One ``httpx.AsyncClient`` per account, with deliberate limits.
+
+    * connect 5 s: a TCP+TLS handshake to Coinbase takes well under a second; five means
+      the network is broken, and the cycle should fail fast and retry next time.
+    * read 10 s: Coinbase answers in tens of milliseconds; a read that takes ten seconds is an
+      outage. For an order placement the timeout is the ambiguous case (ExchangeTimeout), so it
+      must be short enough to look the order up in the same cycle.
+    * write 10 s: request bodies are a few hundred bytes.
+    * pool 5 s: waiting longer for a free connection means this account is already
+      saturating its share of the 30 req/s limit.
+    * 10 connections, 5 kept alive: an account issues a handful of concurrent requests at most
+      (the token bucket allows 15/s), and keep-alive saves the TLS handshake between cycles.
+    """
+    return httpx.AsyncClient(
+        base_url=base_url,
+        timeout=TIMEOUT,
+        limits=LIMITS,
+        transport=transport,
+        headers={"Accept": "application/json", "User-Agent": "cleanslate"},
+        follow_redirects=False,
+    )
+
+
+def exchange_from_secret(
+    secret_data: Mapping[str, bytes | str],
+    clock: Clock,
+    *,
+    read_only: bool,
+    base_url: str = DEFAULT_BASE_URL,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> CoinbaseExchange:
+    """The adapter for an account whose Secret holds ``apiKeyName`` and ``apiPrivateKey``
+    (decoded values: pass a Secret's ``data`` through ``decode_secret_data`` first).
+
+    ``read_only`` is True for DryRun accounts: the adapter then never calls an order endpoint.
+    Raises CredentialsError (naming the field, never its value) when the Secret is unusable.
+    """
+    credentials = Credentials.from_secret_data(secret_data)
+    client = make_client(base_url, transport=transport)
+    return CoinbaseExchange(client, credentials, clock, read_only=read_only, base_url=base_url)

@@ -1,0 +1,274 @@
+"""Coinbase Advanced Trade v3 JSON to market values and back, with nothing else in it.
+
+Field names are those of Coinbase's public API reference (List Accounts, Get Product,
+Get Product Book, Create Order, List Orders, List Fills). Money is parsed straight from the
+decimal strings Coinbase sends, never through float.
+
+The 24h volume is ``approximate_quote_24h_volume`` (quote currency), never ``volume_24h``,
+which is in BASE units: reading the latter once made BTC-USD look like a $6K market
+(production fixes, "Volume Data Bug Fix").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from cleanslate.core.market import (
+    Balance,
+    Book,
+    BookLevel,
+    Fill,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Product,
+    ProductStatus,
+    Side,
+)
+
+Json = Mapping[str, Any]
+ZERO = Decimal("0")
+DEPTH_BAND = Decimal("0.01")
+"""Bid depth counts the levels within 1 % of the best bid ("near the touch")."""
+
+_ORDER_STATUS = {
+    "OPEN": OrderStatus.OPEN,
+    "PENDING": OrderStatus.OPEN,
+    "QUEUED": OrderStatus.OPEN,
+    "CANCEL_QUEUED": OrderStatus.OPEN,
+    "EDIT_QUEUED": OrderStatus.OPEN,
+    "UNKNOWN_ORDER_STATUS": OrderStatus.OPEN,
+    "FILLED": OrderStatus.FILLED,
+    "CANCELLED": OrderStatus.CANCELLED,
+    "EXPIRED": OrderStatus.EXPIRED,
+    "FAILED": OrderStatus.REJECTED,
+}
+_NO_REJECT_REASON = {"", "REJECT_REASON_UNSPECIFIED"}
+
+
+def decimal(value: Any, default: Decimal = ZERO) -> Decimal:
+    """A decimal from Coinbase's string numbers; empty strings and nulls are ``default``."""
+    if value is None or value == "":
+        return default
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return default
+
+
+def timestamp(value: Any) -> datetime:
+    """An RFC 3339 time; fractions beyond microseconds (Coinbase sends up to 9) are cut."""
+    text = str(value).strip().replace("Z", "+00:00")
+    head, dot, rest = text.partition(".")
+    if dot:
+        digits = "".join(c for c in rest if c.isdigit())
+        text = f"{head}.{digits[:6]}{rest[len(digits) :]}"
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def rfc3339(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def text(value: Decimal) -> str:
+    """A decimal as Coinbase expects it: plain notation, no exponent."""
+    return format(value, "f")
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+def accounts_page(payload: Json) -> tuple[list[Balance], str | None]:
+    """One List Accounts page and the cursor of the next one (None on the last page)."""
+    balances = [
+        Balance(
+            asset=str(account["currency"]),
+            available=decimal(account.get("available_balance", {}).get("value")),
+            hold=decimal((account.get("hold") or {}).get("value")),
+        )
+        for account in payload.get("accounts", [])
+    ]
+    has_next = bool(payload.get("has_next")) and bool(payload.get("cursor"))
+    return balances, str(payload["cursor"]) if has_next else None
+
+
+def merge_balances(balances: Iterable[Balance]) -> list[Balance]:
+    """One non-zero balance per asset (a currency can have several wallets)."""
+    totals: dict[str, Balance] = {}
+    for b in balances:
+        seen = totals.get(b.asset)
+        totals[b.asset] = (
+            Balance(b.asset, seen.available + b.available, seen.hold + b.hold) if seen else b
+        )
+    return [b for b in totals.values() if b.total != 0]
+
+
+# --- products -------------------------------------------------------------------------------
+
+
+def product(payload: Json) -> Product:
+    """Get Product / List Products entry to a Product."""
+    product_id = str(payload["product_id"])
+    base, _, quote = product_id.partition("-")
+    quote_min = decimal(payload.get("quote_min_size"))
+    market_min = decimal(payload.get("min_market_funds"))
+    return Product(
+        product_id=product_id,
+        base=str(payload.get("base_currency_id") or base),
+        quote=str(payload.get("quote_currency_id") or quote),
+        base_increment=decimal(payload.get("base_increment")),
+        quote_increment=decimal(payload.get("quote_increment")),
+        min_base_size=decimal(payload.get("base_min_size")),
+        min_notional=max(quote_min, market_min),
+        status=product_status(payload),
+    )
+
+
+def product_status(payload: Json) -> ProductStatus:
+    """``delisted`` is final; anything that refuses new orders now is suspended.
+    ``limit_only`` and ``post_only`` products still accept the maker sells a purge starts with."""
+    status = str(payload.get("status", "")).lower()
+    if status == "delisted":
+        return ProductStatus.DELISTED
+    blocked = any(
+        bool(payload.get(flag))
+        for flag in ("trading_disabled", "is_disabled", "cancel_only", "view_only")
+    )
+    if blocked or status not in ("online", ""):
+        return ProductStatus.SUSPENDED
+    return ProductStatus.TRADEABLE
+
+
+def quote_volume_24h(payload: Json) -> Decimal:
+    """24h volume in the QUOTE currency; base-unit ``volume_24h`` is deliberately ignored."""
+    return decimal(payload.get("approximate_quote_24h_volume"))
+
+
+# --- books ----------------------------------------------------------------------------------
+
+
+def levels(rows: Iterable[Json], depth: int) -> tuple[BookLevel, ...]:
+    parsed = (BookLevel(decimal(r.get("price")), decimal(r.get("size"))) for r in rows)
+    return tuple(level for level in parsed if level.size > 0)[:depth]
+
+
+def book(pricebook: Json, depth: int) -> Book:
+    """A ``pricebook`` (Get Product Book / Get Best Bid/Ask) to a Book, best levels first."""
+    bids = sorted(levels(pricebook.get("bids", []), 10_000), key=lambda lv: -lv.price)
+    asks = sorted(levels(pricebook.get("asks", []), 10_000), key=lambda lv: lv.price)
+    return Book(
+        product_id=str(pricebook["product_id"]),
+        bids=tuple(bids[:depth]),
+        asks=tuple(asks[:depth]),
+        at=timestamp(pricebook["time"]),
+    )
+
+
+def bid_depth_quote(bids: Sequence[BookLevel], band: Decimal = DEPTH_BAND) -> Decimal:
+    """Quote value resting on the bid within ``band`` of the best bid."""
+    if not bids:
+        return ZERO
+    floor = bids[0].price * (1 - band)
+    return sum((lv.price * lv.size for lv in bids if lv.price >= floor), ZERO)
+
+
+# --- orders ---------------------------------------------------------------------------------
+
+
+def order_configuration(request: OrderRequest) -> dict[str, dict[str, Any]]:
+    """The Create Order ``order_configuration`` for a request.
+
+    limit + expiry: ``limit_limit_gtd``; limit + IOC, or market with a worst price (the taker
+    fallback's slippage cap): ``sor_limit_ioc``; limit: ``limit_limit_gtc``; market without a
+    price: ``market_market_ioc``. Sizes are always base units.
+    """
+    size = text(request.base_size)
+    if request.limit_price is None:
+        if request.order_type is OrderType.MARKET:
+            return {"market_market_ioc": {"base_size": size}}
+        raise ValueError("a limit order needs a limit price")
+    price = text(request.limit_price)
+    if request.immediate_or_cancel or request.order_type is OrderType.MARKET:
+        return {"sor_limit_ioc": {"base_size": size, "limit_price": price}}
+    config: dict[str, Any] = {
+        "base_size": size,
+        "limit_price": price,
+        "post_only": request.post_only,
+    }
+    if request.expires_at is not None:
+        config["end_time"] = rfc3339(request.expires_at)
+        return {"limit_limit_gtd": config}
+    return {"limit_limit_gtc": config}
+
+
+def create_order_body(request: OrderRequest) -> dict[str, Any]:
+    return {
+        "client_order_id": request.client_order_id,
+        "product_id": request.product_id,
+        "side": request.side.value,
+        "order_configuration": order_configuration(request),
+    }
+
+
+def order(payload: Json) -> Order:
+    """A List Orders / Get Order entry to an Order."""
+    kind, config = _configuration(payload.get("order_configuration") or {})
+    filled = decimal(payload.get("filled_size"))
+    average = decimal(payload.get("average_filled_price"))
+    reject = str(payload.get("reject_reason") or "")
+    return Order(
+        order_id=str(payload["order_id"]),
+        client_order_id=str(payload.get("client_order_id") or ""),
+        product_id=str(payload["product_id"]),
+        side=Side(str(payload["side"]).upper()),
+        order_type=OrderType.MARKET if kind.startswith("market") else OrderType.LIMIT,
+        base_size=decimal(config.get("base_size")),
+        limit_price=decimal(config["limit_price"]) if config.get("limit_price") else None,
+        status=_ORDER_STATUS.get(str(payload.get("status", "")).upper(), OrderStatus.OPEN),
+        created_at=timestamp(payload["created_time"]),
+        filled_size=filled,
+        average_filled_price=average if filled > 0 and average > 0 else None,
+        fees=decimal(payload.get("total_fees")),
+        post_only=bool(config.get("post_only", False)),
+        reject_reason=None if reject in _NO_REJECT_REASON else reject,
+    )
+
+
+def _configuration(config: Json) -> tuple[str, Json]:
+    for kind, body in config.items():
+        if isinstance(body, Mapping):
+            return str(kind), body
+    return "", {}
+
+
+def cancelled_ids(payload: Json) -> list[str]:
+    """Ids Batch Cancel reports as cancelled (``results[].success``)."""
+    return [str(r["order_id"]) for r in payload.get("results", []) if r.get("success")]
+
+
+def fill(payload: Json) -> Fill:
+    """A List Fills entry; ``commission`` is the fee in the quote currency."""
+    return Fill(
+        order_id=str(payload["order_id"]),
+        product_id=str(payload["product_id"]),
+        side=Side(str(payload["side"]).upper()),
+        price=decimal(payload.get("price")),
+        size=decimal(payload.get("size")),
+        fee=decimal(payload.get("commission")),
+        liquidity=str(payload.get("liquidity_indicator", "")).lower(),
+        at=timestamp(payload.get("trade_time") or payload["sequence_timestamp"]),
+        trade_id=str(payload.get("trade_id") or ""),
+    )
+
+
+def next_cursor(payload: Json) -> str | None:
+    """The cursor of the next page; List Fills omits ``has_next`` and ends on an empty one."""
+    cursor = payload.get("cursor")
+    if not cursor or payload.get("has_next") is False:
+        return None
+    return str(cursor)
