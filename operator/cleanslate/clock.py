@@ -51,3 +51,25 @@ class SimulatedClock:
     async def sleep(self, seconds: float) -> None:
         self.advance(max(0.0, seconds))
         await asyncio.sleep(0)
+
+
+class WarpClock:
+    """Wall-clock time, except that waits return at once and move the clock on instead.
+
+    Paper accounts in the operator use it by default (``--paper-time=simulated``), so a
+    four-minute TWAP on the simulator finishes in milliseconds while other accounts keep their
+    real schedule. Time never runs backwards: after skipping ahead, the clock holds until the
+    wall clock catches up, so timestamps are at most the skipped waiting ahead of real time
+    and never in the future for long. ``--paper-time=real`` makes paper accounts wait for real.
+    """
+
+    def __init__(self) -> None:
+        self._ahead: datetime | None = None
+
+    def now(self) -> datetime:
+        wall = datetime.now(UTC)
+        return wall if self._ahead is None or wall >= self._ahead else self._ahead
+
+    async def sleep(self, seconds: float) -> None:
+        self._ahead = self.now() + timedelta(seconds=max(0.0, seconds))
+        await asyncio.sleep(0)

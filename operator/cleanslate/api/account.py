@@ -210,7 +210,7 @@ class TradingAccountSpec(ApiModel):
     """Products banned from the universe (purged if held), optionally until a time."""
     tenant: Annotated[str, Field(max_length=63)] | None = None
     """Free-form tenant label, for reports; isolation comes from the namespace."""
-    interval_seconds: Annotated[int, Field(ge=5, le=86400)] = 60
+    interval_seconds: Annotated[int, Field(ge=1, le=86400)] = 60
     """Seconds between cycles."""
 
 

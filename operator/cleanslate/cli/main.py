@@ -92,17 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
     liquidate.add_argument(
         "--force", action="store_true", help="ignore backoff and the minimum liquidation value"
     )
-    operator = commands.add_parser("operator", help="run the Kubernetes operator", add_help=False)
-    operator.add_argument("rest", nargs=argparse.REMAINDER)
+    commands.add_parser("operator", help="run the Kubernetes operator (see: operator --help)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command == "operator":
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["operator"]:
+        # Imported here: kopf and the Kubernetes client load only for the operator.
         from cleanslate.operating.main import main as operator_main
 
-        return operator_main(args.rest)
+        return operator_main(argv[1:])
+    args = build_parser().parse_args(argv)
     try:
         manifests = load(args.filename)
     except ManifestError as exc:

@@ -1,0 +1,55 @@
+"""``python -m cleanslate.localcluster``: a control plane for a person at a terminal.
+
+Prints the ``export KUBECONFIG=...`` line to paste into another shell, then
+holds the plane until Ctrl-C or SIGTERM and stops it cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+
+from . import LocalControlPlane
+
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m cleanslate.localcluster", description=__doc__)
+    parser.add_argument(
+        "--apiserver-arg",
+        action="append",
+        default=[],
+        metavar="FLAG",
+        help="extra kube-apiserver flag, e.g. --apiserver-arg=--v=4 (repeatable)",
+    )
+    parser.add_argument("--timeout", type=float, default=60.0, help="startup timeout, seconds")
+    return parser.parse_args(argv)
+
+
+def _wait_for_stop_signal() -> int:
+    """Block until SIGINT/SIGTERM. Masking first means the signal is queued, not
+    acted on, so it cannot land between the print and the wait and be lost."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    return signal.sigwait(_STOP_SIGNALS)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    plane = LocalControlPlane(extra_apiserver_args=args.apiserver_arg, startup_timeout=args.timeout)
+    with plane:
+        print(f"restricted user: export KUBECONFIG={plane.restricted_kubeconfig}", flush=True)
+        print("paste these into another shell (Ctrl-C here stops the plane):", flush=True)
+        print(f"export PATH={plane.tools_dir / 'bin'}:$PATH", flush=True)
+        print(f"export KUBECONFIG={plane.kubeconfig}", flush=True)
+        received = _wait_for_stop_signal()
+        print(f"received {signal.Signals(received).name}; stopping", file=sys.stderr, flush=True)
+    print("stopped; nothing left behind", file=sys.stderr, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The operator: kopf handlers, the Kubernetes API and the per-account workers (the shell)."""

@@ -1,0 +1,53 @@
+"""Build the exchange adapter an account's spec asks for.
+
+Paper accounts get the embedded simulator, with their state in the operator's state
+directory (one file per account). Live venues get their adapter from the Secret in the
+account's own namespace; a DryRun account's live adapter is read-only, so no order endpoint
+can be reached whatever happens above it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cleanslate.api.account import ExchangeName, ExchangeSpec, Mode, PaperExchange
+from cleanslate.clock import Clock
+from cleanslate.exchange.coinbase import exchange_from_secret
+from cleanslate.exchange.paper import open_paper_exchange
+from cleanslate.exchange.port import Exchange
+from cleanslate.operating.kube import Kube
+
+
+class CredentialsMissing(Exception):
+    """The account's credentials are absent or unusable; the message never holds a secret."""
+
+
+async def build_exchange(
+    spec: ExchangeSpec,
+    mode: Mode,
+    *,
+    namespace: str,
+    name: str,
+    clock: Clock,
+    kube: Kube | None,
+    state_dir: Path,
+) -> Exchange:
+    if spec.name is ExchangeName.PAPER:
+        return open_paper_exchange(
+            spec.paper or PaperExchange(),
+            clock,
+            state_dir=state_dir / "paper",
+            account=f"{namespace}/{name}",
+        )
+    if spec.credentials_secret_ref is None or kube is None:
+        raise CredentialsMissing("spec.exchange.credentialsSecretRef is not set")
+    from cleanslate.exchange.coinbase import CredentialsError
+    from cleanslate.operating.kube import SecretUnavailable
+
+    secret = spec.credentials_secret_ref.name
+    try:
+        data = await kube.read_secret(namespace, secret)
+        base_url = spec.coinbase.base_url if spec.coinbase else "https://api.coinbase.com"
+        return exchange_from_secret(data, clock, read_only=mode is Mode.DRY_RUN, base_url=base_url)
+    except (SecretUnavailable, CredentialsError) as exc:
+        raise CredentialsMissing(str(exc)) from None

@@ -1,0 +1,184 @@
+"""kopf registration: one daemon per TradingAccount, an index of PurgePolicies, wake-ups.
+
+Handlers are registered on an explicit registry so that the command line can shard by label
+selector (``--selector``): a shard's handlers only ever see the accounts its filter matches.
+kopf's own bookkeeping lives in annotations (``cleanslate.dev/...``), never in ``spec`` and not
+in ``status`` (the structural schema would prune it); the status belongs to cleanslate alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import kopf
+from prometheus_client import start_http_server
+
+from cleanslate.api import GROUP, VERSION
+from cleanslate.events import Event, Severity
+from cleanslate.operating import actions
+from cleanslate.operating.kube import Kube
+from cleanslate.operating.workers import AccountWorker, WorkerConfig, wait_or_wake
+
+logger = logging.getLogger("cleanslate.operator")
+ACCOUNTS, POLICIES = "tradingaccounts", "purgepolicies"
+
+
+class KopfEvents:
+    """Posts a cycle's events on the account (``kubectl describe``) and logs them."""
+
+    def __init__(self, body: kopf.Body, key: str) -> None:
+        self.body, self.key = body, key
+
+    def emit(self, event: Event) -> None:
+        level = logging.WARNING if event.severity is Severity.WARNING else logging.INFO
+        logger.log(level, "%s %s: %s", self.key, event.reason.value, event.message)
+        kopf.event(
+            self.body,
+            type=event.severity.value,
+            reason=event.reason.value,
+            message=event.message[:1024],
+        )
+
+
+@dataclass
+class Runtime:
+    """What the handlers share; kept in kopf's memo, never in module globals."""
+
+    config: WorkerConfig
+    metrics_port: int | None = None
+    wakeups: dict[str, asyncio.Event] = field(default_factory=dict)
+    generations: dict[str, int | None] = field(default_factory=dict)
+    """Last seen ``metadata.generation`` per account: a change means the spec was edited."""
+    policy_users: dict[str, set[str]] = field(default_factory=dict)
+    """``namespace/policy`` -> accounts referencing it, to wake them on a policy edit."""
+
+    def wake(self, key: str) -> asyncio.Event:
+        return self.wakeups.setdefault(key, asyncio.Event())
+
+
+def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) -> None:
+    """Register every handler on ``registry``; ``labels`` filters the accounts of this shard."""
+    account_filter: dict[str, Any] = dict(labels or {})
+
+    @kopf.on.login(id="login", registry=registry)
+    def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+        """In a pod the service account; elsewhere the kubeconfig (KUBECONFIG), like kubectl."""
+        return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
+
+    @kopf.on.startup(id="configure", registry=registry)
+    async def configure(settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
+        settings.persistence.finalizer = f"{GROUP}/finalizer"
+        settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
+        settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+            prefix=GROUP, key="last-handled-configuration"
+        )
+        settings.posting.level = logging.CRITICAL  # cleanslate posts its own events
+        settings.watching.server_timeout = 300
+        settings.watching.client_timeout = 330
+        runtime: Runtime = memo.runtime
+        if runtime.config.kube is None:
+            runtime.config.kube = await Kube.connect()
+        if runtime.metrics_port:
+            start_http_server(runtime.metrics_port, registry=runtime.config.metrics.registry)
+
+    @kopf.on.cleanup(id="cleanup", registry=registry)
+    async def cleanup(memo: Any, **_: Any) -> None:
+        kube = memo.runtime.config.kube
+        if kube is not None:
+            await kube.close()
+
+    @kopf.index(GROUP, VERSION, POLICIES, id="policy_index", registry=registry)
+    def policy_index(**kwargs: Any) -> Any:
+        body = kwargs["body"]
+        return {(kwargs["namespace"], kwargs["name"]): dict(body.get("spec") or {})}
+
+    @kopf.on.event(GROUP, VERSION, POLICIES, id="policy_changed", registry=registry)
+    def policy_changed(**kwargs: Any) -> None:
+        runtime: Runtime = kwargs["memo"].runtime
+        for key in runtime.policy_users.get(f"{kwargs['namespace']}/{kwargs['name']}", set()):
+            runtime.wake(key).set()
+
+    @kopf.on.event(
+        GROUP, VERSION, ACCOUNTS, id="account_changed", labels=account_filter, registry=registry
+    )
+    def account_changed(**kwargs: Any) -> None:
+        """Wake the account's daemon on a spec edit or a manual action, not on the status
+        writes cleanslate itself makes (they would make every cycle start the next)."""
+        runtime: Runtime = kwargs["memo"].runtime
+        key, meta = f"{kwargs['namespace']}/{kwargs['name']}", kwargs["body"].get("metadata", {})
+        generation = meta.get("generation")
+        seen = runtime.generations.get(key)
+        runtime.generations[key] = generation
+        asked = any(k in (meta.get("annotations") or {}) for k in actions.KEYS)
+        if kwargs.get("type") == "MODIFIED" and (
+            asked or (seen is not None and seen != generation)
+        ):
+            runtime.wake(key).set()
+
+    @kopf.daemon(
+        GROUP,
+        VERSION,
+        ACCOUNTS,
+        id="account",
+        labels=account_filter,
+        registry=registry,
+        cancellation_timeout=60.0,
+    )
+    async def account(**kwargs: Any) -> None:
+        await run_account(
+            kwargs["stopped"],
+            kwargs["namespace"],
+            kwargs["name"],
+            kwargs["body"],
+            kwargs["memo"].runtime,
+            kwargs["policy_index"],
+        )
+
+
+async def run_account(
+    stopped: Any, namespace: str, name: str, body: Any, runtime: Runtime, policies: Any
+) -> None:
+    key = f"{namespace}/{name}"
+    worker = AccountWorker(namespace, name, runtime.config, KopfEvents(body, key))
+
+    def policy_of(ns: str, policy: str) -> Mapping[str, Any] | None:
+        runtime.policy_users.setdefault(f"{ns}/{policy}", set()).add(key)
+        found = policies.get((ns, policy))
+        return next(iter(found), None) if found else None
+
+    try:
+        while not stopped:
+            cycle = asyncio.ensure_future(worker.cycle(body, policy_of))
+            stop = asyncio.ensure_future(stopped.wait())
+            done, _ = await asyncio.wait({cycle, stop}, return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            if cycle not in done:
+                cycle.cancel()
+                await asyncio.gather(cycle, return_exceptions=True)
+                break
+            wait = _cycle_wait(cycle, key)
+            await wait_or_wake(wait, runtime.wake(key), stopped)
+    finally:
+        await _let_go(worker, stopped, runtime)
+
+
+def _cycle_wait(cycle: asyncio.Future[float], key: str) -> float:
+    try:
+        return cycle.result()
+    except Exception:  # a bug must not end the account's daemon: log, wait, try again
+        logger.exception("%s: cycle failed", key)
+        return 30.0
+
+
+async def _let_go(worker: AccountWorker, stopped: Any, runtime: Runtime) -> None:
+    reason = getattr(stopped, "reason", None)
+    deleted = reason is not None and bool(reason & kopf.DaemonStoppingReason.RESOURCE_DELETED)
+    if deleted:
+        await worker.cancel_own_orders()
+        runtime.config.metrics.forget_account(worker.namespace, worker.name)
+        runtime.wakeups.pop(worker.key, None)
+    await worker.close()

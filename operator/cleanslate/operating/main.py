@@ -1,0 +1,95 @@
+"""``cleanslate operator``: run the operator (kopf) with cleanslate's handlers.
+
+Watch every namespace (``--all-namespaces``, the default) or only listed tenant namespaces
+(``--namespace``, repeatable); shard further by account label (``--selector key=value``).
+``--peering NAME`` turns on kopf peering for high availability: of several replicas with the
+same peering name, one acts and the others stand by.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import kopf
+
+from cleanslate.metrics import Metrics
+from cleanslate.operating.handlers import Runtime, register
+from cleanslate.operating.workers import WorkerConfig
+
+
+def _selector(text: str) -> dict[str, str]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError("expected KEY=VALUE, e.g. cleanslate.dev/shard=a")
+    key, value = text.split("=", 1)
+    return {key.strip(): value.strip()}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cleanslate operator", description=__doc__.split("\n")[0])
+    scope = p.add_mutually_exclusive_group()
+    scope.add_argument(
+        "--namespace",
+        "-n",
+        action="append",
+        default=[],
+        help="watch this namespace (repeatable); default: all namespaces",
+    )
+    scope.add_argument("--all-namespaces", "-A", action="store_true", help="watch every namespace")
+    p.add_argument("--selector", type=_selector, help="only accounts with this label (KEY=VALUE)")
+    p.add_argument("--metrics-port", type=int, default=9090, help="Prometheus port (0: off)")
+    p.add_argument("--liveness-port", type=int, default=8080, help="kopf liveness port (0: off)")
+    p.add_argument("--peering", metavar="NAME", help="kopf peering name, for HA replicas")
+    p.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path("/var/lib/cleanslate"),
+        help="where paper-exchange accounts keep their state",
+    )
+    p.add_argument(
+        "--paper-time",
+        choices=("simulated", "real"),
+        default="simulated",
+        help="paper accounts skip waits (simulated) or wait for real",
+    )
+    p.add_argument(
+        "--status-refresh-seconds",
+        type=float,
+        default=300.0,
+        help="rewrite an unchanged status this often (values, balance age)",
+    )
+    p.add_argument("--log-format", choices=("plain", "json"), default="plain")
+    p.add_argument("--verbose", "-v", action="store_true")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    kopf.configure(
+        verbose=args.verbose,
+        log_format=kopf.LogFormat.JSON if args.log_format == "json" else kopf.LogFormat.PLAIN,
+    )
+    logging.getLogger("cleanslate").setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    registry = kopf.OperatorRegistry()
+    register(registry, args.selector)
+    config = WorkerConfig(
+        state_dir=args.state_dir,
+        metrics=Metrics(),
+        kube=None,
+        paper_time=args.paper_time,
+        status_refresh_seconds=args.status_refresh_seconds,
+    )
+    runtime = Runtime(config=config, metrics_port=args.metrics_port or None)
+    liveness = f"http://0.0.0.0:{args.liveness_port}/healthz" if args.liveness_port else None
+    kopf.run(
+        registry=registry,
+        clusterwide=not args.namespace,
+        namespaces=args.namespace,
+        standalone=args.peering is None,
+        peering_name=args.peering,
+        liveness_endpoint=liveness,
+        memo=kopf.Memo(runtime=runtime),
+    )
+    return 0

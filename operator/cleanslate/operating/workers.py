@@ -1,0 +1,375 @@
+"""One worker per TradingAccount: it runs the account's cycles inside a kopf daemon.
+
+The worker keeps no state that matters across a restart: it starts from the resource's status
+and the exchange, writes status only when something a person or a restart needs has changed
+(a no-op cycle costs no API write), and persists the in-flight record before every order.
+Long work never blocks anything else: each account is its own task, and a stop request
+(deletion, SIGTERM) cancels the cycle, which cancels any resting order it placed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from cleanslate.api.account import (
+    AccountState,
+    ExchangeName,
+    Mode,
+    TradingAccountSpec,
+    TradingAccountStatus,
+)
+from cleanslate.api.policy import PurgePolicySpec
+from cleanslate.clock import Clock, SystemClock, WarpClock
+from cleanslate.core.conditions import FALSE, TRUE, Desired
+from cleanslate.cycle import (
+    CycleInputs,
+    CycleOptions,
+    CycleResult,
+    ProductCache,
+    reporting,
+    run_cycle,
+)
+from cleanslate.events import Event, EventSink, Reason
+from cleanslate.exchange.errors import ExchangeError
+from cleanslate.exchange.port import Exchange
+from cleanslate.metrics import Metrics
+from cleanslate.operating import actions
+from cleanslate.operating.exchanges import CredentialsMissing, build_exchange
+from cleanslate.operating.kube import Kube
+
+logger = logging.getLogger("cleanslate.operator")
+OVERRUN_BACKOFF_SECONDS = 15.0
+"""Extra wait after a cycle over its budget (the documents' 'adds 15s backoff')."""
+
+
+@dataclass
+class WorkerConfig:
+    state_dir: Path
+    metrics: Metrics
+    kube: Kube | None
+    paper_time: str = "simulated"
+    status_refresh_seconds: float = 300.0
+    """Rewrite unchanged status this often, so values and balance age stay fresh."""
+
+
+PolicyLookup = Callable[[str, str], Mapping[str, Any] | None]
+
+
+@dataclass
+class Snapshot:
+    """The parts of the resource a cycle reads, copied when the cycle starts."""
+
+    namespace: str
+    name: str
+    generation: int | None
+    spec: Mapping[str, Any]
+    annotations: Mapping[str, str]
+    status: Mapping[str, Any] | None
+
+    @classmethod
+    def of(cls, body: Mapping[str, Any]) -> Snapshot:
+        meta = body.get("metadata", {})
+        return cls(
+            meta.get("namespace", ""),
+            meta.get("name", ""),
+            meta.get("generation"),
+            dict(body.get("spec") or {}),
+            dict(meta.get("annotations") or {}),
+            dict(body["status"]) if body.get("status") else None,
+        )
+
+
+@dataclass
+class AccountWorker:
+    namespace: str
+    name: str
+    config: WorkerConfig
+    events: EventSink
+    status: TradingAccountStatus | None = None
+    written: TradingAccountStatus | None = None
+    exchange: Exchange | None = None
+    exchange_key: str | None = None
+    clock: Clock = field(default_factory=SystemClock)
+    products: ProductCache = field(default_factory=ProductCache)
+    extra_wait: float = 0.0
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.config.state_dir / f"{self.namespace}_{self.name}"
+
+    async def cycle(self, body: Mapping[str, Any], policy_of: PolicyLookup) -> float:
+        """Run one cycle; returns how long to wait before the next."""
+        snap = Snapshot.of(body)
+        if self.status is None:
+            self.status = _status_from(snap.status)
+            self.written = self.status if snap.status else None
+        try:
+            spec = TradingAccountSpec.model_validate(snap.spec)
+        except ValidationError as exc:
+            await self._halt(snap, "SpecInvalid", _first_error(exc), Reason.SPEC_INVALID, [])
+            return 60.0
+        policy, policy_conditions = self._policy(snap, spec, policy_of)
+        if policy is None:
+            await self._halt(
+                snap,
+                policy_conditions[0].reason,
+                policy_conditions[0].message,
+                Reason.POLICY_MISSING
+                if policy_conditions[0].reason == "PolicyMissing"
+                else Reason.POLICY_INVALID,
+                policy_conditions,
+            )
+            return float(spec.interval_seconds)
+        if spec.suspend:
+            await self._suspend(snap, policy_conditions)
+            return float(spec.interval_seconds)
+        try:
+            await self._ensure_exchange(spec)
+        except CredentialsMissing as exc:
+            creds = [Desired("CredentialsReady", FALSE, "CredentialsMissing", str(exc))]
+            await self._halt(
+                snap,
+                "CredentialsMissing",
+                str(exc),
+                Reason.CREDENTIALS_MISSING,
+                [*policy_conditions, *creds],
+            )
+            return float(spec.interval_seconds)
+        await self._run(snap, spec, policy, policy_conditions)
+        wait, self.extra_wait = float(spec.interval_seconds) + self.extra_wait, 0.0
+        return wait
+
+    def _policy(
+        self, snap: Snapshot, spec: TradingAccountSpec, policy_of: PolicyLookup
+    ) -> tuple[PurgePolicySpec | None, list[Desired]]:
+        ref = spec.policy_ref.name
+        raw = policy_of(snap.namespace, ref)
+        if raw is None:
+            message = f"PurgePolicy {snap.namespace}/{ref} not found"
+            return None, [Desired("PolicyResolved", FALSE, "PolicyMissing", message)]
+        try:
+            policy = PurgePolicySpec.model_validate(raw)
+        except ValidationError as exc:
+            message = f"PurgePolicy {ref}: {_first_error(exc)}"
+            return None, [Desired("PolicyResolved", FALSE, "PolicyInvalid", message)]
+        return policy, [Desired("PolicyResolved", TRUE, "Found", f"PurgePolicy {ref}")]
+
+    async def _ensure_exchange(self, spec: TradingAccountSpec) -> None:
+        key = spec.exchange.model_dump_json() + spec.mode.value
+        if self.exchange is not None and key == self.exchange_key:
+            return
+        await self.close()
+        paper = spec.exchange.name is ExchangeName.PAPER
+        self.clock = (
+            WarpClock() if paper and self.config.paper_time == "simulated" else SystemClock()
+        )
+        self.exchange = await build_exchange(
+            spec.exchange,
+            spec.mode,
+            namespace=self.namespace,
+            name=self.name,
+            clock=self.clock,
+            kube=self.config.kube,
+            state_dir=self.state_dir,
+        )
+        self.exchange_key = key
+        self.products = ProductCache()
+
+    async def _run(
+        self,
+        snap: Snapshot,
+        spec: TradingAccountSpec,
+        policy: PurgePolicySpec,
+        conditions: list[Desired],
+    ) -> None:
+        assert self.exchange is not None and self.status is not None
+        wanted = actions.requested(snap.annotations)
+        dry = spec.mode is Mode.DRY_RUN
+        if wanted.liquidate and dry:
+            self.events.emit(
+                Event.warning(
+                    Reason.MANUAL_LIQUIDATE, "liquidate ignored: the account is in DryRun"
+                )
+            )
+        for bad in wanted.invalid:
+            self.events.emit(Event.warning(Reason.SPEC_INVALID, f"ignored annotation {bad}"))
+        creds = Desired(
+            "CredentialsReady",
+            TRUE,
+            "Ready" if spec.exchange.credentials_secret_ref else "NotRequired",
+            "",
+        )
+        result = await run_cycle(
+            CycleInputs(
+                account=self.key,
+                spec=spec,
+                policy=policy,
+                status=self.status,
+                exchange=self.exchange,
+                clock=self.clock,
+                events=self.events,
+                options=CycleOptions(
+                    dry_run=dry,
+                    retry_now=wanted.retry,
+                    unfreeze=wanted.unfreeze,
+                    liquidate=frozenset() if dry else wanted.liquidate,
+                ),
+                generation=snap.generation,
+                products=self.products,
+                persist=self._persist,
+                metrics=self.config.metrics,
+                extra_conditions=(*conditions, creds),
+            )
+        )
+        await self._publish(result.status)
+        if wanted and self.config.kube is not None:
+            await self.config.kube.remove_annotations(
+                self.namespace, self.name, list(wanted.present)
+            )
+        if result.over_budget:
+            self.extra_wait = OVERRUN_BACKOFF_SECONDS
+            self.config.metrics.cycle_over_budget.labels(self.namespace, self.name).inc()
+        self._observe(result)
+
+    async def _persist(self, status: TradingAccountStatus) -> None:
+        """Before an order is placed: the in-flight record must reach the API server first."""
+        self.status = status
+        await self._write(status)
+
+    async def _publish(self, status: TradingAccountStatus) -> None:
+        self.status = status
+        if reporting.worth_writing(
+            self.written, status, self.clock.now(), self.config.status_refresh_seconds
+        ):
+            await self._write(status)
+
+    async def _write(self, status: TradingAccountStatus) -> None:
+        if self.config.kube is not None:
+            await self.config.kube.write_status(self.namespace, self.name, status.to_wire())
+        self.written = status
+
+    async def _halt(
+        self, snap: Snapshot, reason: str, message: str, event: Reason, extra: list[Desired]
+    ) -> None:
+        assert self.status is not None
+        if self.status.account_state is not AccountState.ERROR or not any(
+            c.reason == reason for c in self.status.conditions
+        ):
+            self.events.emit(Event.warning(event, message))
+        status = reporting.failing(
+            self.status, reason, message, extra, self.clock.now(), snap.generation
+        )
+        await self._publish(status)
+
+    async def _suspend(self, snap: Snapshot, extra: list[Desired]) -> None:
+        assert self.status is not None
+        if self.status.account_state is not AccountState.SUSPENDED:
+            cancelled = await self.cancel_own_orders()
+            self.events.emit(
+                Event(
+                    Reason.SUSPENDED,
+                    (
+                        f"suspended: trading stopped, {cancelled} open orders placed by "
+                        "cleanslate cancelled"
+                    ),
+                )
+            )
+        await self._publish(
+            reporting.suspended(self.status, extra, self.clock.now(), snap.generation)
+        )
+
+    async def cancel_own_orders(self) -> int:
+        """Cancel the open orders cleanslate placed (client ids ``cs-...``), nothing else."""
+        if self.exchange is None or getattr(self.exchange, "read_only", False):
+            return 0
+        try:
+            orders = await self.exchange.open_orders()
+            ours = [o.order_id for o in orders if o.client_order_id.startswith("cs-")]
+            cancelled = await self.exchange.cancel_orders(ours) if ours else []
+        except ExchangeError as exc:
+            logger.warning("%s: could not cancel own orders: %s", self.key, exc)
+            return 0
+        if cancelled:
+            self.events.emit(
+                Event(
+                    Reason.ORDERS_CANCELLED,
+                    f"cancelled {len(cancelled)} open orders placed by cleanslate",
+                )
+            )
+        return len(cancelled)
+
+    def _observe(self, result: CycleResult) -> None:
+        m, labels, status = self.config.metrics, (self.namespace, self.name), result.status
+        timing = status.last_cycle
+        if timing is not None:
+            for phase, seconds in timing.phase_seconds.items():
+                m.cycle_duration.labels(phase).observe(float(seconds))
+            m.cycle_duration.labels("total").observe(float(timing.duration_seconds))
+        clean = status.account_state is AccountState.CLEAN
+        m.account_clean.labels(*labels).set(1 if clean else 0)
+        m.open_positions.labels(*labels).set(status.position_count)
+        m.account_value.labels(*labels).set(float(status.total_value_usd or 0))
+        m.purge_failures.labels(*labels).set(len(status.purge_failures))
+        for symbol, failure in status.purge_failures.items():
+            m.purge_failure_count.labels(*labels, symbol).set(failure.failure_count)
+        m.frozen_symbols.labels(*labels).set(
+            sum(1 for f in status.frozen_symbols.values() if f.frozen_at is not None)
+        )
+        balance, now = status.balance, self.clock.now()
+        age = (now - balance.fetched_at).total_seconds() if balance.fetched_at else 0.0
+        m.balance_age.labels(*labels).set(age)
+        m.balance_stale.labels(*labels).set(1 if balance.stale else 0)
+        m.balance_fetch_errors.labels(*labels).set(balance.consecutive_errors)
+        since = _dirty_since(status, now)
+        m.dirty_since.labels(*labels).set(since)
+
+    async def close(self) -> None:
+        if self.exchange is not None:
+            await self.exchange.aclose()
+        self.exchange, self.exchange_key = None, None
+
+
+def _dirty_since(status: TradingAccountStatus, now: datetime) -> float:
+    clean = next((c for c in status.conditions if c.type == "Clean"), None)
+    if clean is None or clean.status == TRUE:
+        return 0.0
+    return max(0.0, (now - clean.last_transition_time).total_seconds())
+
+
+def _status_from(raw: Mapping[str, Any] | None) -> TradingAccountStatus:
+    if not raw:
+        return TradingAccountStatus()
+    try:
+        return TradingAccountStatus.model_validate(raw)
+    except ValidationError:
+        logger.warning("status did not validate; starting from an empty record")
+        return TradingAccountStatus()
+
+
+def _first_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    field_path = ".".join(str(p) for p in first["loc"]) or "(spec)"
+    return f"{field_path}: {first['msg']}"
+
+
+async def wait_or_wake(seconds: float, wake: asyncio.Event, stopped: Any) -> None:
+    """Sleep until the next cycle, a wake-up (policy or spec edit), or a stop request."""
+    waiters = {asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stopped.wait())}
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        wake.clear()
