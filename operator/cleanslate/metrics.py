@@ -50,6 +50,13 @@ class Metrics:
             ACCOUNT,
             registry=r,
         )
+        self.cycles = Counter("cleanslate_cycles", "Cycles run.", ACCOUNT, registry=r)
+        self.status_writes = Counter(
+            "cleanslate_status_writes",
+            "Writes to the account's status (a no-op cycle makes none).",
+            ACCOUNT,
+            registry=r,
+        )
         self.purges = Counter(
             "cleanslate_purges", "Purges finished, by result.", [*ACCOUNT, "result"], registry=r
         )

@@ -43,6 +43,18 @@ def _fraction(text: str) -> Decimal:
     return value
 
 
+def _count(text: str) -> int:
+    """A non-negative whole number; checked here so a bad flag is a usage error, not a
+    traceback from the policy model."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {value}")
+    return value
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-f",
@@ -76,8 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     once.add_argument("--phase", type=int, choices=(1, 2, 3, 4), help="run only this phase")
     once.add_argument("--dry-run", action="store_true", help="plan only, whatever spec.mode says")
     once.add_argument("--until-clean", action="store_true", help="repeat cycles until CLEAN")
-    once.add_argument("--max-cycles", type=int, default=20, help="limit for --until-clean")
-    once.add_argument("--max-positions", type=int, help="override the policy's maxPositions")
+    once.add_argument("--max-cycles", type=_count, default=20, help="limit for --until-clean")
+    once.add_argument("--max-positions", type=_count, help="override the policy's maxPositions")
     once.add_argument(
         "--dust-pct",
         type=_fraction,

@@ -161,15 +161,13 @@ async def run_liquidate(request: OnceRequest) -> Report:
     same executor. Without ``--force`` the symbol must be due (no backoff, worth the minimum)."""
     session = _Session(request)
     symbol = request.symbol or ""
+    forced = frozenset({symbol}) if request.force else frozenset()
     try:
-        if request.force:
-            options = CycleOptions(
-                dry_run=False, phases=frozenset({1, 3, 4}), liquidate=frozenset({symbol})
-            )
-        else:
-            policy = request.policy.model_copy(update={"max_liquidations_per_cycle": 1})
-            session.request = _only(request, symbol, policy)
-            options = CycleOptions(dry_run=False, phases=frozenset({1, 3, 4}))
+        # With or without --force every other holding is protected: the command sells the
+        # one symbol asked for, never the rest of the account's plan.
+        policy = request.policy.model_copy(update={"max_liquidations_per_cycle": 1})
+        session.request = _only(request, symbol, policy)
+        options = CycleOptions(dry_run=False, phases=frozenset({1, 3, 4}), liquidate=forced)
         result = await session.cycle(options)
     finally:
         await session.close()
@@ -177,8 +175,9 @@ async def run_liquidate(request: OnceRequest) -> Report:
 
 
 def _only(request: OnceRequest, symbol: str, policy: PurgePolicySpec) -> OnceRequest:
-    """Liquidate one symbol without --force: treat it as excluded so the planner sells it
-    under every normal rule (backoff, minimum value, quote and protected symbols)."""
+    """Liquidate one symbol: treat it as excluded so the planner sells it under every normal
+    rule (backoff, minimum value, quote and protected symbols), and protect every other
+    holding so nothing else is sold (``--force`` then lifts the rules for this symbol only)."""
     universe = policy.universe.model_copy(
         update={"excluded_symbols": [*policy.universe.excluded_symbols, symbol]}
     )

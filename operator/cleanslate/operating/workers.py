@@ -258,6 +258,7 @@ class AccountWorker:
     async def _write(self, status: TradingAccountStatus) -> None:
         if self.config.kube is not None:
             await self.config.kube.write_status(self.namespace, self.name, status.to_wire())
+        self.config.metrics.status_writes.labels(self.namespace, self.name).inc()
         self.written = status
 
     async def _halt(
@@ -312,6 +313,7 @@ class AccountWorker:
 
     def _observe(self, result: CycleResult) -> None:
         m, labels, status = self.config.metrics, (self.namespace, self.name), result.status
+        m.cycles.labels(*labels).inc()
         timing = status.last_cycle
         if timing is not None:
             for phase, seconds in timing.phase_seconds.items():
