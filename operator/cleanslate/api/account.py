@@ -142,7 +142,8 @@ class ExchangeSpec(ApiModel):
         json_schema_extra={
             "x-kubernetes-validations": [
                 {
-                    "rule": "self.name == 'paper' || has(self.credentialsSecretRef)",
+                    "rule": "!has(self.name) || self.name == 'paper' "
+                    "|| has(self.credentialsSecretRef)",
                     "message": "credentialsSecretRef is required for live exchanges",
                     "fieldPath": ".credentialsSecretRef",
                 }
@@ -345,6 +346,8 @@ class CycleTiming(ApiModel):
 
 class TradingAccountStatus(ApiModel):
     account_state: AccountState | None = None
+    mode: Mode | None = None
+    """The mode the last cycle ran in (spec.mode, or its default)."""
     conditions: list[Condition] = Field(default_factory=list)
     observed_generation: Annotated[int, Field(ge=0)] | None = None
     positions: list[PositionStatus] = Field(default_factory=list)

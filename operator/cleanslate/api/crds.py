@@ -55,7 +55,9 @@ def _fold_nullable(node: Schema) -> Schema:
 def _describe_default(node: Schema, default: Any) -> None:
     if default is None or default == [] or default == {}:
         return
-    if isinstance(default, dict | list):
+    if isinstance(default, list) and all(isinstance(v, str | int | float) for v in default):
+        default = ", ".join(str(v) for v in default)
+    elif isinstance(default, dict | list):
         return  # a nested object documents its own fields' defaults
     if isinstance(default, bool):
         default = str(default).lower()
@@ -122,7 +124,7 @@ def _ready(column: str) -> str:
 ACCOUNT_COLUMNS: list[Schema] = [
     {"name": "Ready", "type": "string", "jsonPath": _ready("status")},
     {"name": "State", "type": "string", "jsonPath": ".status.accountState"},
-    {"name": "Mode", "type": "string", "jsonPath": ".spec.mode"},
+    {"name": "Mode", "type": "string", "jsonPath": ".status.mode"},
     {"name": "Positions", "type": "integer", "jsonPath": ".status.positionCount"},
     {"name": "Value (USD)", "type": "number", "jsonPath": ".status.totalValueUsd"},
     {"name": "Failures", "type": "integer", "jsonPath": ".status.failureCount"},

@@ -121,7 +121,8 @@ class Universe(ApiModel):
         json_schema_extra={
             "x-kubernetes-validations": [
                 {
-                    "rule": "self.tiers.all(t, self.tiers.exists_one(u, u.name == t.name))",
+                    "rule": "!has(self.tiers) || "
+                    "self.tiers.all(t, self.tiers.exists_one(u, u.name == t.name))",
                     "message": "tier names must be unique",
                     "fieldPath": ".tiers",
                 }
@@ -130,7 +131,10 @@ class Universe(ApiModel):
     )
 
     tiers: list[Tier] = Field(default_factory=_default_tiers, max_length=20)
-    """Liquidity tiers; a product in no tier is judged by the global floor."""
+    """Liquidity tiers; a product in no tier is judged by the global floor. Default: tier1-core
+    (BTC, ETH, SOL-USD; $10M volume, 25 bps, $50k depth, all force-eligible), tier2-altcoins
+    (DOGE, XRP, ADA, AVAX, LINK-USD; $5M, 50 bps, $10k), tier3-event (SEI, WLFI, BONK-USD;
+    $2M, 100 bps, $5k)."""
     global_min_quote_volume_usd: NonNegative = Decimal("3000000")
     """Volume floor (quote currency) for products in no tier."""
     excluded_symbols: list[ProductId] = Field(default_factory=list, max_length=1000)
@@ -198,8 +202,29 @@ def _default_backoff() -> list[BackoffStep]:
 class Backoff(ApiModel):
     """Purge-failure backoff as data. The last step applies to every higher count."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "!has(self.schedule) || "
+                    "(self.schedule.map(s, s.failures).isSorted() && "
+                    "self.schedule.all(s, self.schedule.exists_one(t, t.failures == s.failures)))",
+                    "message": "schedule: failures must be strictly increasing",
+                    "fieldPath": ".schedule",
+                },
+                {
+                    "rule": "!has(self.schedule) || "
+                    "self.schedule.map(s, duration(s.delay)).isSorted()",
+                    "message": "schedule: delays must never decrease with more failures",
+                    "fieldPath": ".schedule",
+                },
+            ]
+        }
+    )
+
     schedule: list[BackoffStep] = Field(default_factory=_default_backoff, max_length=50)
-    """Steps in increasing order of failures, with delays that never decrease."""
+    """Steps in increasing order of failures, with delays that never decrease. Default (the
+    documents' table): 1-2 failures none, 3 -> 1h, 4 -> 2h, 5 or more -> 4h."""
 
     @model_validator(mode="after")
     def _monotonic(self) -> Self:
@@ -239,7 +264,8 @@ class PurgePolicySpec(ApiModel):
     auto_liquidate_ineligible: bool = True
     """Purge ineligible and excluded holdings (auto_liquidate_ineligible)."""
     quote_currencies: list[Asset] = Field(default_factory=lambda: list(DEFAULT_QUOTE_CURRENCIES))
-    """Assets that are never sold (the account's cash and reserve currencies)."""
+    """Assets that are never sold (the account's cash and reserve currencies).
+    Default: USD, USDC, USDT, BTC, ETH."""
     min_liquidation_value_usd: NonNegative = Decimal("5")
     """Holdings worth less than this are not purged (not worth the fees)."""
     max_liquidations_per_cycle: Annotated[int, Field(ge=0, le=100)] = 2

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cleanslate.api.account import ExchangeName, Mode, TradingAccount
+from cleanslate.api.account import ExchangeName, Mode, TradingAccount, TradingAccountStatus
 from cleanslate.api.account import PaperExchange as PaperConfig
 from cleanslate.api.policy import PurgePolicy, PurgePolicySpec
 from cleanslate.cli.manifests import ManifestError, Manifests
@@ -80,6 +80,15 @@ def _identity(account: TradingAccount) -> tuple[str, str]:
     return str(meta.get("namespace") or "default"), str(meta.get("name") or "account")
 
 
+def _last_instant(status: TradingAccountStatus) -> datetime:
+    """Where the previous run's simulated clock stopped: a replay with the same ``--now``
+    must not run time backwards under the orders, fills and backoff records it left."""
+    last = status.last_cycle
+    if last is None:
+        return datetime.min.replace(tzinfo=UTC)
+    return last.started_at + timedelta(seconds=float(last.duration_seconds))
+
+
 class _Session:
     """One invocation: the account, its state, its paper exchange and the simulated clock."""
 
@@ -96,7 +105,7 @@ class _Session:
         self.status = self.store.load()
         self.events = EventList()
         self.products = ProductCache()
-        start = request.now or datetime.now(UTC)
+        start = max(request.now or datetime.now(UTC), _last_instant(self.status))
         self.clock = SimulatedClock(start)
         self.exchange: PaperExchange = open_paper_exchange(
             spec.exchange.paper or PaperConfig(),

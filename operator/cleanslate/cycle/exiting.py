@@ -10,6 +10,7 @@ A success clears the symbol's failure record; a failure is tracked with its back
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from cleanslate.api.account import CleanupMetrics, InFlightPurge, TradingAccountStatus
@@ -31,6 +32,10 @@ class Books:
     status: TradingAccountStatus
     outcomes: dict[str, TwapOutcome] = field(default_factory=dict)
     acted: bool = False
+
+
+def _iso(moment: datetime | None) -> str:
+    return "-" if moment is None else moment.replace(microsecond=0).isoformat()
 
 
 def usd(value: Decimal | None) -> str:
@@ -222,7 +227,7 @@ def _failed(
                 (
                     f"{symbol}: {count} failures, skipping purges for "
                     f"{backoff.describe_wait(wait)} "
-                    f"(until {failures[symbol].next_retry_at})"
+                    f"(until {_iso(failures[symbol].next_retry_at)})"
                 ),
             )
         )

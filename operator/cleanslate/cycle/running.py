@@ -30,7 +30,7 @@ from cleanslate.core.verification import verify
 from cleanslate.cycle import exiting, reporting, snapshotting
 from cleanslate.cycle.context import CountingExchange, CycleInputs, CycleResult
 from cleanslate.events import Event, Reason
-from cleanslate.exchange.errors import ExchangeError
+from cleanslate.exchange.errors import ExchangeError, Unavailable
 
 logger = logging.getLogger("cleanslate.cycle")
 T = TypeVar("T")
@@ -274,14 +274,18 @@ def _forced(inputs: CycleInputs, snapshot: Snapshot) -> list[Decision]:
 
 
 async def _resnapshot(inputs: CycleInputs, books: exiting.Books) -> Snapshot:
-    balances, _, _ = await snapshotting.read_balances(
+    balances, _, error = await snapshotting.read_balances(
         inputs.exchange, inputs.clock, inputs.policy, books.status.balance
     )
+    if balances is None:
+        # Verifying an empty account would call it CLEAN; report the outage instead (the
+        # sales already booked in ``books.status`` are kept by ``run_cycle``'s handler).
+        raise Unavailable(f"balances unavailable after acting: {error}")
     gathered = await snapshotting.gather(
         inputs.exchange,
         inputs.clock,
         inputs.policy,
-        balances or (),
+        balances,
         books.status.frozen_symbols,
         inputs.products,
         inputs.events,
@@ -299,13 +303,12 @@ def _verified(
     settled = plan_cycle(after, inputs.spec, inputs.policy, memory, now)
     held = {c.symbol for c in settled.classified}
     unwind = {s: p for s, p in books.status.unwind_progress.items() if s in held}
-    state = reporting.account_state(inputs.spec.mode, verification, plan, books.acted)
-    if inputs.options.dry_run and not verification.clean:
-        state = AccountState.DIRTY
     mode = Mode.DRY_RUN if inputs.options.dry_run else Mode.LIVE
+    state = reporting.account_state(mode, verification, plan, books.acted)
     status = books.status.model_copy(
         update={
             "account_state": state,
+            "mode": mode,
             "positions": list(settled.positions),
             "plan": plan.plan_items(),
             "unwind_progress": unwind,

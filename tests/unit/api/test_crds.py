@@ -69,3 +69,10 @@ def test_printer_columns_match_the_issue() -> None:
 def test_crd_files_are_valid_yaml_with_a_status_subresource_for_accounts() -> None:
     account = yaml.safe_load((CRDS / "cleanslate.dev_tradingaccounts.yaml").read_text())
     assert account["spec"]["versions"][0]["subresources"] == {"status": {}}
+
+
+def test_the_configuration_reference_matches_the_models() -> None:
+    from cleanslate.api.reference import render
+
+    reference = Path(__file__).parents[3] / "docs" / "configuration.md"
+    assert reference.read_text() == render(), "run `python -m cleanslate.api.reference`"
