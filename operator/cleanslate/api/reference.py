@@ -34,7 +34,7 @@ def _type(node: dict[str, Any]) -> str:
         return " \\| ".join(str(v) for v in node["enum"])
     if "pattern" in node and kind == "string":
         return f"string `{node['pattern']}`"
-    return kind
+    return str(kind)
 
 
 def _bounds(node: dict[str, Any]) -> str:

@@ -70,18 +70,8 @@ async def run_cycle(inputs: CycleInputs) -> CycleResult:
     try:
         result = await _phases(inputs, books, timer, live)
     except ExchangeError as exc:
-        now = inputs.clock.now()
         message = f"exchange error: {type(exc).__name__}: {exc}"[:1000]
-        inputs.events.emit(Event.warning(Reason.EXCHANGE_UNAVAILABLE, message))
-        status = reporting.failing(
-            books.status,
-            "ExchangeUnavailable",
-            message,
-            inputs.extra_conditions,
-            now,
-            inputs.generation,
-        )
-        result = CycleResult(status=status, error=message)
+        result = _unavailable(inputs, books, message, Reason.EXCHANGE_UNAVAILABLE)
     result.api_calls = counting.calls
     return _finish(inputs, result, timer)
 
@@ -169,17 +159,21 @@ def _balance_failure(
     )
     attempts = inputs.policy.balance_fetch.attempts
     message = f"balance fetch failed after {attempts} attempts ({error}); {age}"
-    inputs.events.emit(
-        Event.warning(
-            Reason.BALANCE_STALE if fetched.stale else Reason.EXCHANGE_UNAVAILABLE, message
-        )
-    )
+    reason = Reason.BALANCE_STALE if fetched.stale else Reason.EXCHANGE_UNAVAILABLE
+    return _unavailable(inputs, books, message, reason)
+
+
+def _unavailable(
+    inputs: CycleInputs, books: exiting.Books, message: str, reason: Reason
+) -> CycleResult:
+    """The exchange could not be read: say so (event, Ready=False, Stalled) and trade nothing."""
+    inputs.events.emit(Event.warning(reason, message))
     status = reporting.failing(
         books.status,
         "ExchangeUnavailable",
         message,
         inputs.extra_conditions,
-        now,
+        inputs.clock.now(),
         inputs.generation,
     )
     return CycleResult(status=status, error=message)
