@@ -244,6 +244,8 @@ def _forced(inputs: CycleInputs, snapshot: Snapshot) -> list[Decision]:
     forced = []
     for symbol in sorted(inputs.options.liquidate):
         holding = snapshot.holding(symbol.split("-")[0])
+        if holding is not None and holding.product_id != symbol:
+            holding = None  # the holding is sold through its own product only
         if holding is None or holding.asset in quote or is_protected(holding, inputs.spec):
             inputs.events.emit(
                 Event.warning(

@@ -1,0 +1,285 @@
+"""``cleanslate once`` and ``cleanslate liquidate`` on the paper exchange: output, state that
+carries over between runs, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cleanslate.cli import main
+
+ROOT = Path(__file__).resolve().parents[3]
+EXAMPLES = ["-f", str(ROOT / "examples/account.yaml"), "-f", str(ROOT / "examples/policy.yaml")]
+NOW = "2025-11-16T12:00:00Z"
+
+
+def account_manifest(holdings: dict[str, float], **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "cleanslate.dev/v1alpha1",
+        "kind": "TradingAccount",
+        "metadata": {"name": "small", "namespace": "test"},
+        "spec": {
+            "policyRef": {"name": "default"},
+            "mode": "Live",
+            "exchange": {
+                "name": "paper",
+                "paper": {"seed": 3, "market": "calm", "holdings": holdings},
+            },
+            **spec,
+        },
+    }
+
+
+def write(path: Path, document: dict[str, Any] | str) -> Path:
+    path.write_text(document if isinstance(document, str) else yaml.safe_dump(document))
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def once_yaml(capsys: pytest.CaptureFixture[str], state: Path, *extra: str) -> dict[str, Any]:
+    code, out, err = run(capsys, "once", *EXAMPLES, "--state-dir", str(state), "-o", "yaml", *extra)
+    assert code == 0, err
+    resource: dict[str, Any] = yaml.safe_load(out)
+    return resource
+
+
+def held(resource: dict[str, Any], symbol: str) -> float:
+    found = [p["quantity"] for p in resource["status"]["positions"] if p["symbol"] == symbol]
+    return float(found[0]) if found else 0.0
+
+
+def test_once_prints_the_trading_account_with_its_status(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    resource = once_yaml(capsys, tmp_path, "--now", NOW)
+    assert resource["kind"] == "TradingAccount"
+    assert resource["metadata"]["name"] == "documents"
+    status = resource["status"]
+    assert status["accountState"] in {"Cleaning", "Dirty"}
+    assert {"SOL-USD", "BONK-USD", "LINK-USD"} <= {p["symbol"] for p in status["positions"]}
+    assert status["cycles"] == 1
+
+
+def test_state_carries_over_between_invocations(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    first = once_yaml(capsys, tmp_path, "--now", NOW)
+    second = once_yaml(capsys, tmp_path, "--now", "2025-11-16T12:01:00Z")
+    assert second["status"]["cycles"] == 2
+    assert first["status"]["purgeFailures"]["BONK-USD"]["failureCount"] == 1
+    assert second["status"]["purgeFailures"]["BONK-USD"]["failureCount"] == 2
+    assert second["status"]["nextAttempt"] > first["status"]["nextAttempt"]
+
+
+def test_verify_only_places_no_orders(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    resource = once_yaml(capsys, tmp_path, "--now", NOW, "--verify-only")
+    status = resource["status"]
+    assert status["cleanupMetrics"]["purgesSucceeded"] == 0
+    assert status["cleanupMetrics"]["purgesFailed"] == 0
+    assert status.get("inFlight", {}) == {} and status.get("purgeFailures", {}) == {}
+    assert held(resource, "SEI-USD") == 36.4 and held(resource, "BONK-USD") == 889587
+    again = once_yaml(capsys, tmp_path, "--now", NOW, "--verify-only")
+    assert again["status"]["cleanupMetrics"]["staleOrdersCancelled"] == 0
+
+
+def test_until_clean_ends_clean_on_an_account_that_can_be_cleaned(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    account = write(tmp_path / "a.yaml", account_manifest({"USD": 150, "SEI": 36.4, "WLFI": 57.5}))
+    policy = str(ROOT / "examples/policy.yaml")
+    code, out, err = run(
+        capsys, "once", "-f", str(account), "-f", policy, "--state-dir", str(tmp_path / "s"),
+        "--now", NOW, "--until-clean", "--max-cycles", "5", "-o", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    status = json.loads(out)["status"]
+    assert status["accountState"] == "Clean"
+    ready = next(c for c in status["conditions"] if c["type"] == "Ready")
+    assert ready["status"] == "True"
+    assert held({"status": status}, "SEI-USD") == 0 and held({"status": status}, "WLFI-USD") == 0
+
+
+BAD_POLICY = (ROOT / "examples/policy.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "needle"),
+    [
+        ("typo.yaml", BAD_POLICY.replace("maxPositions: 8", "maxPositons: 8"), "spec.maxPositons"),
+        (
+            "pct.yaml",
+            BAD_POLICY.replace("thresholdPctOfAccount: 1,", "thresholdPctOfAccount: 150,"),
+            "spec.dust.thresholdPctOfAccount",
+        ),
+        ("broken.yaml", "kind: PurgePolicy\nspec: {maxPositions: 8\n", "invalid YAML"),
+        ("list.yaml", "- 1\n- 2\n", "expected a mapping"),
+        ("kind.yaml", "kind: Deployment\nspec: {}\n", "kind"),
+    ],
+)
+def test_bad_policy_file_is_one_line_naming_file_and_field_with_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, text: str, needle: str
+) -> None:
+    bad = write(tmp_path / name, text)
+    argv = ["once", "-f", str(ROOT / "examples/account.yaml"), "-f", str(bad)]
+    code, out, err = run(capsys, *argv, "--state-dir", str(tmp_path / "s"))
+    assert code == 2
+    assert out == ""
+    assert len(err.splitlines()) == 1, err
+    assert str(bad) in err and needle in err
+
+
+def test_missing_file_is_one_line_with_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "nope.yaml"
+    code, _, err = run(capsys, "once", "-f", str(missing), "--state-dir", str(tmp_path))
+    assert code == 2
+    assert err.splitlines() == [f"cleanslate: error: {missing}: no such file"]
+
+
+def test_invalid_account_field_names_the_account_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    account = write(tmp_path / "a.yaml", account_manifest({"USD": 10, "SEI": -1}))
+    code, _, err = run(capsys, "once", "-f", str(account), "--state-dir", str(tmp_path / "s"))
+    assert code == 2
+    assert len(err.splitlines()) == 1
+    assert str(account) in err and "spec.exchange.paper.holdings.SEI" in err
+
+
+def test_negative_max_positions_is_a_usage_error_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["once", *EXAMPLES, "--state-dir", str(tmp_path), "--max-positions", "-3"])
+    assert exit_.value.code == 2
+    assert "--max-positions" in capsys.readouterr().err
+
+
+def liquidate(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, symbol: str, *extra: str, **spec: Any
+) -> dict[str, Any]:
+    holdings = {"USD": 150, "USDC": 60, "SEI": 36.4, "SOL": 0.1}
+    account = write(tmp_path / "a.yaml", account_manifest(holdings, **spec))
+    code, out, err = run(
+        capsys, "liquidate", "-f", str(account), "--state-dir", str(tmp_path / "s"),
+        "--now", NOW, "--symbol", symbol, "--all", "-o", "json", *extra,
+    )  # fmt: skip
+    assert code == 0, err
+    resource: dict[str, Any] = json.loads(out)
+    return resource
+
+
+def test_liquidate_force_sells_the_symbol(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    resource = liquidate(capsys, tmp_path, "SEI-USD", "--force")
+    assert held(resource, "SEI-USD") == 0
+    assert resource["status"]["cleanupMetrics"]["purgesSucceeded"] == 1
+    assert held(resource, "SOL-USD") == 0.1
+
+
+def test_liquidate_without_force_sells_a_due_symbol_only(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    resource = liquidate(capsys, tmp_path, "SEI-USD")
+    assert held(resource, "SEI-USD") == 0
+    assert held(resource, "SOL-USD") == 0.1
+
+
+@pytest.mark.parametrize("symbol", ["USDC-USD", "USD-USDC"])
+def test_liquidate_never_sells_a_quote_currency(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, symbol: str
+) -> None:
+    resource = liquidate(capsys, tmp_path, symbol, "--force")
+    metrics = resource["status"]["cleanupMetrics"]
+    assert metrics["purgesSucceeded"] == 0 and metrics["purgesFailed"] == 0
+    assert held(resource, "SEI-USD") == 36.4
+
+
+def test_liquidate_never_sells_a_protected_symbol(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    resource = liquidate(capsys, tmp_path, "SEI-USD", "--force", protectedSymbols=["SEI-USD"])
+    assert held(resource, "SEI-USD") == 36.4
+    assert resource["status"]["cleanupMetrics"]["purgesSucceeded"] == 0
+
+
+def test_replay_with_the_same_now_never_runs_time_backwards(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    first = once_yaml(capsys, tmp_path, "--now", NOW)["status"]
+    second = once_yaml(capsys, tmp_path, "--now", NOW)["status"]
+    ended = datetime.fromisoformat(first["lastCycle"]["startedAt"]) + timedelta(
+        seconds=float(first["lastCycle"]["durationSeconds"])
+    )
+    assert datetime.fromisoformat(second["lastCycle"]["startedAt"]) >= ended
+    for failure in second["purgeFailures"].values():
+        assert datetime.fromisoformat(failure["lastFailedAt"]) >= datetime.fromisoformat(NOW)
+
+
+def test_phase_two_only_cancels_stale_orders_and_sells_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    resource = once_yaml(capsys, tmp_path, "--now", NOW, "--phase", "2")
+    metrics = resource["status"]["cleanupMetrics"]
+    assert metrics["staleOrdersCancelled"] == 1
+    assert metrics["purgesSucceeded"] == 0 and metrics["purgesFailed"] == 0
+    assert held(resource, "SEI-USD") == 36.4
+
+
+def test_a_live_exchange_account_is_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    manifest = account_manifest({})
+    manifest["spec"]["exchange"] = {"name": "coinbase", "credentialsSecretRef": {"name": "cb"}}
+    account = write(tmp_path / "a.yaml", manifest)
+    code, out, err = run(capsys, "once", "-f", str(account), "--state-dir", str(tmp_path / "s"))
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and "spec.exchange.name" in err
+
+
+def test_files_without_an_account_are_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    policy = str(ROOT / "examples/policy.yaml")
+    code, _, err = run(capsys, "once", "-f", policy, "--state-dir", str(tmp_path))
+    assert code == 2
+    assert len(err.splitlines()) == 1 and "exactly one TradingAccount" in err and policy in err
+
+
+def test_max_positions_flag_overrides_the_policy_cap(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    capped = once_yaml(capsys, tmp_path / "a", "--now", NOW, "--dry-run")["status"]
+    assert any("exceed the cap of 8" in b for b in capped["blockers"])
+    raised = once_yaml(capsys, tmp_path / "b", "--now", NOW, "--dry-run", "--max-positions", "30")
+    assert not any("exceed the cap" in b for b in raised["status"]["blockers"])
+
+
+def test_dust_pct_outside_zero_to_one_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["once", *EXAMPLES, "--state-dir", str(tmp_path), "--dust-pct", "1.5"])
+    assert exit_.value.code == 2
+    assert "--dust-pct" in capsys.readouterr().err
+
+
+def test_default_output_is_a_human_summary(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = run(capsys, "once", *EXAMPLES, "--state-dir", str(tmp_path), "--now", NOW)
+    assert code == 0
+    assert out.startswith("TradingAccount default/documents: ")
+    assert "Purge failures:" in out and "BONK-USD: count=1" in out
