@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from cleanslate.api.fields import PRODUCT_ID_PATTERN
 from cleanslate.cli.manifests import ManifestError, load
 from cleanslate.cli.running import OnceRequest, run_liquidate, run_once
 from cleanslate.cli.state import default_state_dir
@@ -55,6 +57,12 @@ def _count(text: str) -> int:
     return value
 
 
+def _product(text: str) -> str:
+    if not re.match(PRODUCT_ID_PATTERN, text.upper()):
+        raise argparse.ArgumentTypeError(f"not a product id like SEI-USD: {text!r}")
+    return text.upper()
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-f",
@@ -87,6 +95,20 @@ def build_parser() -> argparse.ArgumentParser:
     once.add_argument("--verify-only", action="store_true", help="phase 4 only, no trades")
     once.add_argument("--phase", type=int, choices=(1, 2, 3, 4), help="run only this phase")
     once.add_argument("--dry-run", action="store_true", help="plan only, whatever spec.mode says")
+    once.add_argument(
+        "--retry",
+        action="append",
+        metavar="SYMBOL",
+        type=_product,
+        help="clear SYMBOL's purge backoff and retry now (repeatable)",
+    )
+    once.add_argument(
+        "--unfreeze",
+        action="append",
+        metavar="SYMBOL",
+        type=_product,
+        help="lift SYMBOL's freeze (repeatable)",
+    )
     once.add_argument("--until-clean", action="store_true", help="repeat cycles until CLEAN")
     once.add_argument("--max-cycles", type=_count, default=20, help="limit for --until-clean")
     once.add_argument("--max-positions", type=_count, help="override the policy's maxPositions")

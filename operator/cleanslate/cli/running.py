@@ -37,6 +37,8 @@ class OnceRequest:
     max_cycles: int = 20
     symbol: str | None = None
     force: bool = False
+    retry: frozenset[str] = frozenset()
+    unfreeze: frozenset[str] = frozenset()
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, manifests: Manifests) -> OnceRequest:
@@ -64,6 +66,8 @@ class OnceRequest:
             max_cycles=getattr(args, "max_cycles", 20),
             symbol=getattr(args, "symbol", None),
             force=getattr(args, "force", False),
+            retry=frozenset(getattr(args, "retry", None) or ()),
+            unfreeze=frozenset(getattr(args, "unfreeze", None) or ()),
         )
 
 
@@ -117,7 +121,13 @@ class _Session:
 
     def options(self, liquidate: frozenset[str] = frozenset()) -> CycleOptions:
         dry = self.request.dry_run or self.request.account.spec.mode is Mode.DRY_RUN
-        return CycleOptions(dry_run=dry, phases=self.request.phases, liquidate=liquidate)
+        return CycleOptions(
+            dry_run=dry,
+            phases=self.request.phases,
+            liquidate=liquidate,
+            retry_now=self.request.retry,
+            unfreeze=self.request.unfreeze,
+        )
 
     async def cycle(self, options: CycleOptions) -> CycleResult:
         account = self.request.account

@@ -283,3 +283,32 @@ def test_default_output_is_a_human_summary(
     assert code == 0
     assert out.startswith("TradingAccount default/documents: ")
     assert "Purge failures:" in out and "BONK-USD: count=1" in out
+
+
+def test_retry_clears_a_backoff_and_unfreeze_lifts_a_freeze_across_runs(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    for _ in range(3):
+        resource = once_yaml(capsys, tmp_path, "--now", NOW)
+    status = resource["status"]
+    assert status["purgeFailures"]["BONK-USD"]["failureCount"] == 3
+    assert status["frozenSymbols"]["AUT-USD"]["frozenAt"]
+    skipped = once_yaml(capsys, tmp_path, "--now", NOW)["status"]["plan"]
+    assert any(p["symbol"] == "BONK-USD" and p["action"] == "Skip" for p in skipped)
+
+    resource = once_yaml(
+        capsys, tmp_path, "--now", NOW, "--retry", "bonk-usd", "--unfreeze", "AUT-USD"
+    )
+    status = resource["status"]
+    assert status["purgeFailures"]["BONK-USD"]["failureCount"] == 1  # retried, failed afresh
+    assert "AUT-USD" not in status["frozenSymbols"] or not status["frozenSymbols"]["AUT-USD"].get(
+        "frozenAt"
+    )
+
+
+def test_retry_rejects_something_that_is_not_a_product_id(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["once", *EXAMPLES, "--state-dir", str(tmp_path), "--retry", "not a symbol"])
+    assert exited.value.code == 2
