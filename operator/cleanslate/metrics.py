@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 ACCOUNT = ("namespace", "account")
 PHASES = ("classify", "cancel_stale", "controlled_exit", "verify", "total")
 CYCLE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60, 90, 120, 300)
+LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
 class Metrics:
@@ -42,6 +43,12 @@ class Metrics:
             "Cycle duration by phase.",
             ["phase"],
             buckets=CYCLE_BUCKETS,
+            registry=r,
+        )
+        self.cycle_lag = Histogram(
+            "cleanslate_cycle_lag_seconds",
+            "How late a cycle started after its scheduled time (previous end + interval).",
+            buckets=LAG_BUCKETS,
             registry=r,
         )
         self.cycle_over_budget = Counter(

@@ -52,3 +52,13 @@ def merge(
 
 def find(conditions: Sequence[Condition], type_: str) -> Condition | None:
     return next((c for c in conditions if c.type == type_), None)
+
+
+def upsert(
+    current: Sequence[Condition], want: Desired, now: datetime, generation: int | None
+) -> list[Condition]:
+    """Set one condition, keeping the others as they are."""
+    kept = [Desired(c.type, c.status, c.reason, c.message) for c in current if c.type != want.type]
+    merged = merge(current, [*kept, want], now, generation)
+    order = [c.type for c in current] + ([] if find(current, want.type) else [want.type])
+    return sorted(merged, key=lambda c: order.index(c.type))

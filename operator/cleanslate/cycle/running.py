@@ -20,7 +20,7 @@ from cleanslate.api.account import (
     Mode,
     TradingAccountStatus,
 )
-from cleanslate.core import backoff, freezing
+from cleanslate.core import backoff, conditions, freezing
 from cleanslate.core import balances as balance_rules
 from cleanslate.core.classification import is_protected
 from cleanslate.core.decisions import Decision, ExitKind, Rule
@@ -340,6 +340,21 @@ def _finish(inputs: CycleInputs, result: CycleResult, timer: _Timer) -> CycleRes
                 ),
             )
         )
+    budget = inputs.policy.cycle_budget_seconds
+    within = conditions.Desired("WithinBudget", conditions.TRUE, "WithinBudget")
+    over = conditions.Desired(
+        "WithinBudget",
+        conditions.FALSE,
+        "OverBudget",
+        f"the last cycle took {timing.duration_seconds}s, over {budget}s",
+    )
+    current = list(result.status.conditions)
+    previous = conditions.find(inputs.status.conditions, "WithinBudget")
+    if previous is not None and conditions.find(current, "WithinBudget") is None:
+        current.append(previous)  # the phases rebuild the list; keep its transition time
+    want = over if timing.over_budget else within
+    merged = conditions.upsert(current, want, inputs.clock.now(), inputs.generation)
+    result.status = result.status.model_copy(update={"conditions": merged})
     result.status = result.status.model_copy(
         update={"last_cycle": timing, "cycles": inputs.status.cycles + 1}
     )

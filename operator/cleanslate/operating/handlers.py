@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -150,20 +151,52 @@ async def run_account(
         found = policies.get((ns, policy))
         return next(iter(found), None) if found else None
 
+    scheduled: float | None = None
+    """When the next cycle is due (monotonic seconds): how late it starts is the cycle lag."""
     try:
         while not stopped:
-            cycle = asyncio.ensure_future(worker.cycle(body, policy_of))
-            stop = asyncio.ensure_future(stopped.wait())
-            done, _ = await asyncio.wait({cycle, stop}, return_when=asyncio.FIRST_COMPLETED)
-            stop.cancel()
-            if cycle not in done:
-                cycle.cancel()
-                await asyncio.gather(cycle, return_exceptions=True)
+            if scheduled is not None:
+                runtime.config.metrics.cycle_lag.observe(max(0.0, time.monotonic() - scheduled))
+            if await _cycle_until_interrupted(worker, body, policy_of, stopped, runtime.wake(key)):
+                scheduled = None
+                continue
+            if stopped:
                 break
-            wait = _cycle_wait(cycle, key)
-            await wait_or_wake(wait, runtime.wake(key), stopped)
+            scheduled = time.monotonic() + worker.next_wait
+            await wait_or_wake(worker.next_wait, runtime.wake(key), stopped)
     finally:
         await _let_go(worker, stopped, runtime)
+
+
+async def _cycle_until_interrupted(
+    worker: AccountWorker, body: Any, policy_of: Any, stopped: Any, wake: asyncio.Event
+) -> bool:
+    """Run one cycle, abandoning it for a stop request or a spec edit (a new generation):
+    a several-minute TWAP must not delay a deletion, a shutdown or ``suspend: true``. The
+    executor cancels its resting order on the way out and the in-flight record lets the next
+    cycle resume. True when the cycle was abandoned for an edit (start again at once)."""
+    generation = body.get("metadata", {}).get("generation")
+    cycle = asyncio.ensure_future(worker.cycle(body, policy_of))
+    try:
+        while True:
+            stop = asyncio.ensure_future(stopped.wait())
+            edit = asyncio.ensure_future(wake.wait())
+            done, _ = await asyncio.wait({cycle, stop, edit}, return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            edit.cancel()
+            if cycle in done:
+                worker.next_wait = _cycle_wait(cycle, worker.key)
+                return False
+            if stopped:
+                break
+            wake.clear()
+            if body.get("metadata", {}).get("generation") != generation:
+                break
+    finally:
+        if not cycle.done():
+            cycle.cancel()
+            await asyncio.gather(cycle, return_exceptions=True)
+    return not stopped
 
 
 def _cycle_wait(cycle: asyncio.Future[float], key: str) -> float:

@@ -100,6 +100,8 @@ class AccountWorker:
     clock: Clock = field(default_factory=SystemClock)
     products: ProductCache = field(default_factory=ProductCache)
     extra_wait: float = 0.0
+    next_wait: float = 60.0
+    """Seconds until the next cycle, as the last cycle decided."""
 
     @property
     def key(self) -> str:

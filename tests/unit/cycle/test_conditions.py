@@ -143,3 +143,18 @@ async def test_exchange_down_while_verifying_never_reports_a_false_clean() -> No
     assert (ready.status, ready.reason) == ("False", "ExchangeUnavailable")
     assert Reason.ACCOUNT_CLEAN not in rig.events.reasons()
     assert rig.status.cleanup_metrics.purges_succeeded >= 1
+
+
+async def test_a_cycle_over_its_budget_is_reported_by_condition_event_and_flag() -> None:
+    # The SEI purge works a maker order for simulated seconds: more than a 1 s budget.
+    rig = Rig(account_spec(CLEANABLE), policy(cycleBudgetSeconds=1))
+    result = await rig.cycle()
+    assert result.over_budget
+    assert rig.status.last_cycle is not None and rig.status.last_cycle.over_budget
+    budget = condition(rig.status, "WithinBudget")
+    assert (budget.status, budget.reason) == ("False", "OverBudget")
+    assert Reason.CYCLE_OVER_BUDGET in rig.events.reasons()
+
+    rig.wait_interval()
+    await rig.cycle()  # nothing left to sell: a quick cycle
+    assert condition(rig.status, "WithinBudget").status == "True"
