@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -43,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--liveness-port", type=int, default=8080, help="kopf liveness port (0: off)")
     p.add_argument("--peering", metavar="NAME", help="kopf peering name, for HA replicas")
     p.add_argument(
+        "--peering-priority",
+        type=int,
+        default=None,
+        help="higher acts; default: earlier start wins (a new pod in a rollout "
+        "never takes over from the running one)",
+    )
+    p.add_argument(
         "--state-dir",
         type=Path,
         default=Path("/var/lib/cleanslate"),
@@ -63,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-format", choices=("plain", "json"), default="plain")
     p.add_argument("--verbose", "-v", action="store_true")
     return p
+
+
+def _seniority() -> int:
+    """kopf pauses every peer when priorities tie; an older process gets a higher one."""
+    return -int(time.time() * 1000)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         namespaces=args.namespace,
         standalone=args.peering is None,
         peering_name=args.peering,
+        priority=args.peering_priority if args.peering_priority is not None else _seniority(),
         liveness_endpoint=liveness,
         memo=kopf.Memo(runtime=runtime),
     )

@@ -1,0 +1,319 @@
+"""The Helm chart lints, renders the objects of manifests/ from its default values, and
+renders one Deployment per shard, a namespaced install, and the monitoring toggles from
+documented values. Objects the chart refuses (shards that could reconcile one account,
+several replicas without peering) fail at render time.
+
+The server-side dry run of the rendered objects against a real API server is in
+tests/integration/test_chart_dry_run.py, next to the cluster fixtures it needs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+import yaml
+
+from cleanslate.localcluster import ToolNotFoundError, find_tool
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "helm" / "cleanslate"
+MANIFESTS = ROOT / "manifests"
+RELEASE, NAMESPACE = "cleanslate", "cleanslate-system"
+Obj = dict[str, Any]
+
+SHARDS_BY_SELECTOR = {
+    "shards": [
+        {"name": "a", "selector": "cleanslate.dev/shard=a"},
+        {"name": "b", "selector": "cleanslate.dev/shard=b"},
+    ]
+}
+SHARDS_BY_NAMESPACE = {
+    "shards": [
+        {"name": "east", "namespaces": ["tenant-a", "tenant-b"]},
+        {"name": "west", "namespaces": ["tenant-c"]},
+    ]
+}
+NAMESPACED = {"watchNamespaces": ["tenant-a", "tenant-b"]}
+SINGLE = {"peering": {"enabled": False}, "replicaCount": 1}
+MONITORING = {
+    "metrics": {
+        "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
+        "prometheusRule": {"enabled": True},
+        "dashboard": {"enabled": True},
+    }
+}
+
+
+@pytest.fixture(scope="module")
+def helm() -> Path:
+    try:
+        return find_tool("helm")
+    except ToolNotFoundError as exc:
+        pytest.skip(str(exc))
+
+
+def run_helm(helm: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(helm), *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def render_text(helm: Path, tmp_path: Path, values: dict[str, Any], *extra: str) -> str:
+    values_file = tmp_path / "values.json"
+    values_file.write_text(json.dumps(values))
+    args = ["template", RELEASE, str(CHART), "--namespace", NAMESPACE, "-f", str(values_file)]
+    result = run_helm(helm, *args, *extra)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def render(helm: Path, tmp_path: Path, values: dict[str, Any], *extra: str) -> list[Obj]:
+    text = render_text(helm, tmp_path, values, *extra)
+    return [doc for doc in yaml.safe_load_all(text) if doc is not None]
+
+
+def render_error(helm: Path, tmp_path: Path, values: dict[str, Any]) -> str:
+    values_file = tmp_path / "values.json"
+    values_file.write_text(json.dumps(values))
+    result = run_helm(helm, "template", RELEASE, str(CHART), "-f", str(values_file))
+    assert result.returncode != 0, "helm template should have refused these values"
+    return result.stderr
+
+
+def of_kind(docs: list[Obj], kind: str) -> list[Obj]:
+    return [doc for doc in docs if doc["kind"] == kind]
+
+
+def by_name(docs: list[Obj], kind: str) -> dict[str, Obj]:
+    return {doc["metadata"]["name"]: doc for doc in of_kind(docs, kind)}
+
+
+def container(deployment: Obj) -> Obj:
+    [found] = deployment["spec"]["template"]["spec"]["containers"]
+    return cast(Obj, found)
+
+
+def manifest(path: Path, kind: str) -> Obj:
+    [found] = [doc for doc in yaml.safe_load_all(path.read_text()) if doc and doc["kind"] == kind]
+    return cast(Obj, found)
+
+
+def flag_values(args: list[str], flag: str) -> list[str]:
+    return [args[i + 1] for i, arg in enumerate(args) if arg == flag]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{}, SHARDS_BY_SELECTOR, SHARDS_BY_NAMESPACE, NAMESPACED, MONITORING, SINGLE],
+    ids=["default", "by-selector", "by-namespace", "namespaced", "monitoring", "single"],
+)
+def test_chart_lints_strictly(helm: Path, tmp_path: Path, values: dict[str, Any]) -> None:
+    values_file = tmp_path / "values.json"
+    values_file.write_text(json.dumps(values))
+    result = run_helm(helm, "lint", "--strict", str(CHART), "-f", str(values_file))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+CONTAINER_KEYS = (
+    "args",
+    "env",
+    "ports",
+    "startupProbe",
+    "livenessProbe",
+    "readinessProbe",
+    "resources",
+    "securityContext",
+    "volumeMounts",
+)
+
+
+def test_default_values_render_the_objects_of_the_plain_manifests(
+    helm: Path, tmp_path: Path
+) -> None:
+    docs = render(helm, tmp_path, {})
+    assert sorted(doc["kind"] for doc in docs) == sorted(
+        [
+            "ServiceAccount",
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "Deployment",
+            "Service",
+            "ClusterKopfPeering",
+            "PodDisruptionBudget",
+        ]
+    )
+    chart_role = of_kind(docs, "ClusterRole")[0]
+    assert chart_role["rules"] == manifest(MANIFESTS / "rbac.yaml", "ClusterRole")["rules"]
+    [deployment] = of_kind(docs, "Deployment")
+    plain = manifest(MANIFESTS / "deployment.yaml", "Deployment")
+    assert deployment["metadata"]["name"] == plain["metadata"]["name"]
+    assert deployment["spec"]["replicas"] == plain["spec"]["replicas"]
+    chart_pod, plain_pod = deployment["spec"]["template"]["spec"], plain["spec"]["template"]["spec"]
+    assert chart_pod["securityContext"] == plain_pod["securityContext"]
+    for key in CONTAINER_KEYS:
+        assert container(deployment)[key] == container(plain)[key], key
+    assert chart_pod["volumes"] == plain_pod["volumes"]
+    peering = manifest(MANIFESTS / "peering.yaml", "ClusterKopfPeering")
+    assert list(by_name(docs, "ClusterKopfPeering")) == [peering["metadata"]["name"]]
+
+
+def test_include_crds_renders_the_generated_crds(helm: Path, tmp_path: Path) -> None:
+    docs = render(helm, tmp_path, {}, "--include-crds")
+    rendered = by_name(docs, "CustomResourceDefinition")
+    for path in sorted((ROOT / "crds").glob("*.yaml")):
+        crd = yaml.safe_load(path.read_text())
+        assert rendered[crd["metadata"]["name"]] == crd
+    assert {"clusterkopfpeerings.kopf.dev", "kopfpeerings.kopf.dev"} <= set(rendered)
+
+
+def test_each_selector_shard_is_its_own_deployment_with_its_own_peering(
+    helm: Path, tmp_path: Path
+) -> None:
+    docs = render(helm, tmp_path, SHARDS_BY_SELECTOR)
+    deployments = by_name(docs, "Deployment")
+    assert set(deployments) == {"cleanslate-a", "cleanslate-b"}
+    for shard in ("a", "b"):
+        deployment = deployments[f"cleanslate-{shard}"]
+        args = container(deployment)["args"]
+        assert flag_values(args, "--selector") == [f"cleanslate.dev/shard={shard}"]
+        assert flag_values(args, "--peering") == [f"cleanslate-{shard}"]
+        assert "--all-namespaces" in args
+        labels = deployment["spec"]["selector"]["matchLabels"]
+        assert labels["cleanslate.dev/shard"] == shard
+        assert labels.items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
+    assert set(by_name(docs, "ClusterKopfPeering")) == {"cleanslate-a", "cleanslate-b"}
+    assert set(by_name(docs, "PodDisruptionBudget")) == {"cleanslate-a", "cleanslate-b"}
+    [service] = of_kind(docs, "Service")
+    for deployment in deployments.values():
+        pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert service["spec"]["selector"].items() <= pod_labels.items()
+
+
+def test_namespace_shards_watch_their_namespaces_with_namespaced_peering(
+    helm: Path, tmp_path: Path
+) -> None:
+    docs = render(helm, tmp_path, SHARDS_BY_NAMESPACE)
+    deployments = by_name(docs, "Deployment")
+    assert flag_values(container(deployments["cleanslate-east"])["args"], "--namespace") == [
+        "tenant-a",
+        "tenant-b",
+    ]
+    assert flag_values(container(deployments["cleanslate-west"])["args"], "--namespace") == [
+        "tenant-c"
+    ]
+    peerings = {
+        (doc["metadata"]["namespace"], doc["metadata"]["name"])
+        for doc in of_kind(docs, "KopfPeering")
+    }
+    assert peerings == {
+        ("tenant-a", "cleanslate-east"),
+        ("tenant-b", "cleanslate-east"),
+        ("tenant-c", "cleanslate-west"),
+    }
+    resources = {r for rule in of_kind(docs, "ClusterRole")[0]["rules"] for r in rule["resources"]}
+    assert "kopfpeerings" in resources and "clusterkopfpeerings" not in resources
+
+
+def test_namespaced_install_binds_roles_in_each_tenant_namespace_only(
+    helm: Path, tmp_path: Path
+) -> None:
+    docs = render(helm, tmp_path, NAMESPACED)
+    assert not of_kind(docs, "ClusterRole") and not of_kind(docs, "ClusterRoleBinding")
+    roles, bindings = of_kind(docs, "Role"), of_kind(docs, "RoleBinding")
+    assert {role["metadata"]["namespace"] for role in roles} == {"tenant-a", "tenant-b"}
+    assert {binding["metadata"]["namespace"] for binding in bindings} == {"tenant-a", "tenant-b"}
+    plain = yaml.safe_load_all((MANIFESTS / "namespaced" / "rbac.yaml").read_text())
+    plain_role = next(doc for doc in plain if doc["kind"] == "Role")
+    assert all(role["rules"] == plain_role["rules"] for role in roles)
+    for binding in bindings:
+        assert binding["subjects"][0]["namespace"] == NAMESPACE
+    [deployment] = of_kind(docs, "Deployment")
+    args = container(deployment)["args"]
+    assert flag_values(args, "--namespace") == ["tenant-a", "tenant-b"]
+    assert "--all-namespaces" not in args
+    assert {doc["metadata"]["namespace"] for doc in of_kind(docs, "KopfPeering")} == {
+        "tenant-a",
+        "tenant-b",
+    }
+
+
+def test_single_replica_without_peering_has_no_peering_at_all(helm: Path, tmp_path: Path) -> None:
+    docs = render(helm, tmp_path, SINGLE)
+    [deployment] = of_kind(docs, "Deployment")
+    assert "--peering" not in container(deployment)["args"]
+    assert not of_kind(docs, "ClusterKopfPeering") and not of_kind(docs, "PodDisruptionBudget")
+    resources = {r for rule in of_kind(docs, "ClusterRole")[0]["rules"] for r in rule["resources"]}
+    assert not {"clusterkopfpeerings", "kopfpeerings"} & resources
+
+
+def test_monitoring_toggles_render_the_deploy_monitoring_objects(
+    helm: Path, tmp_path: Path
+) -> None:
+    docs = render(helm, tmp_path, MONITORING)
+    [monitor] = of_kind(docs, "ServiceMonitor")
+    assert monitor["metadata"]["labels"]["release"] == "prometheus"
+    [service] = of_kind(docs, "Service")
+    selected = monitor["spec"]["selector"]["matchLabels"]
+    assert selected.items() <= service["metadata"]["labels"].items()
+    [rule] = of_kind(docs, "PrometheusRule")
+    source = manifest(ROOT / "deploy" / "monitoring" / "prometheusrule.yaml", "PrometheusRule")
+    assert rule["spec"] == source["spec"]  # the {{ $labels }} templates pass through Helm
+    [dashboard] = of_kind(docs, "ConfigMap")
+    assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
+    board = json.loads(dashboard["data"]["cleanslate-dashboard.json"])
+    source_board = ROOT / "deploy" / "monitoring" / "cleanslate-dashboard.json"
+    assert board == json.loads(source_board.read_text())
+
+
+def test_monitoring_objects_are_off_by_default(helm: Path, tmp_path: Path) -> None:
+    kinds = {doc["kind"] for doc in render(helm, tmp_path, {})}
+    assert not {"ServiceMonitor", "PrometheusRule", "ConfigMap"} & kinds
+
+
+@pytest.mark.parametrize(
+    "shards",
+    [
+        [{"name": "a", "selector": "tier=x"}, {"name": "b", "selector": "tier=x"}],
+        [{"name": "a"}, {"name": "b", "selector": "tier=x"}],
+        [{"name": "a", "selector": "tier=x"}, {"name": "b", "selector": "team=y"}],
+        [{"name": "a", "namespaces": ["n1", "n2"]}, {"name": "b", "namespaces": ["n2"]}],
+        [{"name": "a", "namespaces": ["n1"]}, {"name": "b"}],
+    ],
+    ids=["same-selector", "unsharded", "different-keys", "shared-namespace", "all-namespaces"],
+)
+def test_shards_that_could_share_an_account_are_refused(
+    helm: Path, tmp_path: Path, shards: list[dict[str, Any]]
+) -> None:
+    assert "could reconcile the same accounts" in render_error(helm, tmp_path, {"shards": shards})
+
+
+def test_shards_in_one_namespace_with_distinct_selectors_are_accepted(
+    helm: Path, tmp_path: Path
+) -> None:
+    values = {
+        "watchNamespaces": ["n1"],
+        "shards": [{"name": "a", "selector": "s=1"}, {"name": "b", "selector": "s=2"}],
+    }
+    assert len(of_kind(render(helm, tmp_path, values), "Deployment")) == 2
+
+
+def test_duplicate_shard_names_are_refused(helm: Path, tmp_path: Path) -> None:
+    values = {"shards": [{"name": "a", "namespaces": ["n1"]}, {"name": "a", "namespaces": ["n2"]}]}
+    assert "used twice" in render_error(helm, tmp_path, values)
+
+
+def test_shard_outside_watch_namespaces_is_refused(helm: Path, tmp_path: Path) -> None:
+    values = {"watchNamespaces": ["n1"], "shards": [{"name": "a", "namespaces": ["n2"]}]}
+    assert "not in watchNamespaces" in render_error(helm, tmp_path, values)
+
+
+def test_several_replicas_without_peering_are_refused(helm: Path, tmp_path: Path) -> None:
+    values = {"replicaCount": 2, "peering": {"enabled": False}}
+    assert "needs peering.enabled" in render_error(helm, tmp_path, values)
+
+
+def test_values_schema_rejects_unknown_keys(helm: Path, tmp_path: Path) -> None:
+    assert "additional properties" in render_error(helm, tmp_path, {"replicas": 3}).lower()
