@@ -16,6 +16,7 @@ from pathlib import Path
 
 import kopf
 
+from cleanslate.cli.state import default_state_dir
 from cleanslate.metrics import Metrics
 from cleanslate.operating.handlers import Runtime, register
 from cleanslate.operating.workers import WorkerConfig
@@ -53,8 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--state-dir",
         type=Path,
-        default=Path("/var/lib/cleanslate"),
-        help="where paper-exchange accounts keep their state",
+        default=default_state_dir() / "operator",
+        help="where paper-exchange accounts keep their state (the manifests mount "
+        "/var/lib/cleanslate)",
     )
     p.add_argument(
         "--paper-time",
