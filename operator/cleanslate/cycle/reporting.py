@@ -146,8 +146,8 @@ def money(value: Decimal | None) -> Decimal | None:
 def meaningful(status: TradingAccountStatus) -> dict[str, object]:
     """The status without the fields that drift every cycle, for change detection."""
     wire = status.model_dump(mode="json", exclude=set(VOLATILE))
-    wire["positions"] = [
-        {k: v for k, v in p.items() if k != "value_usd"}
+    wire["positions"] = [  # reasons quote live figures (24h volume) that drift every cycle
+        {k: v for k, v in p.items() if k not in ("value_usd", "reasons")}
         for p in status.model_dump(mode="json")["positions"]
     ]
     wire["plan"] = [

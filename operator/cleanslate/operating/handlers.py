@@ -177,6 +177,7 @@ async def _cycle_until_interrupted(
     cycle resume. True when the cycle was abandoned for an edit (start again at once)."""
     generation = body.get("metadata", {}).get("generation")
     cycle = asyncio.ensure_future(worker.cycle(body, policy_of))
+    woken = False
     try:
         while True:
             stop = asyncio.ensure_future(stopped.wait())
@@ -186,12 +187,15 @@ async def _cycle_until_interrupted(
             edit.cancel()
             if cycle in done:
                 worker.next_wait = _cycle_wait(cycle, worker.key)
+                if woken:  # a policy edit or manual action came mid-cycle: run again at once
+                    wake.set()
                 return False
             if stopped:
                 break
             wake.clear()
             if body.get("metadata", {}).get("generation") != generation:
                 break
+            woken = True
     finally:
         if not cycle.done():
             cycle.cancel()

@@ -102,6 +102,9 @@ class AccountWorker:
     extra_wait: float = 0.0
     next_wait: float = 60.0
     """Seconds until the next cycle, as the last cycle decided."""
+    consumed: dict[str, str] = field(default_factory=dict)
+    """Manual-action annotations acted on and removed, until a body without them is seen:
+    a cycle that starts before the removal reaches the watch must not act on them again."""
 
     @property
     def key(self) -> str:
@@ -197,7 +200,10 @@ class AccountWorker:
         conditions: list[Desired],
     ) -> None:
         assert self.exchange is not None and self.status is not None
-        wanted = actions.requested(snap.annotations)
+        self.consumed = {k: v for k, v in self.consumed.items() if snap.annotations.get(k) == v}
+        wanted = actions.requested(
+            {k: v for k, v in snap.annotations.items() if self.consumed.get(k) != v}
+        )
         dry = spec.mode is Mode.DRY_RUN
         if wanted.liquidate and dry:
             self.events.emit(
@@ -240,6 +246,7 @@ class AccountWorker:
             await self.config.kube.remove_annotations(
                 self.namespace, self.name, list(wanted.present)
             )
+            self.consumed.update({k: snap.annotations[k] for k in wanted.present})
         if result.over_budget:
             self.extra_wait = OVERRUN_BACKOFF_SECONDS
             self.config.metrics.cycle_over_budget.labels(self.namespace, self.name).inc()
