@@ -98,7 +98,7 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
         return {(kwargs["namespace"], kwargs["name"]): dict(body.get("spec") or {})}
 
     @kopf.on.event(GROUP, VERSION, POLICIES, id="policy_changed", registry=registry)
-    def policy_changed(**kwargs: Any) -> None:
+    async def policy_changed(**kwargs: Any) -> None:
         runtime: Runtime = kwargs["memo"].runtime
         for key in runtime.policy_users.get(f"{kwargs['namespace']}/{kwargs['name']}", set()):
             runtime.wake(key).set()
@@ -106,7 +106,7 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
     @kopf.on.event(
         GROUP, VERSION, ACCOUNTS, id="account_changed", labels=account_filter, registry=registry
     )
-    def account_changed(**kwargs: Any) -> None:
+    async def account_changed(**kwargs: Any) -> None:
         """Wake the account's daemon on a spec edit or a manual action, not on the status
         writes cleanslate itself makes (they would make every cycle start the next)."""
         runtime: Runtime = kwargs["memo"].runtime

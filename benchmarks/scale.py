@@ -1,0 +1,783 @@
+"""Scale benchmark: N paper accounts, one operator process, a real API server.
+
+Usage: ``python benchmarks/scale.py --accounts 1000 [--interval 60] [--steady-seconds 180]``
+(``--existing-cluster`` uses $KUBECONFIG instead of starting a local control plane).
+
+What it does, and stops by itself:
+
+1. starts a ``LocalControlPlane`` (etcd + kube-apiserver), applies the CRDs and a policy;
+2. starts one ``cleanslate operator`` process for the benchmark namespace, waits until it is
+   idle and records its resident memory (the baseline);
+3. creates N small paper accounts (cash plus an ineligible dust holding, so the first cycle
+   reaches CLEAN) with bounded concurrency, and watches them until every one is CLEAN;
+4. lets no-op cycles run for ``--steady-seconds`` and diffs, over that window: the operator's
+   own metrics (cycles, status writes, cycle lag and duration histograms), kube-apiserver's
+   ``apiserver_request_total`` and the processes' CPU time;
+5. prints a table of figures against the targets, then stops everything and removes its
+   temporary directories.
+
+Figures:
+
+* cycle lag   : how late a cycle started after its schedule (previous end + interval), from
+  ``cleanslate_cycle_lag_seconds`` (p50/p99 interpolated within histogram buckets)
+* API req/cycle: every request the API server counted in the window (minus the idle rate
+  measured before the accounts existed) divided by the cycles run; writes per cycle likewise
+  from non-read verbs, and from ``cleanslate_status_writes_total``
+* CPU         : operator CPU seconds (utime + stime) per cycle and per account-hour
+* memory      : (RSS after - RSS before the accounts) / N
+* apply->CLEAN: from the create call returning to the watch seeing ``accountState: Clean``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from contextlib import ExitStack, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kubernetes_asyncio import client, config, watch
+from prometheus_client.parser import text_string_to_metric_families
+
+from cleanslate.localcluster import Kubectl, LocalControlPlane, find_tool
+
+ROOT = Path(__file__).resolve().parents[1]
+GROUP, VERSION = "cleanslate.dev", "v1alpha1"
+READ_VERBS = {"GET", "LIST", "WATCH", "CONNECT"}
+OWN_RESOURCES = {"leases"}
+"""Written by kube-apiserver itself (its identity lease); the operator runs without peering."""
+TICKS = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+MIB = 1024 * 1024
+CYCLE = "cleanslate_cycle_duration_seconds"
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+# -- processes and metrics -------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+
+def rss_bytes(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def parse(text: str, prefixes: Sequence[str]) -> Samples:
+    out: Samples = {}
+    for family in text_string_to_metric_families(text):
+        if not family.name.startswith(tuple(prefixes)):
+            continue
+        for s in family.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+def total(samples: Samples, name: str, **match: str) -> float:
+    return sum(
+        v
+        for (n, labels), v in samples.items()
+        if n == name and all(dict(labels).get(k) == want for k, want in match.items())
+    )
+
+
+def diff(after: Samples, before: Samples) -> Samples:
+    return {k: v - before.get(k, 0.0) for k, v in after.items()}
+
+
+def quantile(q: float, samples: Samples, name: str, **match: str) -> float | None:
+    """``histogram_quantile`` over the ``_bucket`` series of ``name`` (already a window diff)."""
+    buckets: dict[float, float] = defaultdict(float)
+    for (n, labels), v in samples.items():
+        d = dict(labels)
+        if n == f"{name}_bucket" and all(d.get(k) == want for k, want in match.items()):
+            buckets[float(d["le"])] += v
+    if not buckets:
+        return None
+    bounds = sorted(buckets)
+    count = buckets[bounds[-1]]
+    if count <= 0:
+        return None
+    rank, lower, below = q * count, 0.0, 0.0
+    for upper in bounds:
+        if buckets[upper] >= rank:
+            if upper == float("inf"):
+                return lower  # beyond the last finite bucket: report its bound
+            inside = buckets[upper] - below
+            return lower + (upper - lower) * ((rank - below) / inside if inside else 1.0)
+        lower, below = upper, buckets[upper]
+    return bounds[-1]
+
+
+def percentile(values: Iterable[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@dataclass
+class Snapshot:
+    at: float
+    operator: Samples
+    apiserver: Samples
+    cpu: dict[str, float]
+    rss: int
+
+
+@dataclass
+class Bench:
+    kubectl: Kubectl
+    kubeconfig: Path
+    operator_pid: int
+    metrics_port: int
+    others: dict[str, int] = field(default_factory=dict)
+    """Other processes whose CPU is reported (kube-apiserver, etcd), by name."""
+
+    def operator_metrics(self) -> Samples:
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return parse(response.read().decode(), ["cleanslate_"])
+
+    def apiserver_metrics(self) -> Samples:
+        return parse(self.kubectl("get", "--raw", "/metrics"), ["apiserver_request"])
+
+    def snapshot(self) -> Snapshot:
+        cpu = {"operator": cpu_seconds(self.operator_pid)}
+        for name, pid in self.others.items():
+            cpu[name] = cpu_seconds(pid)
+        return Snapshot(
+            time.monotonic(),
+            self.operator_metrics(),
+            self.apiserver_metrics(),
+            cpu,
+            rss_bytes(self.operator_pid),
+        )
+
+
+# -- cluster objects -------------------------------------------------------------------------
+
+
+def account_manifest(name: str, namespace: str, interval: int) -> dict[str, Any]:
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "TradingAccount",
+        "metadata": {"name": name, "namespace": namespace, "labels": {"bench": "scale"}},
+        "spec": {
+            "policyRef": {"name": "bench"},
+            "mode": "Live",
+            "intervalSeconds": interval,
+            "exchange": {
+                "name": "paper",
+                # cash plus ANKR worth ~$0.44: ineligible, but dust (left alone): CLEAN at once
+                "paper": {"seed": 1, "holdings": {"USD": 100, "ANKR": 40}},
+            },
+        },
+    }
+
+
+def setup_cluster(kubectl: Kubectl, namespace: str) -> None:
+    for path in sorted((ROOT / "crds").glob("*.yaml")):
+        kubectl("apply", "--server-side", "--force-conflicts", "-f", str(path))
+    kubectl(
+        "wait",
+        "--for=condition=Established",
+        "--timeout=60s",
+        f"crd/tradingaccounts.{GROUP}",
+        f"crd/purgepolicies.{GROUP}",
+    )
+    kubectl("create", "namespace", namespace)
+    policy = {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "PurgePolicy",
+        "metadata": {"name": "bench", "namespace": namespace},
+        "spec": {},
+    }
+    kubectl("apply", "-f", "-", input=json.dumps(policy))
+
+
+async def create_and_watch(
+    kubeconfig: Path,
+    namespace: str,
+    names: list[str],
+    interval: int,
+    concurrency: int,
+    timeout: float,
+) -> tuple[dict[str, float], dict[str, float], float, list[float]]:
+    """Create the accounts; return (created-at, clean-at) per name, the creation time and
+    the latency of each create call."""
+    configuration = client.Configuration()
+    await config.load_kube_config(config_file=str(kubeconfig), client_configuration=configuration)
+    created: dict[str, float] = {}
+    clean: dict[str, float] = {}
+    latencies: list[float] = []
+    async with client.ApiClient(configuration) as api:
+        custom = client.CustomObjectsApi(api)
+        listing = await custom.list_namespaced_custom_object(
+            GROUP, VERSION, namespace, "tradingaccounts"
+        )
+        version = listing["metadata"]["resourceVersion"]
+        all_clean = asyncio.Event()
+        pending = set(names)
+
+        def seen(obj: dict[str, Any]) -> None:
+            name = obj.get("metadata", {}).get("name")
+            state = (obj.get("status") or {}).get("accountState")
+            if state == "Clean" and name in pending:
+                clean[name] = time.monotonic()
+                pending.discard(name)
+
+        async def relist() -> str:
+            """Catch up after a watch ended or failed (410 Gone, a dropped connection)."""
+            listing = await custom.list_namespaced_custom_object(
+                GROUP, VERSION, namespace, "tradingaccounts"
+            )
+            for obj in listing.get("items", []):
+                seen(obj)
+            return str(listing["metadata"]["resourceVersion"])
+
+        async def watcher() -> None:
+            deadline = time.monotonic() + timeout
+            rv = version
+            try:
+                while pending and time.monotonic() < deadline:
+                    w = watch.Watch()
+                    try:
+                        async for event in w.stream(
+                            custom.list_namespaced_custom_object,
+                            GROUP,
+                            VERSION,
+                            namespace,
+                            "tradingaccounts",
+                            resource_version=rv,
+                            timeout_seconds=60,
+                        ):
+                            obj = event["object"]
+                            if event.get("type") == "ERROR" or not isinstance(obj, dict):
+                                break
+                            rv = obj["metadata"]["resourceVersion"]
+                            seen(obj)
+                            if not pending:
+                                break
+                    except Exception as exc:  # relist, then watch again
+                        print(f"  watch ended ({type(exc).__name__}); relisting", flush=True)
+                    finally:
+                        w.stop()
+                        await w.close()
+                    if pending:
+                        rv = await relist()
+            finally:
+                all_clean.set()
+
+        watching = asyncio.create_task(watcher())
+        gate = asyncio.Semaphore(concurrency)
+
+        async def create(name: str) -> None:
+            async with gate:
+                body = account_manifest(name, namespace, interval)
+                sent = time.monotonic()
+                await custom.create_namespaced_custom_object(
+                    GROUP, VERSION, namespace, "tradingaccounts", body
+                )
+                created[name] = time.monotonic()
+                latencies.append(created[name] - sent)
+
+        began = time.monotonic()
+        await asyncio.gather(*(create(n) for n in names))
+        creation = time.monotonic() - began
+        print(f"  created {len(names)} accounts in {creation:.1f}s", flush=True)
+        with suppress(TimeoutError):
+            await asyncio.wait_for(all_clean.wait(), timeout)
+        watching.cancel()
+        await asyncio.gather(watching, return_exceptions=True)
+    return created, clean, creation, latencies
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def cleanslate_cli() -> list[str]:
+    script = Path(sys.executable).with_name("cleanslate")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cleanslate.cli"]
+
+
+def start_operator(
+    stack: ExitStack,
+    args: argparse.Namespace,
+    workdir: Path,
+    kubeconfig: Path,
+    kubectl: Kubectl,
+    namespace: str,
+    others: dict[str, int],
+    label: str,
+) -> tuple[subprocess.Popen[bytes], Bench, Path]:
+    metrics_port = free_port()
+    log_path = workdir / f"{label}.log"
+    log = stack.enter_context(log_path.open("wb"))
+    argv = [
+        *cleanslate_cli(),
+        "operator",
+        "--namespace",
+        namespace,
+        "--metrics-port",
+        str(metrics_port),
+        "--liveness-port",
+        "0",
+        "--state-dir",
+        str(workdir / "state"),
+        "--paper-time",
+        "simulated",
+    ]
+    if args.status_refresh_seconds is not None:
+        argv += ["--status-refresh-seconds", str(args.status_refresh_seconds)]
+    env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
+    operator = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+    stack.callback(stop_process, operator)
+    if args.keep_log:
+        stack.callback(shutil.copy, log_path, args.keep_log.with_suffix(f".{label}.log"))
+    return operator, Bench(kubectl, kubeconfig, operator.pid, metrics_port, others), log_path
+
+
+def wait_for(check: Any, what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def run(args: argparse.Namespace) -> int:
+    with ExitStack() as stack:
+        workdir = Path(tempfile.mkdtemp(prefix="cleanslate-scale-"))
+        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+        others: dict[str, int] = {}
+        if args.existing_cluster:
+            configured = os.environ.get("KUBECONFIG", "")
+            kubeconfig = Path(configured.split(os.pathsep)[0] or Path.home() / ".kube/config")
+            kubectl_bin = find_tool("kubectl", allow_path=True)
+        else:
+            began = time.monotonic()
+            plane = stack.enter_context(LocalControlPlane())
+            print(f"control plane ready in {time.monotonic() - began:.1f}s", flush=True)
+            kubeconfig = plane.kubeconfig
+            kubectl_bin = find_tool("kubectl", root=plane.tools_dir)
+            for process in getattr(plane, "_processes", []):
+                others[process.name] = process.pid
+        kubectl = Kubectl(kubectl_bin, kubeconfig, workdir / "kcache")
+        namespace = f"scale-{os.getpid()}"
+        setup_cluster(kubectl, namespace)
+        if args.existing_cluster:
+            stack.callback(
+                kubectl, "delete", "namespace", namespace, "--wait=false", "--ignore-not-found"
+            )
+
+        operator, bench, log_path = start_operator(
+            stack, args, workdir, kubeconfig, kubectl, namespace, others, "operator"
+        )
+        wait_for(lambda: bool(bench.operator_metrics()), "the operator's metrics", 60)
+        time.sleep(args.idle_seconds)
+        idle0 = bench.snapshot()
+        time.sleep(args.idle_seconds)
+        idle1 = bench.snapshot()
+        idle_rate = total(diff(idle1.apiserver, idle0.apiserver), "apiserver_request_total") / (
+            idle1.at - idle0.at
+        )
+        baseline_rss = idle1.rss
+        print(
+            f"operator idle: RSS {baseline_rss / MIB:.1f} MiB, "
+            f"API server idle rate {idle_rate:.2f} req/s",
+            flush=True,
+        )
+
+        names = [f"acct-{i:05d}" for i in range(args.accounts)]
+        ramp0 = bench.snapshot()
+        created, clean, creation, latencies = asyncio.run(
+            create_and_watch(
+                kubeconfig,
+                namespace,
+                names,
+                args.interval,
+                args.concurrency,
+                args.clean_timeout,
+            )
+        )
+        ramp1 = bench.snapshot()
+        to_clean = [clean[n] - created[n] for n in names if n in clean and n in created]
+        print(
+            f"  {len(clean)}/{len(names)} CLEAN, last one {ramp1.at - ramp0.at:.1f}s after the "
+            "first create",
+            flush=True,
+        )
+        if operator.poll() is not None:
+            print(f"operator exited with {operator.returncode}; log tail:", file=sys.stderr)
+            print(log_path.read_text()[-4000:], file=sys.stderr)
+            return 1
+
+        print(f"  steady state: {args.steady_seconds:.0f}s of no-op cycles ...", flush=True)
+        steady0 = bench.snapshot()
+        deadline = steady0.at + args.steady_seconds
+        peak_rss = steady0.rss
+        while time.monotonic() < deadline:
+            time.sleep(min(5.0, max(0.0, deadline - time.monotonic())))
+            peak_rss = max(peak_rss, rss_bytes(operator.pid))
+        steady1 = bench.snapshot()
+        report(
+            args,
+            bench,
+            idle_rate,
+            baseline_rss,
+            peak_rss,
+            ramp0,
+            ramp1,
+            steady0,
+            steady1,
+            to_clean,
+            len(clean),
+            creation,
+            latencies,
+        )
+        if args.profile_seconds > 0:
+            profile(operator.pid, args.profile_seconds, workdir)
+        if args.restart:
+            restart(
+                stack, args, workdir, kubeconfig, kubectl, namespace, others, operator, baseline_rss
+            )
+    return 0
+
+
+def restart(
+    stack: ExitStack,
+    args: argparse.Namespace,
+    workdir: Path,
+    kubeconfig: Path,
+    kubectl: Kubectl,
+    namespace: str,
+    others: dict[str, int],
+    operator: subprocess.Popen[bytes],
+    baseline_rss: int,
+) -> None:
+    """Stop the operator, start a fresh one over the same accounts: how long until every
+    account has cycled, what that costs, and the lag once all daemons start together."""
+    n = args.accounts
+    print("\nrestart: stopping the operator ...", flush=True)
+    began = time.monotonic()
+    stop_process(operator)
+    stopping = time.monotonic() - began
+    before_api = parse(kubectl("get", "--raw", "/metrics"), ["apiserver_request"])
+    fresh, bench, _ = start_operator(
+        stack, args, workdir, kubeconfig, kubectl, namespace, others, "restarted"
+    )
+    started = time.monotonic()
+    wait_for(lambda: bool(bench.operator_metrics()), "the restarted operator's metrics", 60)
+    deadline = started + args.clean_timeout
+    while time.monotonic() < deadline:
+        cycled = total(bench.operator_metrics(), "cleanslate_cycles_total")
+        if cycled >= n:
+            break
+        time.sleep(1.0)
+    all_cycled = time.monotonic() - started
+    burst = bench.snapshot()
+    time.sleep(args.steady_seconds)
+    after = bench.snapshot()
+    window = after.at - burst.at
+    first_round = burst.operator  # a fresh process: everything it counted so far
+    steady = diff(after.operator, burst.operator)
+    cycles = total(steady, "cleanslate_cycles_total")
+    burst_api = diff(burst.apiserver, before_api)
+    rows = [
+        ("SIGTERM -> exited", f"{stopping:.1f} s"),
+        ("start -> every account cycled", f"{all_cycled:.1f} s"),
+        (
+            "  status writes in that round",
+            f"{total(burst.operator, 'cleanslate_status_writes_total'):.0f}",
+        ),
+        ("  API requests in that round", f"{total(burst_api, 'apiserver_request_total'):.0f}"),
+        ("  operator CPU in that round", f"{burst.cpu['operator']:.1f} s"),
+        (
+            "  first-cycle duration p50 / p99",
+            f"{quantile(0.5, first_round, CYCLE, phase='total') or 0:.3f} / "
+            f"{quantile(0.99, first_round, CYCLE, phase='total') or 0:.3f} s",
+        ),
+        ("then: cycles in window", f"{cycles:.0f} in {window:.0f} s"),
+        (
+            "then: cycle lag p50 / p99",
+            f"{quantile(0.5, steady, 'cleanslate_cycle_lag_seconds') or 0:.3f} / "
+            f"{quantile(0.99, steady, 'cleanslate_cycle_lag_seconds') or 0:.3f} s",
+        ),
+        (
+            "then: status writes per cycle",
+            f"{total(steady, 'cleanslate_status_writes_total') / cycles:.4f}" if cycles else "n/a",
+        ),
+        (
+            "RSS fresh process / per account",
+            f"{after.rss / MIB:.0f} MiB / {(after.rss - baseline_rss) / n / 1024:.0f} KiB",
+        ),
+    ]
+    width = max(len(r[0]) for r in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+    if fresh.poll() is not None:
+        print(f"the restarted operator exited with {fresh.returncode}")
+
+
+def profile(pid: int, seconds: float, workdir: Path) -> None:
+    """Sample the operator with py-spy (if installed) during steady state."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(spy).exists():
+        print("py-spy not installed; skipping the profile")
+        return
+    out = workdir / "profile.txt"
+    subprocess.run(
+        [
+            spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(int(seconds)),
+            "--format",
+            "raw",
+            "--output",
+            str(out),
+            "--nonblocking",
+        ],
+        check=False,
+        capture_output=True,
+    )
+    if not out.exists():
+        print("py-spy produced no profile (ptrace permission?)")
+        return
+    own: dict[str, int] = defaultdict(int)
+    inclusive: dict[str, int] = defaultdict(int)
+    samples = 0
+    for line in out.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        count = int(count_text)
+        frames = stack.split(";")
+        samples += count
+        own[frames[-1]] += count
+        for frame in set(frames):
+            inclusive[frame] += count
+    print(f"\npy-spy, {samples} samples over {seconds:.0f}s; top self time:")
+    for frame, count in sorted(own.items(), key=lambda kv: -kv[1])[:15]:
+        print(f"  {100 * count / samples:5.1f}%  {frame}")
+    print("top inclusive (cleanslate/kopf frames):")
+    ours = {f: c for f, c in inclusive.items() if "cleanslate" in f or "kopf" in f}
+    for frame, count in sorted(ours.items(), key=lambda kv: -kv[1])[:15]:
+        print(f"  {100 * count / samples:5.1f}%  {frame}")
+
+
+def report(
+    args: argparse.Namespace,
+    bench: Bench,
+    idle_rate: float,
+    baseline_rss: int,
+    peak_rss: int,
+    ramp0: Snapshot,
+    ramp1: Snapshot,
+    steady0: Snapshot,
+    steady1: Snapshot,
+    to_clean: list[float],
+    clean_count: int,
+    creation: float,
+    latencies: list[float],
+) -> None:
+    n = args.accounts
+    window = steady1.at - steady0.at
+    op = diff(steady1.operator, steady0.operator)
+    api = diff(steady1.apiserver, steady0.apiserver)
+    cycles = total(op, "cleanslate_cycles_total")
+    writes = total(op, "cleanslate_status_writes_total")
+    requests = total(api, "apiserver_request_total")
+    api_writes = sum(
+        v
+        for (name, labels), v in api.items()
+        if name == "apiserver_request_total"
+        and dict(labels).get("verb") not in READ_VERBS
+        and dict(labels).get("resource") not in OWN_RESOURCES
+    )
+    net_requests = max(0.0, requests - idle_rate * window)
+    lag50 = quantile(0.50, op, "cleanslate_cycle_lag_seconds")
+    lag99 = quantile(0.99, op, "cleanslate_cycle_lag_seconds")
+    dur50 = quantile(0.50, op, "cleanslate_cycle_duration_seconds", phase="total")
+    dur99 = quantile(0.99, op, "cleanslate_cycle_duration_seconds", phase="total")
+    cpu = {k: steady1.cpu[k] - steady0.cpu[k] for k in steady1.cpu}
+    ramp_cpu = ramp1.cpu["operator"] - ramp0.cpu["operator"]
+    ramp = diff(ramp1.operator, ramp0.operator)
+    ramp_requests = total(diff(ramp1.apiserver, ramp0.apiserver), "apiserver_request_total")
+    per_cycle_cpu = cpu["operator"] / cycles if cycles else float("nan")
+    rss_per_account = (steady1.rss - baseline_rss) / n
+    expected = n * window / args.interval
+
+    def fmt(value: float | None, unit: str = "", digits: int = 2) -> str:
+        return "n/a" if value is None else f"{value:.{digits}f}{unit}"
+
+    rows = [
+        ("accounts / interval", f"{n} / {args.interval}s", ""),
+        ("steady window", f"{window:.0f}s", ""),
+        ("cycles in window", f"{cycles:.0f} (expected ~{expected:.0f})", ""),
+        ("cycle lag p50", fmt(lag50, " s", 3), ""),
+        ("cycle lag p99", fmt(lag99, " s", 3), "< 5 s"),
+        ("cycle duration p50 / p99", f"{fmt(dur50, ' s', 3)} / {fmt(dur99, ' s', 3)}", ""),
+        (
+            "status refresh period",
+            f"{args.status_refresh_seconds or 300:.0f} s (an unchanged status is rewritten "
+            "this often, by design)",
+            "",
+        ),
+        ("status writes per cycle", fmt(writes / cycles if cycles else None, "", 4), "0"),
+        (
+            "API writes per cycle (apiserver)",
+            fmt(api_writes / cycles if cycles else None, "", 4),
+            "0",
+        ),
+        ("API requests per cycle", fmt(net_requests / cycles if cycles else None, "", 4), ""),
+        ("  (raw in window, idle rate)", f"{requests:.0f} req, {idle_rate:.2f} req/s", ""),
+        (
+            "operator CPU in window",
+            f"{cpu['operator']:.1f} s ({100 * cpu['operator'] / window:.0f}% of a core)",
+            "",
+        ),
+        ("CPU per cycle", fmt(1000 * per_cycle_cpu, " ms", 2), ""),
+        ("CPU per account-hour", fmt(cpu["operator"] / n * 3600 / window, " s", 2), ""),
+        *[(f"{name} CPU in window", f"{cpu[name]:.1f} s", "") for name in bench.others],
+        (
+            "RSS baseline / after / peak",
+            f"{baseline_rss / MIB:.0f} / {steady1.rss / MIB:.0f} / {peak_rss / MIB:.0f} MiB",
+            "",
+        ),
+        ("RSS per account", f"{rss_per_account / 1024:.0f} KiB", "< 1024 KiB"),
+        ("create N accounts", f"{creation:.1f} s (concurrency {args.concurrency})", ""),
+        (
+            "  create call p50 / p99",
+            f"{percentile(latencies, 0.5):.3f} / {percentile(latencies, 0.99):.3f} s",
+            "",
+        ),
+        ("CLEAN", f"{clean_count}/{n}", f"{n}/{n}"),
+        ("apply -> CLEAN p50", f"{percentile(to_clean, 0.5):.2f} s", ""),
+        (
+            "apply -> CLEAN p99 / max",
+            f"{percentile(to_clean, 0.99):.2f} / {max(to_clean, default=float('nan')):.2f} s",
+            "",
+        ),
+        (
+            "ramp: first-cycle duration p50 / p99",
+            f"{fmt(quantile(0.5, ramp, CYCLE, phase='total'), ' s', 3)} / "
+            f"{fmt(quantile(0.99, ramp, CYCLE, phase='total'), ' s', 3)}",
+            "",
+        ),
+        (
+            "ramp: control-plane CPU",
+            ", ".join(f"{k} {ramp1.cpu[k] - ramp0.cpu[k]:.1f} s" for k in bench.others) or "n/a",
+            "",
+        ),
+        (
+            "ramp: operator CPU / API requests",
+            f"{ramp_cpu:.1f} s / {ramp_requests:.0f} ({ramp_requests / n:.1f} per account)",
+            "",
+        ),
+    ]
+    width = max(len(r[0]) for r in rows)
+    value_width = max(len(r[1]) for r in rows)
+    print()
+    print(f"{'figure':<{width}}  {'value':<{value_width}}  target")
+    print("-" * (width + value_width + 12))
+    for name, value, target in rows:
+        print(f"{name:<{width}}  {value:<{value_width}}  {target}")
+    breakdown: dict[str, float] = defaultdict(float)
+    for (name, labels), v in api.items():
+        if name == "apiserver_request_total" and v > 0:
+            d = dict(labels)
+            sub = f"/{d['subresource']}" if d.get("subresource") else ""
+            breakdown[f"{d.get('verb')} {d.get('resource')}{sub}"] += v
+    print("\nAPI server requests in the window by verb and resource:")
+    for key, v in sorted(breakdown.items(), key=lambda kv: -kv[1])[:12]:
+        print(f"  {v:8.0f}  {key}")
+    capacity = args.interval / per_cycle_cpu if cycles and per_cycle_cpu > 0 else float("nan")
+    print(
+        f"\nOne core at 100% would run ~{capacity:.0f} accounts at {args.interval}s "
+        "(CPU per cycle only; lag and memory not included)."
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--accounts", type=int, default=100)
+    p.add_argument("--interval", type=int, default=60, help="spec.intervalSeconds")
+    p.add_argument(
+        "--steady-seconds",
+        type=float,
+        default=None,
+        help="no-op window to measure (default: 2.5 intervals)",
+    )
+    p.add_argument("--concurrency", type=int, default=16, help="parallel creates")
+    p.add_argument("--clean-timeout", type=float, default=900.0)
+    p.add_argument("--idle-seconds", type=float, default=10.0)
+    p.add_argument(
+        "--profile-seconds",
+        type=float,
+        default=0.0,
+        help="py-spy the operator this long after the window (needs py-spy)",
+    )
+    p.add_argument(
+        "--status-refresh-seconds",
+        type=float,
+        help="the operator's periodic rewrite of an unchanged status (its default: 300)",
+    )
+    p.add_argument(
+        "--restart",
+        action="store_true",
+        help="then restart the operator and measure the first round and lag after it",
+    )
+    p.add_argument("--keep-log", type=Path, help="copy the operator's log here at the end")
+    p.add_argument(
+        "--existing-cluster",
+        action="store_true",
+        help="use $KUBECONFIG instead of starting a local control plane",
+    )
+    args = p.parse_args(argv)
+    if args.steady_seconds is None:
+        args.steady_seconds = 2.5 * args.interval
+    return run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
