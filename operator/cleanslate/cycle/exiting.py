@@ -55,7 +55,7 @@ async def sell(inputs: CycleInputs, books: Books, decision: Decision, forced: bo
 async def resume(inputs: CycleInputs, books: Books, symbol: str, flight: InFlightPurge) -> None:
     """Finish a purge a previous process left in flight, under its own attempt number."""
     kind = (
-        ExitKind(flight.reason) if flight.reason in ExitKind._value2member_map_ else ExitKind.PURGE
+        ExitKind(flight.reason) if flight.reason in {k.value for k in ExitKind} else ExitKind.PURGE
     )
     inputs.events.emit(
         Event(
@@ -232,14 +232,14 @@ def _failed(
             )
         )
     if inputs.metrics is not None:
-        namespace, name = _labels(inputs)
+        namespace, name = account_labels(inputs)
         inputs.metrics.risk_rejections.labels(namespace, name, "purge_failed").inc()
         if code not in ("", "Filled"):
             inputs.metrics.orders_rejected.labels(namespace, name, code).inc()
     if isinstance(outcome, TwapOutcome):
         _observe(inputs, "failed", outcome)
     elif inputs.metrics is not None:
-        inputs.metrics.purges.labels(*_labels(inputs), "failed").inc()
+        inputs.metrics.purges.labels(*account_labels(inputs), "failed").inc()
 
 
 def _failure_facts(
@@ -283,7 +283,7 @@ def _count(
     return metrics.model_copy(update=update)
 
 
-def _labels(inputs: CycleInputs) -> tuple[str, str]:
+def account_labels(inputs: CycleInputs) -> tuple[str, str]:
     namespace, _, name = inputs.account.partition("/")
     return namespace, name or namespace
 
@@ -291,7 +291,7 @@ def _labels(inputs: CycleInputs) -> tuple[str, str]:
 def _observe(inputs: CycleInputs, result: str, outcome: TwapOutcome) -> None:
     if inputs.metrics is None:
         return
-    labels = _labels(inputs)
+    labels = account_labels(inputs)
     inputs.metrics.purges.labels(*labels, result).inc()
     if outcome.filled_quantity > 0:
         inputs.metrics.fills.labels(*labels).inc()

@@ -145,14 +145,13 @@ def money(value: Decimal | None) -> Decimal | None:
 
 def meaningful(status: TradingAccountStatus) -> dict[str, object]:
     """The status without the fields that drift every cycle, for change detection."""
-    wire = status.model_dump(mode="json", exclude=set(VOLATILE))
+    full = status.model_dump(mode="json")
+    wire = {k: v for k, v in full.items() if k not in VOLATILE}
     wire["positions"] = [  # reasons quote live figures (24h volume) that drift every cycle
-        {k: v for k, v in p.items() if k not in ("value_usd", "reasons")}
-        for p in status.model_dump(mode="json")["positions"]
+        {k: v for k, v in p.items() if k not in ("value_usd", "reasons")} for p in full["positions"]
     ]
     wire["plan"] = [
-        {k: v for k, v in p.items() if k not in ("value_usd", "reason")}
-        for p in status.model_dump(mode="json")["plan"]
+        {k: v for k, v in p.items() if k not in ("value_usd", "reason")} for p in full["plan"]
     ]
     wire["balance"] = {
         "stale": status.balance.stale,

@@ -132,7 +132,7 @@ def _manual_actions(inputs: CycleInputs, status: TradingAccountStatus) -> Tradin
         frozen = dict(freezing.unfreeze(frozen, symbol, "manual unfreeze").frozen)
         events.emit(Event(Reason.MANUAL_UNFREEZE, f"{symbol}: unfrozen by hand"))
     expired = freezing.expire(frozen, now)
-    snapshotting._report(expired.events, events)
+    snapshotting.report_freezes(expired.events, events)
     return status.model_copy(
         update={"purge_failures": failures, "frozen_symbols": dict(expired.frozen)}
     )
@@ -182,7 +182,7 @@ def _unavailable(
 def _report_holds(inputs: CycleInputs, plan: CyclePlan) -> None:
     if inputs.metrics is None:
         return
-    namespace, name = exiting._labels(inputs)
+    namespace, name = exiting.account_labels(inputs)
     for d in plan.decisions:
         if d.rule is Rule.HOLD_OFF:
             reason = "frozen" if "frozen" in d.reason else "backoff"

@@ -78,7 +78,7 @@ async def gather(
             holdings.append(holding)
             continue
         frozen_now = dict(change.frozen)
-        _report(change.events, events)
+        report_freezes(change.events, events)
         holdings.append(holding)
     orders = tuple(await exchange.open_orders())
     snapshot = Snapshot(now=now, holdings=tuple(holdings), open_orders=orders)
@@ -121,7 +121,7 @@ def _priceless(holding: Holding, error: str) -> Holding:
     )
 
 
-def _report(changes: Sequence[freezing.FreezeEvent], events: EventSink) -> None:
+def report_freezes(changes: Sequence[freezing.FreezeEvent], events: EventSink) -> None:
     for change in changes:
         if change.kind is freezing.FreezeEventKind.FROZEN:
             events.emit(Event.warning(Reason.SYMBOL_FROZEN, change.message))
