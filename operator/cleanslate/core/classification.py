@@ -1,16 +1,26 @@
 """Phase 1 of the legacy exit protocol: sort every position into A, B or C, with reasons.
 
-* **C, zombie**: the product is unknown or delisted, its price cannot be fetched, it is
-  tracked without an entry price, or it is dust (under ``dust.thresholdUsd`` or under
-  ``dust.thresholdPctOfAccount`` of NAV). C wins over B.
+* **C, zombie**: the product is unknown or delisted, its price is lost (the exchange says
+  the product is gone, or the symbol reached the freeze threshold), it is tracked without an
+  entry price, or it is dust (under ``dust.thresholdUsd`` or under
+  ``dust.thresholdPctOfAccount`` of NAV). C wins over B. One failed price fetch is not a
+  lost price: such a holding is *unpriced*, held and reported, never sold on missing data.
 * **B, legacy non-compliant**: a priced holding that is not tracked (opened outside the
-  system), is over the position cap, or is wrongly sized. "Wrongly sized" is read as worth
-  less than ``minPositionUsd``: the policy has no upper size limit, and the normalization
-  document calls exactly those positions non-compliant.
-* **A, strategy-aligned**: tracked with an entry price, within the cap, rightly sized.
+  system), that the universe rejects (ineligible, excluded, banned: tracking does not make a
+  rejected coin strategy-aligned), is over the position cap, or is wrongly sized. "Wrongly
+  sized" is read as worth less than ``minPositionUsd``: the policy has no upper size limit,
+  and the normalization document calls exactly those positions non-compliant.
+* **A, strategy-aligned**: tracked with an entry price, in the universe, within the cap,
+  rightly sized.
 
-Which positions are over the cap follows the closing ranking of ``exits``: when more
-positions count than ``maxPositions`` allows, the ones that would close first are B. Dust
+The purge floor wins over the percentage dust rule: a holding the universe rejects and that
+is worth at least ``minLiquidationValueUsd`` is never dust, whatever the account's size (the
+auto-purge guide purges every such holding; 1 % of a $10,000 account must not shield a $56
+ineligible coin). Dust keeps its documented meaning for holdings the universe accepts.
+
+Which positions are over the cap follows the closing ranking of ``exits``, legacy positions
+first: when more positions count than ``maxPositions`` allows, the ones that would close
+first are B. Dust
 and residuals (worth less than the minimum liquidation value) do not count toward the cap:
 they are left alone on purpose, and counting them would close real positions to make room
 for dust. Protected holdings count but are never chosen to close.
@@ -48,6 +58,8 @@ class Classified:
     tracked: TrackedPosition | None
     pnl: Decimal | None
     """Unrealised return against the tracked entry price (0.1 = +10 %); None when unknown."""
+    legacy: bool = False
+    """Not strategy-aligned for a reason other than the cap: it closes first when over it."""
 
     @property
     def symbol(self) -> str:
@@ -60,6 +72,16 @@ class Classified:
     @property
     def opened_at(self) -> datetime | None:
         return self.tracked.opened_at if self.tracked else None
+
+    @property
+    def rejected(self) -> bool:
+        """The universe rejects this priced holding (ineligible, excluded, banned)."""
+        return not self.verdict.eligible and self.value_usd is not None
+
+    @property
+    def unpriced(self) -> bool:
+        """No price this cycle, but nothing says it is gone: held and reported, not sold."""
+        return self.value_usd is None and self.category is not Category.ZOMBIE
 
     @property
     def counts_toward_cap(self) -> bool:
@@ -95,12 +117,15 @@ def classify(
     limit = dust_limit(snapshot.nav_usd, policy)
     held = sorted(positions(snapshot.holdings, policy.quote_currencies), key=lambda h: h.product_id)
     facts = [_facts(h, snapshot.now, account_spec, policy, tracked, limit) for h in held]
+    facts = [
+        replace(f, legacy=bool(zombie_reasons(f) or _legacy_reasons(f, False, 0, policy)))
+        for f in facts
+    ]
     counted = [f for f in facts if f.counts_toward_cap]
+    candidates = [f for f in counted if not f.is_protected]
     closing = {
         f.symbol
-        for f in over_cap(
-            [f for f in counted if not f.is_protected], len(counted), policy.max_positions
-        )
+        for f in over_cap(candidates, len(counted), policy.max_positions, lambda f: f.legacy)
     }
     return tuple(_categorize(f, f.symbol in closing, len(counted), policy) for f in facts)
 
@@ -122,7 +147,9 @@ def _facts(
     verdict = judge_eligibility(
         holding.product_id, holding.quote, holding.product, policy.universe, spec.bans, now
     )
-    is_dust = value is not None and value < dust_limit_usd
+    floor = policy.min_liquidation_value_usd
+    purgeable = not verdict.eligible and value is not None and value >= floor
+    is_dust = value is not None and value < dust_limit_usd and not purgeable
     return Classified(
         holding=holding,
         category=Category.STRATEGY_ALIGNED,
@@ -145,7 +172,7 @@ def zombie_reasons(facts: Classified) -> list[str]:
         reasons.append("unknown asset pair: the exchange does not list the product")
     elif holding.product.status is ProductStatus.DELISTED:
         reasons.append("delisted product")
-    if holding.value_usd is None:
+    if holding.value_usd is None and holding.price_lost:
         reasons.append(f"cannot fetch price: {holding.price_error or 'no quote'}")
     if facts.tracked is not None and facts.tracked.entry_price is None:
         reasons.append("tracked without an entry price")
@@ -160,6 +187,8 @@ def _legacy_reasons(
     reasons = []
     if facts.tracked is None:
         reasons.append("untracked: opened outside the system")
+    if facts.rejected:
+        reasons.append(f"not in the universe: {'; '.join(facts.verdict.reasons)}")
     if over:
         reasons.append(f"over cap: {count} positions, cap {policy.max_positions}")
     if facts.undersized:
@@ -177,6 +206,9 @@ def _categorize(facts: Classified, over: bool, count: int, policy: PurgePolicySp
         category, reasons = Category.LEGACY_NON_COMPLIANT, legacy
     else:
         category, reasons = Category.STRATEGY_ALIGNED, ["tracked with entry price, within cap"]
+    if facts.value_usd is None and not zombie:
+        error = facts.holding.price_error or "no quote"
+        reasons = [*reasons, f"price unknown ({error}): held, not sold this cycle"]
     if facts.is_protected:
         reasons = [*reasons, "protected: never sold"]
     return replace(facts, category=category, reasons=tuple(reasons), over_cap=over)

@@ -18,7 +18,7 @@ Each rule turns one holding (or the over-cap and over-exposure sets) into decisi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -66,10 +66,18 @@ def rank_for_closing(items: Iterable[R]) -> list[R]:
     return sorted(items, key=closing_rank_key)
 
 
-def over_cap(candidates: Iterable[R], count: int, cap: int) -> list[R]:
-    """The candidates that close so ``count`` positions fit under ``cap``, in closing order."""
+def over_cap(
+    candidates: Iterable[R], count: int, cap: int, first: Callable[[R], bool] = lambda _: False
+) -> list[R]:
+    """The candidates that close so ``count`` positions fit under ``cap``, in closing order.
+
+    Candidates for which ``first`` holds go before all others, each group in the ranking:
+    the legacy protocol closes "the worst legacy position first", so a strategy-aligned
+    position closes only when no legacy one is left above the cap.
+    """
     excess = max(count - cap, 0)
-    return rank_for_closing(candidates)[:excess]
+    ordered = sorted(candidates, key=lambda c: (not first(c), closing_rank_key(c)))
+    return ordered[:excess]
 
 
 # --- quantities -----------------------------------------------------------------------------

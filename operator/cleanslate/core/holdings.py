@@ -31,6 +31,10 @@ class Holding:
 
     ``product`` is None when the exchange does not know the pair (an unknown or delisted
     asset); ``quote`` is None and ``price_error`` says why when the price could not be fetched.
+    ``price_lost`` says the missing price will not come back by waiting: the exchange said the
+    product is gone, or the symbol failed often enough to be frozen (the broker cleanup
+    document's threshold). Only then may "cannot fetch price" make a holding a zombie; one
+    failed fetch, or a rate limit, leaves it unpriced and held.
     """
 
     asset: str
@@ -42,6 +46,7 @@ class Holding:
     product: Product | None = None
     quote: Quote | None = None
     price_error: str | None = None
+    price_lost: bool = False
 
     @property
     def price(self) -> Decimal | None:

@@ -5,9 +5,13 @@ Rules are tried in this order and the first that matches decides (each decision 
 rule and says why):
 
 1. quote currency or protected: keep (quote currencies are not positions at all);
-2. frozen, or in purge-failure backoff: skip, with the time remaining;
-3. dust: the dust action (close or ignore), although the protocol also counts dust as a zombie;
-4. zombie: one market exit attempt, then escalate;
+2. a zombie (not dust) whose one exit attempt failed: escalate, before anything else can
+   hold it, so the escalation is never hidden behind a freeze or a backoff;
+3. frozen, or in purge-failure backoff: skip, with the time remaining; unpriced (one failed
+   price fetch, a rate limit): skip, held and reported, since nothing is sold on a missing
+   price;
+4. dust: the dust action (close or ignore), although the protocol also counts dust as a
+   zombie; then a zombie: one market exit attempt;
 5. ineligible or excluded (when ``autoLiquidateIneligible``): purge by TWAP when worth at
    least ``minLiquidationValueUsd``, else leave as a residual;
 6. over the position cap: close, in the ranking of ``exits``;
@@ -17,13 +21,16 @@ rule and says why):
 10. otherwise strategy-aligned: keep.
 
 Readings of the order: rule 6 counts the positions that remain once this plan's purges and
-closes are done, so a purge is never doubled by an over-cap close (and a tracked position the
-classification ranked over the cap may simply be kept). Rule 7 takes only positions opened
-outside the system: over-cap ones belong to rule 6, and a non-compliant position worth less
-than ``minPositionUsd`` is normalized (closed whole, or left as a residual under
-``minLiquidationValueUsd``) instead of unwound, because a quarter of it would be an order
-under the exchange minimum; the broker cleanup document closes such positions whole. Rule 8
-trims only positions no earlier rule decided, and not undersized ones.
+closes are done, so a purge is never doubled by an over-cap close (and a tracked position
+the classification ranked over the cap may simply be kept). It closes legacy positions
+(every category but A) before strategy-aligned ones; a legacy position that cannot be sold
+this cycle (backoff, frozen, unpriced, escalated) keeps its place in that order and blocks
+CLEAN rather than pushing a sellable strategy position out in its place. Rule 7 takes only
+positions opened outside the system: over-cap ones belong to rule 6, and a non-compliant
+position worth less than ``minPositionUsd`` is normalized (closed whole, or left as a
+residual under ``minLiquidationValueUsd``) instead of unwound, because a quarter of it would
+be an order under the exchange minimum; the broker cleanup document closes such positions
+whole. Rule 8 trims only positions no earlier rule decided, and not undersized ones.
 
 At most ``maxLiquidationsPerCycle`` sales run per cycle (every kind of sale counts, because
 the limit protects the cycle's time budget). They are chosen in rule order (dust, zombies,
@@ -179,9 +186,14 @@ def _early_rules(
     h = c.holding
     if c.is_protected:
         return hold(h, ExitKind.KEEP, Rule.KEEP, "protected symbol: never sold")
+    if c.category is Category.ZOMBIE and not c.is_dust and c.symbol in memory.purge_failures:
+        return zombie_exit(h, True, "; ".join(zombie_reasons(c)))
     waiting = _hold_off(c, policy, memory, now)
     if waiting is not None:
         return waiting
+    if c.unpriced:
+        error = h.price_error or "no quote"
+        return hold(h, ExitKind.SKIP, Rule.HOLD_OFF, f"price unknown ({error}): held, not sold")
     if c.is_dust:
         if policy.dust.action is DustAction.CLOSE:
             return close(h, Rule.DUST, f"dust (${h.value_usd:.2f}): dust action Close")
@@ -230,12 +242,16 @@ def _purge(c: Classified, policy: PurgePolicySpec) -> Decision:
 def _over_cap_closes(
     classified: tuple[Classified, ...], decided: Mapping[str, Decision], policy: PurgePolicySpec
 ) -> dict[str, Decision]:
-    """Close the lowest-ranked positions that still count once this plan's exits are done."""
+    """Close the lowest-ranked positions that still count once this plan's exits are done,
+    legacy ones first. Positions an earlier rule holds (backoff, frozen, unpriced, escalated)
+    take their turn in the ranking but are not closed: they block CLEAN instead of a
+    strategy-aligned position being sold in their place."""
     staying = [c for c in classified if c.counts_toward_cap and not _exits(decided.get(c.symbol))]
-    candidates = [c for c in staying if c.symbol not in decided]
+    candidates = [c for c in staying if not c.is_protected]
     cap = policy.max_positions
-    closing = over_cap(candidates, len(staying), cap)
-    reason = f"over cap: {len(staying)} positions, cap {cap}; closing by ranking"
+    chosen = over_cap(candidates, len(staying), cap, lambda c: c.legacy)
+    closing = [c for c in chosen if c.symbol not in decided]
+    reason = f"over cap: {len(staying)} positions, cap {cap}; closing by ranking, legacy first"
     return {
         c.symbol: close(c.holding, Rule.OVER_CAP, f"{reason} ({n} of {len(closing)})")
         for n, c in enumerate(closing, start=1)
@@ -274,6 +290,9 @@ def _late_rules(c: Classified, policy: PurgePolicySpec) -> Decision:
     """Rules 9-10: normalization of undersized positions, else keep."""
     if c.undersized:
         return normalize(c.holding, policy.min_position_usd, policy.min_liquidation_value_usd)
+    if c.category is not Category.STRATEGY_ALIGNED:
+        why = "; ".join(c.reasons)
+        return hold(c.holding, ExitKind.KEEP, Rule.ALIGNED, f"not strategy-aligned ({why}): kept")
     return hold(c.holding, ExitKind.KEEP, Rule.ALIGNED, "strategy-aligned: keep")
 
 

@@ -6,6 +6,11 @@ no open order is stale. Holdings the policy leaves alone on purpose (dust under 
 action, residuals worth less than the minimum liquidation value) are reported as ignored and
 block nothing: they are exactly the holdings for which the plan's decision is Ignore, so the
 verdict and the plan never disagree about them. They do not count toward the cap either.
+
+Verification and the plan agree in the other direction too: a position the plan would still
+sell, hold off or escalate is never CLEAN, whatever its category (a tracked coin the universe
+rejects is not strategy-aligned), and a position whose price is unknown cannot be verified,
+so it blocks CLEAN until its price is back.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from datetime import datetime
 from cleanslate.api.account import Category, TradingAccountSpec
 from cleanslate.api.policy import PurgePolicySpec
 from cleanslate.core.classification import Classified
-from cleanslate.core.decisions import ExitKind
+from cleanslate.core.decisions import Decision, ExitKind
 from cleanslate.core.holdings import Snapshot
 from cleanslate.core.planning import Memory, plan_cycle
 
@@ -45,17 +50,24 @@ def verify(
     counted = [c for c in positions if c.counts_toward_cap]
     if len(counted) > policy.max_positions:
         blockers.append(f"{len(counted)} positions exceed the cap of {policy.max_positions}")
+    decisions = {d.symbol: d for d in plan.decisions}
     for c in positions:
-        blockers.extend(_position_blockers(c, memory))
+        blockers.extend(_position_blockers(c, decisions[c.symbol], memory))
     for order in plan.stale_orders:
         minutes = int((now - order.created_at).total_seconds() // 60)
         blockers.append(f"{order.product_id}: stale open order {order.order_id} ({minutes} min)")
     return Verification(not blockers, tuple(blockers), ignored)
 
 
-def _position_blockers(c: Classified, memory: Memory) -> list[str]:
-    if c.is_protected or c.category is Category.STRATEGY_ALIGNED:
+def _position_blockers(c: Classified, decision: Decision, memory: Memory) -> list[str]:
+    if c.is_protected:
         return []
+    if c.unpriced:
+        return [f"{c.symbol}: price unknown ({c.holding.price_error or 'no quote'}): not verified"]
+    if c.category is Category.STRATEGY_ALIGNED:
+        if decision.kind is ExitKind.KEEP:
+            return []
+        return [f"{c.symbol}: plan says {decision.action.value}: {decision.reason}"]
     why = "; ".join(c.reasons)
     if c.category is Category.ZOMBIE:
         escalated = " (exit failed, escalated)" if c.symbol in memory.purge_failures else ""

@@ -79,8 +79,10 @@ def holding(
     volume: Decimal = LIQUID_VOLUME,
     price_error: str | None = None,
     base_increment: Decimal = TICK,
+    price_lost: bool = False,
 ) -> Holding:
-    """A holding; ``status=None`` means the exchange does not know the product."""
+    """A holding; ``status=None`` means the exchange does not know the product.
+    ``price_lost`` marks a missing price that will not come back (gone, or frozen)."""
     qty = D(quantity)
     pid = product_id_of(asset)
     prod = None if status is None else product(asset, status, base_increment)
@@ -88,7 +90,7 @@ def holding(
     avail = qty if available is None else D(available)
     if price is None and price_error is None:
         price_error = "price not available"
-    return Holding(asset, pid, qty, avail, prod, q, price_error)
+    return Holding(asset, pid, qty, avail, prod, q, price_error, price_lost)
 
 
 def cash(asset: str, amount: Decimal | str | int, price: Decimal | str | None = None) -> Holding:

@@ -8,7 +8,7 @@ from cleanslate.api.account import Category
 from cleanslate.core.classification import Classified, classify
 from cleanslate.core.market import ProductStatus
 
-from .builders import NOW, D, cash, holding, policy, sei, snapshot, spec
+from .builders import NOW, THIN_VOLUME, D, cash, holding, policy, sei, snapshot, spec
 
 A, B, C = Category.STRATEGY_ALIGNED, Category.LEGACY_NON_COMPLIANT, Category.ZOMBIE
 
@@ -64,16 +64,31 @@ def test_unknown_and_delisted_products_are_zombies() -> None:
 
 
 def test_a_suspended_product_is_not_a_zombie_by_itself() -> None:
+    # Tracked, but the universe rejects it: legacy (B), not strategy-aligned, not a zombie.
     paused = holding("SOL", "1", "150", status=ProductStatus.SUSPENDED)
     (sol,) = classify(snapshot(BANK, paused), spec(tracked={"SOL-USD": "150"}), policy())
-    assert sol.category is A and not sol.verdict.eligible
+    assert sol.category is B and not sol.verdict.eligible
+    assert sol.reasons == ("not in the universe: product not tradeable: suspended",)
 
 
-def test_a_price_that_cannot_be_fetched_makes_a_zombie_even_when_tracked() -> None:
-    blind = holding("AUT", "10", None, price_error="Price not available")
+def test_a_tracked_coin_the_universe_rejects_is_not_strategy_aligned() -> None:
+    thin = holding("XRP", "100", "2", volume=THIN_VOLUME)  # $200, under tier2's $5M floor
+    (xrp,) = classify(snapshot(BANK, thin), spec(tracked={"XRP-USD": "2"}), policy())
+    assert xrp.category is B and xrp.rejected and xrp.legacy
+
+
+def test_a_lost_price_makes_a_zombie_even_when_tracked() -> None:
+    blind = holding("AUT", "10", None, price_error="Price not available", price_lost=True)
     (aut,) = classify(snapshot(BANK, blind), spec(tracked={"AUT-USD": "1"}), policy())
     assert aut.category is C and aut.reasons == ("cannot fetch price: Price not available",)
     assert aut.value_usd is None
+
+
+def test_one_failed_price_fetch_leaves_a_tracked_position_unpriced_not_a_zombie() -> None:
+    glitch = holding("SOL", "10", None, price_error="price not available: 503")
+    (sol,) = classify(snapshot(BANK, glitch), spec(tracked={"SOL-USD": "150"}), policy())
+    assert sol.category is A and sol.unpriced
+    assert sol.reasons[-1] == "price unknown (price not available: 503): held, not sold this cycle"
 
 
 def test_tracked_without_entry_price_is_a_zombie() -> None:
@@ -91,11 +106,27 @@ def test_sei_residual_of_three_cents_is_dust_and_a_zombie() -> None:
 
 
 def test_dust_also_means_under_one_percent_of_the_account() -> None:
-    # $5.69 of SEI in a $1,005.69 account is over $1 but under 1 % ($10.06).
-    (small,) = classify(snapshot(BANK, sei()), spec(), policy())
+    # $6 of liquid DOGE in a $1,006 account is over $1 but under 1 % ($10.06).
+    doge = holding("DOGE", "30", "0.2")
+    (small,) = classify(snapshot(BANK, doge), spec(), policy())
     assert small.is_dust
-    (not_dust,) = classify(snapshot(cash("USD", "200"), sei()), spec(), policy())
+    (not_dust,) = classify(snapshot(cash("USD", "200"), doge), spec(), policy())
     assert not not_dust.is_dust
+
+
+def test_the_purge_floor_wins_over_the_percentage_dust_rule() -> None:
+    # $10k account: 1 % is $100, yet $56 of ineligible SEI and $81 of WLFI are purgeable.
+    sei56 = holding("SEI", "358.3", "0.1563", volume=THIN_VOLUME)
+    wlfi81 = holding("WLFI", "566", "0.1431", volume=THIN_VOLUME)
+    held = snapshot(cash("USD", "9863"), sei56, wlfi81)
+    sei_c, wlfi_c = classify(held, spec(), policy())
+    assert not sei_c.is_dust and not wlfi_c.is_dust
+    assert sei_c.category is B and wlfi_c.category is B
+    # Below the purge floor the dust rule still applies.
+    (crumb,) = classify(
+        snapshot(cash("USD", "9863"), sei()), spec(), policy(minLiquidationValueUsd=6)
+    )
+    assert crumb.is_dust
 
 
 def test_quote_currencies_are_never_positions() -> None:

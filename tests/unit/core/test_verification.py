@@ -35,7 +35,7 @@ def test_more_positions_than_the_cap_block() -> None:
 
 
 def test_a_zombie_blocks_and_an_escalated_one_says_so() -> None:
-    blind = holding("AUT", "100", None)
+    blind = holding("AUT", "100", None, price_lost=True)
     result = check(blind)
     assert result.blockers == ("AUT-USD: zombie: cannot fetch price: price not available",)
     escalated = check(blind, memory=Memory(purge_failures={"AUT-USD": failure(1, timedelta(0))}))
