@@ -219,6 +219,8 @@ def _failed(
             ),
         )
     )
+    if decision is not None and decision.rule is Rule.ZOMBIE:
+        _escalate(inputs, symbol, decision)
     wait = backoff.backoff_delay(count, schedule)
     if wait.total_seconds() > 0:
         inputs.events.emit(
@@ -240,6 +242,18 @@ def _failed(
         _observe(inputs, "failed", outcome)
     elif inputs.metrics is not None:
         inputs.metrics.purges.labels(*account_labels(inputs), "failed").inc()
+
+
+def _escalate(inputs: CycleInputs, symbol: str, decision: Decision) -> None:
+    """A zombie gets one exit attempt; its failure escalates right away, once, so no freeze
+    or backoff in a later cycle can hold the zombie before anyone has heard of it."""
+    inputs.events.emit(
+        Event.warning(
+            Reason.ZOMBIE_ESCALATED,
+            f"{symbol}: zombie exit failed; escalated, not retried: needs a person "
+            f"({decision.reason})",
+        )
+    )
 
 
 def _failure_facts(

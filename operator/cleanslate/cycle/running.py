@@ -231,11 +231,6 @@ async def _controlled_exit(
     for decision in plan.purges:
         if decision.symbol not in forced:
             await exiting.sell(inputs, books, decision)
-    for decision in plan.decisions:
-        if decision.kind is ExitKind.ESCALATE:
-            inputs.events.emit(
-                Event.warning(Reason.ZOMBIE_ESCALATED, f"{decision.symbol}: {decision.reason}")
-            )
 
 
 def _forced(inputs: CycleInputs, snapshot: Snapshot) -> list[Decision]:

@@ -4,12 +4,18 @@ Balances are fetched with retry; when every attempt fails the last-known balance
 (reported with its age) and the cycle stops before trading. Prices are fetched per holding;
 a failure counts toward the symbol's freeze, and a frozen symbol is not asked again until
 its cooldown ends, which is what keeps a delisted coin from costing a request every cycle.
+
+Which failures count: a temporary error (429, 5xx, timeout) says nothing about the product,
+so it is not a price failure at all: the holding is unpriced this cycle and held, and its
+freeze count is untouched (a burst of 429s must not freeze SOL for a day). Any other failure
+counts. The price is *lost* (the holding may become a zombie) only when the exchange says
+the product is gone (unknown, not found) or the symbol is frozen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from cleanslate.api.account import BalanceStatus, FrozenSymbol
@@ -21,7 +27,12 @@ from cleanslate.core.holdings import PAR_VALUED, Holding, Snapshot, product_id_o
 from cleanslate.core.market import Balance
 from cleanslate.cycle.context import ProductCache
 from cleanslate.events import Event, EventSink, Reason
-from cleanslate.exchange.errors import ExchangeError
+from cleanslate.exchange.errors import (
+    ExchangeError,
+    InvalidProductId,
+    NotFound,
+    TemporaryError,
+)
 from cleanslate.exchange.port import Exchange
 from cleanslate.execution import fetch_balances
 
@@ -35,6 +46,9 @@ class Gathered:
     snapshot: Snapshot
     frozen: dict[str, FrozenSymbol]
     price_failures: dict[str, str] = field(default_factory=dict)
+    """Failures that counted toward a freeze, by product id."""
+    unpriced: dict[str, str] = field(default_factory=dict)
+    """Temporary errors: no price this cycle, nothing counted, by product id."""
 
 
 async def read_balances(
@@ -62,16 +76,22 @@ async def gather(
     if not products.fresh(now):
         products.store(await exchange.products(), now)
     frozen_now = dict(frozen)
-    holdings, failures = [], {}
+    holdings, failures, unpriced = [], {}, {}
     for balance in sorted(balances, key=lambda b: b.asset):
         if balance.total <= 0:
             continue
-        holding, error = await _value(exchange, balance, products, frozen_now, now)
+        holding, error, counts = await _value(exchange, balance, products, frozen_now, now)
+        if error is not None and not counts:
+            unpriced[holding.product_id] = error
+            holdings.append(holding)
+            continue
         if error is not None:
             failures[holding.product_id] = error
             change = freezing.record_price_failure(
                 frozen_now, holding.product_id, now, error, policy.symbol_freeze
             )
+            if freezing.is_frozen(change.frozen, holding.product_id, now):
+                holding = replace(holding, price_lost=True)
         elif holding.quote is not None:
             change = freezing.record_price_success(frozen_now, holding.product_id, now)
         else:
@@ -82,7 +102,7 @@ async def gather(
         holdings.append(holding)
     orders = tuple(await exchange.open_orders())
     snapshot = Snapshot(now=now, holdings=tuple(holdings), open_orders=orders)
-    return Gathered(snapshot, frozen_now, failures)
+    return Gathered(snapshot, frozen_now, failures, unpriced)
 
 
 async def _value(
@@ -91,34 +111,30 @@ async def _value(
     products: ProductCache,
     frozen: Mapping[str, FrozenSymbol],
     now: datetime,
-) -> tuple[Holding, str | None]:
+) -> tuple[Holding, str | None, bool]:
+    """The valued holding, the price error if any, and whether that error counts toward the
+    symbol's freeze (temporary errors do not)."""
     product_id = product_id_of(balance.asset)
     product = products.products.get(product_id)
     holding = Holding(balance.asset, product_id, balance.total, balance.available, product)
-    if balance.asset in PAR_VALUED or freezing.is_frozen(frozen, product_id, now):
-        return holding, None
+    if balance.asset in PAR_VALUED:
+        return holding, None, False
+    if freezing.is_frozen(frozen, product_id, now):
+        why = f"frozen after repeated price failures: {frozen[product_id].last_error}"
+        return replace(holding, price_error=why, price_lost=True), None, False
     if product is None:
-        return _priceless(holding, f"unknown product {product_id}"), f"unknown product {product_id}"
+        error = f"unknown product {product_id}"
+        return replace(holding, price_error=error, price_lost=True), error, True
     try:
         quote = await exchange.quote(product_id)
+    except TemporaryError as exc:
+        error = f"price temporarily unavailable: {type(exc).__name__}: {exc}"
+        return replace(holding, price_error=error), error, False
     except ExchangeError as exc:
         error = f"price not available: {exc}"
-        return _priceless(holding, error), error
-    return Holding(
-        holding.asset, product_id, holding.quantity, holding.available, product, quote
-    ), None
-
-
-def _priceless(holding: Holding, error: str) -> Holding:
-    return Holding(
-        holding.asset,
-        holding.product_id,
-        holding.quantity,
-        holding.available,
-        holding.product,
-        None,
-        error,
-    )
+        gone = isinstance(exc, NotFound | InvalidProductId)
+        return replace(holding, price_error=error, price_lost=gone), error, True
+    return replace(holding, quote=quote), None, False
 
 
 def report_freezes(changes: Sequence[freezing.FreezeEvent], events: EventSink) -> None:

@@ -1,0 +1,63 @@
+"""The core's decisions as the CLI and the operator see them: through ``run_cycle`` on the paper
+exchange, with its events and status."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from cleanslate.api.account import AccountState, FaultKind, FaultOperation, PaperFault, PlanAction
+from cleanslate.events import Reason
+
+from .harness import Rig, account_spec, policy
+
+D = Decimal
+SOL_TRACKED = {"trackedPositions": [{"symbol": "SOL-USD", "entryPrice": "140"}]}
+
+
+def sol_rig(kind: FaultKind) -> Rig:
+    """$1,400 of tracked, force-eligible SOL whose every price fetch fails with ``kind``."""
+    fault = PaperFault(operation=FaultOperation.QUOTE, kind=kind, product_id="SOL-USD")
+    pol = policy(exposure={"maxTotalAtRiskPct": 100})
+    return Rig(account_spec({"USD": "1000", "SOL": "10"}, faults=[fault], **SOL_TRACKED), pol)
+
+
+async def test_a_large_account_sells_an_ineligible_coin_under_one_percent_and_ends_clean() -> None:
+    # $56 of SEI on a ~$10,000 account: 1 % is $100, but the purge floor ($5) decides.
+    rig = Rig(account_spec({"USD": "9944", "SEI": "358.3"}), policy())
+    for _ in range(4):
+        await rig.cycle()
+        if rig.status.account_state is AccountState.CLEAN:
+            break
+        rig.wait_interval()
+    assert rig.sold("SEI-USD")
+    assert rig.status.account_state is AccountState.CLEAN
+    assert await rig.held("SEI") * D("0.1563") < 5
+
+
+async def test_a_price_outage_on_a_tracked_position_sells_nothing_and_freezes_nothing() -> None:
+    for kind in (FaultKind.UNAVAILABLE, FaultKind.RATE_LIMIT):
+        rig = sol_rig(kind)
+        for _ in range(5):
+            await rig.cycle()
+            rig.wait_interval()
+        assert rig.sold("SOL-USD") == []
+        assert rig.status.frozen_symbols == {}
+        (sol,) = [p for p in rig.status.plan if p.symbol == "SOL-USD"]
+        assert sol.action is PlanAction.SKIP and sol.reason.startswith("price unknown")
+        assert rig.status.account_state is not AccountState.CLEAN
+        assert any(b.startswith("SOL-USD: price unknown") for b in rig.status.blockers)
+
+
+async def test_a_delisted_zombie_escalates_once_with_its_event_before_the_freeze() -> None:
+    rig = Rig(account_spec({"USD": "500", "AUT": "1000"}), policy())
+    escalations = []
+    for _ in range(4):
+        await rig.cycle()
+        escalations.append([e for e in rig.events.events if e.reason is Reason.ZOMBIE_ESCALATED])
+        rig.wait_interval()
+    # The one exit attempt fails in the first cycle and escalates there, once.
+    assert [len(cycle) for cycle in escalations] == [1, 0, 0, 0]
+    assert escalations[0][0].message.startswith("AUT-USD: zombie exit failed; escalated")
+    assert "AUT-USD" in rig.status.frozen_symbols
+    (aut,) = [p for p in rig.status.plan if p.symbol == "AUT-USD"]
+    assert aut.action is PlanAction.ESCALATE
