@@ -281,6 +281,8 @@ class PurgeFailure(ApiModel):
     failure_count: Annotated[int, Field(ge=1)]
     last_failed_at: datetime
     last_error: Annotated[str, Field(max_length=1024)] = ""
+    last_error_code: Annotated[str, Field(max_length=64)] = ""
+    """The exchange's reject code of the last failure (PRODUCT_NOT_TRADEABLE waits 4 hours)."""
     balance: Number = Decimal("0")
     value_usd: Number = Decimal("0")
     next_retry_at: datetime | None = None

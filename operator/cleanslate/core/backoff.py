@@ -4,6 +4,10 @@ The schedule is data (``policy.backoff.schedule``), as in kopf's throttlers. The
 table is 1-2 failures: no wait, 3: 1 h, 4: 2 h, 5 or more: 4 h. The hardening document's code
 (``min(2 ** (count - 2), 4)``) would wait 2 h at 3 failures, disagreeing with its own table;
 the table wins. The last step applies to every higher count, and a success forgets the symbol.
+
+The guide's error table is the exception: ``PRODUCT_NOT_TRADEABLE`` (product suspended) means
+"wait for reactivation ... retry after 4h", whatever the failure count, so that code always
+waits four hours; every other code keeps the table.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from cleanslate.api.account import PurgeFailure
 from cleanslate.api.policy import BackoffStep
 
 NO_WAIT = timedelta(0)
+SUSPENDED_CODE = "PRODUCT_NOT_TRADEABLE"
+SUSPENDED_WAIT = timedelta(hours=4)
+"""The auto-purge guide: PRODUCT_NOT_TRADEABLE -> "Track failure, backoff, retry after 4h"."""
 
 
 def backoff_delay(failure_count: int, schedule: Sequence[BackoffStep]) -> timedelta:
@@ -30,6 +37,14 @@ def backoff_delay(failure_count: int, schedule: Sequence[BackoffStep]) -> timede
     return max(applicable, key=lambda s: s.failures).delay
 
 
+def failure_delay(failure: PurgeFailure, schedule: Sequence[BackoffStep]) -> timedelta:
+    """The wait after this failure record: four hours for a suspended product, else the
+    table's step for its count."""
+    if failure.last_error_code == SUSPENDED_CODE:
+        return SUSPENDED_WAIT
+    return backoff_delay(failure.failure_count, schedule)
+
+
 def backoff_remaining(
     failure: PurgeFailure, schedule: Sequence[BackoffStep], now: datetime
 ) -> timedelta:
@@ -38,7 +53,7 @@ def backoff_remaining(
     Computed from the schedule rather than the stored ``nextRetryAt``, so an edited policy
     takes effect on the next cycle instead of after the old wait.
     """
-    retry_at = failure.last_failed_at + backoff_delay(failure.failure_count, schedule)
+    retry_at = failure.last_failed_at + failure_delay(failure, schedule)
     return max(retry_at - now, NO_WAIT)
 
 
@@ -50,19 +65,22 @@ def record_failure(
     balance: Decimal,
     value_usd: Decimal,
     schedule: Sequence[BackoffStep],
+    code: str = "",
 ) -> dict[str, PurgeFailure]:
     """The failure records after one more consecutive failure of ``symbol`` at ``now``."""
     previous = failures.get(symbol)
     count = (previous.failure_count if previous else 0) + 1
-    delay = backoff_delay(count, schedule)
     entry = PurgeFailure(
         failure_count=count,
         last_failed_at=now,
         last_error=error[:1024],
+        last_error_code=code[:64],
         balance=balance,
         value_usd=value_usd,
-        next_retry_at=now + delay if delay > NO_WAIT else None,
     )
+    delay = failure_delay(entry, schedule)
+    if delay > NO_WAIT:
+        entry = entry.model_copy(update={"next_retry_at": now + delay})
     return {**failures, symbol: entry}
 
 

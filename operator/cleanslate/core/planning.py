@@ -57,7 +57,13 @@ from cleanslate.api.account import (
     UnwindProgress,
 )
 from cleanslate.api.policy import DustAction, PurgePolicySpec
-from cleanslate.core.backoff import NO_WAIT, backoff_delay, backoff_remaining, describe_wait
+from cleanslate.core.backoff import (
+    NO_WAIT,
+    SUSPENDED_CODE,
+    backoff_remaining,
+    describe_wait,
+    failure_delay,
+)
 from cleanslate.core.classification import Classified, classify, zombie_reasons
 from cleanslate.core.decisions import RULE_ORDER, Decision, ExitKind, Rule
 from cleanslate.core.exits import (
@@ -221,7 +227,9 @@ def _hold_off(
     remaining = backoff_remaining(failure, policy.backoff.schedule, now)
     if remaining <= NO_WAIT:
         return None
-    delay = describe_wait(backoff_delay(failure.failure_count, policy.backoff.schedule))
+    delay = describe_wait(failure_delay(failure, policy.backoff.schedule))
+    if failure.last_error_code == SUSPENDED_CODE:
+        delay = f"{delay} ({SUSPENDED_CODE}: product suspended)"
     reason = (
         f"backoff: {failure.failure_count} recent failures, backoff {delay}, "
         f"{describe_wait(remaining)} remaining"

@@ -111,7 +111,7 @@ async def _execute(
 def _announce(inputs: CycleInputs, status: TradingAccountStatus, d: Decision, forced: bool) -> None:
     failure = status.purge_failures.get(d.symbol)
     schedule = inputs.policy.backoff.schedule
-    if failure and backoff.backoff_delay(failure.failure_count, schedule).total_seconds() > 0:
+    if failure and backoff.failure_delay(failure, schedule).total_seconds() > 0:
         ago = inputs.clock.now() - failure.last_failed_at
         inputs.events.emit(
             Event(
@@ -202,7 +202,7 @@ def _failed(
     error, code, balance, value = _failure_facts(outcome, decision)
     schedule = inputs.policy.backoff.schedule
     failures = backoff.record_failure(
-        status.purge_failures, symbol, now, error, balance, value, schedule
+        status.purge_failures, symbol, now, error, balance, value, schedule, code
     )
     count = failures[symbol].failure_count
     metrics = _count(status.cleanup_metrics, outcome, None, succeeded=False)
@@ -221,7 +221,7 @@ def _failed(
     )
     if decision is not None and decision.rule is Rule.ZOMBIE:
         _escalate(inputs, symbol, decision)
-    wait = backoff.backoff_delay(count, schedule)
+    wait = backoff.failure_delay(failures[symbol], schedule)
     if wait.total_seconds() > 0:
         inputs.events.emit(
             Event.warning(

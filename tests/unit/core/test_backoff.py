@@ -90,3 +90,21 @@ def test_waits_are_described_like_the_documents_log_lines() -> None:
     assert describe_wait(timedelta(hours=1)) == "1h"
     assert describe_wait(timedelta(hours=1, minutes=5)) == "1h 5min"
     assert describe_wait(timedelta(seconds=30)) == "1min"
+
+
+def test_product_not_tradeable_waits_four_hours_whatever_the_failure_count() -> None:
+    failures = record_failure(
+        {}, "ZETA-USD", NOW, "suspended", D(1), D(1), SCHEDULE, "PRODUCT_NOT_TRADEABLE"
+    )
+    entry = failures["ZETA-USD"]
+    assert entry.failure_count == 1 and entry.next_retry_at == NOW + timedelta(hours=4)
+    assert backoff_remaining(entry, SCHEDULE, NOW + timedelta(hours=3)) == timedelta(hours=1)
+    assert backoff_remaining(entry, SCHEDULE, NOW + timedelta(hours=4)) == timedelta(0)
+
+
+def test_other_codes_keep_the_table() -> None:
+    failures = record_failure(
+        {}, "BONK-USD", NOW, "x", D(1), D(1), SCHEDULE, "INVALID_ORDER_CONFIGURATION"
+    )
+    assert failures["BONK-USD"].next_retry_at is None
+    assert backoff_remaining(failures["BONK-USD"], SCHEDULE, NOW) == timedelta(0)

@@ -3,6 +3,7 @@ exchange, with its events and status."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from cleanslate.api.account import AccountState, FaultKind, FaultOperation, PaperFault, PlanAction
@@ -61,3 +62,18 @@ async def test_a_delisted_zombie_escalates_once_with_its_event_before_the_freeze
     assert "AUT-USD" in rig.status.frozen_symbols
     (aut,) = [p for p in rig.status.plan if p.symbol == "AUT-USD"]
     assert aut.action is PlanAction.ESCALATE
+
+
+async def test_a_suspended_product_waits_four_hours_after_one_failure() -> None:
+    # ZETA is suspended on the paper exchange: the sale is refused PRODUCT_NOT_TRADEABLE.
+    rig = Rig(account_spec({"USD": "500", "ZETA": "100"}), policy())
+    await rig.cycle()
+    failure = rig.status.purge_failures["ZETA-USD"]
+    assert (failure.failure_count, failure.last_error_code) == (1, "PRODUCT_NOT_TRADEABLE")
+    assert failure.next_retry_at == failure.last_failed_at + timedelta(hours=4)
+    placed = len(rig.sold("ZETA-USD"))
+    rig.wait_interval()
+    await rig.cycle()
+    assert len(rig.sold("ZETA-USD")) == placed
+    (zeta,) = [p for p in rig.status.plan if p.symbol == "ZETA-USD"]
+    assert zeta.action is PlanAction.SKIP and "PRODUCT_NOT_TRADEABLE" in zeta.reason
