@@ -24,6 +24,7 @@ class Reason(StrEnum):
     UNWIND_STEP = "UnwindStep"
     POSITION_CLOSED = "PositionClosed"
     ZOMBIE_ESCALATED = "ZombieEscalated"
+    UNSELLABLE_REMAINDER = "UnsellableRemainder"
     ACCOUNT_CLEAN = "AccountClean"
     ACCOUNT_DIRTY = "AccountDirty"
     CYCLE_OVER_BUDGET = "CycleOverBudget"

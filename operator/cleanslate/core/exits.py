@@ -116,6 +116,20 @@ def hold(holding: Holding, kind: ExitKind, rule: Rule, reason: str) -> Decision:
     )
 
 
+def below_exchange_minimum(holding: Holding, quantity: Decimal) -> str | None:
+    """Why the exchange would refuse to sell ``quantity`` (under its minimum size or
+    notional), or None when it would take the order or the minimums are unknown."""
+    product, price = holding.product, holding.price
+    if product is None or price is None:
+        return None
+    if quantity >= product.min_base_size and quantity * price >= product.min_notional:
+        return None
+    return (
+        f"unsellable remainder: {quantity} {holding.asset} (${quantity * price:.2f}) below the "
+        f"exchange minimum ({product.min_base_size} {holding.asset}, ${product.min_notional})"
+    )
+
+
 def close(holding: Holding, rule: Rule, reason: str) -> Decision:
     """Market close of everything available (what open orders hold is freed by cancelling)."""
     return sell(holding, holding.available, ExitKind.CLOSE, rule, reason)

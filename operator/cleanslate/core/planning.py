@@ -67,6 +67,7 @@ from cleanslate.core.backoff import (
 from cleanslate.core.classification import Classified, classify, zombie_reasons
 from cleanslate.core.decisions import RULE_ORDER, Decision, ExitKind, Rule
 from cleanslate.core.exits import (
+    below_exchange_minimum,
     close,
     hold,
     normalize,
@@ -164,7 +165,7 @@ def plan_cycle(
     for c in classified:
         if c.symbol not in decided:
             decided[c.symbol] = _late_rules(c, policy)
-    decisions = [_nothing_available(decided[c.symbol]) for c in classified]
+    decisions = [_unsellable(_nothing_available(decided[c.symbol]), c) for c in classified]
     decisions, purges = _budget(decisions, policy.max_liquidations_per_cycle)
     return CyclePlan(
         classified=classified,
@@ -312,6 +313,24 @@ def _nothing_available(decision: Decision) -> Decision:
         return decision
     reason = f"{decision.reason}; nothing available (held by open orders)"
     return replace(decision, kind=ExitKind.SKIP, reason=reason, progress=None)
+
+
+def _unsellable(decision: Decision, c: Classified) -> Decision:
+    """A sale of a holding whose whole available balance is under the exchange's minimum
+    would fill nothing: it is left as an unsellable remainder (Ignore), not retried every
+    cycle and never reported as sold."""
+    if not decision.sells:
+        return decision
+    why = below_exchange_minimum(c.holding, c.holding.available)
+    if why is None:
+        return decision
+    return replace(
+        decision,
+        kind=ExitKind.IGNORE,
+        quantity=Decimal(0),
+        progress=None,
+        reason=f"{why}; {decision.reason}",
+    )
 
 
 def _budget(decisions: list[Decision], limit: int) -> tuple[list[Decision], tuple[Decision, ...]]:

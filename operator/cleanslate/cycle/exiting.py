@@ -145,7 +145,9 @@ def record(
     books.status = books.status.model_copy(update={"in_flight": flights})
     if isinstance(outcome, TwapOutcome):
         books.outcomes[symbol] = outcome
-    if isinstance(outcome, TwapOutcome) and outcome.success:
+    if isinstance(outcome, TwapOutcome) and outcome.success and outcome.filled_quantity == 0:
+        _unsellable(inputs, symbol, outcome)
+    elif isinstance(outcome, TwapOutcome) and outcome.success:
         _succeeded(inputs, books, symbol, kind, rule, outcome, decision)
     else:
         _failed(inputs, books, symbol, outcome, decision)
@@ -181,6 +183,18 @@ def _succeeded(
         )
     )
     _observe(inputs, "succeeded", outcome)
+
+
+def _unsellable(inputs: CycleInputs, symbol: str, outcome: TwapOutcome) -> None:
+    """A sale that filled nothing is no success: nothing is counted, no failure is cleared."""
+    inputs.events.emit(
+        Event.warning(
+            Reason.UNSELLABLE_REMAINDER,
+            f"{symbol}: nothing sold; {outcome.residual_quantity} "
+            f"({usd(outcome.residual_value_usd)}) is below the exchange minimum: "
+            "an unsellable remainder, left alone",
+        )
+    )
 
 
 def _success_reason(kind: ExitKind) -> Reason:

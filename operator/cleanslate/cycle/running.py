@@ -24,6 +24,7 @@ from cleanslate.core import backoff, conditions, freezing
 from cleanslate.core import balances as balance_rules
 from cleanslate.core.classification import is_protected
 from cleanslate.core.decisions import Decision, ExitKind, Rule
+from cleanslate.core.exits import below_exchange_minimum
 from cleanslate.core.holdings import Snapshot
 from cleanslate.core.planning import CyclePlan, Memory, plan_cycle
 from cleanslate.core.verification import verify
@@ -247,6 +248,12 @@ def _forced(inputs: CycleInputs, snapshot: Snapshot) -> list[Decision]:
                     Reason.MANUAL_LIQUIDATE,
                     f"{symbol}: not liquidated (not held, quote or protected)",
                 )
+            )
+            continue
+        unsellable = below_exchange_minimum(holding, holding.available)
+        if unsellable is not None:
+            inputs.events.emit(
+                Event.warning(Reason.MANUAL_LIQUIDATE, f"{symbol}: not liquidated ({unsellable})")
             )
             continue
         inputs.events.emit(Event(Reason.MANUAL_LIQUIDATE, f"{symbol}: liquidating by hand"))

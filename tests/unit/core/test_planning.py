@@ -105,8 +105,18 @@ def test_dust_is_ignored_or_closed_as_the_dust_action_says() -> None:
     residual = snapshot(cash("USD", "230"), holding("SEI", "0.2", "0.1563"))  # $0.03
     ignored = decisions(plan(residual))["SEI-USD"]
     assert (ignored.kind, ignored.rule) == (ExitKind.IGNORE, Rule.DUST)
-    closed = decisions(plan(residual, pol=policy(dust={"action": "Close"})))["SEI-USD"]
-    assert (closed.kind, closed.quantity) == (ExitKind.CLOSE, D("0.2"))
+    crumbs = snapshot(cash("USD", "230"), holding("SEI", "12.8", "0.1563"))  # $2.00
+    closed = decisions(plan(crumbs, pol=policy(dust={"action": "Close"})))["SEI-USD"]
+    assert (closed.kind, closed.quantity) == (ExitKind.CLOSE, D("12.8"))
+
+
+def test_a_dust_close_below_the_exchange_minimum_is_an_unsellable_remainder_not_a_sale() -> None:
+    residual = snapshot(cash("USD", "230"), holding("SEI", "0.2", "0.1563"))  # $0.03 < $1
+    p = plan(residual, pol=policy(dust={"action": "Close"}))
+    left = decisions(p)["SEI-USD"]
+    assert (left.kind, left.rule, left.quantity) == (ExitKind.IGNORE, Rule.DUST, 0)
+    assert left.reason.startswith("unsellable remainder: 0.2 SEI ($0.03) below the exchange min")
+    assert p.purges == ()
 
 
 def test_dust_takes_the_dust_action_not_the_zombie_exit() -> None:

@@ -67,8 +67,15 @@ def test_dust_under_ignore_is_reported_but_does_not_block() -> None:
 
 
 def test_dust_under_close_blocks_until_it_is_gone() -> None:
-    result = check(holding("SEI", "0.2", "0.1563"), dust={"action": "Close"})
+    result = check(holding("SEI", "12.8", "0.1563"), dust={"action": "Close"})  # $2.00
     assert not result.clean and result.blockers[0].startswith("SEI-USD: zombie: dust")
+
+
+def test_dust_under_close_below_the_exchange_minimum_is_an_unsellable_remainder() -> None:
+    result = check(holding("SEI", "0.2", "0.1563"), dust={"action": "Close"})  # $0.03 < $1
+    assert result.clean
+    (note,) = result.ignored
+    assert note.startswith("SEI-USD: unsellable remainder")
 
 
 def test_a_residual_under_the_minimum_liquidation_value_does_not_block() -> None:

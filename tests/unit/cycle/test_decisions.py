@@ -6,7 +6,18 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from cleanslate.api.account import AccountState, FaultKind, FaultOperation, PaperFault, PlanAction
+from cleanslate.api.account import (
+    AccountState,
+    CleanupMetrics,
+    FaultKind,
+    FaultOperation,
+    PaperFault,
+    PlanAction,
+    TradingAccountStatus,
+)
+from cleanslate.core.decisions import ExitKind, Rule
+from cleanslate.core.twap import StopReason, TwapOutcome
+from cleanslate.cycle import CycleInputs, CycleOptions, exiting
 from cleanslate.events import Reason
 
 from .harness import Rig, account_spec, policy
@@ -77,3 +88,57 @@ async def test_a_suspended_product_waits_four_hours_after_one_failure() -> None:
     assert len(rig.sold("ZETA-USD")) == placed
     (zeta,) = [p for p in rig.status.plan if p.symbol == "ZETA-USD"]
     assert zeta.action is PlanAction.SKIP and "PRODUCT_NOT_TRADEABLE" in zeta.reason
+
+
+async def test_a_dust_close_below_the_exchange_minimum_is_never_reported_as_a_sale() -> None:
+    rig = Rig(account_spec({"USD": "230", "SEI": "0.2"}), policy(dust={"action": "Close"}))
+    for _ in range(3):
+        await rig.cycle()
+        assert not [e for e in rig.events.events if e.reason is Reason.POSITION_CLOSED]
+        rig.wait_interval()
+    assert rig.sold("SEI-USD") == []
+    assert rig.status.cleanup_metrics.total_positions_cleaned == 0
+    assert rig.status.cleanup_metrics.purges_succeeded == 0
+    (sei,) = [p for p in rig.status.plan if p.symbol == "SEI-USD"]
+    assert sei.action is PlanAction.IGNORE and sei.reason.startswith("unsellable remainder")
+    assert rig.status.account_state is AccountState.CLEAN
+
+
+async def test_liquidate_force_on_a_crumb_below_the_minimum_sells_nothing_and_says_why() -> None:
+    rig = Rig(account_spec({"USD": "230", "SEI": "0.2"}), policy())
+    await rig.cycle(CycleOptions(dry_run=False, liquidate=frozenset({"SEI-USD"})))
+    assert rig.sold("SEI-USD") == []
+    (note,) = [e.message for e in rig.events.events if e.reason is Reason.MANUAL_LIQUIDATE]
+    assert note.startswith("SEI-USD: not liquidated (unsellable remainder")
+    assert rig.status.cleanup_metrics.purges_succeeded == 0
+
+
+def test_a_sale_that_filled_nothing_is_booked_as_an_unsellable_remainder() -> None:
+    # The market moved between plan and sale: the executor reports success with no fill.
+    rig = Rig(account_spec({"USD": "230"}), policy())
+    inputs = CycleInputs(
+        account="ns/acct",
+        spec=rig.spec,
+        policy=rig.policy,
+        status=TradingAccountStatus(),
+        exchange=rig.exchange,
+        clock=rig.clock,
+        events=rig.events,
+    )
+    books = exiting.Books(TradingAccountStatus())
+    nothing = TwapOutcome(
+        success=True,
+        reason=StopReason.FILLED,
+        target_quantity=D("0.2"),
+        filled_quantity=D(0),
+        average_price=None,
+        proceeds=D(0),
+        fees=D(0),
+        residual_quantity=D("0.2"),
+        residual_value_usd=D("0.03"),
+        slices=0,
+        requests=(),
+    )
+    exiting.record(inputs, books, "SEI-USD", ExitKind.CLOSE, Rule.DUST, nothing, None)
+    assert [e.reason for e in rig.events.events] == [Reason.UNSELLABLE_REMAINDER]
+    assert books.status.cleanup_metrics == CleanupMetrics()
