@@ -13,7 +13,8 @@ Which positions are over the cap follows the closing ranking of ``exits``: when 
 positions count than ``maxPositions`` allows, the ones that would close first are B. Dust
 and residuals (worth less than the minimum liquidation value) do not count toward the cap:
 they are left alone on purpose, and counting them would close real positions to make room
-for dust. Protected holdings count but are never chosen to close.
+for dust. Neither do holdings a person left alone (``spec.leaveAlone``), for the same reason.
+Protected holdings count but are never chosen to close.
 """
 
 from __future__ import annotations
@@ -23,11 +24,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from cleanslate.api.account import Category, PositionStatus, TrackedPosition, TradingAccountSpec
+from cleanslate.api.account import (
+    Category,
+    LeaveAlone,
+    PositionStatus,
+    TrackedPosition,
+    TradingAccountSpec,
+)
 from cleanslate.api.policy import PurgePolicySpec
 from cleanslate.core.eligibility import Verdict, judge_eligibility
 from cleanslate.core.exits import over_cap
 from cleanslate.core.holdings import Holding, Snapshot, positions
+from cleanslate.core.leave_alone import describe, left_alone
 from cleanslate.core.market import ProductStatus
 
 
@@ -48,6 +56,8 @@ class Classified:
     tracked: TrackedPosition | None
     pnl: Decimal | None
     """Unrealised return against the tracked entry price (0.1 = +10 %); None when unknown."""
+    left_alone: LeaveAlone | None = None
+    """The active ``spec.leaveAlone`` entry: a person keeps this holding (see leave_alone)."""
 
     @property
     def symbol(self) -> str:
@@ -63,7 +73,7 @@ class Classified:
 
     @property
     def counts_toward_cap(self) -> bool:
-        return not (self.is_dust or self.is_residual)
+        return not (self.is_dust or self.is_residual or self.left_alone is not None)
 
     def position_status(self) -> PositionStatus:
         return PositionStatus(
@@ -135,6 +145,7 @@ def _facts(
         over_cap=False,
         tracked=entry,
         pnl=pnl,
+        left_alone=left_alone(spec, holding.product_id, now),
     )
 
 
@@ -179,4 +190,6 @@ def _categorize(facts: Classified, over: bool, count: int, policy: PurgePolicySp
         category, reasons = Category.STRATEGY_ALIGNED, ["tracked with entry price, within cap"]
     if facts.is_protected:
         reasons = [*reasons, "protected: never sold"]
+    if facts.left_alone is not None:
+        reasons = [*reasons, describe(facts.left_alone)]
     return replace(facts, category=category, reasons=tuple(reasons), over_cap=over)

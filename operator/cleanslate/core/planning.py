@@ -5,6 +5,7 @@ Rules are tried in this order and the first that matches decides (each decision 
 rule and says why):
 
 1. quote currency or protected: keep (quote currencies are not positions at all);
+   left alone by a person (``spec.leaveAlone``, until its expiry): ignore, with the reason;
 2. frozen, or in purge-failure backoff: skip, with the time remaining;
 3. dust: the dust action (close or ignore), although the protocol also counts dust as a zombie;
 4. zombie: one market exit attempt, then escalate;
@@ -66,6 +67,7 @@ from cleanslate.core.exits import (
 )
 from cleanslate.core.freezing import frozen_remaining, is_frozen
 from cleanslate.core.holdings import Snapshot, open_orders_older_than
+from cleanslate.core.leave_alone import describe as describe_left_alone
 from cleanslate.core.market import Order
 
 
@@ -179,6 +181,8 @@ def _early_rules(
     h = c.holding
     if c.is_protected:
         return hold(h, ExitKind.KEEP, Rule.KEEP, "protected symbol: never sold")
+    if c.left_alone is not None:
+        return hold(h, ExitKind.IGNORE, Rule.LEFT_ALONE, describe_left_alone(c.left_alone))
     waiting = _hold_off(c, policy, memory, now)
     if waiting is not None:
         return waiting
