@@ -228,7 +228,10 @@ async def _cancel_stale(inputs: CycleInputs, books: exiting.Books, plan: CyclePl
     books.status = books.status.model_copy(
         update={
             "cleanup_metrics": metrics.model_copy(
-                update={"stale_orders_cancelled": metrics.stale_orders_cancelled + len(cancelled)}
+                update={
+                    "stale_orders_cancelled": metrics.stale_orders_cancelled + len(cancelled),
+                    "capital_freed_usd": metrics.capital_freed_usd + freed,
+                }
             )
         }
     )
