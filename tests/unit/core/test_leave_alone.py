@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+from pydantic import ValidationError
+
 from cleanslate.api.account import LeaveAlone, PlanAction, TradingAccountSpec
 from cleanslate.core.decisions import ExitKind, Rule
 from cleanslate.core.leave_alone import is_left_alone, left_alone
@@ -92,3 +95,13 @@ def test_a_holding_left_alone_does_not_push_a_strategy_position_over_the_cap() -
     plan = plan_cycle(snap, account, pol, Memory(), NOW)
     assert plan.purges == (), [d.reason for d in plan.decisions]
     assert verify(snap, account, pol, Memory(), NOW).clean
+
+
+def test_an_entry_needs_a_reason_and_a_well_formed_symbol() -> None:
+    base = {"policyRef": {"name": "default"}}
+    for entry in ({"symbol": "BONK-USD"}, {"symbol": "BONK-USD", "reason": ""}, {"symbol": "bonk"}):
+        with pytest.raises(ValidationError):
+            TradingAccountSpec.model_validate({**base, "leaveAlone": [entry]})
+    ok = {"symbol": "BONK", "reason": "manual", "until": "2026-01-01T00:00:00Z"}
+    spec_ = TradingAccountSpec.model_validate({**base, "leaveAlone": [ok]})
+    assert spec_.leave_alone[0].until == datetime.fromisoformat("2026-01-01T00:00:00+00:00")
