@@ -37,6 +37,7 @@ class Reason(StrEnum):
     MANUAL_RETRY = "ManualRetry"
     MANUAL_UNFREEZE = "ManualUnfreeze"
     MANUAL_LIQUIDATE = "ManualLiquidate"
+    LEFT_ALONE = "LeftAlone"
     SUSPENDED = "Suspended"
 
 

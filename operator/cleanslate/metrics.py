@@ -10,9 +10,12 @@ an order id or free text.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from cleanslate.api.account import AccountState, TradingAccountStatus
 
 ACCOUNT = ("namespace", "account")
 PHASES = ("classify", "cancel_stale", "controlled_exit", "verify", "total")
@@ -25,6 +28,9 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
+        self._failing: dict[tuple[str, str], set[str]] = {}
+        """Symbols with a ``purge_failure_count`` series, per account, so the series can be
+        removed when the record goes (a series left at 3 keeps the seed's alert firing)."""
         r = self.registry
         self.risk_rejections = Counter(
             "cleanslate_risk_rejections",
@@ -126,8 +132,47 @@ class Metrics:
             "cleanslate_account_value_usd", "Account value (NAV, USD).", ACCOUNT, registry=r
         )
 
+    def observe_status(
+        self, namespace: str, account: str, status: TradingAccountStatus, now: datetime
+    ) -> None:
+        """Set the account's gauges from its status after a cycle (the operator calls this;
+        the scenario suite too, so both see the same series)."""
+        labels = (namespace, account)
+        self.account_clean.labels(*labels).set(
+            1 if status.account_state is AccountState.CLEAN else 0
+        )
+        self.open_positions.labels(*labels).set(status.position_count)
+        self.account_value.labels(*labels).set(float(status.total_value_usd or 0))
+        self.observe_purge_failures(
+            namespace, account, {s: f.failure_count for s, f in status.purge_failures.items()}
+        )
+        self.frozen_symbols.labels(*labels).set(
+            sum(1 for f in status.frozen_symbols.values() if f.frozen_at is not None)
+        )
+        balance = status.balance
+        age = (now - balance.fetched_at).total_seconds() if balance.fetched_at else 0.0
+        self.balance_age.labels(*labels).set(age)
+        self.balance_stale.labels(*labels).set(1 if balance.stale else 0)
+        self.balance_fetch_errors.labels(*labels).set(balance.consecutive_errors)
+        self.dirty_since.labels(*labels).set(_dirty_since(status, now))
+
+    def observe_purge_failures(
+        self, namespace: str, account: str, failure_counts: Mapping[str, int]
+    ) -> None:
+        """Export each symbol's consecutive failures, and remove the series of every symbol
+        whose record was cleared since (a success, a manual retry, a person leaving it alone)."""
+        key = (namespace, account)
+        for symbol in self._failing.get(key, set()) - set(failure_counts):
+            with contextlib.suppress(KeyError):
+                self.purge_failure_count.remove(namespace, account, symbol)
+        for symbol, count in failure_counts.items():
+            self.purge_failure_count.labels(namespace, account, symbol).set(count)
+        self.purge_failures.labels(namespace, account).set(len(failure_counts))
+        self._failing[key] = set(failure_counts)
+
     def forget_account(self, namespace: str, account: str, symbols: Iterable[str] = ()) -> None:
-        """Drop a deleted account's series so gauges do not report a ghost."""
+        """Drop a deleted account's series so gauges do not report a ghost (every symbol it
+        exported is removed, whether or not the caller names it)."""
         for gauge in (
             self.purge_failures,
             self.frozen_symbols,
@@ -141,6 +186,13 @@ class Metrics:
         ):
             with contextlib.suppress(KeyError):
                 gauge.remove(namespace, account)
-        for symbol in symbols:
+        for symbol in self._failing.pop((namespace, account), set()) | set(symbols):
             with contextlib.suppress(KeyError):
                 self.purge_failure_count.remove(namespace, account, symbol)
+
+
+def _dirty_since(status: TradingAccountStatus, now: datetime) -> float:
+    clean = next((c for c in status.conditions if c.type == "Clean"), None)
+    if clean is None or clean.status == "True":
+        return 0.0
+    return max(0.0, (now - clean.last_transition_time).total_seconds())

@@ -194,6 +194,24 @@ class Ban(ApiModel):
     """Never expires when unset."""
 
 
+class LeaveAlone(ApiModel):
+    """A holding a person has taken over: cleanslate neither sells nor retries it.
+
+    The one way to say "leave this alone, I will deal with it" (the auto-purge guide's
+    troubleshooting wants a way to stop retrying a persistently failing symbol). Unlike a ban
+    or an exclusion, which make a holding *more* purgeable, this keeps it. While active the
+    holding is shown in the plan as Ignore with the reason and expiry, does not count toward
+    the position cap and does not block CLEAN; once ``until`` passes it is decided normally.
+    """
+
+    symbol: ProductOrAsset
+    """Product (BONK-USD) or asset (BONK) to leave alone."""
+    reason: Annotated[str, Field(min_length=1, max_length=256)]
+    """Why, for people reading the plan and events (required: someone must own it)."""
+    until: datetime | None = None
+    """When cleanslate takes the holding back; never when unset."""
+
+
 class TradingAccountSpec(ApiModel):
     """What the account should look like; cleanslate never writes the spec."""
 
@@ -209,6 +227,8 @@ class TradingAccountSpec(ApiModel):
     """The strategy's tracker: positions it manages (strategy-aligned, category A)."""
     bans: list[Ban] = Field(default_factory=list)
     """Products banned from the universe (purged if held), optionally until a time."""
+    leave_alone: list[LeaveAlone] = Field(default_factory=list)
+    """Holdings a person deals with: kept, never retried, not blocking CLEAN (see LeaveAlone)."""
     tenant: Annotated[str, Field(max_length=63)] | None = None
     """Free-form tenant label, for reports; isolation comes from the namespace."""
     interval_seconds: Annotated[int, Field(ge=1, le=86400)] = 60
@@ -315,10 +335,14 @@ class CleanupMetrics(ApiModel):
     """The legacy protocol's counters, plus what the purges cost."""
 
     total_positions_cleaned: Annotated[int, Field(ge=0)] = 0
+    """Positions sold whole (purged or closed); an unwound position counts once, at its last
+    step, and a trim counts none."""
     zombie_positions_closed: Annotated[int, Field(ge=0)] = 0
     legacy_positions_unwound: Annotated[int, Field(ge=0)] = 0
+    """Legacy positions whose gradual unwind finished."""
     stale_orders_cancelled: Annotated[int, Field(ge=0)] = 0
     capital_freed_usd: NonNegative = Decimal("0")
+    """Sale proceeds net of fees, plus what the cancelled stale orders held."""
     fees_paid_usd: NonNegative = Decimal("0")
     purges_succeeded: Annotated[int, Field(ge=0)] = 0
     purges_failed: Annotated[int, Field(ge=0)] = 0

@@ -23,7 +23,8 @@ first: when more positions count than ``maxPositions`` allows, the ones that wou
 first are B. Dust
 and residuals (worth less than the minimum liquidation value) do not count toward the cap:
 they are left alone on purpose, and counting them would close real positions to make room
-for dust. Protected holdings count but are never chosen to close.
+for dust. Neither do holdings a person left alone (``spec.leaveAlone``), for the same reason.
+Protected holdings count but are never chosen to close.
 """
 
 from __future__ import annotations
@@ -33,11 +34,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from cleanslate.api.account import Category, PositionStatus, TrackedPosition, TradingAccountSpec
+from cleanslate.api.account import (
+    Category,
+    LeaveAlone,
+    PositionStatus,
+    TrackedPosition,
+    TradingAccountSpec,
+)
 from cleanslate.api.policy import PurgePolicySpec
 from cleanslate.core.eligibility import Verdict, judge_eligibility
 from cleanslate.core.exits import over_cap
 from cleanslate.core.holdings import Holding, Snapshot, positions
+from cleanslate.core.leave_alone import describe, left_alone
 from cleanslate.core.market import ProductStatus
 
 
@@ -60,6 +68,8 @@ class Classified:
     """Unrealised return against the tracked entry price (0.1 = +10 %); None when unknown."""
     legacy: bool = False
     """Not strategy-aligned for a reason other than the cap: it closes first when over it."""
+    left_alone: LeaveAlone | None = None
+    """The active ``spec.leaveAlone`` entry: a person keeps this holding (see leave_alone)."""
 
     @property
     def symbol(self) -> str:
@@ -85,7 +95,7 @@ class Classified:
 
     @property
     def counts_toward_cap(self) -> bool:
-        return not (self.is_dust or self.is_residual)
+        return not (self.is_dust or self.is_residual or self.left_alone is not None)
 
     def position_status(self) -> PositionStatus:
         return PositionStatus(
@@ -162,6 +172,7 @@ def _facts(
         over_cap=False,
         tracked=entry,
         pnl=pnl,
+        left_alone=left_alone(spec, holding.product_id, now),
     )
 
 
@@ -211,4 +222,6 @@ def _categorize(facts: Classified, over: bool, count: int, policy: PurgePolicySp
         reasons = [*reasons, f"price unknown ({error}): held, not sold this cycle"]
     if facts.is_protected:
         reasons = [*reasons, "protected: never sold"]
+    if facts.left_alone is not None:
+        reasons = [*reasons, describe(facts.left_alone)]
     return replace(facts, category=category, reasons=tuple(reasons), over_cap=over)

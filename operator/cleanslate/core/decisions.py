@@ -49,6 +49,7 @@ class Rule(StrEnum):
     """The rule that decided, in the order rules are tried (first match wins)."""
 
     KEEP = "keep"
+    LEFT_ALONE = "left-alone"
     HOLD_OFF = "hold-off"
     DUST = "dust"
     ZOMBIE = "zombie"

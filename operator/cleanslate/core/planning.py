@@ -5,6 +5,7 @@ Rules are tried in this order and the first that matches decides (each decision 
 rule and says why):
 
 1. quote currency or protected: keep (quote currencies are not positions at all);
+   left alone by a person (``spec.leaveAlone``, until its expiry): ignore, with the reason;
 2. a zombie (not dust) whose one exit attempt failed: escalate, before anything else can
    hold it, so the escalation is never hidden behind a freeze or a backoff;
 3. frozen, or in purge-failure backoff: skip, with the time remaining; unpriced (one failed
@@ -80,6 +81,7 @@ from cleanslate.core.exits import (
 )
 from cleanslate.core.freezing import frozen_remaining, is_frozen
 from cleanslate.core.holdings import Snapshot, open_orders_older_than
+from cleanslate.core.leave_alone import describe as describe_left_alone
 from cleanslate.core.market import Order
 
 
@@ -193,6 +195,8 @@ def _early_rules(
     h = c.holding
     if c.is_protected:
         return hold(h, ExitKind.KEEP, Rule.KEEP, "protected symbol: never sold")
+    if c.left_alone is not None:
+        return hold(h, ExitKind.IGNORE, Rule.LEFT_ALONE, describe_left_alone(c.left_alone))
     if c.category is Category.ZOMBIE and not c.is_dust and c.symbol in memory.purge_failures:
         return zombie_exit(h, True, "; ".join(zombie_reasons(c)))
     waiting = _hold_off(c, policy, memory, now)

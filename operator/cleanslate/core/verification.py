@@ -6,6 +6,8 @@ no open order is stale. Holdings the policy leaves alone on purpose (dust under 
 action, residuals worth less than the minimum liquidation value) are reported as ignored and
 block nothing: they are exactly the holdings for which the plan's decision is Ignore, so the
 verdict and the plan never disagree about them. They do not count toward the cap either.
+Holdings a person left alone (``spec.leaveAlone``, while active) are among them: the person
+said they will deal with it, so it is reported with its reason and expiry and blocks nothing.
 
 Verification and the plan agree in the other direction too: a position the plan would still
 sell, hold off or escalate is never CLEAN, whatever its category (a tracked coin the universe
@@ -60,7 +62,7 @@ def verify(
 
 
 def _position_blockers(c: Classified, decision: Decision, memory: Memory) -> list[str]:
-    if c.is_protected:
+    if c.is_protected or c.left_alone is not None:
         return []
     if c.unpriced:
         return [f"{c.symbol}: price unknown ({c.holding.price_error or 'no quote'}): not verified"]

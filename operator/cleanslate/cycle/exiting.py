@@ -168,7 +168,7 @@ def _succeeded(
     unwind = dict(status.unwind_progress)
     if kind is ExitKind.UNWIND and decision is not None and decision.progress is not None:
         unwind[symbol] = decision.progress
-    metrics = _count(status.cleanup_metrics, outcome, rule, succeeded=True)
+    metrics = _count(status.cleanup_metrics, outcome, rule, succeeded=True, whole=_whole(kind))
     books.status = status.model_copy(
         update={"purge_failures": failures, "unwind_progress": unwind, "cleanup_metrics": metrics}
     )
@@ -219,7 +219,7 @@ def _failed(
         status.purge_failures, symbol, now, error, balance, value, schedule, code
     )
     count = failures[symbol].failure_count
-    metrics = _count(status.cleanup_metrics, outcome, None, succeeded=False)
+    metrics = _count(status.cleanup_metrics, outcome, None, succeeded=False, whole=False)
     books.status = status.model_copy(
         update={"purge_failures": failures, "cleanup_metrics": metrics}
     )
@@ -286,13 +286,23 @@ def _failure_facts(
     return error[:500], code, outcome.residual_quantity, outcome.residual_value_usd
 
 
+def _whole(kind: ExitKind) -> bool:
+    """Whether a sale of this kind takes the whole position away (a purge or close, the last
+    unwind step included), as opposed to one unwind step or a trim, which leave it held."""
+    return kind in (ExitKind.PURGE, ExitKind.CLOSE)
+
+
 def _count(
     metrics: CleanupMetrics,
     outcome: TwapOutcome | ExchangeError,
     rule: Rule | None,
     *,
     succeeded: bool,
+    whole: bool,
 ) -> CleanupMetrics:
+    """The legacy protocol's counters count positions, not sale steps: a position unwound in
+    four steps is one position cleaned and one legacy position unwound, counted when its last
+    step closes it; a trim cleans no position."""
     update: dict[str, object] = {}
     if isinstance(outcome, TwapOutcome):
         update["fees_paid_usd"] = metrics.fees_paid_usd + outcome.fees
@@ -301,12 +311,13 @@ def _count(
         )
     if succeeded:
         update["purges_succeeded"] = metrics.purges_succeeded + 1
+    if succeeded and whole:
         update["total_positions_cleaned"] = metrics.total_positions_cleaned + 1
         if rule is Rule.ZOMBIE:
             update["zombie_positions_closed"] = metrics.zombie_positions_closed + 1
         if rule is Rule.LEGACY:
             update["legacy_positions_unwound"] = metrics.legacy_positions_unwound + 1
-    else:
+    if not succeeded:
         update["purges_failed"] = metrics.purges_failed + 1
     return metrics.model_copy(update=update)
 

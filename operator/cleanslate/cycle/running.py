@@ -18,9 +18,10 @@ from cleanslate.api.account import (
     AccountState,
     CycleTiming,
     Mode,
+    PurgeFailure,
     TradingAccountStatus,
 )
-from cleanslate.core import backoff, conditions, freezing
+from cleanslate.core import backoff, conditions, freezing, leave_alone
 from cleanslate.core import balances as balance_rules
 from cleanslate.core.classification import is_protected
 from cleanslate.core.decisions import Decision, ExitKind, Rule
@@ -134,9 +135,30 @@ def _manual_actions(inputs: CycleInputs, status: TradingAccountStatus) -> Tradin
         events.emit(Event(Reason.MANUAL_UNFREEZE, f"{symbol}: unfrozen by hand"))
     expired = freezing.expire(frozen, now)
     snapshotting.report_freezes(expired.events, events)
+    failures = _hand_over(inputs, failures)
     return status.model_copy(
         update={"purge_failures": failures, "frozen_symbols": dict(expired.frozen)}
     )
+
+
+def _hand_over(inputs: CycleInputs, failures: dict[str, PurgeFailure]) -> dict[str, PurgeFailure]:
+    """A symbol a person left alone is no longer retried, so its failure record (and the
+    alert on it) goes, as the auto-purge guide clears it when a person takes a symbol over."""
+    now = inputs.clock.now()
+    for symbol in sorted(failures):
+        entry = leave_alone.left_alone(inputs.spec, symbol, now)
+        if entry is None:
+            continue
+        count = failures[symbol].failure_count
+        failures = backoff.record_success(failures, symbol)
+        inputs.events.emit(
+            Event(
+                Reason.LEFT_ALONE,
+                f"{symbol}: {leave_alone.describe(entry)}; no more retries, "
+                f"failure tracking cleared (was {count} failures)",
+            )
+        )
+    return failures
 
 
 async def _resume_in_flight(inputs: CycleInputs, books: exiting.Books) -> None:
@@ -207,7 +229,10 @@ async def _cancel_stale(inputs: CycleInputs, books: exiting.Books, plan: CyclePl
     books.status = books.status.model_copy(
         update={
             "cleanup_metrics": metrics.model_copy(
-                update={"stale_orders_cancelled": metrics.stale_orders_cancelled + len(cancelled)}
+                update={
+                    "stale_orders_cancelled": metrics.stale_orders_cancelled + len(cancelled),
+                    "capital_freed_usd": metrics.capital_freed_usd + freed,
+                }
             )
         }
     )

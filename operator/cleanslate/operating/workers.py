@@ -13,7 +13,6 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -328,35 +327,12 @@ class AccountWorker:
             for phase, seconds in timing.phase_seconds.items():
                 m.cycle_duration.labels(phase).observe(float(seconds))
             m.cycle_duration.labels("total").observe(float(timing.duration_seconds))
-        clean = status.account_state is AccountState.CLEAN
-        m.account_clean.labels(*labels).set(1 if clean else 0)
-        m.open_positions.labels(*labels).set(status.position_count)
-        m.account_value.labels(*labels).set(float(status.total_value_usd or 0))
-        m.purge_failures.labels(*labels).set(len(status.purge_failures))
-        for symbol, failure in status.purge_failures.items():
-            m.purge_failure_count.labels(*labels, symbol).set(failure.failure_count)
-        m.frozen_symbols.labels(*labels).set(
-            sum(1 for f in status.frozen_symbols.values() if f.frozen_at is not None)
-        )
-        balance, now = status.balance, self.clock.now()
-        age = (now - balance.fetched_at).total_seconds() if balance.fetched_at else 0.0
-        m.balance_age.labels(*labels).set(age)
-        m.balance_stale.labels(*labels).set(1 if balance.stale else 0)
-        m.balance_fetch_errors.labels(*labels).set(balance.consecutive_errors)
-        since = _dirty_since(status, now)
-        m.dirty_since.labels(*labels).set(since)
+        m.observe_status(*labels, status, self.clock.now())
 
     async def close(self) -> None:
         if self.exchange is not None:
             await self.exchange.aclose()
         self.exchange, self.exchange_key = None, None
-
-
-def _dirty_since(status: TradingAccountStatus, now: datetime) -> float:
-    clean = next((c for c in status.conditions if c.type == "Clean"), None)
-    if clean is None or clean.status == TRUE:
-        return 0.0
-    return max(0.0, (now - clean.last_transition_time).total_seconds())
 
 
 def _status_from(raw: Mapping[str, Any] | None) -> TradingAccountStatus:
