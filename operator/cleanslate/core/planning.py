@@ -151,7 +151,7 @@ def plan_cycle(
     for c in classified:
         if c.symbol not in decided:
             decided[c.symbol] = _late_rules(c, policy)
-    decisions = [_nothing_available(decided[c.symbol]) for c in classified]
+    decisions = [_released(_nothing_available(decided[c.symbol]), policy) for c in classified]
     decisions, purges = _budget(decisions, policy.max_liquidations_per_cycle)
     return CyclePlan(
         classified=classified,
@@ -275,6 +275,15 @@ def _late_rules(c: Classified, policy: PurgePolicySpec) -> Decision:
     if c.undersized:
         return normalize(c.holding, policy.min_position_usd, policy.min_liquidation_value_usd)
     return hold(c.holding, ExitKind.KEEP, Rule.ALIGNED, "strategy-aligned: keep")
+
+
+def _released(decision: Decision, policy: PurgePolicySpec) -> Decision:
+    """A default quote currency the policy released is planned like any holding; the plan
+    says why it is not kept."""
+    if decision.asset not in policy.released_quote_currencies:
+        return decision
+    note = "default quote currency released by the policy (releasedQuoteCurrencies)"
+    return replace(decision, reason=f"{decision.reason}; {note}")
 
 
 def _nothing_available(decision: Decision) -> Decision:

@@ -113,6 +113,7 @@ async def _phases(
     memory = Memory.from_status(books.status)
     plan = plan_cycle(gathered.snapshot, inputs.spec, policy, memory, now)
     _report_holds(inputs, plan)
+    _report_released(inputs, plan)
     if live and 2 in options.phases:
         await timer.phase("cancel_stale", lambda: _cancel_stale(inputs, books, plan))
     if live and 3 in options.phases:
@@ -190,6 +191,20 @@ def _unavailable(
         inputs.generation,
     )
     return CycleResult(status=status, error=message)
+
+
+def _report_released(inputs: CycleInputs, plan: CyclePlan) -> None:
+    """Every cycle a released default quote currency is held, say that it is sellable."""
+    released = set(inputs.policy.released_quote_currencies)
+    held = sorted({d.asset for d in plan.decisions if d.asset in released})
+    if held:
+        inputs.events.emit(
+            Event.warning(
+                Reason.QUOTE_CURRENCY_RELEASED,
+                f"the policy releases default quote currencies {', '.join(held)}: "
+                "held as positions and sold like any holding (releasedQuoteCurrencies)",
+            )
+        )
 
 
 def _report_holds(inputs: CycleInputs, plan: CyclePlan) -> None:
