@@ -119,7 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     liquidate = commands.add_parser("liquidate", help="sell one symbol with the TWAP executor")
     _common(liquidate)
-    liquidate.add_argument("--symbol", required=True, help="product id, e.g. SEI-USD")
+    liquidate.add_argument(
+        "--symbol", required=True, type=_product, help="product id, e.g. SEI-USD"
+    )
     liquidate.add_argument(
         "--all", action="store_true", required=True, help="sell the whole available balance"
     )
