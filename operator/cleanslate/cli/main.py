@@ -22,7 +22,7 @@ import yaml
 from cleanslate.api.fields import PRODUCT_ID_PATTERN
 from cleanslate.cli.manifests import ManifestError, load
 from cleanslate.cli.running import OnceRequest, run_liquidate, run_once
-from cleanslate.cli.state import default_state_dir
+from cleanslate.cli.state import StateError, default_state_dir
 
 EXIT_USAGE = 2
 
@@ -150,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = asyncio.run(
             run_liquidate(request) if args.command == "liquidate" else run_once(request)
         )
-    except ManifestError as exc:
+    except (ManifestError, StateError) as exc:
         print(f"cleanslate: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.output == "yaml":

@@ -18,7 +18,7 @@ from cleanslate.api.account import PaperExchange as PaperConfig
 from cleanslate.api.policy import PurgePolicy, PurgePolicySpec
 from cleanslate.cli.manifests import ManifestError, Manifests
 from cleanslate.cli.report import summarize
-from cleanslate.cli.state import StateStore, default_state_dir
+from cleanslate.cli.state import StateError, StateStore, default_state_dir
 from cleanslate.clock import SimulatedClock
 from cleanslate.cycle import (
     CycleInputs,
@@ -30,7 +30,11 @@ from cleanslate.cycle import (
 )
 from cleanslate.events import Event, EventList, Reason
 from cleanslate.exchange.paper import PaperExchange, open_paper_exchange
+from cleanslate.exchange.paper.persistence import state_file as paper_state_file
 from cleanslate.execution.stopping import stop_in_flight
+
+DAMAGED_PAPER_STATE = (ValueError, KeyError, TypeError, AttributeError, IndexError, ArithmeticError)
+"""What reading a damaged paper state file raises (JSON, keys, types, numbers)."""
 
 
 @dataclass
@@ -114,18 +118,36 @@ class _Session:
         self.request = request
         self.namespace, self.name = _identity(request.account)
         self.store = StateStore(request.state_dir, self.namespace, self.name)
-        self.status = self.store.load()
-        self.events = EventList()
-        self.products = ProductCache()
-        start = max(request.now or datetime.now(UTC), _last_instant(self.status))
-        self.clock = SimulatedClock(start)
-        self.exchange: PaperExchange = open_paper_exchange(
-            spec.exchange.paper or PaperConfig(),
-            self.clock,
-            state_dir=self.store.paper_dir,
-            account=f"{self.namespace}/{self.name}",
-        )
+        self.store.lock()
+        try:
+            self.status = self.store.load()
+            self.events = EventList()
+            self.products = ProductCache()
+            start = max(request.now or datetime.now(UTC), _last_instant(self.status))
+            self.clock = SimulatedClock(start)
+            self.exchange: PaperExchange = self._open_paper(spec.exchange.paper or PaperConfig())
+        except BaseException:
+            self.store.unlock()
+            raise
         self.calls = 0
+
+    def _open_paper(self, config: PaperConfig) -> PaperExchange:
+        """The account's paper exchange; a damaged saved state is a one-line error."""
+        account = f"{self.namespace}/{self.name}"
+        path = paper_state_file(self.store.paper_dir, account)
+        try:
+            return open_paper_exchange(
+                config, self.clock, state_dir=self.store.paper_dir, account=account
+            )
+        except UnicodeDecodeError:
+            raise StateError(f"{path}: not UTF-8 text: damaged paper state") from None
+        except OSError as exc:
+            raise StateError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        except DAMAGED_PAPER_STATE as exc:
+            detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise StateError(f"{path}: damaged paper state: {detail}"[:300]) from None
+        except RecursionError:
+            raise StateError(f"{path}: damaged paper state: nested too deeply") from None
 
     def options(self, liquidate: frozenset[str] = frozenset()) -> CycleOptions:
         dry = self.request.dry_run or self.request.account.spec.mode is Mode.DRY_RUN
@@ -181,7 +203,10 @@ class _Session:
         await self.store.save(self.status)
 
     async def close(self) -> None:
-        await self.exchange.aclose()
+        try:
+            await self.exchange.aclose()
+        finally:
+            self.store.unlock()
 
     def report(self, results: list[CycleResult]) -> Report:
         resource = self.request.account.model_copy(update={"status": self.status}).to_wire()
