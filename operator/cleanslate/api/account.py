@@ -361,6 +361,9 @@ class InFlightPurge(ApiModel):
     slice: Annotated[int, Field(ge=0)] = 0
     """Last slice number whose order was (or may have been) placed."""
     reason: Annotated[str, Field(max_length=256)] = ""
+    epoch: Annotated[str, Field(pattern=r"^[0-9a-f]{0,32}$")] = ""
+    """Chosen when the purge started and part of its client order ids, so ids stay unique
+    when the status is lost or restored from an old copy and attempts restart at 1."""
 
 
 class CycleTiming(ApiModel):

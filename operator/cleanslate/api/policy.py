@@ -264,8 +264,13 @@ class PurgePolicySpec(ApiModel):
     auto_liquidate_ineligible: bool = True
     """Purge ineligible and excluded holdings (auto_liquidate_ineligible)."""
     quote_currencies: list[Asset] = Field(default_factory=lambda: list(DEFAULT_QUOTE_CURRENCIES))
-    """Assets that are never sold (the account's cash and reserve currencies).
-    Default: USD, USDC, USDT, BTC, ETH."""
+    """Assets that are never sold (the account's cash and reserve currencies). The defaults
+    USD, USDC, USDT, BTC and ETH are always kept, whatever this list says: `[USD]` adds
+    nothing and drops nothing. To sell a default one, name it in releasedQuoteCurrencies."""
+    released_quote_currencies: list[Asset] = Field(default_factory=list, max_length=5)
+    """Default quote currencies this policy means to sell like any holding (an explicit
+    opt-in; the plan and an event say so each cycle one is held). Must be among USD, USDC,
+    USDT, BTC, ETH and not also listed in quoteCurrencies."""
     min_liquidation_value_usd: NonNegative = Decimal("5")
     """Holdings worth less than this are not purged (not worth the fees)."""
     max_liquidations_per_cycle: Annotated[int, Field(ge=0, le=100)] = 2
@@ -286,6 +291,27 @@ class PurgePolicySpec(ApiModel):
     balance_fetch: BalanceFetch = Field(default_factory=BalanceFetch)
     cycle_budget_seconds: Annotated[Number, Field(gt=0)] = Decimal("45")
     """Latency budget of one cycle; an overrun is reported and the next cycle backs off."""
+
+    @model_validator(mode="after")
+    def _keep_default_quotes(self) -> Self:
+        """Dropping a default quote currency from the list (``[USD]``, meant as "only USD")
+        must not make USDC or BTC sellable; only releasedQuoteCurrencies does."""
+        released = set(self.released_quote_currencies)
+        if stray := sorted(released - set(DEFAULT_QUOTE_CURRENCIES)):
+            raise ValueError(
+                f"releasedQuoteCurrencies: {', '.join(stray)} is not a default quote currency"
+            )
+        listed = (
+            set(self.quote_currencies) if "quote_currencies" in self.model_fields_set else set()
+        )
+        if both := sorted(released & listed):
+            raise ValueError(
+                f"releasedQuoteCurrencies: {', '.join(both)} is also in quoteCurrencies"
+            )
+        kept = [q for q in DEFAULT_QUOTE_CURRENCIES if q not in released]
+        extra = [q for q in self.quote_currencies if q not in kept and q not in released]
+        self.quote_currencies = [*kept, *extra]
+        return self
 
 
 class PurgePolicy(ApiModel):

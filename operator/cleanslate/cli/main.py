@@ -22,7 +22,7 @@ import yaml
 from cleanslate.api.fields import PRODUCT_ID_PATTERN
 from cleanslate.cli.manifests import ManifestError, load
 from cleanslate.cli.running import OnceRequest, run_liquidate, run_once
-from cleanslate.cli.state import default_state_dir
+from cleanslate.cli.state import StateError, default_state_dir
 
 EXIT_USAGE = 2
 
@@ -119,7 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     liquidate = commands.add_parser("liquidate", help="sell one symbol with the TWAP executor")
     _common(liquidate)
-    liquidate.add_argument("--symbol", required=True, help="product id, e.g. SEI-USD")
+    liquidate.add_argument(
+        "--symbol", required=True, type=_product, help="product id, e.g. SEI-USD"
+    )
     liquidate.add_argument(
         "--all", action="store_true", required=True, help="sell the whole available balance"
     )
@@ -148,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = asyncio.run(
             run_liquidate(request) if args.command == "liquidate" else run_once(request)
         )
-    except ManifestError as exc:
+    except (ManifestError, StateError) as exc:
         print(f"cleanslate: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.output == "yaml":

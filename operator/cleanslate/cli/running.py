@@ -18,11 +18,23 @@ from cleanslate.api.account import PaperExchange as PaperConfig
 from cleanslate.api.policy import PurgePolicy, PurgePolicySpec
 from cleanslate.cli.manifests import ManifestError, Manifests
 from cleanslate.cli.report import summarize
-from cleanslate.cli.state import StateStore, default_state_dir
+from cleanslate.cli.state import StateError, StateStore, default_state_dir
 from cleanslate.clock import SimulatedClock
-from cleanslate.cycle import CycleInputs, CycleOptions, CycleResult, ProductCache, run_cycle
-from cleanslate.events import EventList
+from cleanslate.cycle import (
+    CycleInputs,
+    CycleOptions,
+    CycleResult,
+    ProductCache,
+    reporting,
+    run_cycle,
+)
+from cleanslate.events import Event, EventList, Reason
 from cleanslate.exchange.paper import PaperExchange, open_paper_exchange
+from cleanslate.exchange.paper.persistence import state_file as paper_state_file
+from cleanslate.execution.stopping import stop_in_flight
+
+DAMAGED_PAPER_STATE = (ValueError, KeyError, TypeError, AttributeError, IndexError, ArithmeticError)
+"""What reading a damaged paper state file raises (JSON, keys, types, numbers)."""
 
 
 @dataclass
@@ -106,18 +118,36 @@ class _Session:
         self.request = request
         self.namespace, self.name = _identity(request.account)
         self.store = StateStore(request.state_dir, self.namespace, self.name)
-        self.status = self.store.load()
-        self.events = EventList()
-        self.products = ProductCache()
-        start = max(request.now or datetime.now(UTC), _last_instant(self.status))
-        self.clock = SimulatedClock(start)
-        self.exchange: PaperExchange = open_paper_exchange(
-            spec.exchange.paper or PaperConfig(),
-            self.clock,
-            state_dir=self.store.paper_dir,
-            account=f"{self.namespace}/{self.name}",
-        )
+        self.store.lock()
+        try:
+            self.status = self.store.load()
+            self.events = EventList()
+            self.products = ProductCache()
+            start = max(request.now or datetime.now(UTC), _last_instant(self.status))
+            self.clock = SimulatedClock(start)
+            self.exchange: PaperExchange = self._open_paper(spec.exchange.paper or PaperConfig())
+        except BaseException:
+            self.store.unlock()
+            raise
         self.calls = 0
+
+    def _open_paper(self, config: PaperConfig) -> PaperExchange:
+        """The account's paper exchange; a damaged saved state is a one-line error."""
+        account = f"{self.namespace}/{self.name}"
+        path = paper_state_file(self.store.paper_dir, account)
+        try:
+            return open_paper_exchange(
+                config, self.clock, state_dir=self.store.paper_dir, account=account
+            )
+        except UnicodeDecodeError:
+            raise StateError(f"{path}: not UTF-8 text: damaged paper state") from None
+        except OSError as exc:
+            raise StateError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        except DAMAGED_PAPER_STATE as exc:
+            detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise StateError(f"{path}: damaged paper state: {detail}"[:300]) from None
+        except RecursionError:
+            raise StateError(f"{path}: damaged paper state: nested too deeply") from None
 
     def options(self, liquidate: frozenset[str] = frozenset()) -> CycleOptions:
         dry = self.request.dry_run or self.request.account.spec.mode is Mode.DRY_RUN
@@ -151,8 +181,32 @@ class _Session:
         await self.store.save(self.status)
         return result
 
+    async def suspend(self) -> None:
+        """``spec.suspend: true``, as the operator does it: cancel the orders cleanslate
+        placed, stop purges left in flight, and record the Suspended state; nothing is sold."""
+        orders = await self.exchange.open_orders()
+        ours = [o.order_id for o in orders if o.client_order_id.startswith("cs-")]
+        cancelled = await self.exchange.cancel_orders(ours) if ours else []
+        account = f"{self.namespace}/{self.name}"
+        for symbol, flight in sorted(self.status.in_flight.items()):
+            await stop_in_flight(self.exchange, account, symbol, flight)
+        self.events.emit(
+            Event(
+                Reason.SUSPENDED,
+                f"suspended: trading stopped, {len(cancelled)} open orders placed by "
+                "cleanslate cancelled",
+            )
+        )
+        generation = int(str(self.request.account.metadata.get("generation") or 1))
+        status = self.status.model_copy(update={"in_flight": {}})
+        self.status = reporting.suspended(status, [], self.clock.now(), generation)
+        await self.store.save(self.status)
+
     async def close(self) -> None:
-        await self.exchange.aclose()
+        try:
+            await self.exchange.aclose()
+        finally:
+            self.store.unlock()
 
     def report(self, results: list[CycleResult]) -> Report:
         resource = self.request.account.model_copy(update={"status": self.status}).to_wire()
@@ -164,6 +218,9 @@ async def run_once(request: OnceRequest) -> Report:
     session = _Session(request)
     results: list[CycleResult] = []
     try:
+        if request.account.spec.suspend and not session.options().dry_run:
+            await session.suspend()
+            return session.report(results)
         for number in range(request.max_cycles if request.until_clean else 1):
             if number:
                 await session.clock.sleep(request.account.spec.interval_seconds)
@@ -177,23 +234,36 @@ async def run_once(request: OnceRequest) -> Report:
 
 async def run_liquidate(request: OnceRequest) -> Report:
     """The documents' ``liquidate_holdings.py --symbol X --all [--force]``: one sale through the
-    same executor. Without ``--force`` the symbol must be due (no backoff, worth the minimum)."""
+    same executor. Without ``--force`` the symbol must be due (no backoff, worth the minimum).
+    Like the operator's ``liquidate`` annotation it refuses a DryRun or suspended account."""
+    spec = request.account.spec
+    if spec.suspend:
+        raise ManifestError("spec.suspend: the account is suspended; liquidate places no order")
+    if spec.mode is Mode.DRY_RUN:
+        raise ManifestError(
+            "spec.mode: the account is in DryRun; liquidate places no order (set mode: Live)"
+        )
     session = _Session(request)
     symbol = request.symbol or ""
     forced = frozenset({symbol}) if request.force else frozenset()
     try:
-        # With or without --force every other holding is protected: the command sells the
-        # one symbol asked for, never the rest of the account's plan.
+        # With or without --force every other holding the account has now is protected: the
+        # command sells the one symbol asked for, never the rest of the account's plan.
+        held = {b.asset for b in await session.exchange.balances() if b.total > 0}
         policy = request.policy.model_copy(update={"max_liquidations_per_cycle": 1})
-        session.request = _only(request, symbol, policy)
-        options = CycleOptions(dry_run=False, phases=frozenset({1, 3, 4}), liquidate=forced)
+        session.request = _only(request, symbol, policy, held)
+        options = CycleOptions(
+            dry_run=False, phases=frozenset({1, 3, 4}), liquidate=forced, only=symbol
+        )
         result = await session.cycle(options)
     finally:
         await session.close()
     return session.report([result])
 
 
-def _only(request: OnceRequest, symbol: str, policy: PurgePolicySpec) -> OnceRequest:
+def _only(
+    request: OnceRequest, symbol: str, policy: PurgePolicySpec, held: set[str]
+) -> OnceRequest:
     """Liquidate one symbol: treat it as excluded so the planner sells it under every normal
     rule (backoff, minimum value, quote and protected symbols), and protect every other
     holding so nothing else is sold (``--force`` then lifts the rules for this symbol only)."""
@@ -201,18 +271,13 @@ def _only(request: OnceRequest, symbol: str, policy: PurgePolicySpec) -> OnceReq
         update={"excluded_symbols": [*policy.universe.excluded_symbols, symbol]}
     )
     spec = request.account.spec
-    others = [s for s in _held_symbols(request) if s != symbol]
-    protected = [*spec.protected_symbols, *others]
+    base = symbol.split("-")[0]
+    protected = [*spec.protected_symbols, *sorted(a for a in held if a != base)]
     account = request.account.model_copy(
         update={"spec": spec.model_copy(update={"protected_symbols": protected})}
     )
     policy = policy.model_copy(update={"universe": universe})
     return OnceRequest(**{**request.__dict__, "account": account, "policy": policy})
-
-
-def _held_symbols(request: OnceRequest) -> list[str]:
-    paper = request.account.spec.exchange.paper
-    return [f"{asset}-USD" for asset in (paper.holdings if paper else {})]
 
 
 __all__ = ["OnceRequest", "Report", "run_liquidate", "run_once"]

@@ -167,7 +167,9 @@ def plan_cycle(
     for c in classified:
         if c.symbol not in decided:
             decided[c.symbol] = _late_rules(c, policy)
-    decisions = [_unsellable(_nothing_available(decided[c.symbol]), c) for c in classified]
+    decisions = [
+        _released(_unsellable(_nothing_available(decided[c.symbol]), c), policy) for c in classified
+    ]
     decisions, purges = _budget(decisions, policy.max_liquidations_per_cycle)
     return CyclePlan(
         classified=classified,
@@ -307,6 +309,15 @@ def _late_rules(c: Classified, policy: PurgePolicySpec) -> Decision:
         why = "; ".join(c.reasons)
         return hold(c.holding, ExitKind.KEEP, Rule.ALIGNED, f"not strategy-aligned ({why}): kept")
     return hold(c.holding, ExitKind.KEEP, Rule.ALIGNED, "strategy-aligned: keep")
+
+
+def _released(decision: Decision, policy: PurgePolicySpec) -> Decision:
+    """A default quote currency the policy released is planned like any holding; the plan
+    says why it is not kept."""
+    if decision.asset not in policy.released_quote_currencies:
+        return decision
+    note = "default quote currency released by the policy (releasedQuoteCurrencies)"
+    return replace(decision, reason=f"{decision.reason}; {note}")
 
 
 def _nothing_available(decision: Decision) -> Decision:

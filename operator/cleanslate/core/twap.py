@@ -67,6 +67,9 @@ ZERO = Decimal("0")
 MAX_BALANCE_REJECTS = 3
 POST_ONLY_CROSS = "INVALID_LIMIT_PRICE_POST_ONLY"
 INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE"
+ID_REUSED = "CLIENT_ORDER_ID_REUSED"
+"""The exchange answered a placement with an order that is not this purge's (see belongs)."""
+CLOCK_SKEW = timedelta(seconds=60)
 
 
 class Leg(StrEnum):
@@ -93,12 +96,18 @@ class StopReason(StrEnum):
     EXCHANGE_UNAVAILABLE = "ExchangeUnavailable"
 
 
-def client_order_id(account: str, symbol: str, attempt: int, slice_no: int, leg: Leg) -> str:
+def client_order_id(
+    account: str, symbol: str, attempt: int, slice_no: int, leg: Leg, epoch: str = ""
+) -> str:
     """Deterministic, short (< 64 chars) id: a restarted executor derives the same one and
     finds its order instead of placing another. The hash keeps accounts apart; the readable
-    tail helps a person reading exchange history."""
+    tail helps a person reading exchange history. ``epoch`` is chosen when the in-flight
+    record is created and kept with it: attempt numbers restart at 1 when the status is lost
+    or restored from an old copy, and without it the exchange would answer a new placement
+    with the old order of the same id (records written before epochs existed have none)."""
     code = _LEG_CODES[leg]
-    key = f"{account}|{symbol}|{attempt}|{slice_no}|{code}".encode()
+    salt = f"|{epoch}" if epoch else ""
+    key = f"{account}|{symbol}|{attempt}|{slice_no}|{code}{salt}".encode()
     return f"cs-{hashlib.sha256(key).hexdigest()[:24]}-a{attempt}-s{slice_no}-{code}"
 
 
@@ -121,6 +130,8 @@ class TwapPlan:
     urgent: bool = False
     """A market close (dust, zombie, over cap, unwind step, trim): one slice, straight to
     the taker leg, still within the slippage cap. The documents close these at market."""
+    epoch: str = ""
+    """Kept with the in-flight record; part of every client order id (see client_order_id)."""
 
     @property
     def deadline(self) -> datetime:
@@ -158,10 +169,13 @@ def plan_twap(
     arrival: Quote,
     started_at: datetime,
     urgent: bool = False,
+    epoch: str = "",
 ) -> TwapPlan:
     """Plan the slices. The target is rounded down to the base increment: never more than held."""
     target = max(ZERO, _round(target_quantity, product.base_increment, ROUND_DOWN))
-    plan = TwapPlan(account, attempt, product, policy, target, arrival, started_at, (), urgent)
+    plan = TwapPlan(
+        account, attempt, product, policy, target, arrival, started_at, (), urgent, epoch
+    )
     count = 1 if urgent else _slice_count(plan, target, arrival.bid, started_at, 1)
     return replace(plan, slices=_split(target, count, product.base_increment))
 
@@ -305,12 +319,27 @@ def start(plan: TwapPlan) -> TwapState:
     return TwapState(started_at=plan.started_at)
 
 
+def belongs(plan: TwapPlan, order: Order) -> bool:
+    """Whether an order the exchange returned for one of this purge's client ids is this
+    purge's: a sale of this product, no larger than the purge, placed after it started (with
+    ``CLOCK_SKEW`` for the exchange's clock). Anything else is an older order under a reused
+    id, and its fills are not this purge's to count."""
+    return (
+        order.product_id == plan.product.product_id
+        and order.side is Side.SELL
+        and order.base_size <= plan.target_quantity
+        and order.created_at >= plan.started_at - CLOCK_SKEW
+    )
+
+
 def resume(plan: TwapPlan, last_slice: int, orders: tuple[Order, ...]) -> TwapState:
     """State of a restarted purge: slices up to ``last_slice`` are over (their client ids are
-    spent) and the fills of their orders, which must all be final, are counted."""
+    spent) and the fills of their orders, which must all be final, are counted; an order that
+    does not belong to the purge counts for nothing."""
     state = replace(start(plan), slice_no=last_slice)
     for order in orders:
-        state = _count_fills(state, order)
+        if belongs(plan, order):
+            state = _count_fills(state, order)
     return replace(state, slice_filled=ZERO)
 
 
@@ -394,7 +423,7 @@ def _leg_order(
     qty = min(state.slice_quantity - state.slice_filled, _residual(plan, state))
     qty = _round(qty, plan.product.base_increment, ROUND_DOWN)
     cid = client_order_id(
-        plan.account, plan.product.product_id, plan.attempt, state.slice_no, state.leg
+        plan.account, plan.product.product_id, plan.attempt, state.slice_no, state.leg, plan.epoch
     )
     if state.leg is Leg.TAKER:
         price = max(plan.taker_floor, _min_notional_price(plan, qty))
@@ -470,6 +499,9 @@ def _next_leg(plan: TwapPlan, state: TwapState, now: datetime, *, crossed: bool 
 
 
 def _on_order(plan: TwapPlan, state: TwapState, order: Order, now: datetime) -> Step:
+    if not belongs(plan, order):
+        reject = Reject(ID_REUSED, f"order {order.order_id} is not this purge's", "")
+        return _finish(plan, replace(state, order=None, stop=StopReason.REJECTED, reject=reject))
     if order.status is OrderStatus.REJECTED:
         reject = Reject(
             order.reject_reason or "UNKNOWN_FAILURE_REASON",

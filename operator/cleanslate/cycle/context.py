@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,6 +39,9 @@ class CycleOptions:
     liquidate: frozenset[str] = frozenset()
     """Symbols sold now whatever their backoff or value (``liquidate --force``); never a
     quote currency or protected symbol."""
+    only: str | None = None
+    """``liquidate --symbol``: the one product this cycle may sell; every other holding and
+    every other in-flight purge is left as it is."""
 
 
 @dataclass
@@ -76,6 +80,9 @@ class CycleInputs:
     metrics: Metrics | None = None
     extra_conditions: tuple[Desired, ...] = ()
     """Conditions the caller owns (PolicyResolved, CredentialsReady)."""
+    new_epoch: Callable[[], str] = field(default=lambda: secrets.token_hex(8))
+    """A fresh epoch for each new purge's client order ids: random, so a lost or restored
+    status (attempts restarting at 1) never derives an id the exchange has seen."""
 
 
 @dataclass

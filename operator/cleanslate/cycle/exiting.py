@@ -21,6 +21,7 @@ from cleanslate.cycle.context import CycleInputs
 from cleanslate.events import Event, Reason
 from cleanslate.exchange.errors import ExchangeError
 from cleanslate.execution import PlaceIntent, ResumeFrom, run_twap
+from cleanslate.execution.stopping import stop_in_flight
 
 CENT = Decimal("0.01")
 
@@ -48,8 +49,30 @@ async def sell(inputs: CycleInputs, books: Books, decision: Decision, forced: bo
     attempt = status.next_attempt
     books.status = status = status.model_copy(update={"next_attempt": attempt + 1})
     _announce(inputs, status, decision, forced)
-    outcome = await _execute(inputs, books, decision, attempt, None)
+    outcome = await _execute(inputs, books, decision, attempt, None, inputs.new_epoch())
     record(inputs, books, decision.symbol, decision.kind, decision.rule, outcome, decision)
+
+
+async def stop(
+    inputs: CycleInputs, books: Books, symbol: str, flight: InFlightPurge, why: str
+) -> None:
+    """A purge left in flight that may no longer sell (``core.resuming``): cancel its resting
+    order, close its record, sell nothing more. Exchange errors leave the record for the
+    next cycle to stop again."""
+    stopped = await stop_in_flight(inputs.exchange, inputs.account, symbol, flight)
+    flights = {k: v for k, v in books.status.in_flight.items() if k != symbol}
+    books.status = books.status.model_copy(update={"in_flight": flights})
+    books.acted = True
+    note = f", {len(stopped.cancelled)} resting orders cancelled" if stopped.cancelled else ""
+    if stopped.left_open:
+        note += f", could not cancel {', '.join(stopped.left_open)} (cancel it by hand)"
+    inputs.events.emit(
+        Event.warning(
+            Reason.PURGE_STOPPED,
+            f"{symbol}: in-flight purge (attempt {flight.attempt}) stopped, nothing more is "
+            f"sold: {why}; it had sold {stopped.filled}{note}",
+        )
+    )
 
 
 async def resume(inputs: CycleInputs, books: Books, symbol: str, flight: InFlightPurge) -> None:
@@ -74,13 +97,18 @@ async def resume(inputs: CycleInputs, books: Books, symbol: str, flight: InFligh
         "resumed after restart",
     )
     outcome = await _execute(
-        inputs, books, decision, flight.attempt, ResumeFrom.from_in_flight(flight)
+        inputs, books, decision, flight.attempt, ResumeFrom.from_in_flight(flight), flight.epoch
     )
     record(inputs, books, symbol, kind, None, outcome, None)
 
 
 async def _execute(
-    inputs: CycleInputs, books: Books, decision: Decision, attempt: int, resume: ResumeFrom | None
+    inputs: CycleInputs,
+    books: Books,
+    decision: Decision,
+    attempt: int,
+    resume: ResumeFrom | None,
+    epoch: str,
 ) -> TwapOutcome | ExchangeError:
     async def before_place(intent: PlaceIntent) -> None:
         flight = intent.to_in_flight(decision.kind.value)
@@ -103,6 +131,7 @@ async def _execute(
             resume=resume,
             on_before_place=before_place,
             urgent=decision.kind is not ExitKind.PURGE,
+            epoch=epoch,
         )
     except ExchangeError as exc:
         return exc

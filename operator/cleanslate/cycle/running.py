@@ -28,6 +28,7 @@ from cleanslate.core.decisions import Decision, ExitKind, Rule
 from cleanslate.core.exits import below_exchange_minimum
 from cleanslate.core.holdings import Snapshot
 from cleanslate.core.planning import CyclePlan, Memory, plan_cycle
+from cleanslate.core.resuming import resume_refusal
 from cleanslate.core.verification import verify
 from cleanslate.cycle import exiting, reporting, snapshotting
 from cleanslate.cycle.context import CountingExchange, CycleInputs, CycleResult
@@ -68,7 +69,9 @@ async def run_cycle(inputs: CycleInputs) -> CycleResult:
     inputs.exchange = counting
     timer = _Timer(inputs)
     books = exiting.Books(_manual_actions(inputs, inputs.status))
-    live = not inputs.options.dry_run
+    # The account's own DryRun and suspend win over any caller's options: no path trades them.
+    stopped = inputs.spec.suspend or inputs.spec.mode is Mode.DRY_RUN
+    live = not inputs.options.dry_run and not stopped
     try:
         result = await _phases(inputs, books, timer, live)
     except ExchangeError as exc:
@@ -82,7 +85,8 @@ async def _phases(
     inputs: CycleInputs, books: exiting.Books, timer: _Timer, live: bool
 ) -> CycleResult:
     options, policy = inputs.options, inputs.policy
-    if live and books.status.in_flight:
+    stopping = inputs.spec.mode is Mode.DRY_RUN or inputs.spec.suspend
+    if books.status.in_flight and (live or stopping):
         await timer.phase("resume", lambda: _resume_in_flight(inputs, books))
     balances, balance, error = await snapshotting.read_balances(
         inputs.exchange, inputs.clock, policy, books.status.balance
@@ -111,6 +115,7 @@ async def _phases(
     memory = Memory.from_status(books.status)
     plan = plan_cycle(gathered.snapshot, inputs.spec, policy, memory, now)
     _report_holds(inputs, plan)
+    _report_released(inputs, plan)
     if live and 2 in options.phases:
         await timer.phase("cancel_stale", lambda: _cancel_stale(inputs, books, plan))
     if live and 3 in options.phases:
@@ -162,8 +167,17 @@ def _hand_over(inputs: CycleInputs, failures: dict[str, PurgeFailure]) -> dict[s
 
 
 async def _resume_in_flight(inputs: CycleInputs, books: exiting.Books) -> None:
+    """Each purge left in flight passes the guards a new one would, as of the spec and policy
+    now; one that fails them is stopped instead of resumed."""
+    now = inputs.clock.now()
     for symbol, flight in sorted(books.status.in_flight.items()):
-        await exiting.resume(inputs, books, symbol, flight)
+        why = resume_refusal(symbol, inputs.spec, inputs.policy, books.status.frozen_symbols, now)
+        if why is None and inputs.options.only is not None and symbol != inputs.options.only:
+            continue  # ``liquidate --symbol``: another symbol's purge waits for a full cycle
+        if why is None:
+            await exiting.resume(inputs, books, symbol, flight)
+        else:
+            await exiting.stop(inputs, books, symbol, flight, why)
 
 
 def _balance_failure(
@@ -200,6 +214,20 @@ def _unavailable(
         inputs.generation,
     )
     return CycleResult(status=status, error=message)
+
+
+def _report_released(inputs: CycleInputs, plan: CyclePlan) -> None:
+    """Every cycle a released default quote currency is held, say that it is sellable."""
+    released = set(inputs.policy.released_quote_currencies)
+    held = sorted({d.asset for d in plan.decisions if d.asset in released})
+    if held:
+        inputs.events.emit(
+            Event.warning(
+                Reason.QUOTE_CURRENCY_RELEASED,
+                f"the policy releases default quote currencies {', '.join(held)}: "
+                "held as positions and sold like any holding (releasedQuoteCurrencies)",
+            )
+        )
 
 
 def _report_holds(inputs: CycleInputs, plan: CyclePlan) -> None:
@@ -253,9 +281,9 @@ async def _controlled_exit(
 ) -> None:
     for decision in _forced(inputs, snapshot):
         await exiting.sell(inputs, books, decision, forced=True)
-    forced = inputs.options.liquidate
+    forced, only = inputs.options.liquidate, inputs.options.only
     for decision in plan.purges:
-        if decision.symbol not in forced:
+        if decision.symbol not in forced and only in (None, decision.symbol):
             await exiting.sell(inputs, books, decision)
 
 
@@ -326,7 +354,8 @@ def _verified(
     settled = plan_cycle(after, inputs.spec, inputs.policy, memory, now)
     held = {c.symbol for c in settled.classified}
     unwind = {s: p for s, p in books.status.unwind_progress.items() if s in held}
-    mode = Mode.DRY_RUN if inputs.options.dry_run else Mode.LIVE
+    dry = inputs.options.dry_run or inputs.spec.mode is Mode.DRY_RUN
+    mode = Mode.DRY_RUN if dry else Mode.LIVE
     state = reporting.account_state(mode, verification, plan, books.acted)
     status = books.status.model_copy(
         update={

@@ -55,11 +55,14 @@ class ResumeFrom:
     target_quantity: Decimal
     last_slice: int
     """Last slice whose order was (or may have been) placed; 0 when none was."""
+    epoch: str = ""
 
     @classmethod
     def from_in_flight(cls, in_flight: InFlightPurge) -> ResumeFrom:
         """Resume the purge ``status.inFlight[symbol]`` describes (same ``attempt``)."""
-        return cls(in_flight.started_at, in_flight.target_quantity, in_flight.slice)
+        return cls(
+            in_flight.started_at, in_flight.target_quantity, in_flight.slice, in_flight.epoch
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,7 @@ class PlaceIntent:
     client_order_id: str
     filled_quantity: Decimal
     """Filled by this purge before this placement."""
+    epoch: str = ""
 
     def to_in_flight(self, reason: str = "") -> InFlightPurge:
         return InFlightPurge(
@@ -85,6 +89,7 @@ class PlaceIntent:
             filled_quantity=self.filled_quantity,
             slice=self.slice_no,
             reason=reason,
+            epoch=self.epoch,
         )
 
 
@@ -106,11 +111,13 @@ async def run_twap(
     on_event: OnEvent | None = None,
     retry_delays: tuple[float, ...] = RETRY_DELAYS,
     urgent: bool = False,
+    epoch: str = "",
 ) -> TwapOutcome:
     """Liquidate ``target_quantity`` of ``symbol``'s base asset; returns what was achieved.
 
     ``attempt`` must be new for each purge (``status.nextAttempt``) and the same when resuming
-    (``resume`` from ``status.inFlight[symbol]``): client order ids derive from it.
+    (``resume`` from ``status.inFlight[symbol]``): client order ids derive from it and from
+    ``epoch`` (new per purge, the resumed record's own when resuming).
     ``on_before_place`` is awaited before every placement; if it raises, nothing is placed and
     the exception propagates. ``urgent`` closes at market (one taker slice within the slippage
     cap) instead of working the order maker-first. ``on_event`` sees each performed action
@@ -120,7 +127,8 @@ async def run_twap(
     exchange unreachable before any order); once orders flow, every failure is an outcome.
     """
     runner = _Runner(exchange, clock, symbol, retry_delays, on_before_place, on_event)
-    return await runner.run(account, attempt, target_quantity, policy, resume, urgent)
+    epoch = resume.epoch if resume else epoch
+    return await runner.run(account, attempt, target_quantity, policy, resume, urgent, epoch)
 
 
 class _Runner:
@@ -152,6 +160,7 @@ class _Runner:
         policy: Execution,
         resume: ResumeFrom | None,
         urgent: bool = False,
+        epoch: str = "",
     ) -> TwapOutcome:
         product = await self.call(lambda: self.exchange.product(self.symbol))
         arrival = await self.call(lambda: self.exchange.quote(self.symbol))
@@ -165,6 +174,7 @@ class _Runner:
             arrival=arrival,
             started_at=resume.started_at if resume else self.clock.now(),
             urgent=urgent,
+            epoch=epoch,
         )
         logger.info(
             "TWAP purge start %s qty=%s ~$%.2f slices=%d slice=$%s attempt=%d",
@@ -233,6 +243,7 @@ class _Runner:
                 leg=action.leg,
                 client_order_id=request.client_order_id,
                 filled_quantity=filled,
+                epoch=plan.epoch,
             )
             await self.before_place(intent)
         self.placing = request.client_order_id
@@ -296,7 +307,9 @@ class _Runner:
         orders: list[Order] = []
         for slice_no in range(1, resume.last_slice + 1):
             for leg in twap.ORDER_LEGS:
-                cid = twap.client_order_id(plan.account, self.symbol, plan.attempt, slice_no, leg)
+                cid = twap.client_order_id(
+                    plan.account, self.symbol, plan.attempt, slice_no, leg, plan.epoch
+                )
                 order = await self.find(cid)
                 while order is not None and not order.status.is_final:
                     logger.info("TWAP resume: cancelling adopted order %s", order.order_id)

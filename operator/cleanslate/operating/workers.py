@@ -104,6 +104,8 @@ class AccountWorker:
     consumed: dict[str, str] = field(default_factory=dict)
     """Manual-action annotations acted on and removed, until a body without them is seen:
     a cycle that starts before the removal reaches the watch must not act on them again."""
+    refused_status: str | None = None
+    """Why the stored status failed validation, while it does (reported once)."""
 
     @property
     def key(self) -> str:
@@ -117,7 +119,12 @@ class AccountWorker:
         """Run one cycle; returns how long to wait before the next."""
         snap = Snapshot.of(body)
         if self.status is None:
-            self.status = _status_from(snap.status)
+            try:
+                self.status = _status_from(snap.status)
+            except ValidationError as exc:
+                await self._refuse_status(snap, _first_error(exc))
+                return 60.0
+            self.refused_status = None
             self.written = self.status if snap.status else None
         try:
             spec = TradingAccountSpec.model_validate(snap.spec)
@@ -282,6 +289,29 @@ class AccountWorker:
         )
         await self._publish(status)
 
+    async def _refuse_status(self, snap: Snapshot, error: str) -> None:
+        """The stored status does not validate: starting from an empty one would drop
+        backoffs, freezes, unwind progress and in-flight purges, so nothing trades until a
+        person fixes it. Only the conditions are rewritten; every other stored field stays
+        as it is, for the person to read and repair."""
+        message = f"status.{error}; refusing to trade until the status is fixed"
+        if self.refused_status == message:
+            return
+        self.refused_status = message
+        self.events.emit(Event.warning(Reason.STATUS_INVALID, message))
+        now = self.clock.now().isoformat()
+        conditions = [
+            {"type": kind, "status": value, "reason": "StatusInvalid", "message": message,
+             "lastTransitionTime": now}
+            for kind, value in (("Ready", FALSE), ("Reconciling", FALSE), ("Stalled", TRUE))
+        ]  # fmt: skip
+        if self.config.kube is not None:
+            raw = dict(snap.status or {})
+            await self.config.kube.write_status(
+                self.namespace, self.name, {**raw, "conditions": conditions}
+            )
+        self.config.metrics.status_writes.labels(self.namespace, self.name).inc()
+
     async def _suspend(self, snap: Snapshot, extra: list[Desired]) -> None:
         assert self.status is not None
         if self.status.account_state is not AccountState.SUSPENDED:
@@ -336,13 +366,10 @@ class AccountWorker:
 
 
 def _status_from(raw: Mapping[str, Any] | None) -> TradingAccountStatus:
+    """The stored status; raises ``ValidationError`` rather than forget what it holds."""
     if not raw:
         return TradingAccountStatus()
-    try:
-        return TradingAccountStatus.model_validate(raw)
-    except ValidationError:
-        logger.warning("status did not validate; starting from an empty record")
-        return TradingAccountStatus()
+    return TradingAccountStatus.model_validate(raw)
 
 
 def _first_error(exc: ValidationError) -> str:

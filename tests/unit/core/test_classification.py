@@ -134,9 +134,14 @@ def test_quote_currencies_are_never_positions() -> None:
     assert classify(snapshot(*held), spec(), policy()) == ()
 
 
-def test_an_asset_dropped_from_the_quote_currencies_becomes_a_position() -> None:
+def test_a_default_quote_currency_left_out_of_the_list_is_still_never_a_position() -> None:
+    held = snapshot(BANK, cash("ETH", "1", "3000"), cash("USDC", "50"))
+    assert classify(held, spec(), policy(quoteCurrencies=["USD"])) == ()
+
+
+def test_a_released_default_quote_currency_becomes_a_position() -> None:
     held = snapshot(BANK, cash("ETH", "1", "3000"))
-    (eth,) = classify(held, spec(), policy(quoteCurrencies=["USD", "USDC"]))
+    (eth,) = classify(held, spec(), policy(releasedQuoteCurrencies=["ETH"]))
     assert eth.symbol == "ETH-USD" and eth.category is B
 
 

@@ -192,7 +192,9 @@ def test_a_tracked_position_that_fits_once_purges_are_done_is_kept_not_unwound()
 
 def test_legacy_positions_unwind_a_quarter_per_cycle_and_close_on_the_last() -> None:
     held = snapshot(cash("USD", "1000"), holding("ETH", "0.5625", "3000"))
-    no_trims = policy(exposure={"maxTotalAtRiskPct": 100}, quoteCurrencies=["USD"])
+    no_trims = policy(
+        exposure={"maxTotalAtRiskPct": 100}, releasedQuoteCurrencies=["USDC", "USDT", "BTC", "ETH"]
+    )
     progress = UnwindProgress(
         cycle=2,
         remaining_fraction=D("0.5625"),

@@ -82,7 +82,14 @@ def policies(draw: st.DrawFn) -> PurgePolicySpec:
             "maxTotalAtRiskPct": draw(st.sampled_from([0, 25, 100])),
             "trimIntervalCycles": draw(st.integers(1, 3)),
         },
-        quoteCurrencies=draw(st.sampled_from([["USD", "USDC", "USDT", "BTC", "ETH"], ["USD"]])),
+        **draw(
+            st.sampled_from(
+                [
+                    {"quoteCurrencies": ["USD", "USDC", "USDT", "BTC", "ETH"]},
+                    {"quoteCurrencies": ["USD"], "releasedQuoteCurrencies": ["BTC", "ETH"]},
+                ]
+            )
+        ),
     )
 
 

@@ -502,3 +502,33 @@ def test_filled_never_exceeds_target_nor_available(
     assert out.residual_quantity >= 0
     assert all(o.status.is_final for _p, o, _n in sim.orders.values())
     assert len({p.request.client_order_id for p in sim.placed}) == len(sim.placed)
+
+
+def test_an_old_order_under_a_reused_client_id_counts_for_nothing_on_resume() -> None:
+    plan = make_plan()
+    cid = client_order_id("acct", "SEI-USD", 1, 1, Leg.MAKER_FIRST)
+    old = Order(
+        "old", cid, "SEI-USD", Side.SELL, OrderType.LIMIT, D("10"), D("0.1566"),
+        OrderStatus.FILLED, T0 - timedelta(hours=3), filled_size=D("10"),
+    )  # fmt: skip
+    assert resume(plan, 1, (old,)).filled == 0
+    assert resume(plan, 1, (replace(old, created_at=T0 + timedelta(seconds=5)),)).filled == 10
+
+
+def test_a_placement_answered_with_an_old_order_is_a_failure_not_a_sale() -> None:
+    plan = make_plan()
+    cid = client_order_id("acct", "SEI-USD", 1, 1, Leg.MAKER_FIRST)
+    old = Order(
+        "old", cid, "SEI-USD", Side.SELL, OrderType.LIMIT, D("10"), D("0.1566"),
+        OrderStatus.FILLED, T0 - timedelta(days=2), filled_size=D("10"),
+    )  # fmt: skip
+    _, actions = next_actions(plan, start(plan), OrderSeen(old), T0)
+    finish = actions[0]
+    assert isinstance(finish, Finish)
+    assert not finish.outcome.success and finish.outcome.filled_quantity == 0
+
+
+def test_the_epoch_changes_every_client_order_id() -> None:
+    same = client_order_id("a", "S-USD", 1, 1, Leg.TAKER)
+    assert client_order_id("a", "S-USD", 1, 1, Leg.TAKER, "") == same
+    assert client_order_id("a", "S-USD", 1, 1, Leg.TAKER, "0f3a") != same

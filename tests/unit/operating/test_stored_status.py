@@ -1,0 +1,71 @@
+"""A stored status that fails validation is never silently replaced by an empty one: the
+operator refuses to trade, with a Stalled condition and an event naming the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from cleanslate.events import EventList, Reason
+from cleanslate.metrics import Metrics
+from cleanslate.operating.workers import AccountWorker, WorkerConfig
+
+STARTED = "2025-11-16T12:00:00+00:00"
+FLIGHT = {"attempt": 3, "startedAt": STARTED, "targetQuantity": 57.5, "slice": 1}
+
+
+class RecordingKube:
+    def __init__(self) -> None:
+        self.statuses: list[dict[str, Any]] = []
+
+    async def write_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
+        self.statuses.append(status)
+
+    async def remove_annotations(self, namespace: str, name: str, keys: list[str]) -> None:
+        return None
+
+
+def body(status: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "metadata": {"namespace": "ns", "name": "acct", "generation": 1},
+        "spec": {
+            "policyRef": {"name": "default"},
+            "mode": "Live",
+            "exchange": {"name": "paper", "paper": {"market": "calm", "holdings": {"USD": 100}}},
+        },
+        "status": status,
+    }
+
+
+def worker(tmp_path: Path, kube: RecordingKube) -> AccountWorker:
+    config = WorkerConfig(state_dir=tmp_path, metrics=Metrics(), kube=kube)  # type: ignore[arg-type]
+    return AccountWorker("ns", "acct", config, EventList())
+
+
+async def test_an_unknown_status_field_stalls_the_account_and_keeps_the_record(
+    tmp_path: Path,
+) -> None:
+    kube = RecordingKube()
+    acct = worker(tmp_path, kube)
+    stored = {"inFlight": {"WLFI-USD": {**FLIGHT, "bogus": 1}}, "nextAttempt": 4}
+    await acct.cycle(body(stored), lambda ns, name: {})
+    assert acct.exchange is None, "no exchange was opened: nothing can trade"
+    assert isinstance(acct.events, EventList)
+    (event,) = [e for e in acct.events.events if e.reason is Reason.STATUS_INVALID]
+    assert "inFlight.WLFI-USD.bogus" in event.message
+    (written,) = kube.statuses
+    assert written["inFlight"] == stored["inFlight"] and written["nextAttempt"] == 4
+    stalled = [c for c in written["conditions"] if c["type"] == "Stalled"]
+    assert stalled[0]["status"] == "True" and stalled[0]["reason"] == "StatusInvalid"
+    await acct.cycle(body({**stored, "conditions": written["conditions"]}), lambda ns, n: {})
+    assert len(kube.statuses) == 1, "reported once, not rewritten every cycle"
+
+
+async def test_a_fixed_status_is_taken_up_with_its_records(tmp_path: Path) -> None:
+    kube = RecordingKube()
+    acct = worker(tmp_path, kube)
+    await acct.cycle(body({"nextAttempt": "four"}), lambda ns, name: {})
+    assert acct.status is None
+    await acct.cycle(body({"nextAttempt": 4, "inFlight": {}}), lambda ns, name: {})
+    assert acct.status is not None and acct.status.next_attempt >= 4
+    await acct.close()
