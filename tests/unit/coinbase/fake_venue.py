@@ -298,7 +298,8 @@ class FakeCoinbase:
         if size % Decimal(entry["base_increment"]):
             return "PREVIEW_INVALID_SIZE_PRECISION", "Too many decimals in order size"
         price = Decimal(config.get("limit_price") or entry["price"])
-        if "limit_price" in config and price % Decimal(entry["quote_increment"]):
+        tick = Decimal(entry.get("price_increment") or entry["quote_increment"])
+        if "limit_price" in config and price % tick:
             return "PREVIEW_INVALID_PRICE_PRECISION", "Too many decimals in order price"
         if size * price < Decimal(entry["quote_min_size"]):
             return "PREVIEW_INVALID_QUOTE_SIZE_TOO_SMALL", "Order value is below the minimum"

@@ -65,6 +65,7 @@ def product(
     *,
     base_increment: str = "0.01",
     quote_increment: str = "0.0001",
+    price_increment: str | None = None,
     base_min_size: str = "0.01",
     quote_min_size: str = "1",
     volume_24h: str = "1000",
@@ -74,7 +75,10 @@ def product(
     is_disabled: bool = False,
     cancel_only: bool = False,
 ) -> dict[str, Any]:
-    """A Get Product / List Products entry."""
+    """A Get Product / List Products entry (field set as in a recorded Get Product answer,
+    docs.rs nautilus-coinbase test_data/http_product.json, and the SDK's
+    coinbase/rest/types/product_types.py). ``price_increment`` is the price tick; it equals
+    ``quote_increment`` on most products and differs on sub-cent coins (ccxt issue 20026)."""
     base, quote = product_id.split("-")
     return {
         "product_id": product_id,
@@ -108,7 +112,7 @@ def product(
         "base_display_symbol": base,
         "quote_display_symbol": quote,
         "view_only": False,
-        "price_increment": quote_increment,
+        "price_increment": price_increment or quote_increment,
         "display_name": product_id,
         "product_venue": "CBE",
         "approximate_quote_24h_volume": approximate_quote_24h_volume,

@@ -112,11 +112,19 @@ def merge_balances(balances: Iterable[Balance]) -> list[Balance]:
 
 
 def product(payload: Json) -> Product:
-    """Get Product / List Products entry to a Product."""
+    """Get Product / List Products entry to a Product.
+
+    The price tick is ``price_increment``; ``quote_increment`` steps quote-denominated sizes
+    and is the tick only when ``price_increment`` is absent (as ccxt reads it:
+    ``safeNumber2(market, 'price_increment', 'quote_increment')`` in ts/src/coinbase.ts).
+    Reading the quote increment as the tick priced SHIB-USD sells at 0.01 on a coin worth
+    0.00001 (ccxt issue 20026). The minimum order value is ``quote_min_size``.
+    """
     product_id = str(payload["product_id"])
     base, _, quote = product_id.partition("-")
     quote_min = decimal(payload.get("quote_min_size"))
     market_min = decimal(payload.get("min_market_funds"))
+    tick = decimal(payload.get("price_increment"))
     return Product(
         product_id=product_id,
         base=str(payload.get("base_currency_id") or base),
@@ -126,6 +134,7 @@ def product(payload: Json) -> Product:
         min_base_size=decimal(payload.get("base_min_size")),
         min_notional=max(quote_min, market_min),
         status=product_status(payload),
+        price_increment=tick if tick > 0 else None,
     )
 
 
