@@ -34,7 +34,9 @@ class Fault:
     status: int
     remaining: int
     headers: dict[str, str] = field(default_factory=dict)
-    body: dict[str, Any] = field(default_factory=dict)
+    body: Any = field(default_factory=dict)
+    path: str = ""
+    """Only requests whose path (after the API prefix) starts with this; all when empty."""
 
 
 class FakeCoinbase:
@@ -110,7 +112,7 @@ class FakeCoinbase:
         self.requests.append((self.clock.now(), request.method, path))
         if request.method != "GET" and self.forbid_writes:
             raise AssertionError(f"read-only adapter called {request.method} {path}")
-        fault = self._take_fault() or self._throttle()
+        fault = self._take_fault(path) or self._throttle()
         if fault is not None:
             return httpx.Response(fault.status, json=fault.body, headers=fault.headers)
         self._accepted.append(self.clock.now())
@@ -136,9 +138,9 @@ class FakeCoinbase:
         assert claims["nbf"] <= now < claims["exp"] == claims["nbf"] + 120
         assert claims["uri"] == f"{request.method} {self.host}{request.url.path}"
 
-    def _take_fault(self) -> Fault | None:
+    def _take_fault(self, path: str) -> Fault | None:
         for fault in self._faults:
-            if fault.remaining > 0:
+            if fault.remaining > 0 and path.startswith(fault.path):
                 fault.remaining -= 1
                 return fault
         return None

@@ -19,11 +19,11 @@ open orders, still work, because a plan needs them.
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -48,12 +48,16 @@ from cleanslate.exchange.coinbase.ratelimit import TokenBucket
 from cleanslate.exchange.coinbase.requesting import Session
 from cleanslate.exchange.errors import (
     ErrorDetail,
+    ExchangeError,
+    ExchangeTimeout,
     InvalidProductId,
     NotFound,
     OrderRejected,
     TemporaryError,
+    Unavailable,
 )
 
+T = TypeVar("T")
 DEFAULT_BASE_URL = "https://api.coinbase.com"
 PRODUCTS_TTL = timedelta(seconds=60)
 """Products (increments, status, 24h volume) are cached: the guide keeps API use under 50 %."""
@@ -185,17 +189,20 @@ class CoinbaseExchange:
         if not payload.get("success"):
             rejected = rejection_for_create(payload)
             return await self._existing_or_raise(request, rejected)
-        order_id = str((payload.get("success_response") or {}).get("order_id") or "")
-        order_id = order_id or str(payload.get("order_id") or "")
+        order_id = wire.created_order_id(payload)
+        if not order_id:
+            return await self._accepted_without_id(request)
         self._placed[request.client_order_id] = order_id
         try:
             return await self.get_order(order_id)
-        except (TemporaryError, NotFound):  # placed, but not readable (yet)
+        except ExchangeError:
+            # Accepted means it exists: whatever the read-back says (403, a malformed body,
+            # an outage) the order is tracked as placed and resolved later by its id.
             return _as_placed(request, order_id, self._clock.now())
 
     async def get_order(self, order_id: str) -> Order:
         payload = await self._session.get(f"/orders/historical/{order_id}")
-        return wire.order(payload["order"])
+        return _parsed(wire.order, payload, "order")
 
     async def find_order(self, client_order_id: str) -> Order | None:
         known = self._placed.get(client_order_id)
@@ -207,7 +214,7 @@ class CoinbaseExchange:
         start = wire.rfc3339(self._clock.now() - self._find_window)
         async for entry in self._orders({"start_date": start}):
             if entry.get("client_order_id") == client_order_id:
-                return wire.order(entry)
+                return _parsed(wire.order, entry, None)
         return None
 
     async def cancel_orders(self, order_ids: Sequence[str]) -> Sequence[str]:
@@ -224,7 +231,7 @@ class CoinbaseExchange:
         params: dict[str, str | list[str]] = {"order_status": "OPEN"}
         if product_id:
             params["product_ids"] = [product_id]
-        orders = [wire.order(entry) async for entry in self._orders(params)]
+        orders = [_parsed(wire.order, entry, None) async for entry in self._orders(params)]
         open_orders = [o for o in orders if o.status is OrderStatus.OPEN]
         return sorted(open_orders, key=lambda o: (o.created_at, o.order_id))
 
@@ -255,6 +262,21 @@ class CoinbaseExchange:
             if cursor is None:
                 return
             query = {**query, "cursor": cursor}
+
+    async def _accepted_without_id(self, request: OrderRequest) -> Order:
+        """``success: true`` that names no order id: look it up by client order id; when
+        that finds nothing either, the outcome is unknown (a timeout, to the executor),
+        never a rejection."""
+        try:
+            found = await self.find_order(request.client_order_id)
+        except ExchangeError:
+            found = None
+        if found is not None:
+            self._placed[request.client_order_id] = found.order_id
+            return found
+        raise ExchangeTimeout(
+            f"Coinbase accepted {request.client_order_id} without naming its order id"
+        )
 
     async def _existing_or_raise(self, request: OrderRequest, rejected: OrderRejected) -> Order:
         if is_duplicate_client_order_id(rejected):
@@ -289,6 +311,16 @@ class CoinbaseExchange:
 
     def _fresh(self, fetched_at: datetime | None) -> bool:
         return fetched_at is not None and self._clock.now() - fetched_at < self._products_ttl
+
+
+def _parsed(parse: Callable[[Any], T], payload: Any, key: str | None) -> T:
+    """``parse(payload[key])``; an answer without the documented fields is the exchange
+    misbehaving (Unavailable, worth another look later), never a crash or a rejection."""
+    try:
+        return parse(payload[key] if key is not None else payload)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        detail = ErrorDetail(message=f"malformed answer ({type(exc).__name__})", raw=payload)
+        raise Unavailable("Coinbase answered without the documented fields", detail=detail) from exc
 
 
 def _as_placed(request: OrderRequest, order_id: str, now: datetime) -> Order:

@@ -224,6 +224,14 @@ def create_order_body(request: OrderRequest) -> dict[str, Any]:
     }
 
 
+def created_order_id(payload: Json) -> str:
+    """The order id of a ``success: true`` Create Order answer (``success_response.order_id``,
+    or the top-level ``order_id`` older answers carry); empty when it names none."""
+    response = payload.get("success_response")
+    nested = response.get("order_id") if isinstance(response, Mapping) else None
+    return str(nested or payload.get("order_id") or "")
+
+
 def order(payload: Json) -> Order:
     """A List Orders / Get Order entry to an Order."""
     kind, config = _configuration(payload.get("order_configuration") or {})
