@@ -55,6 +55,8 @@ class FakeCoinbase:
         self.orders: dict[str, dict[str, Any]] = {}
         self.fills: dict[str, list[dict[str, Any]]] = {}
         self.page_size = 2
+        self.products_paging: str | None = None
+        """None (one answer), "cursor" (cursor/has_next) or "offset" (offset/num_products)."""
         self.forbid_writes = False
         self.throttle_per_second: int | None = None
         """Answer 429 beyond this many accepted requests in any second (a tightened limit)."""
@@ -158,8 +160,7 @@ class FakeCoinbase:
         if path == "/accounts":
             return self._json(self._accounts_page(params.get("cursor", "0")))
         if path == "/products":
-            listed = list(self.products.values())
-            return self._json({"products": listed, "num_products": len(listed)})
+            return self._json(self._list_products(params))
         if path.startswith("/products/"):
             entry = self.products.get(path.removeprefix("/products/"))
             return self._json(entry) if entry else self._not_found("product not found")
@@ -187,6 +188,16 @@ class FakeCoinbase:
         start = int(cursor or "0")
         end = start + self.page_size
         return fx.accounts_page(rows[start:end], str(end) if end < len(rows) else "")
+
+    def _list_products(self, params: httpx.QueryParams) -> dict[str, Any]:
+        """Unpaged by default; ``products_paging`` pages it by cursor or by offset."""
+        listed = list(self.products.values())
+        if self.products_paging == "cursor":
+            return self._page(listed, "products", params)
+        if self.products_paging == "offset":
+            start = int(params.get("offset") or "0")
+            return {"products": listed[start : start + self.page_size], "num_products": len(listed)}
+        return {"products": listed, "num_products": len(listed)}
 
     def _pricebook(self, product_id: str, limit: int) -> dict[str, Any]:
         bids, asks = self.books[product_id]

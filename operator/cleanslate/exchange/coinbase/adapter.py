@@ -62,6 +62,8 @@ DEFAULT_BASE_URL = "https://api.coinbase.com"
 PRODUCTS_TTL = timedelta(seconds=60)
 """Products (increments, status, 24h volume) are cached: the guide keeps API use under 50 %."""
 PAGE_LIMIT = "250"
+MAX_PAGES = 1000
+"""A listing longer than this many pages is a server that never says "no more"."""
 BOOK_LIMIT = 50
 """Product Book levels fetched for a quote: enough to measure depth within 1 % of the bid."""
 CANCEL_BATCH = 100
@@ -134,19 +136,15 @@ class CoinbaseExchange:
 
     async def balances(self) -> Sequence[Balance]:
         collected: list[Balance] = []
-        params: dict[str, str] = {"limit": PAGE_LIMIT}
-        while True:
-            page, cursor = wire.accounts_page(await self._session.get("/accounts", params))
-            collected.extend(page)
-            if cursor is None:
-                return wire.merge_balances(collected)
-            params = {"limit": PAGE_LIMIT, "cursor": cursor}
+        async for page in self._pages("/accounts", {"limit": PAGE_LIMIT}):
+            collected.extend(wire.accounts_page(page)[0])
+        return wire.merge_balances(collected)
 
     async def products(self) -> Sequence[Product]:
         if not self._fresh(self._all_listed_at):
-            payload = await self._session.get("/products", {"product_type": "SPOT"})
-            for entry in payload.get("products", []):
-                self._remember(entry)
+            async for page in self._pages("/products", {"product_type": "SPOT"}, "products"):
+                for entry in page.get("products", []):
+                    self._remember(entry)
             self._all_listed_at = self._clock.now()
         return [listing.product for listing in self._listings.values()]
 
@@ -237,14 +235,10 @@ class CoinbaseExchange:
 
     async def fills(self, order_id: str) -> Sequence[Fill]:
         collected: list[Fill] = []
-        params: dict[str, str | list[str]] = {"order_ids": [order_id], "limit": PAGE_LIMIT}
-        while True:
-            payload = await self._session.get("/orders/historical/fills", params)
-            collected.extend(wire.fill(f) for f in payload.get("fills", []))
-            cursor = wire.next_cursor(payload)
-            if cursor is None:
-                return collected
-            params = {**params, "cursor": cursor}
+        params: dict[str, Any] = {"order_ids": [order_id], "limit": PAGE_LIMIT}
+        async for page in self._pages("/orders/historical/fills", params):
+            collected.extend(_parsed(wire.fill, f, None) for f in page.get("fills", []))
+        return collected
 
     async def aclose(self) -> None:
         await self._session.aclose()
@@ -253,15 +247,34 @@ class CoinbaseExchange:
 
     async def _orders(self, params: dict[str, Any]) -> AsyncIterator[Mapping[str, Any]]:
         """Every List Orders entry matching ``params``, page by page."""
-        query = {**params, "limit": PAGE_LIMIT}
-        while True:
-            payload = await self._session.get("/orders/historical/batch", query)
-            for entry in payload.get("orders", []):
+        async for page in self._pages("/orders/historical/batch", {**params, "limit": PAGE_LIMIT}):
+            for entry in page.get("orders", []):
                 yield entry
-            cursor = wire.next_cursor(payload)
-            if cursor is None:
+
+    async def _pages(
+        self, path: str, params: Mapping[str, Any], counted: str | None = None
+    ) -> AsyncIterator[Mapping[str, Any]]:
+        """Every page of a listing: ``cursor``/``has_next`` when the answer carries them, else
+        ``offset`` while ``num_products`` says more exist (``counted`` names the rows).
+        A cursor seen before, or more than MAX_PAGES pages, is an error: the listing would
+        never end, and a partial one must not pass for complete."""
+        query, seen, fetched = dict(params), set[str](), 0
+        for _ in range(MAX_PAGES):
+            page = await self._session.get(path, query)
+            yield page
+            fetched += len(page.get(counted) or []) if counted else 0
+            cursor = wire.next_cursor(page)
+            if cursor is not None:
+                if cursor in seen:
+                    raise Unavailable(f"Coinbase repeated the cursor of {path}: listing aborted")
+                seen.add(cursor)
+                query = {**query, "cursor": cursor}
+                continue
+            offset = wire.next_offset(page, counted, fetched) if counted else None
+            if offset is None:
                 return
-            query = {**query, "cursor": cursor}
+            query = {**query, "offset": str(offset)}
+        raise Unavailable(f"{path} did not end within {MAX_PAGES} pages")
 
     async def _accepted_without_id(self, request: OrderRequest) -> Order:
         """``success: true`` that names no order id: look it up by client order id; when

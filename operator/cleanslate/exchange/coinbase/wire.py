@@ -283,6 +283,16 @@ def fill(payload: Json) -> Fill:
     )
 
 
+def next_offset(payload: Json, rows: str, fetched: int) -> int | None:
+    """List Products pages by ``limit``/``offset`` and counts ``num_products`` (SDK
+    coinbase/rest/products.py ``get_products``); the next offset while rows are missing,
+    None when the count is absent, reached, or a page came back empty."""
+    total = payload.get("num_products")
+    if not isinstance(total, int) or isinstance(total, bool) or not payload.get(rows):
+        return None
+    return fetched if fetched < total else None
+
+
 def next_cursor(payload: Json) -> str | None:
     """The cursor of the next page; List Fills omits ``has_next`` and ends on an empty one."""
     cursor = payload.get("cursor")
