@@ -243,8 +243,11 @@ def fill(
     liquidity: str,
     at: datetime,
     trade_id: str,
+    *,
+    size_in_quote: bool = False,
 ) -> dict[str, Any]:
-    """A List Fills entry."""
+    """A List Fills entry (fields of the SDK's coinbase/rest/types/orders_types.py ``Fill``).
+    With ``size_in_quote`` the caller passes ``size`` in quote units, as Coinbase reports it."""
     return {
         "entry_id": f"entry-{trade_id}",
         "trade_id": trade_id,
@@ -257,7 +260,7 @@ def fill(
         "product_id": product_id,
         "sequence_timestamp": iso(at),
         "liquidity_indicator": liquidity,
-        "size_in_quote": False,
+        "size_in_quote": size_in_quote,
         "user_id": "user-1",
         "side": side,
         "retail_portfolio_id": "portfolio-001",

@@ -269,13 +269,25 @@ def cancelled_ids(payload: Json) -> list[str]:
 
 
 def fill(payload: Json) -> Fill:
-    """A List Fills entry; ``commission`` is the fee in the quote currency."""
+    """A List Fills entry; ``commission`` is the fee in the quote currency.
+
+    ``size`` is in base units unless ``size_in_quote`` is true: then it is the fill's value in
+    the quote currency and the base size is ``size / price`` (ccxt reads it so: ``parseTrade``
+    in ts/src/coinbase.ts takes ``size`` as cost when ``size_in_quote``). A quote-sized fill
+    without a price cannot be converted and is refused (ValueError), never guessed.
+    """
+    price = decimal(payload.get("price"))
+    size = decimal(payload.get("size"))
+    if payload.get("size_in_quote") is True:
+        if price <= 0:
+            raise ValueError("a fill sized in quote units has no price")
+        size = size / price
     return Fill(
         order_id=str(payload["order_id"]),
         product_id=str(payload["product_id"]),
         side=Side(str(payload["side"]).upper()),
-        price=decimal(payload.get("price")),
-        size=decimal(payload.get("size")),
+        price=price,
+        size=size,
         fee=decimal(payload.get("commission")),
         liquidity=str(payload.get("liquidity_indicator", "")).lower(),
         at=timestamp(payload.get("trade_time") or payload["sequence_timestamp"]),
