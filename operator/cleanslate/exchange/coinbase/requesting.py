@@ -145,7 +145,7 @@ class Session:
         if response.status_code >= 400:
             if response.status_code == 429:
                 self.rate_limited += 1
-            raise error_for_status(response)
+            raise error_for_status(response, self._clock.now())
         payload = payload_of(response)
         if not isinstance(payload, Mapping):  # a proxy's page with a 200: not Coinbase
             detail = ErrorDetail(message="answer is not a JSON object", raw=payload)
