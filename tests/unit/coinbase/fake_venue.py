@@ -130,7 +130,7 @@ class FakeCoinbase:
         claims = jwt.decode(
             token,
             self.public_key,
-            algorithms=["ES256"],
+            algorithms=["ES256", "EdDSA"],  # the key's type decides which one applies
             options={"verify_exp": False, "verify_nbf": False},
         )
         now = int(self.clock.now().timestamp())
