@@ -14,6 +14,7 @@ class Reason(StrEnum):
     PURGE_SUCCEEDED = "PurgeSucceeded"
     PURGE_FAILED = "PurgeFailed"
     PURGE_PLANNED = "PurgePlanned"
+    GOOD_TILL_DATE_REFUSED = "GoodTillDateRefused"
     BACKOFF_STARTED = "BackoffStarted"
     BACKOFF_EXPIRED = "BackoffExpired"
     STALE_ORDERS_CANCELLED = "StaleOrdersCancelled"

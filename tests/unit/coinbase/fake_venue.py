@@ -58,6 +58,8 @@ class FakeCoinbase:
         self.products_paging: str | None = None
         """None (one answer), "cursor" (cursor/has_next) or "offset" (offset/num_products)."""
         self.forbid_writes = False
+        self.refuse_end_times = False
+        """Refuse every good-till-date order for its end time (the undocumented lead time)."""
         self.throttle_per_second: int | None = None
         """Answer 429 beyond this many accepted requests in any second (a tightened limit)."""
         self._accepted: list[datetime] = []
@@ -271,6 +273,13 @@ class FakeCoinbase:
             )
         config = next(iter(body["order_configuration"].values()))
         size = Decimal(config["base_size"])
+        if "end_time" in config and self.refuse_end_times:
+            return fx.create_failure(
+                "INVALID_ORDER_CONFIGURATION",
+                "end_time is too close to the current time",
+                preview_failure_reason="PREVIEW_INVALID_END_TIME",
+                request=body,
+            )
         if size < Decimal(entry["base_min_size"]):
             return fx.create_failure(
                 "INVALID_ORDER_CONFIGURATION",

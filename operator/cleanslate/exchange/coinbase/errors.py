@@ -27,6 +27,7 @@ from cleanslate.exchange.errors import (
     ErrorDetail,
     ExchangeError,
     ExchangeTimeout,
+    ExpiryRefused,
     NotFound,
     OrderRejected,
     PermanentError,
@@ -50,7 +51,6 @@ _ALIASES = {
     "INVALID_QUOTE_SIZE_TOO_SMALL": "INVALID_ORDER_CONFIGURATION",
     "INVALID_QUOTE_SIZE_PRECISION": "INVALID_ORDER_CONFIGURATION",
     "INVALID_LIMIT_PRICE": "INVALID_ORDER_CONFIGURATION",
-    "INVALID_END_TIME": "INVALID_ORDER_CONFIGURATION",
     "ORDER_ENTRY_DISABLED": "PRODUCT_NOT_TRADEABLE",
     "INVALID_NO_LIQUIDITY": "PRODUCT_NOT_TRADEABLE",
     "UNTRADABLE_PRODUCT": "PRODUCT_NOT_TRADEABLE",
@@ -116,6 +116,8 @@ def rejection_for_create(payload: Mapping[str, Any]) -> OrderRejected:
         payload.get("failure_reason"),
     ]
     codes = [_canonical(str(c)) for c in candidates if c and str(c) not in _UNSPECIFIED]
+    if ExpiryRefused.code in codes:  # the most specific reason: the executor can work around it
+        return rejection_for(ExpiryRefused.code, detail)
     for code in codes:
         rejected = rejection_for(code, detail)
         if type(rejected) is not OrderRejected:
