@@ -33,6 +33,7 @@ class Reason(StrEnum):
     POLICY_INVALID = "PolicyInvalid"
     SPEC_INVALID = "SpecInvalid"
     CREDENTIALS_MISSING = "CredentialsMissing"
+    CREDENTIALS_WARNING = "CredentialsWarning"
     EXCHANGE_UNAVAILABLE = "ExchangeUnavailable"
     MANUAL_RETRY = "ManualRetry"
     MANUAL_UNFREEZE = "ManualUnfreeze"

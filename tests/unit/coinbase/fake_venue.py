@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -59,6 +59,9 @@ class FakeCoinbase:
         """None (one answer), "cursor" (cursor/has_next) or "offset" (offset/num_products)."""
         self.forbid_writes = False
         self.refuse_end_times = False
+        self.permissions: dict[str, Any] = fx.key_permissions()
+        self.skew = 0.0
+        """Seconds Coinbase's clock (Get Server Time) is ahead of ours."""
         """Refuse every good-till-date order for its end time (the undocumented lead time)."""
         self.throttle_per_second: int | None = None
         """Answer 429 beyond this many accepted requests in any second (a tightened limit)."""
@@ -159,6 +162,10 @@ class FakeCoinbase:
         return Fault(429, 0, body=fx.http_error("RATE_LIMIT_EXCEEDED", "Too many requests", 8))
 
     def _read(self, path: str, params: httpx.QueryParams) -> httpx.Response:
+        if path == "/key_permissions":
+            return self._json(dict(self.permissions))
+        if path == "/time":
+            return self._json(fx.server_time(self.clock.now() + timedelta(seconds=self.skew)))
         if path == "/accounts":
             return self._json(self._accounts_page(params.get("cursor", "0")))
         if path == "/products":

@@ -265,3 +265,29 @@ def fill(
         "side": side,
         "retail_portfolio_id": "portfolio-001",
     }
+
+
+def key_permissions(
+    *,
+    can_view: bool = True,
+    can_trade: bool = True,
+    can_transfer: bool = False,
+    portfolio_uuid: str = "portfolio-001",
+) -> dict[str, Any]:
+    """Get API Key Permissions (``/key_permissions``), fields as the SDK reads them
+    (coinbase/rest/types/data_api_types.py ``GetAPIKeyPermissionsResponse``)."""
+    return {
+        "can_view": can_view,
+        "can_trade": can_trade,
+        "can_transfer": can_transfer,
+        "portfolio_uuid": portfolio_uuid,
+        "portfolio_type": "DEFAULT",
+    }
+
+
+def server_time(at: datetime) -> dict[str, Any]:
+    """Get Server Time (``/time``): ``iso``, ``epochSeconds``, ``epochMillis`` (SDK
+    coinbase/rest/types/public_types.py ``GetServerTimeResponse``; int64 values arrive as
+    strings, as proto3 JSON writes them)."""
+    millis = int(at.timestamp() * 1000)
+    return {"iso": iso(at), "epochSeconds": str(millis // 1000), "epochMillis": str(millis)}

@@ -122,6 +122,11 @@ class CoinbaseExchange:
         return self._session.read_only
 
     @property
+    def algorithm(self) -> str:
+        """The JWT algorithm of the account's key (``EdDSA`` or ``ES256``)."""
+        return self._session.algorithm
+
+    @property
     def requests_made(self) -> int:
         """Requests sent to Coinbase so far (the one-shot run reports it)."""
         return self._session.requests_made
@@ -178,6 +183,16 @@ class CoinbaseExchange:
         payload = await self._session.get("/best_bid_ask", {"product_ids": list(product_ids)})
         books = (wire.book(p, 1) for p in payload.get("pricebooks", []))
         return {b.product_id: b for b in books}
+
+    # --- preflight reads (Coinbase only, not the port) --------------------------------------
+
+    async def key_permissions(self) -> wire.KeyPermissions:
+        """What the API key may do and which portfolio it is scoped to."""
+        return _parsed(wire.key_permissions, await self._session.get("/key_permissions"), None)
+
+    async def server_time(self) -> datetime:
+        """Coinbase's clock, to measure the skew a 120 s JWT must stay within."""
+        return _parsed(wire.server_time, await self._session.get("/time"), None)
 
     # --- orders ---------------------------------------------------------------------------
 

@@ -76,6 +76,10 @@ class Session:
         self.requests_made = 0
         self.rate_limited = 0
 
+    @property
+    def algorithm(self) -> str:
+        return self._credentials.algorithm
+
     async def get(self, path: str, params: Params | None = None) -> Any:
         """A read, retried on temporary errors."""
         return await self._with_retries("GET", path, params, None, self._backoff)

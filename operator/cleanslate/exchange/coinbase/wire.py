@@ -12,6 +12,7 @@ which is in BASE units: reading the latter once made BTC-USD look like a $6K mar
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -106,6 +107,42 @@ def merge_balances(balances: Iterable[Balance]) -> list[Balance]:
             Balance(b.asset, seen.available + b.available, seen.hold + b.hold) if seen else b
         )
     return [b for b in totals.values() if b.total != 0]
+
+
+# --- key and clock --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPermissions:
+    """Get API Key Permissions (``/key_permissions``): what the key may do, and where."""
+
+    can_view: bool
+    can_trade: bool
+    can_transfer: bool
+    portfolio_uuid: str
+    portfolio_type: str
+
+
+def key_permissions(payload: Json) -> KeyPermissions:
+    """Fields as the SDK reads them (coinbase/rest/types/data_api_types.py
+    ``GetAPIKeyPermissionsResponse``); a flag that is missing counts as not granted, except
+    ``can_transfer``, which counts as granted: an unknown transfer right is warned about."""
+    return KeyPermissions(
+        can_view=payload.get("can_view") is True,
+        can_trade=payload.get("can_trade") is True,
+        can_transfer=payload.get("can_transfer") is not False,
+        portfolio_uuid=str(payload.get("portfolio_uuid") or ""),
+        portfolio_type=str(payload.get("portfolio_type") or ""),
+    )
+
+
+def server_time(payload: Json) -> datetime:
+    """Get Server Time (``/time``: ``iso``, ``epochSeconds``, ``epochMillis``; SDK
+    coinbase/rest/types/public_types.py ``GetServerTimeResponse``)."""
+    millis = payload.get("epochMillis")
+    if isinstance(millis, int | str) and str(millis).isdigit():
+        return datetime.fromtimestamp(int(millis) / 1000, UTC)
+    return timestamp(payload["iso"])
 
 
 # --- products -------------------------------------------------------------------------------
