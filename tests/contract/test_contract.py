@@ -60,7 +60,7 @@ def _sell(
 async def _resting_sell(h: ExchangeHarness, ex: Exchange, cid: str, size: Decimal) -> OrderRequest:
     quote = await ex.quote(h.product_id)
     product = await ex.product(h.product_id)
-    return _sell(h, cid, size, quote.ask + 20 * product.quote_increment)
+    return _sell(h, cid, size, quote.ask + 20 * product.price_tick)
 
 
 def _assert_detailed(error: ExchangeError) -> None:
@@ -84,7 +84,7 @@ async def test_products_carry_increments_and_minimums(exchange_harness: Exchange
     product = products[exchange_harness.product_id]
     assert product == await ex.product(exchange_harness.product_id)
     assert (product.base, product.quote) == (exchange_harness.base, "USD")
-    assert product.base_increment > 0 and product.quote_increment > 0
+    assert product.base_increment > 0 and product.price_tick > 0
     assert product.min_base_size > 0 and product.min_notional > 0
     assert product.status is ProductStatus.TRADEABLE and product.tradeable
 
@@ -254,6 +254,4 @@ async def test_adapter_names_itself_and_trades(exchange_harness: ExchangeHarness
 
 
 def _round_down(price: Decimal, product: Product) -> Decimal:
-    return (price / product.quote_increment).to_integral_value("ROUND_FLOOR") * (
-        product.quote_increment
-    )
+    return (price / product.price_tick).to_integral_value("ROUND_FLOOR") * (product.price_tick)

@@ -134,6 +134,10 @@ class Coinbase(ApiModel):
     base_url: Annotated[str, Field(pattern=r"^https?://[^\s]+$")] = "https://api.coinbase.com"
     """API base URL (production by default; the sandbox or a recorded server for tests)."""
 
+    portfolio_id: Annotated[str, Field(pattern=r"^[0-9A-Za-z-]{1,64}$")] | None = None
+    """The portfolio (UUID) the API key must be scoped to. When set, the preflight
+    (``cleanslate check``, the CredentialsReady condition) fails on a key scoped elsewhere."""
+
 
 class ExchangeSpec(ApiModel):
     """Which exchange the account lives on, and how to reach it."""

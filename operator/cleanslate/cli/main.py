@@ -1,4 +1,4 @@
-"""``cleanslate``: the one-shot run, manual liquidation, and the operator.
+"""``cleanslate``: the one-shot run, manual liquidation, the live preflight, and the operator.
 
 ``once`` runs cycles of the four phases for one account on its paper exchange, on simulated
 time (a four-minute TWAP takes milliseconds), and prints the TradingAccount with its status.
@@ -20,9 +20,11 @@ from pathlib import Path
 import yaml
 
 from cleanslate.api.fields import PRODUCT_ID_PATTERN
-from cleanslate.cli.manifests import ManifestError, load
+from cleanslate.cli.checking import run_check
+from cleanslate.cli.manifests import ManifestError, Manifests, load
 from cleanslate.cli.running import OnceRequest, run_liquidate, run_once
 from cleanslate.cli.state import StateError, default_state_dir
+from cleanslate.clock import SystemClock
 
 EXIT_USAGE = 2
 
@@ -128,8 +130,29 @@ def build_parser() -> argparse.ArgumentParser:
     liquidate.add_argument(
         "--force", action="store_true", help="ignore backoff and the minimum liquidation value"
     )
+    check = commands.add_parser(
+        "check", help="read-only preflight of a live account (key, permissions, clock, products)"
+    )
+    check.add_argument(
+        "-f",
+        "--filename",
+        action="append",
+        type=Path,
+        required=True,
+        help="TradingAccount, PurgePolicy and the Secret with the key; repeatable",
+    )
     commands.add_parser("operator", help="run the Kubernetes operator (see: operator --help)")
     return parser
+
+
+def _check(manifests: Manifests) -> int:
+    try:
+        report = asyncio.run(run_check(manifests, SystemClock()))
+    except ManifestError as exc:
+        print(f"cleanslate: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(report.text)
+    return report.exit_code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -145,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ManifestError as exc:
         print(f"cleanslate: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.command == "check":
+        return _check(manifests)
     request = OnceRequest.from_args(args, manifests)
     try:
         report = asyncio.run(

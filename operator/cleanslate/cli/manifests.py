@@ -6,7 +6,9 @@ Every problem becomes one line that names the file and the field, e.g.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
+import binascii
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,8 @@ class Manifests:
     account_file: Path
     policy: PurgePolicy | None
     policy_file: Path | None
+    secrets: dict[str, dict[str, bytes | str]] = field(default_factory=dict)
+    """Secrets given as files (``cleanslate check``), by name: decoded values."""
 
 
 def _documents(path: Path) -> list[tuple[Path, dict[str, Any]]]:
@@ -62,15 +66,19 @@ def _validated(path: Path, model: type[Any], document: dict[str, Any]) -> Any:
 def load(paths: list[Path]) -> Manifests:
     """The one TradingAccount and at most one PurgePolicy the files hold."""
     accounts, policies = [], []
+    secrets: dict[str, dict[str, bytes | str]] = {}
     for path, document in (d for p in paths for d in _documents(p)):
         kind = document.get("kind")
-        if kind == "TradingAccount":
+        if kind == "Secret":
+            name, values = _secret(path, document)
+            secrets[name] = values
+        elif kind == "TradingAccount":
             accounts.append((path, _validated(path, TradingAccount, document)))
         elif kind == "PurgePolicy":
             policies.append((path, _validated(path, PurgePolicy, document)))
         else:
             raise ManifestError(
-                f"{path}: kind: expected TradingAccount or PurgePolicy, got {kind!r}"
+                f"{path}: kind: expected TradingAccount, PurgePolicy or Secret, got {kind!r}"
             )
     if len(accounts) != 1:
         raise ManifestError(
@@ -81,4 +89,20 @@ def load(paths: list[Path]) -> Manifests:
         raise ManifestError(f"expected at most one PurgePolicy, found {len(policies)}")
     account_file, account = accounts[0]
     policy_file, policy = policies[0] if policies else (None, None)
-    return Manifests(account, account_file, policy, policy_file)
+    return Manifests(account, account_file, policy, policy_file, secrets)
+
+
+def _secret(path: Path, document: dict[str, Any]) -> tuple[str, dict[str, bytes | str]]:
+    """A Secret manifest's name and values (``data`` base64-decoded, ``stringData`` as is).
+    Errors name the file and the key, never a value."""
+    name = str((document.get("metadata") or {}).get("name") or "")
+    if not name:
+        raise ManifestError(f"{path}: metadata.name: a Secret needs a name")
+    values: dict[str, bytes | str] = {}
+    for key, value in (document.get("data") or {}).items():
+        try:
+            values[str(key)] = base64.b64decode(str(value), validate=True)
+        except (binascii.Error, ValueError):
+            raise ManifestError(f"{path}: data.{key}: not valid base64") from None
+    values.update({str(k): str(v) for k, v in (document.get("stringData") or {}).items()})
+    return name, values

@@ -64,14 +64,24 @@ class Product:
     quote: str
     base_increment: Decimal
     quote_increment: Decimal
+    """Step of an order size given in the quote currency; the price tick only when the venue
+    names no separate one (``price_tick``)."""
     min_base_size: Decimal
     min_notional: Decimal
     """Smallest order value in the quote currency."""
     status: ProductStatus = ProductStatus.TRADEABLE
+    price_increment: Decimal | None = None
+    """The venue's price tick when it differs from ``quote_increment`` (Coinbase: SHIB-USD
+    ticks in 0.00000001 while its quote increment is 0.01)."""
 
     @property
     def tradeable(self) -> bool:
         return self.status is ProductStatus.TRADEABLE
+
+    @property
+    def price_tick(self) -> Decimal:
+        """The step every limit price must be a multiple of."""
+        return self.price_increment if self.price_increment else self.quote_increment
 
 
 @dataclass(frozen=True, slots=True)

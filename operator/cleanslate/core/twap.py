@@ -151,7 +151,7 @@ class TwapPlan:
     def taker_floor(self) -> Decimal:
         """Worst taker price: takerMaxSlippageBps below the arrival bid."""
         floor = self.arrival.bid * (1 - self.policy.taker_max_slippage_bps / BPS)
-        return _round(floor, self.product.quote_increment, ROUND_UP)
+        return _round(floor, self.product.price_tick, ROUND_UP)
 
     def time_slots(self, now: datetime) -> int:
         """Whole slice budgets left before the deadline (at least one)."""
@@ -444,7 +444,7 @@ def _maker_price(plan: TwapPlan, quote: Quote) -> Decimal | None:
     """At the touch: one tick inside the best ask when the spread allows, so the order is first
     in the queue instead of behind everything resting at the ask; at the ask on a one-tick
     spread. Each leg prices from its own fresh quote. None: the book is crossed or locked."""
-    tick = plan.product.quote_increment
+    tick = plan.product.price_tick
     price = _round(quote.ask, tick, ROUND_UP)
     if price - tick > quote.bid:
         price -= tick
@@ -607,7 +607,7 @@ def _sellable(plan: TwapPlan, qty: Decimal, price: Decimal) -> bool:
 def _min_notional_price(plan: TwapPlan, qty: Decimal) -> Decimal:
     if qty <= 0:
         return ZERO
-    return _round(plan.product.min_notional / qty, plan.product.quote_increment, ROUND_UP)
+    return _round(plan.product.min_notional / qty, plan.product.price_tick, ROUND_UP)
 
 
 def _round(value: Decimal, increment: Decimal, rounding: str) -> Decimal:

@@ -132,6 +132,9 @@ async def _execute(
             on_before_place=before_place,
             urgent=decision.kind is not ExitKind.PURGE,
             epoch=epoch,
+            on_notice=lambda message: inputs.events.emit(
+                Event.warning(Reason.GOOD_TILL_DATE_REFUSED, message)
+            ),
         )
     except ExchangeError as exc:
         return exc

@@ -15,7 +15,8 @@
             ├── PostOnlyWouldCross          INVALID_LIMIT_PRICE_POST_ONLY
             ├── InsufficientBalance         INSUFFICIENT_BALANCE (INSUFFICIENT_FUND)
             ├── ProductNotTradeable         PRODUCT_NOT_TRADEABLE
-            └── InvalidProductId            INVALID_PRODUCT_ID
+            ├── InvalidProductId            INVALID_PRODUCT_ID
+            └── ExpiryRefused               INVALID_END_TIME (a good-till-date end time)
 
 Adapters translate library and HTTP errors into these at their boundary (``raise ... from``),
 and nothing above an adapter catches anything else.
@@ -126,6 +127,13 @@ class InvalidProductId(OrderRejected):
     code = "INVALID_PRODUCT_ID"
 
 
+class ExpiryRefused(OrderRejected):
+    """The venue refused a good-till-date order for its end time (too soon, by a minimum
+    lead time it does not document); the same order good-till-cancelled may be accepted."""
+
+    code = "INVALID_END_TIME"
+
+
 _REJECTS: dict[str, type[OrderRejected]] = {
     cls.code: cls
     for cls in (
@@ -134,6 +142,7 @@ _REJECTS: dict[str, type[OrderRejected]] = {
         InsufficientBalance,
         ProductNotTradeable,
         InvalidProductId,
+        ExpiryRefused,
     )
 }
 _REJECTS["INSUFFICIENT_FUND"] = InsufficientBalance

@@ -12,6 +12,11 @@ a purge from selling twice:
 * Only one order of a purge is ever open: the core places nothing while one may be.
 * A task cancelled mid-purge (shutdown) cancels the order it left resting, then re-raises.
 * Rejects are logged as the hardening document's ORDER_REJECT line.
+* A good-till-date maker order refused for its end time (``ExpiryRefused``: the venue's
+  minimum lead time is undocumented) is sent again, same client order id, good-till-
+  cancelled, and so is every later maker order of the purge. Nothing else changes: the core
+  cancels each maker order at its TTL itself, the restart path finds it by client order id,
+  and ``on_notice`` says so once.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from cleanslate.core.twap import Leg, TwapOutcome, TwapPlan
 from cleanslate.exchange.errors import (
     ExchangeError,
     ExchangeTimeout,
+    ExpiryRefused,
     OrderRejected,
     PermanentError,
     RateLimited,
@@ -95,6 +101,8 @@ class PlaceIntent:
 
 BeforePlace = Callable[[PlaceIntent], Awaitable[None]]
 OnEvent = Callable[[twap.Action, twap.Observation], None]
+OnNotice = Callable[[str], None]
+"""Told, in a sentence for an event, when the executor changes how it places orders."""
 
 
 async def run_twap(
@@ -112,6 +120,7 @@ async def run_twap(
     retry_delays: tuple[float, ...] = RETRY_DELAYS,
     urgent: bool = False,
     epoch: str = "",
+    on_notice: OnNotice | None = None,
 ) -> TwapOutcome:
     """Liquidate ``target_quantity`` of ``symbol``'s base asset; returns what was achieved.
 
@@ -126,7 +135,7 @@ async def run_twap(
     Raises ``ExchangeError`` only when the purge cannot start (unknown product, no quote, the
     exchange unreachable before any order); once orders flow, every failure is an outcome.
     """
-    runner = _Runner(exchange, clock, symbol, retry_delays, on_before_place, on_event)
+    runner = _Runner(exchange, clock, symbol, retry_delays, on_before_place, on_event, on_notice)
     epoch = resume.epoch if resume else epoch
     return await runner.run(account, attempt, target_quantity, policy, resume, urgent, epoch)
 
@@ -140,6 +149,7 @@ class _Runner:
         retry_delays: tuple[float, ...],
         on_before_place: BeforePlace | None,
         on_event: OnEvent | None,
+        on_notice: OnNotice | None = None,
     ) -> None:
         self.exchange, self.clock, self.symbol = exchange, clock, symbol
         self.delays = retry_delays
@@ -151,6 +161,9 @@ class _Runner:
         """Exchange id of an order of this purge that may still be open."""
         self.placing: str | None = None
         """Client order id of a placement whose outcome is not known yet."""
+        self.good_till_cancelled = False
+        """The venue refused a good-till-date end time: maker orders go out without one."""
+        self.on_notice = on_notice
 
     async def run(
         self,
@@ -248,7 +261,7 @@ class _Runner:
             await self.before_place(intent)
         self.placing = request.client_order_id
         try:
-            order = await self.place_once_or_find(request)
+            order = await self.place_with_expiry_fallback(request)
         except OrderRejected as exc:
             _log_reject(request, exc)
             self.placing = None
@@ -260,6 +273,29 @@ class _Runner:
             return twap.PlaceRejected(exc.reason_code, str(exc), request.client_order_id)
         self.placing = None
         return self.seen(order)
+
+    async def place_with_expiry_fallback(self, request: OrderRequest) -> Order:
+        """Place; a refused end time turns this and every later maker order of the purge
+        good-till-cancelled (same client order id: the refused order does not exist)."""
+        if self.good_till_cancelled and request.expires_at is not None:
+            return await self.place_once_or_find(replace(request, expires_at=None))
+        try:
+            return await self.place_once_or_find(request)
+        except ExpiryRefused as exc:
+            if request.expires_at is None:
+                raise
+            self.good_till_cancelled = True
+            self.notice(
+                f"{self.symbol}: good-till-date refused for its end time "
+                f"({exc.detail.preview_failure_reason or exc.reason_code}); maker orders of "
+                "this purge are good-till-cancelled and cancelled by cleanslate at their TTL"
+            )
+            return await self.place_once_or_find(replace(request, expires_at=None))
+
+    def notice(self, message: str) -> None:
+        logger.warning("TWAP %s", message)
+        if self.on_notice is not None:
+            self.on_notice(message)
 
     async def place_once_or_find(self, request: OrderRequest) -> Order:
         """Place; after a timeout look the order up first, since it may exist. When the

@@ -43,6 +43,7 @@ from cleanslate.metrics import Metrics
 from cleanslate.operating import actions
 from cleanslate.operating.exchanges import CredentialsMissing, build_exchange
 from cleanslate.operating.kube import Kube
+from cleanslate.operating.preflight import verify_credentials
 
 logger = logging.getLogger("cleanslate.operator")
 OVERRUN_BACKOFF_SECONDS = 15.0
@@ -98,6 +99,8 @@ class AccountWorker:
     exchange_key: str | None = None
     clock: Clock = field(default_factory=SystemClock)
     products: ProductCache = field(default_factory=ProductCache)
+    verified_key: str | None = None
+    """The adapter (``exchange_key``) whose key passed the preflight."""
     extra_wait: float = 0.0
     next_wait: float = 60.0
     """Seconds until the next cycle, as the last cycle decided."""
@@ -148,6 +151,7 @@ class AccountWorker:
             return float(spec.interval_seconds)
         try:
             await self._ensure_exchange(spec)
+            await self._preflight(spec, policy)
         except CredentialsMissing as exc:
             creds = [Desired("CredentialsReady", FALSE, "CredentialsMissing", str(exc))]
             await self._halt(
@@ -176,6 +180,13 @@ class AccountWorker:
             message = f"PurgePolicy {ref}: {_first_error(exc)}"
             return None, [Desired("PolicyResolved", FALSE, "PolicyInvalid", message)]
         return policy, [Desired("PolicyResolved", TRUE, "Found", f"PurgePolicy {ref}")]
+
+    async def _preflight(self, spec: TradingAccountSpec, policy: PurgePolicySpec) -> None:
+        """Once per adapter: a live key passes the read-only preflight before it trades."""
+        if self.exchange is None or self.verified_key == self.exchange_key:
+            return
+        await verify_credentials(self.exchange, self.clock, spec, policy, self.events)
+        self.verified_key = self.exchange_key
 
     async def _ensure_exchange(self, spec: TradingAccountSpec) -> None:
         key = spec.exchange.model_dump_json() + spec.mode.value

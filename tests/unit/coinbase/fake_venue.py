@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +34,9 @@ class Fault:
     status: int
     remaining: int
     headers: dict[str, str] = field(default_factory=dict)
-    body: dict[str, Any] = field(default_factory=dict)
+    body: Any = field(default_factory=dict)
+    path: str = ""
+    """Only requests whose path (after the API prefix) starts with this; all when empty."""
 
 
 class FakeCoinbase:
@@ -53,7 +55,14 @@ class FakeCoinbase:
         self.orders: dict[str, dict[str, Any]] = {}
         self.fills: dict[str, list[dict[str, Any]]] = {}
         self.page_size = 2
+        self.products_paging: str | None = None
+        """None (one answer), "cursor" (cursor/has_next) or "offset" (offset/num_products)."""
         self.forbid_writes = False
+        self.refuse_end_times = False
+        self.permissions: dict[str, Any] = fx.key_permissions()
+        self.skew = 0.0
+        """Seconds Coinbase's clock (Get Server Time) is ahead of ours."""
+        """Refuse every good-till-date order for its end time (the undocumented lead time)."""
         self.throttle_per_second: int | None = None
         """Answer 429 beyond this many accepted requests in any second (a tightened limit)."""
         self._accepted: list[datetime] = []
@@ -110,7 +119,7 @@ class FakeCoinbase:
         self.requests.append((self.clock.now(), request.method, path))
         if request.method != "GET" and self.forbid_writes:
             raise AssertionError(f"read-only adapter called {request.method} {path}")
-        fault = self._take_fault() or self._throttle()
+        fault = self._take_fault(path) or self._throttle()
         if fault is not None:
             return httpx.Response(fault.status, json=fault.body, headers=fault.headers)
         self._accepted.append(self.clock.now())
@@ -126,7 +135,7 @@ class FakeCoinbase:
         claims = jwt.decode(
             token,
             self.public_key,
-            algorithms=["ES256"],
+            algorithms=["ES256", "EdDSA"],  # the key's type decides which one applies
             options={"verify_exp": False, "verify_nbf": False},
         )
         now = int(self.clock.now().timestamp())
@@ -136,9 +145,9 @@ class FakeCoinbase:
         assert claims["nbf"] <= now < claims["exp"] == claims["nbf"] + 120
         assert claims["uri"] == f"{request.method} {self.host}{request.url.path}"
 
-    def _take_fault(self) -> Fault | None:
+    def _take_fault(self, path: str) -> Fault | None:
         for fault in self._faults:
-            if fault.remaining > 0:
+            if fault.remaining > 0 and path.startswith(fault.path):
                 fault.remaining -= 1
                 return fault
         return None
@@ -153,11 +162,14 @@ class FakeCoinbase:
         return Fault(429, 0, body=fx.http_error("RATE_LIMIT_EXCEEDED", "Too many requests", 8))
 
     def _read(self, path: str, params: httpx.QueryParams) -> httpx.Response:
+        if path == "/key_permissions":
+            return self._json(dict(self.permissions))
+        if path == "/time":
+            return self._json(fx.server_time(self.clock.now() + timedelta(seconds=self.skew)))
         if path == "/accounts":
             return self._json(self._accounts_page(params.get("cursor", "0")))
         if path == "/products":
-            listed = list(self.products.values())
-            return self._json({"products": listed, "num_products": len(listed)})
+            return self._json(self._list_products(params))
         if path.startswith("/products/"):
             entry = self.products.get(path.removeprefix("/products/"))
             return self._json(entry) if entry else self._not_found("product not found")
@@ -185,6 +197,16 @@ class FakeCoinbase:
         start = int(cursor or "0")
         end = start + self.page_size
         return fx.accounts_page(rows[start:end], str(end) if end < len(rows) else "")
+
+    def _list_products(self, params: httpx.QueryParams) -> dict[str, Any]:
+        """Unpaged by default; ``products_paging`` pages it by cursor or by offset."""
+        listed = list(self.products.values())
+        if self.products_paging == "cursor":
+            return self._page(listed, "products", params)
+        if self.products_paging == "offset":
+            start = int(params.get("offset") or "0")
+            return {"products": listed[start : start + self.page_size], "num_products": len(listed)}
+        return {"products": listed, "num_products": len(listed)}
 
     def _pricebook(self, product_id: str, limit: int) -> dict[str, Any]:
         bids, asks = self.books[product_id]
@@ -258,6 +280,13 @@ class FakeCoinbase:
             )
         config = next(iter(body["order_configuration"].values()))
         size = Decimal(config["base_size"])
+        if "end_time" in config and self.refuse_end_times:
+            return fx.create_failure(
+                "INVALID_ORDER_CONFIGURATION",
+                "end_time is too close to the current time",
+                preview_failure_reason="PREVIEW_INVALID_END_TIME",
+                request=body,
+            )
         if size < Decimal(entry["base_min_size"]):
             return fx.create_failure(
                 "INVALID_ORDER_CONFIGURATION",
@@ -298,7 +327,8 @@ class FakeCoinbase:
         if size % Decimal(entry["base_increment"]):
             return "PREVIEW_INVALID_SIZE_PRECISION", "Too many decimals in order size"
         price = Decimal(config.get("limit_price") or entry["price"])
-        if "limit_price" in config and price % Decimal(entry["quote_increment"]):
+        tick = Decimal(entry.get("price_increment") or entry["quote_increment"])
+        if "limit_price" in config and price % tick:
             return "PREVIEW_INVALID_PRICE_PRECISION", "Too many decimals in order price"
         if size * price < Decimal(entry["quote_min_size"]):
             return "PREVIEW_INVALID_QUOTE_SIZE_TOO_SMALL", "Order value is below the minimum"

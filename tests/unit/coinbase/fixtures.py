@@ -65,6 +65,7 @@ def product(
     *,
     base_increment: str = "0.01",
     quote_increment: str = "0.0001",
+    price_increment: str | None = None,
     base_min_size: str = "0.01",
     quote_min_size: str = "1",
     volume_24h: str = "1000",
@@ -74,7 +75,10 @@ def product(
     is_disabled: bool = False,
     cancel_only: bool = False,
 ) -> dict[str, Any]:
-    """A Get Product / List Products entry."""
+    """A Get Product / List Products entry (field set as in a recorded Get Product answer,
+    docs.rs nautilus-coinbase test_data/http_product.json, and the SDK's
+    coinbase/rest/types/product_types.py). ``price_increment`` is the price tick; it equals
+    ``quote_increment`` on most products and differs on sub-cent coins (ccxt issue 20026)."""
     base, quote = product_id.split("-")
     return {
         "product_id": product_id,
@@ -108,7 +112,7 @@ def product(
         "base_display_symbol": base,
         "quote_display_symbol": quote,
         "view_only": False,
-        "price_increment": quote_increment,
+        "price_increment": price_increment or quote_increment,
         "display_name": product_id,
         "product_venue": "CBE",
         "approximate_quote_24h_volume": approximate_quote_24h_volume,
@@ -239,8 +243,11 @@ def fill(
     liquidity: str,
     at: datetime,
     trade_id: str,
+    *,
+    size_in_quote: bool = False,
 ) -> dict[str, Any]:
-    """A List Fills entry."""
+    """A List Fills entry (fields of the SDK's coinbase/rest/types/orders_types.py ``Fill``).
+    With ``size_in_quote`` the caller passes ``size`` in quote units, as Coinbase reports it."""
     return {
         "entry_id": f"entry-{trade_id}",
         "trade_id": trade_id,
@@ -253,8 +260,34 @@ def fill(
         "product_id": product_id,
         "sequence_timestamp": iso(at),
         "liquidity_indicator": liquidity,
-        "size_in_quote": False,
+        "size_in_quote": size_in_quote,
         "user_id": "user-1",
         "side": side,
         "retail_portfolio_id": "portfolio-001",
     }
+
+
+def key_permissions(
+    *,
+    can_view: bool = True,
+    can_trade: bool = True,
+    can_transfer: bool = False,
+    portfolio_uuid: str = "portfolio-001",
+) -> dict[str, Any]:
+    """Get API Key Permissions (``/key_permissions``), fields as the SDK reads them
+    (coinbase/rest/types/data_api_types.py ``GetAPIKeyPermissionsResponse``)."""
+    return {
+        "can_view": can_view,
+        "can_trade": can_trade,
+        "can_transfer": can_transfer,
+        "portfolio_uuid": portfolio_uuid,
+        "portfolio_type": "DEFAULT",
+    }
+
+
+def server_time(at: datetime) -> dict[str, Any]:
+    """Get Server Time (``/time``): ``iso``, ``epochSeconds``, ``epochMillis`` (SDK
+    coinbase/rest/types/public_types.py ``GetServerTimeResponse``; int64 values arrive as
+    strings, as proto3 JSON writes them)."""
+    millis = int(at.timestamp() * 1000)
+    return {"iso": iso(at), "epochSeconds": str(millis // 1000), "epochMillis": str(millis)}

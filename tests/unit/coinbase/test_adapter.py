@@ -19,6 +19,7 @@ from cleanslate.exchange.errors import (
 )
 from cleanslate.exchange.port import Exchange
 
+from . import fixtures as fx
 from .conftest import build_exchange
 from .fake_venue import FakeCoinbase
 
@@ -205,3 +206,17 @@ async def test_requests_are_counted(exchange: CoinbaseExchange) -> None:
 
     assert exchange.requests_made == 5  # three account pages, product, book
     assert exchange.stats() == {"requests_made": 5, "rate_limited": 0}
+
+
+async def test_fills_sized_in_quote_units_are_read_in_base_units(
+    exchange: CoinbaseExchange, venue: FakeCoinbase, clock: SimulatedClock
+) -> None:
+    order = await exchange.place_order(market_sell(size="10"))
+    venue.fills[order.order_id] = [
+        fx.fill(order.order_id, "SEI-USD", "SELL", Decimal("0.1562"), Decimal("1.562"),
+                Decimal("0.01"), "TAKER", clock.now(), "t9", size_in_quote=True)
+    ]  # fmt: skip
+
+    (fill,) = await exchange.fills(order.order_id)
+
+    assert fill.size == Decimal("10")

@@ -178,3 +178,29 @@ def test_cancel_results_report_only_successes() -> None:
     }
 
     assert wire.cancelled_ids(payload) == ["a"]
+
+
+def test_a_fill_sized_in_quote_units_is_converted_to_base_units() -> None:
+    # 1.5 USD worth of SEI at 0.15: 10 SEI (List Fills, size_in_quote: true).
+    entry = fx.fill("o1", "SEI-USD", "SELL", Decimal("0.15"), Decimal("1.5"), Decimal("0.009"),
+                    "TAKER", AT, "t1", size_in_quote=True)  # fmt: skip
+
+    parsed = wire.fill(entry)
+
+    assert parsed.size == Decimal("10") and parsed.price == Decimal("0.15")
+    assert parsed.fee == Decimal("0.009")
+
+
+def test_a_fill_sized_in_base_units_is_taken_as_is() -> None:
+    entry = fx.fill("o1", "SEI-USD", "SELL", Decimal("0.15"), Decimal("1.5"), Decimal("0.009"),
+                    "TAKER", AT, "t1")  # fmt: skip
+
+    assert wire.fill(entry).size == Decimal("1.5")
+
+
+def test_a_quote_sized_fill_without_a_price_is_refused_not_guessed() -> None:
+    entry = fx.fill("o1", "SEI-USD", "SELL", Decimal("0"), Decimal("1.5"), Decimal("0"),
+                    "TAKER", AT, "t1", size_in_quote=True)  # fmt: skip
+
+    with pytest.raises(ValueError, match="no price"):
+        wire.fill(entry)

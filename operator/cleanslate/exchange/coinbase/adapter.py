@@ -19,11 +19,11 @@ open orders, still work, because a plan needs them.
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -48,16 +48,22 @@ from cleanslate.exchange.coinbase.ratelimit import TokenBucket
 from cleanslate.exchange.coinbase.requesting import Session
 from cleanslate.exchange.errors import (
     ErrorDetail,
+    ExchangeError,
+    ExchangeTimeout,
     InvalidProductId,
     NotFound,
     OrderRejected,
     TemporaryError,
+    Unavailable,
 )
 
+T = TypeVar("T")
 DEFAULT_BASE_URL = "https://api.coinbase.com"
 PRODUCTS_TTL = timedelta(seconds=60)
 """Products (increments, status, 24h volume) are cached: the guide keeps API use under 50 %."""
 PAGE_LIMIT = "250"
+MAX_PAGES = 1000
+"""A listing longer than this many pages is a server that never says "no more"."""
 BOOK_LIMIT = 50
 """Product Book levels fetched for a quote: enough to measure depth within 1 % of the bid."""
 CANCEL_BATCH = 100
@@ -116,6 +122,11 @@ class CoinbaseExchange:
         return self._session.read_only
 
     @property
+    def algorithm(self) -> str:
+        """The JWT algorithm of the account's key (``EdDSA`` or ``ES256``)."""
+        return self._session.algorithm
+
+    @property
     def requests_made(self) -> int:
         """Requests sent to Coinbase so far (the one-shot run reports it)."""
         return self._session.requests_made
@@ -130,19 +141,15 @@ class CoinbaseExchange:
 
     async def balances(self) -> Sequence[Balance]:
         collected: list[Balance] = []
-        params: dict[str, str] = {"limit": PAGE_LIMIT}
-        while True:
-            page, cursor = wire.accounts_page(await self._session.get("/accounts", params))
-            collected.extend(page)
-            if cursor is None:
-                return wire.merge_balances(collected)
-            params = {"limit": PAGE_LIMIT, "cursor": cursor}
+        async for page in self._pages("/accounts", {"limit": PAGE_LIMIT}):
+            collected.extend(wire.accounts_page(page)[0])
+        return wire.merge_balances(collected)
 
     async def products(self) -> Sequence[Product]:
         if not self._fresh(self._all_listed_at):
-            payload = await self._session.get("/products", {"product_type": "SPOT"})
-            for entry in payload.get("products", []):
-                self._remember(entry)
+            async for page in self._pages("/products", {"product_type": "SPOT"}, "products"):
+                for entry in page.get("products", []):
+                    self._remember(entry)
             self._all_listed_at = self._clock.now()
         return [listing.product for listing in self._listings.values()]
 
@@ -177,6 +184,16 @@ class CoinbaseExchange:
         books = (wire.book(p, 1) for p in payload.get("pricebooks", []))
         return {b.product_id: b for b in books}
 
+    # --- preflight reads (Coinbase only, not the port) --------------------------------------
+
+    async def key_permissions(self) -> wire.KeyPermissions:
+        """What the API key may do and which portfolio it is scoped to."""
+        return _parsed(wire.key_permissions, await self._session.get("/key_permissions"), None)
+
+    async def server_time(self) -> datetime:
+        """Coinbase's clock, to measure the skew a 120 s JWT must stay within."""
+        return _parsed(wire.server_time, await self._session.get("/time"), None)
+
     # --- orders ---------------------------------------------------------------------------
 
     async def place_order(self, request: OrderRequest) -> Order:
@@ -185,17 +202,20 @@ class CoinbaseExchange:
         if not payload.get("success"):
             rejected = rejection_for_create(payload)
             return await self._existing_or_raise(request, rejected)
-        order_id = str((payload.get("success_response") or {}).get("order_id") or "")
-        order_id = order_id or str(payload.get("order_id") or "")
+        order_id = wire.created_order_id(payload)
+        if not order_id:
+            return await self._accepted_without_id(request)
         self._placed[request.client_order_id] = order_id
         try:
             return await self.get_order(order_id)
-        except (TemporaryError, NotFound):  # placed, but not readable (yet)
+        except ExchangeError:
+            # Accepted means it exists: whatever the read-back says (403, a malformed body,
+            # an outage) the order is tracked as placed and resolved later by its id.
             return _as_placed(request, order_id, self._clock.now())
 
     async def get_order(self, order_id: str) -> Order:
         payload = await self._session.get(f"/orders/historical/{order_id}")
-        return wire.order(payload["order"])
+        return _parsed(wire.order, payload, "order")
 
     async def find_order(self, client_order_id: str) -> Order | None:
         known = self._placed.get(client_order_id)
@@ -207,7 +227,7 @@ class CoinbaseExchange:
         start = wire.rfc3339(self._clock.now() - self._find_window)
         async for entry in self._orders({"start_date": start}):
             if entry.get("client_order_id") == client_order_id:
-                return wire.order(entry)
+                return _parsed(wire.order, entry, None)
         return None
 
     async def cancel_orders(self, order_ids: Sequence[str]) -> Sequence[str]:
@@ -224,20 +244,16 @@ class CoinbaseExchange:
         params: dict[str, str | list[str]] = {"order_status": "OPEN"}
         if product_id:
             params["product_ids"] = [product_id]
-        orders = [wire.order(entry) async for entry in self._orders(params)]
+        orders = [_parsed(wire.order, entry, None) async for entry in self._orders(params)]
         open_orders = [o for o in orders if o.status is OrderStatus.OPEN]
         return sorted(open_orders, key=lambda o: (o.created_at, o.order_id))
 
     async def fills(self, order_id: str) -> Sequence[Fill]:
         collected: list[Fill] = []
-        params: dict[str, str | list[str]] = {"order_ids": [order_id], "limit": PAGE_LIMIT}
-        while True:
-            payload = await self._session.get("/orders/historical/fills", params)
-            collected.extend(wire.fill(f) for f in payload.get("fills", []))
-            cursor = wire.next_cursor(payload)
-            if cursor is None:
-                return collected
-            params = {**params, "cursor": cursor}
+        params: dict[str, Any] = {"order_ids": [order_id], "limit": PAGE_LIMIT}
+        async for page in self._pages("/orders/historical/fills", params):
+            collected.extend(_parsed(wire.fill, f, None) for f in page.get("fills", []))
+        return collected
 
     async def aclose(self) -> None:
         await self._session.aclose()
@@ -246,15 +262,49 @@ class CoinbaseExchange:
 
     async def _orders(self, params: dict[str, Any]) -> AsyncIterator[Mapping[str, Any]]:
         """Every List Orders entry matching ``params``, page by page."""
-        query = {**params, "limit": PAGE_LIMIT}
-        while True:
-            payload = await self._session.get("/orders/historical/batch", query)
-            for entry in payload.get("orders", []):
+        async for page in self._pages("/orders/historical/batch", {**params, "limit": PAGE_LIMIT}):
+            for entry in page.get("orders", []):
                 yield entry
-            cursor = wire.next_cursor(payload)
-            if cursor is None:
+
+    async def _pages(
+        self, path: str, params: Mapping[str, Any], counted: str | None = None
+    ) -> AsyncIterator[Mapping[str, Any]]:
+        """Every page of a listing: ``cursor``/``has_next`` when the answer carries them, else
+        ``offset`` while ``num_products`` says more exist (``counted`` names the rows).
+        A cursor seen before, or more than MAX_PAGES pages, is an error: the listing would
+        never end, and a partial one must not pass for complete."""
+        query, seen, fetched = dict(params), set[str](), 0
+        for _ in range(MAX_PAGES):
+            page = await self._session.get(path, query)
+            yield page
+            fetched += len(page.get(counted) or []) if counted else 0
+            cursor = wire.next_cursor(page)
+            if cursor is not None:
+                if cursor in seen:
+                    raise Unavailable(f"Coinbase repeated the cursor of {path}: listing aborted")
+                seen.add(cursor)
+                query = {**query, "cursor": cursor}
+                continue
+            offset = wire.next_offset(page, counted, fetched) if counted else None
+            if offset is None:
                 return
-            query = {**query, "cursor": cursor}
+            query = {**query, "offset": str(offset)}
+        raise Unavailable(f"{path} did not end within {MAX_PAGES} pages")
+
+    async def _accepted_without_id(self, request: OrderRequest) -> Order:
+        """``success: true`` that names no order id: look it up by client order id; when
+        that finds nothing either, the outcome is unknown (a timeout, to the executor),
+        never a rejection."""
+        try:
+            found = await self.find_order(request.client_order_id)
+        except ExchangeError:
+            found = None
+        if found is not None:
+            self._placed[request.client_order_id] = found.order_id
+            return found
+        raise ExchangeTimeout(
+            f"Coinbase accepted {request.client_order_id} without naming its order id"
+        )
 
     async def _existing_or_raise(self, request: OrderRequest, rejected: OrderRejected) -> Order:
         if is_duplicate_client_order_id(rejected):
@@ -289,6 +339,16 @@ class CoinbaseExchange:
 
     def _fresh(self, fetched_at: datetime | None) -> bool:
         return fetched_at is not None and self._clock.now() - fetched_at < self._products_ttl
+
+
+def _parsed(parse: Callable[[Any], T], payload: Any, key: str | None) -> T:
+    """``parse(payload[key])``; an answer without the documented fields is the exchange
+    misbehaving (Unavailable, worth another look later), never a crash or a rejection."""
+    try:
+        return parse(payload[key] if key is not None else payload)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        detail = ErrorDetail(message=f"malformed answer ({type(exc).__name__})", raw=payload)
+        raise Unavailable("Coinbase answered without the documented fields", detail=detail) from exc
 
 
 def _as_placed(request: OrderRequest, order_id: str, now: datetime) -> Order:

@@ -1,7 +1,11 @@
-"""Coinbase Developer Platform API keys and the per-request ES256 JWT they sign.
+"""Coinbase Developer Platform API keys and the per-request JWT they sign.
 
-A CDP key is a key *name* (``organizations/{org}/apiKeys/{key}``) and an EC P-256 private key
-in PEM. Every REST request carries a fresh JWT (Advanced Trade API authentication guide:
+A CDP key is a key *name* (``organizations/{org}/apiKeys/{key}``) and a private key of one of
+the two kinds the official SDK accepts (coinbase-advanced-py 1.8.3+, ``coinbase/jwt_generator.py``
+``_load_private_key`` / ``_algorithm_for``): an EC P-256 key in PEM, signing ES256, or an
+Ed25519 key (the portal's recommended type), signing EdDSA, given either in PEM or as the
+portal's base64 string of 32 (seed) or 64 (seed and public key) bytes.
+Every REST request carries a fresh JWT (Advanced Trade API authentication guide:
 "You must generate a different JWT for each unique API request"; it "expires after 2 minutes")
 whose ``uri`` claim binds it to one method, host and path.
 
@@ -21,7 +25,7 @@ from datetime import datetime
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from cleanslate.exchange.errors import AuthenticationFailed
 
@@ -32,6 +36,7 @@ JWT_LIFETIME_SECONDS = 120
 """The documented lifetime of a request JWT (two minutes)."""
 
 NonceSource = Callable[[], str]
+SigningKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 
 
 class CredentialsError(AuthenticationFailed):
@@ -39,7 +44,8 @@ class CredentialsError(AuthenticationFailed):
 
 
 def _default_nonce() -> str:
-    return secrets.token_hex(16)
+    """64 hex digits, as the SDK's ``secrets.token_hex()`` draws them."""
+    return secrets.token_hex(32)
 
 
 @dataclass(frozen=True)
@@ -48,12 +54,18 @@ class Credentials:
 
     key_name: str
     private_key_pem: str = field(repr=False)
-    _key: ec.EllipticCurvePrivateKey = field(init=False, repr=False, compare=False)
+    """The private key as the Secret holds it: PEM, or an Ed25519 key in base64."""
+    _key: SigningKey = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.key_name.strip():
             raise CredentialsError(f"{KEY_NAME_FIELD} is empty")
-        object.__setattr__(self, "_key", _load_ec_key(self.private_key_pem))
+        object.__setattr__(self, "_key", _load_key(self.private_key_pem))
+
+    @property
+    def algorithm(self) -> str:
+        """``EdDSA`` for an Ed25519 key, ``ES256`` for an EC P-256 key."""
+        return "EdDSA" if isinstance(self._key, ed25519.Ed25519PrivateKey) else "ES256"
 
     def __repr__(self) -> str:
         return f"Credentials(key_name={self.key_name!r}, private_key=<redacted>)"
@@ -92,7 +104,7 @@ class Credentials:
             "uri": f"{method.upper()} {host}{path}",
         }
         headers = {"kid": self.key_name, "nonce": nonce()}
-        return jwt.encode(claims, self._key, algorithm="ES256", headers=headers)
+        return jwt.encode(claims, self._key, algorithm=self.algorithm, headers=headers)
 
     def public_key_pem(self) -> str:
         """The matching public key, for tests and for checking a key pair without exposing it."""
@@ -130,14 +142,33 @@ def _text(data: Mapping[str, bytes | str], name: str) -> str:
     return value
 
 
-def _load_ec_key(pem: str) -> ec.EllipticCurvePrivateKey:
+def _load_key(text: str) -> SigningKey:
+    """PEM when it looks like PEM, else the portal's base64 Ed25519 key; any other kind of key
+    is refused, naming the field only."""
+    if text.lstrip().startswith("-----BEGIN"):
+        return _load_pem(text)
+    try:
+        raw = base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise CredentialsError(
+            f"{PRIVATE_KEY_FIELD} is neither a PEM private key nor a base64 Ed25519 key"
+        ) from None
+    if len(raw) not in (32, 64):
+        raise CredentialsError(f"{PRIVATE_KEY_FIELD}: a base64 Ed25519 key is 32 or 64 bytes")
+    return ed25519.Ed25519PrivateKey.from_private_bytes(raw[:32])
+
+
+def _load_pem(pem: str) -> SigningKey:
     try:
         key = serialization.load_pem_private_key(pem.encode("utf-8"), password=None)
     except (ValueError, TypeError):
         raise CredentialsError(
-            f"{PRIVATE_KEY_FIELD} is not an unencrypted PEM private key "
-            "(CDP keys are EC; choose ECDSA, not Ed25519, when creating the key)"
+            f"{PRIVATE_KEY_FIELD} is not an unencrypted PEM private key"
         ) from None
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return key
     if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
-        raise CredentialsError(f"{PRIVATE_KEY_FIELD} must be an EC P-256 key for ES256")
+        raise CredentialsError(
+            f"{PRIVATE_KEY_FIELD} must be an EC P-256 (ES256) or an Ed25519 (EdDSA) key"
+        )
     return key

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from cleanslate.exchange.errors import (
     ErrorDetail,
     ExchangeError,
     ExchangeTimeout,
+    ExpiryRefused,
     NotFound,
     OrderRejected,
     PermanentError,
@@ -49,7 +51,6 @@ _ALIASES = {
     "INVALID_QUOTE_SIZE_TOO_SMALL": "INVALID_ORDER_CONFIGURATION",
     "INVALID_QUOTE_SIZE_PRECISION": "INVALID_ORDER_CONFIGURATION",
     "INVALID_LIMIT_PRICE": "INVALID_ORDER_CONFIGURATION",
-    "INVALID_END_TIME": "INVALID_ORDER_CONFIGURATION",
     "ORDER_ENTRY_DISABLED": "PRODUCT_NOT_TRADEABLE",
     "INVALID_NO_LIQUIDITY": "PRODUCT_NOT_TRADEABLE",
     "UNTRADABLE_PRODUCT": "PRODUCT_NOT_TRADEABLE",
@@ -72,8 +73,9 @@ def payload_of(response: httpx.Response) -> Any:
         return response.text[:2000]
 
 
-def error_for_status(response: httpx.Response) -> ExchangeError:
-    """The port error for an HTTP error response (status >= 400)."""
+def error_for_status(response: httpx.Response, now: datetime | None = None) -> ExchangeError:
+    """The port error for an HTTP error response (status >= 400); ``now`` dates a
+    ``Retry-After`` given as an HTTP date when the answer has no ``Date`` header."""
     payload = payload_of(response)
     detail = _http_detail(payload)
     status = response.status_code
@@ -83,7 +85,7 @@ def error_for_status(response: httpx.Response) -> ExchangeError:
     if status == 404:
         return NotFound(text, detail=detail)
     if status == 429:
-        return RateLimited(text, retry_after=retry_after(response), detail=detail)
+        return RateLimited(text, retry_after=retry_after(response, now), detail=detail)
     if status == 408:
         return ExchangeTimeout(text, detail=detail)
     if status >= 500:
@@ -114,6 +116,8 @@ def rejection_for_create(payload: Mapping[str, Any]) -> OrderRejected:
         payload.get("failure_reason"),
     ]
     codes = [_canonical(str(c)) for c in candidates if c and str(c) not in _UNSPECIFIED]
+    if ExpiryRefused.code in codes:  # the most specific reason: the executor can work around it
+        return rejection_for(ExpiryRefused.code, detail)
     for code in codes:
         rejected = rejection_for(code, detail)
         if type(rejected) is not OrderRejected:
@@ -135,8 +139,9 @@ def translate_transport_error(exc: httpx.HTTPError) -> ExchangeError:
     return Unavailable(f"cannot reach Coinbase ({name})")
 
 
-def retry_after(response: httpx.Response) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), if any."""
+def retry_after(response: httpx.Response, now: datetime | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date, RFC 9110 10.2.3),
+    if any; an HTTP date counts from the answer's ``Date``, else from ``now``."""
     value = response.headers.get("retry-after")
     if not value:
         return None
@@ -147,7 +152,7 @@ def retry_after(response: httpx.Response) -> float | None:
     try:
         when = parsedate_to_datetime(value)
         date = response.headers.get("date")
-        base = parsedate_to_datetime(date) if date else None
+        base = parsedate_to_datetime(date) if date else now
     except (TypeError, ValueError):
         return None
     return max(0.0, (when - base).total_seconds()) if base else None
@@ -156,10 +161,27 @@ def retry_after(response: httpx.Response) -> float | None:
 def _http_detail(payload: Any) -> ErrorDetail:
     if not isinstance(payload, Mapping):
         return ErrorDetail(message=str(payload)[:200], raw=payload)
+    listed = payload.get("errors")
+    if isinstance(listed, list) and listed and not payload.get("error"):
+        return _listed_detail(listed, payload)
     return ErrorDetail(
         error=str(payload.get("error") or ""),
         message=str(payload.get("message") or payload.get("error_details") or ""),
         preview_failure_reason=str(payload.get("preview_failure_reason") or ""),
+        raw=payload,
+    )
+
+
+def _listed_detail(listed: list[Any], payload: Any) -> ErrorDetail:
+    """``{"errors": [{"id", "message"}, ...]}``, the shape Coinbase's v2 gateway answers with
+    (rate limits and authentication included; ccxt issue 8301 quotes one): the first id is
+    the error, the messages are joined."""
+    entries = [e for e in listed if isinstance(e, Mapping)]
+    ids = [str(e.get("id") or e.get("error") or "") for e in entries]
+    messages = [str(e.get("message") or "") for e in entries]
+    return ErrorDetail(
+        error=next((i for i in ids if i), ""),
+        message="; ".join(m for m in messages if m)[:500],
         raw=payload,
     )
 

@@ -9,6 +9,7 @@ import httpx
 from cleanslate.clock import Clock
 from cleanslate.exchange.coinbase.adapter import DEFAULT_BASE_URL, CoinbaseExchange
 from cleanslate.exchange.coinbase.auth import Credentials
+from cleanslate.exchange.coinbase.ratelimit import KEY_BUDGETS, KeyBudgets
 
 TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=5.0)
 LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=5)
@@ -49,13 +50,18 @@ def exchange_from_secret(
     read_only: bool,
     base_url: str = DEFAULT_BASE_URL,
     transport: httpx.AsyncBaseTransport | None = None,
+    budgets: KeyBudgets = KEY_BUDGETS,
 ) -> CoinbaseExchange:
     """The adapter for an account whose Secret holds ``apiKeyName`` and ``apiPrivateKey``
     (decoded values: pass a Secret's ``data`` through ``decode_secret_data`` first).
 
     ``read_only`` is True for DryRun accounts: the adapter then never calls an order endpoint.
     Raises CredentialsError (naming the field, never its value) when the Secret is unusable.
+    Accounts whose Secrets hold the same key share that key's request budget (``budgets``).
     """
     credentials = Credentials.from_secret_data(secret_data)
     client = make_client(base_url, transport=transport)
-    return CoinbaseExchange(client, credentials, clock, read_only=read_only, base_url=base_url)
+    bucket = budgets.bucket(credentials.key_name, clock)
+    return CoinbaseExchange(
+        client, credentials, clock, read_only=read_only, base_url=base_url, bucket=bucket
+    )

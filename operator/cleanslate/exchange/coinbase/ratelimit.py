@@ -10,6 +10,12 @@ ceiling.
 
 A 429 also pauses the whole bucket (``pause``), so every concurrent caller of the account
 backs off together instead of each discovering the limit on its own.
+
+The budget belongs to the API key, not to the account: Coinbase counts requests per key, and
+several TradingAccounts may name Secrets holding the same key. ``KeyBudgets`` hands every
+adapter of one key the same bucket, so N accounts on one key share 15 requests per second
+instead of spending N x 15; an account alone on its key may use all of it. A 429 answered to
+one of them pauses all of them.
 """
 
 from __future__ import annotations
@@ -74,3 +80,22 @@ class TokenBucket:
         if self._tokens >= 1 - _EPSILON:
             return 0.0
         return max(MIN_WAIT, (1 - self._tokens) / self.rate)
+
+
+class KeyBudgets:
+    """One token bucket per (API key name, clock): the request budget of a key, shared by
+    every account that uses it. The key name is not secret; the private key never gets here."""
+
+    def __init__(self, rate: float = DEFAULT_RATE_PER_SECOND, burst: float = DEFAULT_BURST):
+        self.rate, self.burst = rate, burst
+        self._buckets: dict[tuple[str, Clock], TokenBucket] = {}
+
+    def bucket(self, key_name: str, clock: Clock) -> TokenBucket:
+        found = self._buckets.get((key_name, clock))
+        if found is None:
+            found = self._buckets[(key_name, clock)] = TokenBucket(clock, self.rate, self.burst)
+        return found
+
+
+KEY_BUDGETS = KeyBudgets()
+"""The process's budgets: every adapter the operator or the CLI builds draws from these."""

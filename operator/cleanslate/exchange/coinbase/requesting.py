@@ -76,6 +76,10 @@ class Session:
         self.requests_made = 0
         self.rate_limited = 0
 
+    @property
+    def algorithm(self) -> str:
+        return self._credentials.algorithm
+
     async def get(self, path: str, params: Params | None = None) -> Any:
         """A read, retried on temporary errors."""
         return await self._with_retries("GET", path, params, None, self._backoff)
@@ -145,7 +149,7 @@ class Session:
         if response.status_code >= 400:
             if response.status_code == 429:
                 self.rate_limited += 1
-            raise error_for_status(response)
+            raise error_for_status(response, self._clock.now())
         payload = payload_of(response)
         if not isinstance(payload, Mapping):  # a proxy's page with a 200: not Coinbase
             detail = ErrorDetail(message="answer is not a JSON object", raw=payload)

@@ -12,6 +12,7 @@ which is in BASE units: reading the latter once made BTC-USD look like a $6K mar
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -108,15 +109,59 @@ def merge_balances(balances: Iterable[Balance]) -> list[Balance]:
     return [b for b in totals.values() if b.total != 0]
 
 
+# --- key and clock --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPermissions:
+    """Get API Key Permissions (``/key_permissions``): what the key may do, and where."""
+
+    can_view: bool
+    can_trade: bool
+    can_transfer: bool
+    portfolio_uuid: str
+    portfolio_type: str
+
+
+def key_permissions(payload: Json) -> KeyPermissions:
+    """Fields as the SDK reads them (coinbase/rest/types/data_api_types.py
+    ``GetAPIKeyPermissionsResponse``); a flag that is missing counts as not granted, except
+    ``can_transfer``, which counts as granted: an unknown transfer right is warned about."""
+    return KeyPermissions(
+        can_view=payload.get("can_view") is True,
+        can_trade=payload.get("can_trade") is True,
+        can_transfer=payload.get("can_transfer") is not False,
+        portfolio_uuid=str(payload.get("portfolio_uuid") or ""),
+        portfolio_type=str(payload.get("portfolio_type") or ""),
+    )
+
+
+def server_time(payload: Json) -> datetime:
+    """Get Server Time (``/time``: ``iso``, ``epochSeconds``, ``epochMillis``; SDK
+    coinbase/rest/types/public_types.py ``GetServerTimeResponse``)."""
+    millis = payload.get("epochMillis")
+    if isinstance(millis, int | str) and str(millis).isdigit():
+        return datetime.fromtimestamp(int(millis) / 1000, UTC)
+    return timestamp(payload["iso"])
+
+
 # --- products -------------------------------------------------------------------------------
 
 
 def product(payload: Json) -> Product:
-    """Get Product / List Products entry to a Product."""
+    """Get Product / List Products entry to a Product.
+
+    The price tick is ``price_increment``; ``quote_increment`` steps quote-denominated sizes
+    and is the tick only when ``price_increment`` is absent (as ccxt reads it:
+    ``safeNumber2(market, 'price_increment', 'quote_increment')`` in ts/src/coinbase.ts).
+    Reading the quote increment as the tick priced SHIB-USD sells at 0.01 on a coin worth
+    0.00001 (ccxt issue 20026). The minimum order value is ``quote_min_size``.
+    """
     product_id = str(payload["product_id"])
     base, _, quote = product_id.partition("-")
     quote_min = decimal(payload.get("quote_min_size"))
     market_min = decimal(payload.get("min_market_funds"))
+    tick = decimal(payload.get("price_increment"))
     return Product(
         product_id=product_id,
         base=str(payload.get("base_currency_id") or base),
@@ -126,6 +171,7 @@ def product(payload: Json) -> Product:
         min_base_size=decimal(payload.get("base_min_size")),
         min_notional=max(quote_min, market_min),
         status=product_status(payload),
+        price_increment=tick if tick > 0 else None,
     )
 
 
@@ -215,6 +261,14 @@ def create_order_body(request: OrderRequest) -> dict[str, Any]:
     }
 
 
+def created_order_id(payload: Json) -> str:
+    """The order id of a ``success: true`` Create Order answer (``success_response.order_id``,
+    or the top-level ``order_id`` older answers carry); empty when it names none."""
+    response = payload.get("success_response")
+    nested = response.get("order_id") if isinstance(response, Mapping) else None
+    return str(nested or payload.get("order_id") or "")
+
+
 def order(payload: Json) -> Order:
     """A List Orders / Get Order entry to an Order."""
     kind, config = _configuration(payload.get("order_configuration") or {})
@@ -252,18 +306,40 @@ def cancelled_ids(payload: Json) -> list[str]:
 
 
 def fill(payload: Json) -> Fill:
-    """A List Fills entry; ``commission`` is the fee in the quote currency."""
+    """A List Fills entry; ``commission`` is the fee in the quote currency.
+
+    ``size`` is in base units unless ``size_in_quote`` is true: then it is the fill's value in
+    the quote currency and the base size is ``size / price`` (ccxt reads it so: ``parseTrade``
+    in ts/src/coinbase.ts takes ``size`` as cost when ``size_in_quote``). A quote-sized fill
+    without a price cannot be converted and is refused (ValueError), never guessed.
+    """
+    price = decimal(payload.get("price"))
+    size = decimal(payload.get("size"))
+    if payload.get("size_in_quote") is True:
+        if price <= 0:
+            raise ValueError("a fill sized in quote units has no price")
+        size = size / price
     return Fill(
         order_id=str(payload["order_id"]),
         product_id=str(payload["product_id"]),
         side=Side(str(payload["side"]).upper()),
-        price=decimal(payload.get("price")),
-        size=decimal(payload.get("size")),
+        price=price,
+        size=size,
         fee=decimal(payload.get("commission")),
         liquidity=str(payload.get("liquidity_indicator", "")).lower(),
         at=timestamp(payload.get("trade_time") or payload["sequence_timestamp"]),
         trade_id=str(payload.get("trade_id") or ""),
     )
+
+
+def next_offset(payload: Json, rows: str, fetched: int) -> int | None:
+    """List Products pages by ``limit``/``offset`` and counts ``num_products`` (SDK
+    coinbase/rest/products.py ``get_products``); the next offset while rows are missing,
+    None when the count is absent, reached, or a page came back empty."""
+    total = payload.get("num_products")
+    if not isinstance(total, int) or isinstance(total, bool) or not payload.get(rows):
+        return None
+    return fetched if fetched < total else None
 
 
 def next_cursor(payload: Json) -> str | None:
