@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from cleanslate.core.redaction import bounded
 from cleanslate.exchange.errors import (
     AuthenticationFailed,
     ErrorDetail,
@@ -155,7 +156,7 @@ def retry_after(response: httpx.Response) -> float | None:
 
 def _http_detail(payload: Any) -> ErrorDetail:
     if not isinstance(payload, Mapping):
-        return ErrorDetail(message=str(payload)[:200], raw=payload)
+        return ErrorDetail(message=bounded(str(payload)), raw=payload)
     return ErrorDetail(
         error=str(payload.get("error") or ""),
         message=str(payload.get("message") or payload.get("error_details") or ""),
