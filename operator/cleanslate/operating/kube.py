@@ -51,6 +51,11 @@ class Kube:
             await config.load_kube_config(config_file=kubeconfig)
         return cls(client.ApiClient())
 
+    @property
+    def api(self) -> client.ApiClient:
+        """The underlying client, for the few calls other modules make (token reviews)."""
+        return self._api
+
     async def close(self) -> None:
         await self._api.close()
 

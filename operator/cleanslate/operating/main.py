@@ -44,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     scope.add_argument("--all-namespaces", "-A", action="store_true", help="watch every namespace")
     p.add_argument("--selector", type=_selector, help="only accounts with this label (KEY=VALUE)")
     p.add_argument("--metrics-port", type=int, default=9090, help="Prometheus port (0: off)")
+    p.add_argument(
+        "--metrics-auth",
+        action="store_true",
+        help="serve /metrics only to bearer tokens the API server authorises for get on "
+        "/metrics (TokenReview + SubjectAccessReview); the Helm chart turns it on",
+    )
     p.add_argument("--liveness-port", type=int, default=8080, help="kopf liveness port (0: off)")
     p.add_argument("--peering", metavar="NAME", help="kopf peering name, for HA replicas")
     p.add_argument(
@@ -119,7 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         status_refresh_seconds=args.status_refresh_seconds,
         endpoints=endpoints,
     )
-    runtime = Runtime(config=config, metrics_port=args.metrics_port or None)
+    runtime = Runtime(
+        config=config, metrics_port=args.metrics_port or None, metrics_auth=args.metrics_auth
+    )
     liveness = f"http://0.0.0.0:{args.liveness_port}/healthz" if args.liveness_port else None
     kopf.run(
         registry=registry,
