@@ -19,6 +19,7 @@ import kopf
 from prometheus_client import start_http_server
 
 from cleanslate.api import GROUP, VERSION
+from cleanslate.core.redaction import redact
 from cleanslate.events import Event, Severity
 from cleanslate.operating import actions
 from cleanslate.operating.kube import Kube
@@ -42,7 +43,7 @@ class KopfEvents:
             self.body,
             type=event.severity.value,
             reason=event.reason.value,
-            message=event.message[:1024],
+            message=redact(event.message)[:1024],  # the last door before the API server
         )
 
 

@@ -9,13 +9,16 @@ import json
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
 
 from cleanslate.core.redaction import REDACTED, bounded, redact
+from cleanslate.events import Event, Reason
 from cleanslate.exchange.coinbase.auth import Credentials
 from cleanslate.exchange.coinbase.errors import error_for_status
+from cleanslate.operating import handlers
 from cleanslate.operating.main import configure_logging
 
 from .keys import KEY_NAME, new_private_key_pem
@@ -148,3 +151,16 @@ def test_verbose_operator_logging_never_prints_a_secret(
     out = root_logging.getvalue()
     assert "cycle failed" in out and "RuntimeError" in out  # still says what happened
     assert leaks(out) == [], out
+
+
+def test_an_event_posted_on_the_account_carries_no_credential(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    posted: list[dict[str, Any]] = []
+    monkeypatch.setattr(handlers.kopf, "event", lambda body, **kw: posted.append(kw))
+    sink = handlers.KopfEvents({"metadata": {"name": "a"}}, "ns/a")  # type: ignore[arg-type]
+
+    sink.emit(Event.warning(Reason.EXCHANGE_UNAVAILABLE, f"echoed Authorization: Bearer {JWT}"))
+
+    [event] = posted
+    assert leaks(event["message"]) == [] and "Authorization" in event["message"]
