@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import urllib.error
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -92,12 +93,8 @@ def trap() -> Iterator[RecordedExchange]:
 
 
 @pytest.fixture(scope="module")
-def verbose_operator(
-    kubectl: Kubectl,
-    kubeconfig: Path,
-    exchange: RecordedExchange,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[OperatorProcess]:
+def crds(kubectl: Kubectl) -> None:
+    """The CRDs, applied and Established before an operator starts."""
     kubectl("apply", "-f", str(ROOT / "crds"))
     for crd in ("tradingaccounts.cleanslate.dev", "purgepolicies.cleanslate.dev"):
         wait_for(
@@ -107,6 +104,15 @@ def verbose_operator(
             60,
             f"CRD {crd} Established",
         )
+
+
+@pytest.fixture(scope="module")
+def verbose_operator(
+    crds: None,
+    kubeconfig: Path,
+    exchange: RecordedExchange,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[OperatorProcess]:
     base = tmp_path_factory.mktemp("verbose-operator")
     process = OperatorProcess(
         kubeconfig,
@@ -253,3 +259,48 @@ def test_verbose_operator_leaks_no_credential_and_calls_only_allowed_exchanges(
     # what the exchange answered reached the status bounded, on one line
     text = json.dumps(status(kubectl, ns, "authfail"))
     assert "x" * 250 not in text and "\\nUnauthorized" not in text
+
+
+def metrics_status(process: OperatorProcess, token: str | None) -> int:
+    try:
+        process.metrics_text(token)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    return 200
+
+
+def test_metrics_are_served_only_to_tokens_allowed_to_get_them(
+    crds: None, kubectl: Kubectl, kubeconfig: Path, namespace: str, tmp_path: Path
+) -> None:
+    ns = namespace
+    for account in ("prometheus", "nosy"):
+        kubectl("create", "serviceaccount", account, "-n", ns)
+    reader = f"{ns}-metrics-reader"
+    kubectl("create", "clusterrole", reader, "--verb=get", "--non-resource-url=/metrics")
+    try:
+        kubectl(
+            "create",
+            "clusterrolebinding",
+            reader,
+            f"--clusterrole={reader}",
+            f"--serviceaccount={ns}:prometheus",
+        )
+        allowed = kubectl("create", "token", "prometheus", "-n", ns).strip()
+        nosy = kubectl("create", "token", "nosy", "-n", ns).strip()
+        process = OperatorProcess(
+            kubeconfig,
+            tmp_path / "state",
+            tmp_path / "operator.log",
+            selector=f"{RUN_LABEL}=nobody",
+            extra_args=["--metrics-auth"],
+        )
+        with process:
+            assert metrics_status(process, None) == 401
+            assert metrics_status(process, "not-a-token") == 403
+            assert metrics_status(process, nosy) == 403
+            assert metrics_status(process, allowed) == 200
+            assert "cleanslate_" in process.metrics_text(allowed)
+        assert allowed not in process.log_text() and nosy not in process.log_text()
+    finally:
+        kubectl("delete", "clusterrolebinding", reader, "--ignore-not-found")
+        kubectl("delete", "clusterrole", reader, "--ignore-not-found")
