@@ -85,9 +85,15 @@ def test_every_credential_shape_is_redacted(text: str) -> None:
     assert REDACTED in out
 
 
-def test_redaction_keeps_ordinary_text() -> None:
-    text = "HTTP 401 error=UNAUTHENTICATED | message=invalid signature for SEI-USD"
-
+@pytest.mark.parametrize(
+    "text",
+    [
+        "HTTP 401 error=UNAUTHENTICATED | message=invalid signature for SEI-USD",
+        "basic information about the Bearer tokens accepted",
+        "no client key file",
+    ],
+)
+def test_redaction_keeps_ordinary_text(text: str) -> None:
     assert redact(text) == text
 
 
