@@ -2,20 +2,36 @@
 # cleanslate operator image: python:3.11-slim, a virtualenv built in a separate stage,
 # non-root uid 10001, nothing writable but the volumes the Deployment mounts
 # (--state-dir and /tmp), so it runs with readOnlyRootFilesystem: true.
-
-FROM python:3.11-slim AS build
+#
+# Supply chain: the base is pinned by digest (a tag can be re-pointed; a digest cannot), and
+# every Python package, build tools included, comes from requirements.lock with its sha256
+# (pip --require-hashes refuses anything else). Regenerate the lock after a dependency change:
+#   pip-compile --generate-hashes --strip-extras --allow-unsafe --all-build-deps \
+#     --no-emit-index-url --no-emit-find-links --output-file requirements.lock pyproject.toml
+#
+# The digest is the python:3.11-slim-bookworm manifest list that a docker-library maintainer
+# pulled in https://github.com/docker-library/python/issues/923 (2024-04-25:
+# "Digest: sha256:6d2502238109c929569ae99355e28890c438cb11bc88ef02cd189c173b3db07c").
+# It was not pulled from here (no registry access when it was written). Refresh it with
+#   docker buildx imagetools inspect python:3.11-slim-bookworm
+# (or let Renovate/Dependabot bump it) to pick up Debian security updates.
+FROM python:3.11-slim-bookworm@sha256:6d2502238109c929569ae99355e28890c438cb11bc88ef02cd189c173b3db07c AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 RUN python -m venv /opt/cleanslate
 WORKDIR /src
-# Dependencies first, so a code change does not re-download them.
-COPY pyproject.toml ./
+# Dependencies first, from the lock file with hashes, so a code change does not re-download
+# them; then the operator itself, with no dependency resolution and no build isolation (its
+# build tools are the locked ones just installed).
+COPY requirements.lock ./
+RUN /opt/cleanslate/bin/pip install --require-hashes --no-deps -r requirements.lock
+COPY pyproject.toml README.md ./
 COPY operator ./operator
-RUN /opt/cleanslate/bin/pip install . \
+RUN /opt/cleanslate/bin/pip install --no-deps --no-build-isolation . \
     && /opt/cleanslate/bin/python -m compileall -q /opt/cleanslate
 
-FROM python:3.11-slim
+FROM python:3.11-slim-bookworm@sha256:6d2502238109c929569ae99355e28890c438cb11bc88ef02cd189c173b3db07c
 LABEL org.opencontainers.image.title="cleanslate" \
       org.opencontainers.image.description="Kubernetes operator that keeps crypto trading accounts clean" \
       org.opencontainers.image.licenses="Apache-2.0"

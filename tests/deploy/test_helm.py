@@ -101,6 +101,26 @@ def manifest(path: Path, kind: str) -> Obj:
     return cast(Obj, found)
 
 
+def operator_role(docs: list[Obj]) -> Obj:
+    return by_name(docs, "ClusterRole")[f"{RELEASE}-operator"]
+
+
+def without_names(docs: list[Obj], path: Path) -> bool:
+    """Every object of the plain manifest ``path`` is rendered by the chart (labels aside)."""
+    rendered = {(d["kind"], d["metadata"]["name"]): d for d in docs}
+    for plain in yaml.safe_load_all(path.read_text()):
+        if not plain:
+            continue
+        found = rendered[(plain["kind"], plain["metadata"]["name"])]
+        for key in ("spec", "rules", "roleRef", "subjects"):
+            mine, theirs = found.get(key), plain.get(key)
+            if key == "spec" and plain["kind"] == "NetworkPolicy":  # the chart adds instance
+                mine = {k: v for k, v in mine.items() if k != "podSelector"}
+                theirs = {k: v for k, v in theirs.items() if k != "podSelector"}
+            assert mine == theirs, (plain["metadata"]["name"], key)
+    return True
+
+
 def flag_values(args: list[str], flag: str) -> list[str]:
     return [args[i + 1] for i, arg in enumerate(args) if arg == flag]
 
@@ -139,14 +159,19 @@ def test_default_values_render_the_objects_of_the_plain_manifests(
             "ServiceAccount",
             "ClusterRole",
             "ClusterRoleBinding",
+            "ClusterRole",
+            "ClusterRoleBinding",
             "Deployment",
             "Service",
             "ClusterKopfPeering",
             "PodDisruptionBudget",
+            "NetworkPolicy",
         ]
     )
-    chart_role = of_kind(docs, "ClusterRole")[0]
+    chart_role = operator_role(docs)
     assert chart_role["rules"] == manifest(MANIFESTS / "rbac.yaml", "ClusterRole")["rules"]
+    assert without_names(docs, MANIFESTS / "metrics-auth.yaml")
+    assert without_names(docs, MANIFESTS / "networkpolicy.yaml")
     [deployment] = of_kind(docs, "Deployment")
     plain = manifest(MANIFESTS / "deployment.yaml", "Deployment")
     assert deployment["metadata"]["name"] == plain["metadata"]["name"]
@@ -213,7 +238,7 @@ def test_namespace_shards_watch_their_namespaces_with_namespaced_peering(
         ("tenant-b", "cleanslate-east"),
         ("tenant-c", "cleanslate-west"),
     }
-    resources = {r for rule in of_kind(docs, "ClusterRole")[0]["rules"] for r in rule["resources"]}
+    resources = {r for rule in operator_role(docs)["rules"] for r in rule["resources"]}
     assert "kopfpeerings" in resources and "clusterkopfpeerings" not in resources
 
 
@@ -221,7 +246,14 @@ def test_namespaced_install_binds_roles_in_each_tenant_namespace_only(
     helm: Path, tmp_path: Path
 ) -> None:
     docs = render(helm, tmp_path, NAMESPACED)
-    assert not of_kind(docs, "ClusterRole") and not of_kind(docs, "ClusterRoleBinding")
+    # no cluster rights but the metrics' token reviews (and the role Prometheus is bound to)
+    assert [r["metadata"]["name"] for r in of_kind(docs, "ClusterRole")] == [
+        "cleanslate-metrics-reader"
+    ]
+    [delegation] = of_kind(docs, "ClusterRoleBinding")
+    assert delegation["roleRef"]["name"] == "system:auth-delegator"
+    insecure = render(helm, tmp_path, {**NAMESPACED, "metrics": {"secure": False}})
+    assert not of_kind(insecure, "ClusterRole") and not of_kind(insecure, "ClusterRoleBinding")
     roles, bindings = of_kind(docs, "Role"), of_kind(docs, "RoleBinding")
     assert {role["metadata"]["namespace"] for role in roles} == {"tenant-a", "tenant-b"}
     assert {binding["metadata"]["namespace"] for binding in bindings} == {"tenant-a", "tenant-b"}
@@ -245,7 +277,7 @@ def test_single_replica_without_peering_has_no_peering_at_all(helm: Path, tmp_pa
     [deployment] = of_kind(docs, "Deployment")
     assert "--peering" not in container(deployment)["args"]
     assert not of_kind(docs, "ClusterKopfPeering") and not of_kind(docs, "PodDisruptionBudget")
-    resources = {r for rule in of_kind(docs, "ClusterRole")[0]["rules"] for r in rule["resources"]}
+    resources = {r for rule in operator_role(docs)["rules"] for r in rule["resources"]}
     assert not {"clusterkopfpeerings", "kopfpeerings"} & resources
 
 
@@ -317,3 +349,95 @@ def test_several_replicas_without_peering_are_refused(helm: Path, tmp_path: Path
 
 def test_values_schema_rejects_unknown_keys(helm: Path, tmp_path: Path) -> None:
     assert "additional properties" in render_error(helm, tmp_path, {"replicas": 3}).lower()
+
+
+# --- issue 13: least privilege by default -----------------------------------------------------
+
+
+def rule_ports(rules: list[Obj]) -> set[int]:
+    return {port["port"] for rule in rules for port in rule.get("ports", [])}
+
+
+def test_network_policy_allows_only_the_api_server_dns_and_public_https(
+    helm: Path, tmp_path: Path
+) -> None:
+    docs = render(helm, tmp_path, {})
+    [policy] = of_kind(docs, "NetworkPolicy")
+    spec = policy["spec"]
+    assert spec["policyTypes"] == ["Ingress", "Egress"]
+    [deployment] = of_kind(docs, "Deployment")
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert spec["podSelector"]["matchLabels"].items() <= pod_labels.items()
+    assert rule_ports(spec["ingress"]) == {9090, 8080}
+    assert rule_ports(spec["egress"]) == {6443, 53, 443}
+    [https] = [rule for rule in spec["egress"] if rule_ports([rule]) == {443}]
+    [block] = https["to"]
+    assert block["ipBlock"]["cidr"] == "0.0.0.0/0"
+    assert {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"} <= set(
+        block["ipBlock"]["except"]
+    )
+
+
+def test_network_policy_narrows_to_the_platforms_addresses_or_turns_off(
+    helm: Path, tmp_path: Path
+) -> None:
+    monitoring = {"namespaceSelector": {"matchLabels": {"name": "monitoring"}}}
+    values = {
+        "networkPolicy": {
+            "apiServer": {"cidrs": ["10.0.0.1/32"], "ports": [443]},
+            "metricsFrom": [monitoring],
+        }
+    }
+    [policy] = of_kind(render(helm, tmp_path, values), "NetworkPolicy")
+    api = {
+        "ports": [{"port": 443, "protocol": "TCP"}],
+        "to": [{"ipBlock": {"cidr": "10.0.0.1/32"}}],
+    }
+    assert api in policy["spec"]["egress"]
+    [metrics] = [r for r in policy["spec"]["ingress"] if rule_ports([r]) == {9090}]
+    assert metrics["from"] == [monitoring]
+    off = render(helm, tmp_path, {"networkPolicy": {"enabled": False}})
+    assert not of_kind(off, "NetworkPolicy")
+
+
+def test_only_the_platform_team_allows_other_exchange_origins(helm: Path, tmp_path: Path) -> None:
+    [default] = of_kind(render(helm, tmp_path, {}), "Deployment")
+    assert flag_values(container(default)["args"], "--allow-exchange-url") == []
+    sandbox = {"exchange": {"allowedBaseUrls": ["https://sandbox.example:8443"]}}
+    [deployment] = of_kind(render(helm, tmp_path, sandbox), "Deployment")
+    assert flag_values(container(deployment)["args"], "--allow-exchange-url") == [
+        "https://sandbox.example:8443"
+    ]
+    steering = {"exchange": {"allowedBaseUrls": ["https://proxy.example/path#"]}}
+    assert "allowedBaseUrls" in render_error(helm, tmp_path, steering)
+
+
+def test_metrics_are_served_to_authorised_scrapers_by_default(helm: Path, tmp_path: Path) -> None:
+    docs = render(helm, tmp_path, MONITORING)
+    [deployment] = of_kind(docs, "Deployment")
+    assert "--metrics-auth" in container(deployment)["args"]
+    [monitor] = of_kind(docs, "ServiceMonitor")
+    assert monitor["spec"]["endpoints"][0]["bearerTokenFile"].endswith("serviceaccount/token")
+    reader = by_name(docs, "ClusterRole")[f"{RELEASE}-metrics-reader"]
+    assert reader["rules"] == [{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}]
+    binding = by_name(docs, "ClusterRoleBinding")[f"{RELEASE}-auth-delegator"]
+    assert binding["roleRef"]["name"] == "system:auth-delegator"
+    insecure = render(helm, tmp_path, {"metrics": {"secure": False}})
+    [plain] = of_kind(insecure, "Deployment")
+    assert "--metrics-auth" not in container(plain)["args"]
+    assert f"{RELEASE}-auth-delegator" not in by_name(insecure, "ClusterRoleBinding")
+
+
+def test_a_cluster_wide_install_can_read_secrets_only_in_listed_namespaces(
+    helm: Path, tmp_path: Path
+) -> None:
+    docs = render(helm, tmp_path, {"rbac": {"secretNamespaces": ["tenant-a", "tenant-b"]}})
+    assert not [r for r in operator_role(docs)["rules"] if "secrets" in r["resources"]]
+    roles = of_kind(docs, "Role")
+    assert {role["metadata"]["namespace"] for role in roles} == {"tenant-a", "tenant-b"}
+    for role in roles:
+        assert role["rules"] == [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]
+    bindings = of_kind(docs, "RoleBinding")
+    assert {b["roleRef"]["name"] for b in bindings} == {f"{RELEASE}-secrets"}
+    default_rules = operator_role(render(helm, tmp_path, {}))["rules"]
+    assert [r for r in default_rules if "secrets" in r["resources"]]

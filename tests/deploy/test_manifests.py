@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -321,15 +322,46 @@ def test_chart_monitoring_files_are_the_deploy_monitoring_files() -> None:
 
 def test_dockerfile_builds_a_slim_non_root_image_running_the_operator() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert re.findall(r"^FROM (\S+)", dockerfile, flags=re.MULTILINE) == [
-        "python:3.11-slim",
-        "python:3.11-slim",
-    ]
-    assert "pip install ." in dockerfile
+    bases = re.findall(r"^FROM (\S+)", dockerfile, flags=re.MULTILINE)
+    assert len(bases) == 2
+    assert all(base.startswith("python:3.11-slim") for base in bases), bases
     assert re.search(r"^USER 10001(:10001)?$", dockerfile, flags=re.MULTILINE)
     assert 'ENTRYPOINT ["cleanslate", "operator"]' in dockerfile
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
-    assert ignored[ignored.index("*") :][:3] == ["*", "!pyproject.toml", "!README.md"]
+    assert {"!pyproject.toml", "!requirements.lock", "!README.md", "!operator/"} <= set(
+        ignored[ignored.index("*") :]
+    )
+
+
+def test_dockerfile_pins_its_base_by_digest_and_installs_only_hashed_locked_packages() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for base in re.findall(r"^FROM (\S+)", dockerfile, flags=re.MULTILINE):
+        assert re.fullmatch(r"[\w./:-]+@sha256:[0-9a-f]{64}", base), f"{base} is not pinned"
+    installs = re.findall(r"pip install ([^\n&]*)", dockerfile)
+    assert installs, "the Dockerfile installs nothing with pip"
+    locked, own = installs[0], installs[1:]
+    assert "--require-hashes" in locked and "-r requirements.lock" in locked, locked
+    assert own and all("--no-deps" in args for args in own), own  # nothing resolved later
+    assert "COPY requirements.lock" in dockerfile
+
+
+def test_the_lock_file_pins_every_dependency_with_hashes() -> None:
+    text = (ROOT / "requirements.lock").read_text()
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    pins: dict[str, str] = {}
+    for entry in re.split(r"\n(?=\S)", "\n".join(lines).strip()):
+        pinned = re.match(r"([A-Za-z0-9_.-]+)==\S+", entry)
+        assert pinned, f"not pinned: {entry[:60]!r}"
+        assert "--hash=sha256:" in entry, f"no hash: {pinned.group(1)}"
+        pins[normalized(pinned.group(1))] = entry
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    wanted = [*project["project"]["dependencies"], *project["build-system"]["requires"]]
+    missing = {normalized(re.split(r"[\[<>=!~; ]", w, maxsplit=1)[0]) for w in wanted} - set(pins)
+    assert not missing, f"pyproject dependencies not in requirements.lock: {missing}"
+
+
+def normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 RUNBOOK_CASES = {

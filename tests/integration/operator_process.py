@@ -138,7 +138,11 @@ class OperatorProcess:
     def _serving(self) -> bool:
         if not self.running:
             raise AssertionError(f"the operator exited with {self.returncode}\n{self.log_tail()}")
-        self.metrics_text()
+        try:
+            self.metrics_text()
+        except urllib.error.HTTPError as exc:  # --metrics-auth: answering is serving
+            if exc.code not in (401, 403):
+                raise
         return True
 
     @property
@@ -193,9 +197,12 @@ class OperatorProcess:
         tail = "\n".join(self.log_text().splitlines()[-lines:])
         return f"--- operator log tail ({self.log_path}) ---\n{tail}"
 
-    def metrics_text(self) -> str:
+    def metrics_text(self, token: str | None = None) -> str:
+        """The /metrics page; ``token`` is sent as a bearer token (``--metrics-auth``)."""
         url = f"http://127.0.0.1:{self.metrics_port}/metrics"
-        with urllib.request.urlopen(url, timeout=5) as response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        request = urllib.request.Request(url, headers=headers)
+        with urllib.request.urlopen(request, timeout=5) as response:
             body: bytes = response.read()
         return body.decode()
 

@@ -278,3 +278,37 @@ def test_namespaced_rbac_grants_exactly_what_the_operator_needs(
         assert not can_i(kubectl, operator, verb, resource, tenant), f"may {verb} {resource}"
     assert not can_i(kubectl, operator, "list", "namespaces", tenant)
     assert not can_i(kubectl, operator, "list", "customresourcedefinitions", tenant)
+
+
+def test_cluster_wide_install_reads_secrets_only_in_the_listed_namespaces(
+    kubectl: Kubectl,
+    helm: Path,
+    crds: None,
+    release_namespace: str,
+    tenants: list[str],
+    tmp_path: Path,
+) -> None:
+    tenant, other = tenants
+    values = {"rbac": {"secretNamespaces": [tenant]}, "metrics": {"secure": False}}
+    rendered = render_chart(helm, tmp_path, release_namespace, values)
+    wanted = {"ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"}
+    objects = [doc for doc in yaml.safe_load_all(rendered.read_text()) if doc]
+    unique = f"{release_namespace}-operator"  # cluster-scoped names must not clash
+    for doc in objects:
+        if doc["kind"].startswith("Cluster"):
+            doc["metadata"]["name"] = unique
+            if "roleRef" in doc:
+                doc["roleRef"]["name"] = unique
+    rbac = tmp_path / "rbac.yaml"
+    rbac.write_text(yaml.safe_dump_all([doc for doc in objects if doc["kind"] in wanted]))
+    kubectl("apply", "-f", str(rbac))
+    operator = f"system:serviceaccount:{release_namespace}:cleanslate"
+    try:
+        assert can_i(kubectl, operator, "get", "secrets", tenant)
+        assert not can_i(kubectl, operator, "get", "secrets", other)
+        assert not can_i(kubectl, operator, "get", "secrets", release_namespace)
+        assert not can_i(kubectl, operator, "list", "secrets", tenant)
+        for namespace in (tenant, other):  # the accounts themselves are still cluster-wide
+            assert can_i(kubectl, operator, "watch", "tradingaccounts.cleanslate.dev", namespace)
+    finally:
+        kubectl("delete", "clusterrolebinding,clusterrole", unique, "--ignore-not-found")

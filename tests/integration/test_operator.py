@@ -603,7 +603,6 @@ def test_missing_secret_reports_credentials_missing_and_never_reads_other_namesp
         manifest["spec"]["exchange"] = {
             "name": "coinbase",
             "credentialsSecretRef": {"name": "nope"},
-            "coinbase": {"baseUrl": "http://127.0.0.1:9"},
         }
         kubectl.apply(manifest)
         st = wait_for(
@@ -626,8 +625,9 @@ def test_missing_secret_reports_credentials_missing_and_never_reads_other_namesp
         )
         assert f"{other}/nope" not in json.dumps(st)
 
-        # a Secret of that name in the account's own namespace is read, and when it is
-        # unusable the account says which field is wrong without quoting any value
+        # a Secret of that name in the account's own namespace, marked for cleanslate by its
+        # owner, is read, and when it is unusable the account says which field is wrong
+        # without quoting any value
         own_marker = f"OWN-{uuid.uuid4().hex}"
         kubectl(
             "create",
@@ -638,6 +638,9 @@ def test_missing_secret_reports_credentials_missing_and_never_reads_other_namesp
             ns,
             f"--from-literal=apiKeyName={own_marker}",
             f"--from-literal=apiPrivateKey={own_marker}",
+        )
+        kubectl(
+            "label", "secret", "nope", "-n", ns, "cleanslate.dev/secret-type=exchange-credentials"
         )
         st = wait_for(
             lambda: (

@@ -156,7 +156,7 @@ RBAC rules. Context: dict "root" . "namespaced" bool. docs/install.md explains e
 - apiGroups: [""]
   resources: [events]
   verbs: [create]
-{{- if $root.Values.rbac.readSecrets }}
+{{- if and $root.Values.rbac.readSecrets (or .namespaced (not $root.Values.rbac.secretNamespaces)) }}
 # The API key of a live account (spec.exchange.credentialsSecretRef), read by
 # name only: no list or watch, so the operator cannot enumerate Secrets.
 - apiGroups: [""]

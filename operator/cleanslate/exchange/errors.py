@@ -18,6 +18,10 @@
             ├── InvalidProductId            INVALID_PRODUCT_ID
             └── ExpiryRefused               INVALID_END_TIME (a good-till-date end time)
 
+An error's message and ``detail.summary()`` are redacted, flattened to one line and bounded,
+since they quote what a remote server said and end up in status and events; ``detail.raw``
+keeps the whole answer for the (redacting) log.
+
 Adapters translate library and HTTP errors into these at their boundary (``raise ... from``),
 and nothing above an adapter catches anything else.
 """
@@ -26,6 +30,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+
+from cleanslate.core.redaction import bounded
+
+MESSAGE_LIMIT = 600
+"""Most characters of an error's message: it reaches status and events (``str(exc)``)."""
 
 
 @dataclass(frozen=True)
@@ -38,11 +47,14 @@ class ErrorDetail:
     raw: Any = field(default=None)
 
     def summary(self) -> str:
-        """``error=X | message=Y | preview_failure=Z`` as the hardening document logs it."""
+        """``error=X | message=Y | preview_failure=Z`` as the hardening document logs it; each
+        part is the exchange's text (or an impostor's) made safe to show (``bounded``)."""
         parts = [
-            f"error={self.error}" if self.error else "",
-            f"message={self.message}" if self.message else "",
-            f"preview_failure={self.preview_failure_reason}" if self.preview_failure_reason else "",
+            f"error={bounded(self.error)}" if self.error else "",
+            f"message={bounded(self.message)}" if self.message else "",
+            f"preview_failure={bounded(self.preview_failure_reason)}"
+            if self.preview_failure_reason
+            else "",
         ]
         return " | ".join(p for p in parts if p)
 
@@ -53,7 +65,8 @@ class ExchangeError(Exception):
     retryable: ClassVar[bool] = False
 
     def __init__(self, message: str = "", *, detail: ErrorDetail | None = None) -> None:
-        super().__init__(message or (detail.summary() if detail else type(self).__name__))
+        text = message or (detail.summary() if detail else type(self).__name__)
+        super().__init__(bounded(text, MESSAGE_LIMIT))
         self.detail = detail or ErrorDetail(message=message)
 
     @property

@@ -2,8 +2,9 @@
 
 Paper accounts get the embedded simulator, with their state in the operator's state
 directory (one file per account). Live venues get their adapter from the Secret in the
-account's own namespace; a DryRun account's live adapter is read-only, so no order endpoint
-can be reached whatever happens above it.
+account's own namespace, and only for an exchange address the operator allows (checked
+first, so a refused address costs no Secret read); a DryRun account's live adapter is
+read-only, so no order endpoint can be reached whatever happens above it.
 """
 
 from __future__ import annotations
@@ -15,11 +16,20 @@ from cleanslate.clock import Clock
 from cleanslate.exchange.coinbase import exchange_from_secret
 from cleanslate.exchange.paper import open_paper_exchange
 from cleanslate.exchange.port import Exchange
+from cleanslate.operating.endpoints import COINBASE_PRODUCTION, EndpointNotAllowed, EndpointPolicy
 from cleanslate.operating.kube import Kube
 
 
 class CredentialsMissing(Exception):
     """The account's credentials are absent or unusable; the message never holds a secret."""
+
+    reason = "CredentialsMissing"
+
+
+class EndpointRefused(CredentialsMissing):
+    """The account names an exchange address the operator may not send credentials to."""
+
+    reason = "EndpointNotAllowed"
 
 
 async def build_exchange(
@@ -31,6 +41,7 @@ async def build_exchange(
     clock: Clock,
     kube: Kube | None,
     state_dir: Path,
+    endpoints: EndpointPolicy | None = None,
 ) -> Exchange:
     if spec.name is ExchangeName.PAPER:
         return open_paper_exchange(
@@ -44,10 +55,14 @@ async def build_exchange(
     from cleanslate.exchange.coinbase import CredentialsError
     from cleanslate.operating.kube import SecretUnavailable
 
+    base_url = spec.coinbase.base_url if spec.coinbase else COINBASE_PRODUCTION
+    try:
+        (endpoints or EndpointPolicy()).check(base_url)
+    except EndpointNotAllowed as exc:
+        raise EndpointRefused(str(exc)) from None
     secret = spec.credentials_secret_ref.name
     try:
         data = await kube.read_secret(namespace, secret)
-        base_url = spec.coinbase.base_url if spec.coinbase else "https://api.coinbase.com"
         return exchange_from_secret(data, clock, read_only=mode is Mode.DRY_RUN, base_url=base_url)
     except (SecretUnavailable, CredentialsError) as exc:
         raise CredentialsMissing(str(exc)) from None

@@ -19,9 +19,11 @@ import kopf
 from prometheus_client import start_http_server
 
 from cleanslate.api import GROUP, VERSION
+from cleanslate.core.redaction import redact
 from cleanslate.events import Event, Severity
 from cleanslate.operating import actions
 from cleanslate.operating.kube import Kube
+from cleanslate.operating.metrics_auth import KubeReviewer, serve_metrics
 from cleanslate.operating.workers import AccountWorker, WorkerConfig, wait_or_wake
 
 logger = logging.getLogger("cleanslate.operator")
@@ -41,7 +43,7 @@ class KopfEvents:
             self.body,
             type=event.severity.value,
             reason=event.reason.value,
-            message=event.message[:1024],
+            message=redact(event.message)[:1024],  # the last door before the API server
         )
 
 
@@ -51,6 +53,9 @@ class Runtime:
 
     config: WorkerConfig
     metrics_port: int | None = None
+    metrics_auth: bool = False
+    """Serve /metrics only to tokens the API server authorises (``--metrics-auth``)."""
+    metrics_runner: Any = None
     wakeups: dict[str, asyncio.Event] = field(default_factory=dict)
     generations: dict[str, int | None] = field(default_factory=dict)
     """Last seen ``metadata.generation`` per account: a change means the spec was edited."""
@@ -83,11 +88,18 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
         runtime: Runtime = memo.runtime
         if runtime.config.kube is None:
             runtime.config.kube = await Kube.connect()
-        if runtime.metrics_port:
+        if runtime.metrics_port and runtime.metrics_auth:
+            reviewer = KubeReviewer(runtime.config.kube.api)
+            runtime.metrics_runner = await serve_metrics(
+                runtime.config.metrics.registry, reviewer, runtime.metrics_port
+            )
+        elif runtime.metrics_port:
             start_http_server(runtime.metrics_port, registry=runtime.config.metrics.registry)
 
     @kopf.on.cleanup(id="cleanup", registry=registry)
     async def cleanup(memo: Any, **_: Any) -> None:
+        if memo.runtime.metrics_runner is not None:
+            await memo.runtime.metrics_runner.cleanup()
         kube = memo.runtime.config.kube
         if kube is not None:
             await kube.close()

@@ -21,6 +21,13 @@ ACCOUNTS = "tradingaccounts"
 POLICIES = "purgepolicies"
 
 
+SECRET_TYPE_LABEL = "cleanslate.dev/secret-type"
+SECRET_TYPE = "exchange-credentials"
+"""The label a Secret's owner sets to let cleanslate use it (as Argo CD marks its cluster
+Secrets with ``argocd.argoproj.io/secret-type``): being able to name a Secret in a
+TradingAccount must not be enough to trade with it."""
+
+
 class SecretUnavailable(Exception):
     """The Secret is missing or unreadable; the message names it and never its data."""
 
@@ -43,6 +50,11 @@ class Kube:
         except config.ConfigException:
             await config.load_kube_config(config_file=kubeconfig)
         return cls(client.ApiClient())
+
+    @property
+    def api(self) -> client.ApiClient:
+        """The underlying client, for the few calls other modules make (token reviews)."""
+        return self._api
 
     async def close(self) -> None:
         await self._api.close()
@@ -89,12 +101,19 @@ class Kube:
         return obj
 
     async def read_secret(self, namespace: str, name: str) -> dict[str, str]:
-        """A Secret's decoded data, from the account's own namespace only."""
+        """A Secret's decoded data, from the account's own namespace only, and only when the
+        Secret carries the opt-in label (checked before its data is even decoded)."""
         try:
             secret = await self._core.read_namespaced_secret(name, namespace)
         except ApiException as exc:
             reason = "not found" if exc.status == 404 else f"unreadable (HTTP {exc.status})"
             raise SecretUnavailable(f"Secret {namespace}/{name} is {reason}") from None
+        labels = (secret.metadata.labels if secret.metadata else None) or {}
+        if labels.get(SECRET_TYPE_LABEL) != SECRET_TYPE:
+            raise SecretUnavailable(
+                f"Secret {namespace}/{name} is not marked for cleanslate: its owner must label "
+                f"it {SECRET_TYPE_LABEL}={SECRET_TYPE}"
+            )
         data = secret.data or {}
         try:
             return {k: base64.b64decode(v).decode() for k, v in data.items()}

@@ -18,7 +18,9 @@ import kopf
 
 from cleanslate.cli.state import default_state_dir
 from cleanslate.metrics import Metrics
+from cleanslate.operating.endpoints import EndpointNotAllowed, EndpointPolicy
 from cleanslate.operating.handlers import Runtime, register
+from cleanslate.operating.redacting import secure_logging
 from cleanslate.operating.workers import WorkerConfig
 
 
@@ -42,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     scope.add_argument("--all-namespaces", "-A", action="store_true", help="watch every namespace")
     p.add_argument("--selector", type=_selector, help="only accounts with this label (KEY=VALUE)")
     p.add_argument("--metrics-port", type=int, default=9090, help="Prometheus port (0: off)")
+    p.add_argument(
+        "--metrics-auth",
+        action="store_true",
+        help="serve /metrics only to bearer tokens the API server authorises for get on "
+        "/metrics (TokenReview + SubjectAccessReview); the Helm chart turns it on",
+    )
     p.add_argument("--liveness-port", type=int, default=8080, help="kopf liveness port (0: off)")
     p.add_argument("--peering", metavar="NAME", help="kopf peering name, for HA replicas")
     p.add_argument(
@@ -70,6 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=300.0,
         help="rewrite an unchanged status this often (values, balance age)",
     )
+    p.add_argument(
+        "--allow-exchange-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="also let accounts use this exchange origin (a sandbox, a proxy); repeatable. "
+        "Default: only https://api.coinbase.com. Platform configuration: tenants cannot set it",
+    )
     p.add_argument("--log-format", choices=("plain", "json"), default="plain")
     p.add_argument("--verbose", "-v", action="store_true")
     return p
@@ -80,13 +96,25 @@ def _seniority() -> int:
     return -int(time.time() * 1000)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def configure_logging(*, verbose: bool, log_format: str) -> None:
+    """kopf's handlers and levels (``--verbose``: DEBUG), then ``secure_logging``: no level
+    lets a credential reach the log."""
     kopf.configure(
-        verbose=args.verbose,
-        log_format=kopf.LogFormat.JSON if args.log_format == "json" else kopf.LogFormat.PLAIN,
+        verbose=verbose,
+        log_format=kopf.LogFormat.JSON if log_format == "json" else kopf.LogFormat.PLAIN,
     )
-    logging.getLogger("cleanslate").setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    logging.getLogger("cleanslate").setLevel(logging.DEBUG if verbose else logging.INFO)
+    secure_logging()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        endpoints = EndpointPolicy.with_extra(args.allow_exchange_url)
+    except EndpointNotAllowed as exc:
+        parser.error(f"--allow-exchange-url: {exc}")
+    configure_logging(verbose=args.verbose, log_format=args.log_format)
     registry = kopf.OperatorRegistry()
     register(registry, args.selector)
     config = WorkerConfig(
@@ -95,8 +123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         kube=None,
         paper_time=args.paper_time,
         status_refresh_seconds=args.status_refresh_seconds,
+        endpoints=endpoints,
     )
-    runtime = Runtime(config=config, metrics_port=args.metrics_port or None)
+    runtime = Runtime(
+        config=config, metrics_port=args.metrics_port or None, metrics_auth=args.metrics_auth
+    )
     liveness = f"http://0.0.0.0:{args.liveness_port}/healthz" if args.liveness_port else None
     kopf.run(
         registry=registry,

@@ -41,6 +41,7 @@ from cleanslate.exchange.errors import ExchangeError
 from cleanslate.exchange.port import Exchange
 from cleanslate.metrics import Metrics
 from cleanslate.operating import actions
+from cleanslate.operating.endpoints import EndpointPolicy
 from cleanslate.operating.exchanges import CredentialsMissing, build_exchange
 from cleanslate.operating.kube import Kube
 from cleanslate.operating.preflight import verify_credentials
@@ -58,6 +59,8 @@ class WorkerConfig:
     paper_time: str = "simulated"
     status_refresh_seconds: float = 300.0
     """Rewrite unchanged status this often, so values and balance age stay fresh."""
+    endpoints: EndpointPolicy = field(default_factory=EndpointPolicy)
+    """Exchange origins accounts may name (the operator's flags, never the tenant's spec)."""
 
 
 PolicyLookup = Callable[[str, str], Mapping[str, Any] | None]
@@ -153,10 +156,10 @@ class AccountWorker:
             await self._ensure_exchange(spec)
             await self._preflight(spec, policy)
         except CredentialsMissing as exc:
-            creds = [Desired("CredentialsReady", FALSE, "CredentialsMissing", str(exc))]
+            creds = [Desired("CredentialsReady", FALSE, exc.reason, str(exc))]
             await self._halt(
                 snap,
-                "CredentialsMissing",
+                exc.reason,
                 str(exc),
                 Reason.CREDENTIALS_MISSING,
                 [*policy_conditions, *creds],
@@ -205,6 +208,7 @@ class AccountWorker:
             clock=self.clock,
             kube=self.config.kube,
             state_dir=self.state_dir,
+            endpoints=self.config.endpoints,
         )
         self.exchange_key = key
         self.products = ProductCache()

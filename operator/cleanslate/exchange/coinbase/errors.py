@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from cleanslate.core.redaction import bounded
 from cleanslate.exchange.errors import (
     AuthenticationFailed,
     ErrorDetail,
@@ -160,7 +161,7 @@ def retry_after(response: httpx.Response, now: datetime | None = None) -> float 
 
 def _http_detail(payload: Any) -> ErrorDetail:
     if not isinstance(payload, Mapping):
-        return ErrorDetail(message=str(payload)[:200], raw=payload)
+        return ErrorDetail(message=bounded(str(payload)), raw=payload)
     listed = payload.get("errors")
     if isinstance(listed, list) and listed and not payload.get("error"):
         return _listed_detail(listed, payload)
@@ -181,7 +182,7 @@ def _listed_detail(listed: list[Any], payload: Any) -> ErrorDetail:
     messages = [str(e.get("message") or "") for e in entries]
     return ErrorDetail(
         error=next((i for i in ids if i), ""),
-        message="; ".join(m for m in messages if m)[:500],
+        message=bounded("; ".join(m for m in messages if m)),
         raw=payload,
     )
 
