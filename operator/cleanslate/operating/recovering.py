@@ -15,8 +15,9 @@ starting from the resource as stored rather than from what this process held:
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from cleanslate.operating.kube import Fence, Kube
@@ -37,6 +38,9 @@ class Recovery:
     quiet_at: int | None = None
     """While standing down: the ``writeSequence`` last seen (``_UNSEEN`` before the first
     look); None when not standing down."""
+    quiet_since: float = 0.0
+    """When ``quiet_at`` was first seen (``monotonic`` seconds)."""
+    monotonic: Callable[[], float] = field(default=time.monotonic)
     tries: int = 0
     """Requests that failed in a row (the outage backoff's step)."""
 
@@ -59,16 +63,22 @@ class Recovery:
         self.pending, self.quiet_at = True, _UNSEEN
         return 0.0
 
+    def quiet_left(self) -> float:
+        """Seconds until the record has been quiet for a whole stand-down period."""
+        return max(0.0, self.quiet_since + self.stand_down_seconds - self.monotonic())
+
     async def reread(
         self, kube: Kube | None, namespace: str, name: str, body: Mapping[str, Any]
     ) -> Mapping[str, Any] | None:
-        """The resource as stored, to act on; None while standing down and the record is
-        still being written by someone else (wait ``stand_down_seconds`` and look again)."""
+        """The resource as stored, to act on; None while standing down and the record was
+        written less than ``stand_down_seconds`` ago, as far as this worker has seen (wait
+        ``quiet_left()`` and look again; a wake-up meanwhile does not shorten it)."""
         stored = (await kube.read_account(namespace, name) if kube else None) or body
         if self.quiet_at is not None:
             sequence = Fence.of(stored).sequence or 0
             if sequence != self.quiet_at:
-                self.quiet_at = sequence
+                self.quiet_at, self.quiet_since = sequence, self.monotonic()
+            if self.quiet_left() > 0:
                 return None
             logger.warning(
                 "%s: no other writer for %.0fs; acting again", self.key, self.stand_down_seconds

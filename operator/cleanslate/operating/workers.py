@@ -138,7 +138,7 @@ class AccountWorker:
             if recovery.pending:
                 fresh = await recovery.reread(self.config.kube, self.namespace, self.name, body)
                 if fresh is None:
-                    return self.config.stand_down_seconds
+                    return recovery.quiet_left()
                 body, self.status = fresh, None
             wait = await self._cycle(body, policy_of)
         except ApiUnavailable as exc:

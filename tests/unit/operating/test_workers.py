@@ -89,17 +89,25 @@ async def test_a_replica_frozen_while_another_took_over_places_nothing_and_stand
     taken_over = api.status()
 
     frozen = worker(api, tmp_path / "a", stand_down=30.0)
+    now = [1000.0]
+    frozen.recovery.monotonic = lambda: now[0]
     with caplog.at_level(logging.WARNING, logger="cleanslate.operator"):
         wait = await frozen.cycle(stale_body, policy_of)
     assert frozen.exchange is not None and own_orders(frozen) == []  # stopped before its order
     assert api.stale_writes == 1 and api.status() == taken_over  # nothing overwritten
     assert wait == 0.0 and "standing down" in caplog.text
 
-    # the successor keeps writing: the frozen replica keeps standing down
+    # the successor keeps writing: the frozen replica keeps standing down, and a wake-up
+    # before the record has been quiet for a whole period does not end it
     assert await frozen.cycle(stale_body, policy_of) == 30.0
+    now[0] += 20
     api.body["status"]["writeSequence"] += 1
     assert await frozen.cycle(stale_body, policy_of) == 30.0
+    now[0] += 29
+    assert await frozen.cycle(stale_body, policy_of) == pytest.approx(1.0)
+    assert own_orders(frozen) == []
     # quiet for a whole stand-down period: it acts again, from the stored record
+    now[0] += 1
     before = api.status()
     await frozen.cycle(stale_body, policy_of)
     after = api.status()
