@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: venv tools demo once cluster lint test crds bench
+.PHONY: venv tools demo once cluster lint test chaos crds bench
 
 # The virtualenv, reinstalled whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -49,6 +49,10 @@ lint: venv
 # nothing needs building).
 test: venv lint $(if $(CLEANSLATE_EXISTING_CLUSTER),,tools)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Only the fault-injection tests (they are part of `make test` too): a few minutes.
+chaos: venv tools
+	$(BIN)/pytest -m chaos $(PYTEST_ARGS)
 
 bench: venv
 	$(BIN)/python benchmarks/twap_vs_market.py

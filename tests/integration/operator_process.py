@@ -2,7 +2,8 @@
 
 ``OperatorProcess`` starts the operator as a subprocess with ``KUBECONFIG`` set, its log in a
 file, its Prometheus metrics on a free port and its paper accounts in a state directory;
-``stop()`` sends SIGTERM and waits (bounded), ``kill()`` sends SIGKILL. ``wait_for`` polls a
+``stop()`` sends SIGTERM and waits (bounded), ``kill()`` sends SIGKILL, ``pause()`` and
+``resume()`` send SIGSTOP and SIGCONT (a long GC pause, a stuck node). ``wait_for`` polls a
 predicate until a deadline: tests never sleep for a fixed time.
 """
 
@@ -90,6 +91,7 @@ class OperatorProcess:
         paper_time: str = "simulated",
         status_refresh_seconds: float | None = None,
         extra_args: Sequence[str] = (),
+        env: dict[str, str] | None = None,
     ) -> None:
         self.kubeconfig = kubeconfig
         self.state_dir = state_dir
@@ -99,6 +101,7 @@ class OperatorProcess:
         self.paper_time = paper_time
         self.status_refresh_seconds = status_refresh_seconds
         self.extra_args = tuple(extra_args)
+        self.env = dict(env or {})
         self.metrics_port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -128,7 +131,12 @@ class OperatorProcess:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
-        env = {**os.environ, "KUBECONFIG": str(self.kubeconfig), "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            "KUBECONFIG": str(self.kubeconfig),
+            "PYTHONUNBUFFERED": "1",
+            **self.env,
+        }
         self.process = subprocess.Popen(
             self.argv(), stdout=self._log, stderr=subprocess.STDOUT, env=env
         )
@@ -158,6 +166,7 @@ class OperatorProcess:
         if self.process is None:
             return None
         if self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # a paused process would not act on it
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=timeout)
@@ -165,6 +174,15 @@ class OperatorProcess:
                 self.kill()
         self._close_log()
         return self.process.returncode
+
+    def pause(self) -> None:
+        """SIGSTOP: the process keeps its connections and does nothing until ``resume``."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
 
     def kill(self) -> int | None:
         """SIGKILL: no cleanup at all, as when a node dies."""

@@ -404,6 +404,10 @@ class TradingAccountStatus(ApiModel):
     """Symbols with a tracked purge failure."""
     blockers: list[str] = Field(default_factory=list)
     """What keeps the account from CLEAN."""
+    write_sequence: Annotated[int, Field(ge=0)] | None = None
+    """Status writes so far. Each write tests the number its writer last read and stores it
+    plus one, so a replica that was frozen while another took over cannot overwrite the newer
+    record: its write fails and it places nothing."""
 
 
 class TradingAccount(ApiModel):

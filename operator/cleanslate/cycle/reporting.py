@@ -22,7 +22,15 @@ from cleanslate.core.planning import CyclePlan
 from cleanslate.core.verification import Verification
 
 CENT = Decimal("0.01")
-VOLATILE = ("last_cycle", "balance", "cycles", "total_value_usd", "positions", "plan")
+VOLATILE = (
+    "last_cycle",
+    "balance",
+    "cycles",
+    "total_value_usd",
+    "positions",
+    "plan",
+    "write_sequence",
+)
 """Fields that move every cycle with prices and time; they alone never justify a write."""
 
 

@@ -5,7 +5,10 @@ a purge from selling twice:
 
 * Before every placement ``on_before_place`` is awaited, so the operator can persist the slice
   number (``status.inFlight[symbol].slice``) first; a restart then derives the same client
-  order ids and looks them up instead of placing again.
+  order ids and looks them up instead of placing again. When that write is slow (an API
+  server paused, etcd down), the order decided before it is not sent: its price and its
+  good-till time would be stale, and an order that reaches the exchange already expired is a
+  failure the exchange did not cause. The shell reads the market again and decides anew.
 * ``ExchangeTimeout`` on a placement means the order may exist: it is looked up by client
   order id before anything else. Other temporary errors are retried with the same client order
   id, which the port makes idempotent. 429s wait their ``retry_after`` on the clock.
@@ -51,6 +54,9 @@ T = TypeVar("T")
 
 RETRY_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 8.0)
 """Waits between attempts of one call on temporary errors: seven attempts in ~24 s."""
+REDECIDE_AFTER_SECONDS = 1.0
+"""A record that took longer than this to store sends the shell back to the market for a
+fresh quote: the order is decided again, after the write, and only then placed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +170,8 @@ class _Runner:
         self.good_till_cancelled = False
         """The venue refused a good-till-date end time: maker orders go out without one."""
         self.on_notice = on_notice
+        self.recorded: tuple[int, Decimal] | None = None
+        """(slice, filled) of the last in-flight record stored by ``on_before_place``."""
 
     async def run(
         self,
@@ -210,7 +218,13 @@ class _Runner:
     async def drive(self, plan: TwapPlan, state: twap.TwapState) -> TwapOutcome:
         observation: twap.Observation = None
         while True:
-            state, actions = twap.next_actions(plan, state, observation, self.clock.now())
+            decided_at = self.clock.now()
+            after, actions = twap.next_actions(plan, state, observation, decided_at)
+            first = actions[0] if actions else None
+            if isinstance(first, twap.Place) and await self.record(first, state, decided_at):
+                observation = await self.market()  # decide again, from the state before
+                continue
+            state = after
             for action in actions:
                 if isinstance(action, twap.Finish):
                     return action.outcome
@@ -228,7 +242,7 @@ class _Runner:
             if isinstance(action, twap.Refresh):
                 return await self.market()
             if isinstance(action, twap.Place):
-                return await self.place(action, state.filled)
+                return await self.place(action)
             if isinstance(action, twap.Poll):
                 return self.seen(await self.call(lambda: self.exchange.get_order(action.order_id)))
             if isinstance(action, twap.Cancel):
@@ -243,22 +257,38 @@ class _Runner:
         available = next((b.available for b in balances if b.asset == self.base), Decimal(0))
         return twap.MarketSeen(quote, available)
 
-    async def place(self, action: twap.Place, filled: Decimal) -> twap.Observation:
+    async def record(self, action: twap.Place, state: twap.TwapState, decided: datetime) -> bool:
+        """Store the in-flight record before the order exists (once per slice and fill
+        level). True when storing it took so long that the order must be decided again."""
+        if self.before_place is None or self.recorded == (action.slice_no, state.filled):
+            return False
+        plan = self.plan
+        intent = PlaceIntent(
+            symbol=self.symbol,
+            attempt=plan.attempt,
+            started_at=plan.started_at,
+            target_quantity=plan.target_quantity,
+            slice_no=action.slice_no,
+            leg=action.leg,
+            client_order_id=action.request.client_order_id,
+            filled_quantity=state.filled,
+            epoch=plan.epoch,
+        )
+        await self.before_place(intent)
+        self.recorded = (action.slice_no, state.filled)
+        took = (self.clock.now() - decided).total_seconds()
+        if took <= REDECIDE_AFTER_SECONDS:
+            return False
+        logger.info(
+            "TWAP %s: the in-flight record took %.1fs to store; deciding slice %d again",
+            self.symbol,
+            took,
+            action.slice_no,
+        )
+        return True
+
+    async def place(self, action: twap.Place) -> twap.Observation:
         request = action.request
-        if self.before_place is not None:
-            plan = self.plan
-            intent = PlaceIntent(
-                symbol=self.symbol,
-                attempt=plan.attempt,
-                started_at=plan.started_at,
-                target_quantity=plan.target_quantity,
-                slice_no=action.slice_no,
-                leg=action.leg,
-                client_order_id=request.client_order_id,
-                filled_quantity=filled,
-                epoch=plan.epoch,
-            )
-            await self.before_place(intent)
         self.placing = request.client_order_id
         try:
             order = await self.place_with_expiry_fallback(request)

@@ -85,6 +85,8 @@ class LocalControlPlane:
         self._workdir: Path | None = None
         self._server: str | None = None
         self._processes: list[ManagedProcess] = []
+        self._credentials: pki.Pki | None = None
+        self._port: int | None = None
 
     # -- public surface -------------------------------------------------------
 
@@ -108,6 +110,21 @@ class LocalControlPlane:
     @property
     def running(self) -> bool:
         return self._server is not None
+
+    def process(self, name: str) -> ManagedProcess:
+        """``etcd`` or ``kube-apiserver``, for fault injection: pause, resume, kill."""
+        for process in self._processes:
+            if process.name == name:
+                return process
+        raise KeyError(f"no process {name!r}; have {[p.name for p in self._processes]}")
+
+    def relaunch(self, name: str, timeout: float = 60.0) -> None:
+        """Start a killed process again with its arguments (same ports, same etcd data) and
+        return once the API server answers again."""
+        self.process(name).relaunch()
+        self._wait_for_apiserver(
+            self._require(self._credentials), self._require(self._port), time.monotonic() + timeout
+        )
 
     def start(self) -> LocalControlPlane:
         """Start etcd and the API server; return once the API is usable.
@@ -174,6 +191,7 @@ class LocalControlPlane:
         credentials = pki.generate(self._workdir / "pki")
         etcd_url = self._start_etcd(deadline)
         port = _free_port()
+        self._credentials, self._port = credentials, port
         self._start_apiserver(credentials, etcd_url, port)
         self._wait_for_apiserver(credentials, port, deadline)
         self._server = f"https://127.0.0.1:{port}"
@@ -260,7 +278,7 @@ class LocalControlPlane:
         context = ssl.create_default_context(cafile=str(credentials.ca.cert_path))
         context.load_cert_chain(credentials.admin.cert_path, credentials.admin.key_path)
         conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=5, context=context)
-        apiserver = self._processes[-1]
+        apiserver = self.process("kube-apiserver")
         try:
             self._poll(deadline, apiserver, lambda: _ok(conn, "/healthz"))
             self._poll(deadline, apiserver, lambda: _ok(conn, "/api/v1/namespaces/default"))

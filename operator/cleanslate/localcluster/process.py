@@ -4,6 +4,10 @@ Children run in their own session so that a Ctrl-C aimed at the parent does not
 hit them mid-request; the parent stops them itself, API server before etcd. On
 Linux they also get a parent-death signal, so even a SIGKILLed parent (an OOM
 kill, a CI timeout) does not leave an orphaned kube-apiserver holding ports.
+
+Fault-injection tests pause a process (SIGSTOP, as a long GC pause or a stuck node would),
+resume it, kill it (SIGKILL) and relaunch it with the same arguments, hence the same ports
+and data directory.
 """
 
 from __future__ import annotations
@@ -50,16 +54,21 @@ class ManagedProcess:
     def __init__(self, name: str, argv: Sequence[str], log_path: Path) -> None:
         self.name = name
         self.log_path = log_path
-        with log_path.open("wb") as sink:
-            self._popen = subprocess.Popen(
-                list(argv),
+        self.argv = list(argv)
+        self._popen = self._spawn("wb")
+
+    def _spawn(self, mode: str) -> subprocess.Popen[bytes]:
+        with self.log_path.open(mode) as sink:
+            popen = subprocess.Popen(
+                self.argv,
                 stdin=subprocess.DEVNULL,
                 stdout=sink,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 preexec_fn=_parent_death_signal(),
             )
-        log.debug("started %s (pid %d)", name, self._popen.pid)
+        log.debug("started %s (pid %d)", self.name, popen.pid)
+        return popen
 
     @property
     def pid(self) -> int:
@@ -69,10 +78,30 @@ class ManagedProcess:
         """None while running; a process that exits during startup is a failure."""
         return self._popen.poll()
 
+    def pause(self) -> None:
+        """SIGSTOP: the process holds its sockets and answers nothing until ``resume``."""
+        self._popen.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._popen.send_signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        """SIGKILL, as when a node dies: no shutdown at all. Reaped at once."""
+        if self._popen.poll() is None:
+            self._popen.kill()
+            self._popen.wait(timeout=_KILL_GRACE_SECONDS)
+
+    def relaunch(self) -> None:
+        """Start again with the same arguments after ``kill`` (the log is appended to)."""
+        if self._popen.poll() is None:
+            raise RuntimeError(f"{self.name} is still running (pid {self._popen.pid})")
+        self._popen = self._spawn("ab")
+
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if it lingers; always reaps, so no zombie remains."""
         if self._popen.poll() is not None:
             return
+        self.resume()  # a paused process would not act on SIGTERM
         self._popen.terminate()
         try:
             self._popen.wait(timeout=_TERM_GRACE_SECONDS)

@@ -56,6 +56,10 @@ class Runtime:
     metrics_auth: bool = False
     """Serve /metrics only to tokens the API server authorises (``--metrics-auth``)."""
     metrics_runner: Any = None
+    api_timeout_seconds: float = 30.0
+    """How long one of cleanslate's own API requests may take before it counts as an outage."""
+    peering_lifetime_seconds: int = 60
+    """kopf's peering lifetime: how long a silent replica keeps the others standing by."""
     wakeups: dict[str, asyncio.Event] = field(default_factory=dict)
     generations: dict[str, int | None] = field(default_factory=dict)
     """Last seen ``metadata.generation`` per account: a change means the spec was edited."""
@@ -86,8 +90,9 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
         settings.watching.server_timeout = 300
         settings.watching.client_timeout = 330
         runtime: Runtime = memo.runtime
+        settings.peering.lifetime = runtime.peering_lifetime_seconds
         if runtime.config.kube is None:
-            runtime.config.kube = await Kube.connect()
+            runtime.config.kube = await Kube.connect(timeout=runtime.api_timeout_seconds)
         if runtime.metrics_port and runtime.metrics_auth:
             reviewer = KubeReviewer(runtime.config.kube.api)
             runtime.metrics_runner = await serve_metrics(
@@ -123,13 +128,9 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
         writes cleanslate itself makes (they would make every cycle start the next)."""
         runtime: Runtime = kwargs["memo"].runtime
         key, meta = f"{kwargs['namespace']}/{kwargs['name']}", kwargs["body"].get("metadata", {})
-        generation = meta.get("generation")
         seen = runtime.generations.get(key)
-        runtime.generations[key] = generation
-        asked = any(k in (meta.get("annotations") or {}) for k in actions.KEYS)
-        if kwargs.get("type") == "MODIFIED" and (
-            asked or (seen is not None and seen != generation)
-        ):
+        runtime.generations[key] = meta.get("generation")
+        if wakes(kwargs.get("type"), seen, meta):
             runtime.wake(key).set()
 
     @kopf.daemon(
@@ -150,6 +151,17 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
             kwargs["memo"].runtime,
             kwargs["policy_index"],
         )
+
+
+def wakes(event_type: str | None, seen: int | None, meta: Mapping[str, Any]) -> bool:
+    """Whether a watch event on an account asks for a cycle now: a new generation (a spec
+    edit) or a manual-action annotation. A re-list (type None, after a watch restart or 410
+    Gone) counts like MODIFIED: an edit made while the watch was down arrives only that way."""
+    if event_type not in ("MODIFIED", None):
+        return False
+    generation = meta.get("generation")
+    asked = any(k in (meta.get("annotations") or {}) for k in actions.KEYS)
+    return asked or (seen is not None and seen != generation)
 
 
 async def run_account(

@@ -4,14 +4,31 @@ kopf watches, posts events and manages its finalizer; this client writes the sta
 subresource, reads Secrets and consumes manual-action annotations. It never writes ``spec``
 (Argo CD must see no drift), and a status write replaces ``/status`` whole so that records
 the core deleted (a cleared purge failure) disappear instead of lingering in a merge.
+
+Both writes are conditional, as JSON Patch ``test`` operations the API server applies
+atomically with the change:
+
+* a status write tests ``status.writeSequence``, the counter the writer last read or wrote,
+  and stores it plus one. A replica that was frozen (a GC pause, a stuck node) while another
+  took over holds an older number: its write fails with ``StaleRecord`` instead of
+  overwriting the newer record, and it places nothing.
+* an annotation is removed only while it still holds the value that was handled, so a new
+  value written meanwhile survives to be acted on.
+
+Errors are translated here: ``ApiUnavailable`` (no answer, a timeout, 429 or 5xx: wait and
+retry), ``StaleRecord`` (the fence held: stand down), anything else is raised as it came.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+import json
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.exceptions import ApiException
 
@@ -19,6 +36,70 @@ from cleanslate.api import GROUP, VERSION
 
 ACCOUNTS = "tradingaccounts"
 POLICIES = "purgepolicies"
+SEQUENCE = "writeSequence"
+"""The status field every write tests and increments (the fence)."""
+UNAVAILABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+_TEST_FAILED = ("testing value", "test operation does not apply", "test failed")
+"""How the API server words a failed JSON Patch ``test`` (a 422, like a schema error)."""
+
+
+class ApiUnavailable(Exception):
+    """The API server did not answer in time, or answered that it cannot serve now."""
+
+
+class StaleRecord(Exception):
+    """A conditional write found that someone else wrote the object since it was read."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """What the writer believes the stored status is: its ``writeSequence`` (None when the
+    record has none yet) and whether the object has a status at all."""
+
+    sequence: int | None
+    has_status: bool
+
+    def test(self) -> dict[str, Any]:
+        """The JSON Patch ``test`` that holds only while nobody else has written."""
+        if not self.has_status:
+            return {"op": "test", "path": "/status", "value": None}
+        return {"op": "test", "path": f"/status/{SEQUENCE}", "value": self.sequence}
+
+    @classmethod
+    def of(cls, body: Mapping[str, Any]) -> Fence:
+        status = body.get("status")
+        if not isinstance(status, Mapping):
+            return cls(None, status is not None)
+        sequence = status.get(SEQUENCE)
+        return cls(sequence if isinstance(sequence, int) else None, True)
+
+
+def _pointer(key: str) -> str:
+    """A JSON Pointer token (RFC 6901): annotation keys hold ``/``."""
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+@asynccontextmanager
+async def _translated(conflict_is_stale: bool = False) -> AsyncIterator[None]:
+    try:
+        yield
+    except ApiException as exc:
+        if exc.status in UNAVAILABLE_STATUSES:
+            raise ApiUnavailable(f"HTTP {exc.status} {exc.reason}") from None
+        body = str(exc.body or "")
+        if conflict_is_stale and exc.status == 422 and any(t in body for t in _TEST_FAILED):
+            raise StaleRecord(_cause(body)) from None
+        raise
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        raise ApiUnavailable(f"{type(exc).__name__}: {exc}"[:300]) from None
+
+
+def _cause(body: str) -> str:
+    try:
+        causes = json.loads(body).get("details", {}).get("causes") or [{}]
+        return str(causes[0].get("message") or body)[:300]
+    except (ValueError, AttributeError):
+        return body[:300]
 
 
 SECRET_TYPE_LABEL = "cleanslate.dev/secret-type"
@@ -35,21 +116,23 @@ class SecretUnavailable(Exception):
 class Kube:
     """A kubernetes-asyncio client with the calls the operator needs."""
 
-    def __init__(self, api: client.ApiClient) -> None:
+    def __init__(self, api: client.ApiClient, timeout: float = 30.0) -> None:
         self._api = api
         self._custom = client.CustomObjectsApi(api)
         self._core = client.CoreV1Api(api)
+        self.timeout = timeout
+        """Seconds one request may take; a paused API server must not hang a cycle forever."""
         self.writes = 0
         """API writes made so far (status patches and annotation removals)."""
 
     @classmethod
-    async def connect(cls, kubeconfig: str | None = None) -> Kube:
+    async def connect(cls, kubeconfig: str | None = None, timeout: float = 30.0) -> Kube:
         """In-cluster config when running in a pod, else the kubeconfig (KUBECONFIG)."""
         try:
             config.load_incluster_config()
         except config.ConfigException:
             await config.load_kube_config(config_file=kubeconfig)
-        return cls(client.ApiClient())
+        return cls(client.ApiClient(), timeout)
 
     @property
     def api(self) -> client.ApiClient:
@@ -59,35 +142,60 @@ class Kube:
     async def close(self) -> None:
         await self._api.close()
 
-    async def write_status(self, namespace: str, name: str, status: Mapping[str, Any]) -> None:
-        """Replace the status subresource (JSON Patch ``add`` replaces an existing member)."""
-        patch = [{"op": "add", "path": "/status", "value": dict(status)}]
+    async def write_status(
+        self, namespace: str, name: str, status: Mapping[str, Any], fence: Fence
+    ) -> None:
+        """Replace the status subresource if nobody wrote it since ``fence`` was read
+        (``StaleRecord`` otherwise). JSON Patch ``add`` replaces an existing member."""
+        patch = [fence.test(), {"op": "add", "path": "/status", "value": dict(status)}]
         self.writes += 1
-        await self._custom.patch_namespaced_custom_object_status(
-            GROUP,
-            VERSION,
-            namespace,
-            ACCOUNTS,
-            name,
-            patch,
-            _content_type="application/json-patch+json",
-        )
+        async with _translated(conflict_is_stale=True):
+            await self._custom.patch_namespaced_custom_object_status(
+                GROUP,
+                VERSION,
+                namespace,
+                ACCOUNTS,
+                name,
+                patch,
+                _content_type="application/json-patch+json",
+                _request_timeout=self.timeout,
+            )
 
-    async def remove_annotations(self, namespace: str, name: str, keys: list[str]) -> None:
-        """Consume manual-action annotations (metadata only; the spec is never touched)."""
-        if not keys:
-            return
-        patch = {"metadata": {"annotations": dict.fromkeys(keys)}}
+    async def remove_annotation(self, namespace: str, name: str, key: str, value: str) -> bool:
+        """Consume a manual-action annotation if it still holds ``value`` (metadata only; the
+        spec is never touched). False when it was changed or removed meanwhile: a new value is
+        a new request, left for the next cycle."""
+        path = f"/metadata/annotations/{_pointer(key)}"
+        patch = [{"op": "test", "path": path, "value": value}, {"op": "remove", "path": path}]
         self.writes += 1
-        await self._custom.patch_namespaced_custom_object(
-            GROUP,
-            VERSION,
-            namespace,
-            ACCOUNTS,
-            name,
-            patch,
-            _content_type="application/merge-patch+json",
-        )
+        try:
+            async with _translated(conflict_is_stale=True):
+                await self._custom.patch_namespaced_custom_object(
+                    GROUP,
+                    VERSION,
+                    namespace,
+                    ACCOUNTS,
+                    name,
+                    patch,
+                    _content_type="application/json-patch+json",
+                    _request_timeout=self.timeout,
+                )
+        except StaleRecord:
+            return False
+        return True
+
+    async def read_account(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """The account as stored now (a quorum read), or None when it is gone."""
+        try:
+            async with _translated():
+                obj: dict[str, Any] = await self._custom.get_namespaced_custom_object(
+                    GROUP, VERSION, namespace, ACCOUNTS, name, _request_timeout=self.timeout
+                )
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return obj
 
     async def read_policy(self, namespace: str, name: str) -> dict[str, Any] | None:
         try:

@@ -86,6 +86,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="also let accounts use this exchange origin (a sandbox, a proxy); repeatable. "
         "Default: only https://api.coinbase.com. Platform configuration: tenants cannot set it",
     )
+    p.add_argument(
+        "--peering-lifetime-seconds",
+        type=int,
+        default=60,
+        help="how long a replica that stopped renewing its peering keeps the others standing by",
+    )
+    p.add_argument(
+        "--stand-down-seconds",
+        type=float,
+        default=60.0,
+        help="after finding that another replica wrote an account's status, wait until nobody "
+        "has written it for this long before acting on the account again",
+    )
+    p.add_argument(
+        "--api-timeout-seconds",
+        type=float,
+        default=30.0,
+        help="how long one of cleanslate's own Kubernetes API requests may take before it "
+        "counts as an outage (the cycle stops before its next order and waits for the API)",
+    )
     p.add_argument("--log-format", choices=("plain", "json"), default="plain")
     p.add_argument("--verbose", "-v", action="store_true")
     return p
@@ -124,9 +144,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         paper_time=args.paper_time,
         status_refresh_seconds=args.status_refresh_seconds,
         endpoints=endpoints,
+        stand_down_seconds=args.stand_down_seconds,
     )
     runtime = Runtime(
-        config=config, metrics_port=args.metrics_port or None, metrics_auth=args.metrics_auth
+        config=config,
+        metrics_port=args.metrics_port or None,
+        metrics_auth=args.metrics_auth,
+        api_timeout_seconds=args.api_timeout_seconds,
+        peering_lifetime_seconds=args.peering_lifetime_seconds,
     )
     liveness = f"http://0.0.0.0:{args.liveness_port}/healthz" if args.liveness_port else None
     kopf.run(

@@ -5,6 +5,13 @@ and the exchange, writes status only when something a person or a restart needs 
 (a no-op cycle costs no API write), and persists the in-flight record before every order.
 Long work never blocks anything else: each account is its own task, and a stop request
 (deletion, SIGTERM) cancels the cycle, which cancels any resting order it placed.
+
+The API server's trouble never reaches the exchange. Every status write is fenced
+(``kube.Fence``): when it finds a newer record, another replica took over while this one was
+frozen, so the cycle stops before placing anything and the worker stands down for the account
+until that record has been quiet for ``stand_down_seconds``. When the API server does not
+answer, the cycle stops likewise and the worker waits for it (``outages``). Either way the
+next cycle starts from the record as stored, never from what this process assumed.
 """
 
 from __future__ import annotations
@@ -43,8 +50,10 @@ from cleanslate.metrics import Metrics
 from cleanslate.operating import actions
 from cleanslate.operating.endpoints import EndpointPolicy
 from cleanslate.operating.exchanges import CredentialsMissing, build_exchange
-from cleanslate.operating.kube import Kube
+from cleanslate.operating.kube import ApiUnavailable, Fence, Kube, StaleRecord
+from cleanslate.operating.outages import ApiHealth
 from cleanslate.operating.preflight import verify_credentials
+from cleanslate.operating.recovering import Recovery
 
 logger = logging.getLogger("cleanslate.operator")
 OVERRUN_BACKOFF_SECONDS = 15.0
@@ -61,6 +70,10 @@ class WorkerConfig:
     """Rewrite unchanged status this often, so values and balance age stay fresh."""
     endpoints: EndpointPolicy = field(default_factory=EndpointPolicy)
     """Exchange origins accounts may name (the operator's flags, never the tenant's spec)."""
+    stand_down_seconds: float = 60.0
+    """After a stale write, how long the stored record must stay unwritten by anyone else
+    before this replica acts on the account again (kopf's peering lifetime by default)."""
+    api: ApiHealth = field(default_factory=ApiHealth)
 
 
 PolicyLookup = Callable[[str, str], Mapping[str, Any] | None]
@@ -107,11 +120,14 @@ class AccountWorker:
     extra_wait: float = 0.0
     next_wait: float = 60.0
     """Seconds until the next cycle, as the last cycle decided."""
-    consumed: dict[str, str] = field(default_factory=dict)
-    """Manual-action annotations acted on and removed, until a body without them is seen:
-    a cycle that starts before the removal reaches the watch must not act on them again."""
     refused_status: str | None = None
     """Why the stored status failed validation, while it does (reported once)."""
+    fence: Fence | None = None
+    """The stored status as this worker last read or wrote it; every write tests it."""
+    recovery: Recovery = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.recovery = Recovery(self.key, self.config.api, self.config.stand_down_seconds)
 
     @property
     def key(self) -> str:
@@ -122,7 +138,24 @@ class AccountWorker:
         return self.config.state_dir / f"{self.namespace}_{self.name}"
 
     async def cycle(self, body: Mapping[str, Any], policy_of: PolicyLookup) -> float:
-        """Run one cycle; returns how long to wait before the next."""
+        """Run one cycle; returns how long to wait before the next. An API outage or a stale
+        record ends the cycle before its next order and sets the wait instead."""
+        recovery = self.recovery
+        try:
+            if recovery.pending:
+                fresh = await recovery.reread(self.config.kube, self.namespace, self.name, body)
+                if fresh is None:
+                    return recovery.quiet_left()
+                body, self.status = fresh, None
+            wait = await self._cycle(body, policy_of)
+        except ApiUnavailable as exc:
+            return recovery.api_lost(str(exc))
+        except StaleRecord as exc:
+            return recovery.stand_down(str(exc))
+        recovery.api_answered()
+        return wait
+
+    async def _cycle(self, body: Mapping[str, Any], policy_of: PolicyLookup) -> float:
         snap = Snapshot.of(body)
         if self.status is None:
             try:
@@ -132,6 +165,7 @@ class AccountWorker:
                 return 60.0
             self.refused_status = None
             self.written = self.status if snap.status else None
+            self.fence = Fence.of(body)
         try:
             spec = TradingAccountSpec.model_validate(snap.spec)
         except ValidationError as exc:
@@ -221,10 +255,8 @@ class AccountWorker:
         conditions: list[Desired],
     ) -> None:
         assert self.exchange is not None and self.status is not None
-        self.consumed = {k: v for k, v in self.consumed.items() if snap.annotations.get(k) == v}
-        wanted = actions.requested(
-            {k: v for k, v in snap.annotations.items() if self.consumed.get(k) != v}
-        )
+        annotations = await self._requests(snap)
+        wanted = actions.requested(annotations)
         dry = spec.mode is Mode.DRY_RUN
         if wanted.liquidate and dry:
             self.events.emit(
@@ -263,33 +295,56 @@ class AccountWorker:
             )
         )
         await self._publish(result.status)
-        if wanted and self.config.kube is not None:
-            await self.config.kube.remove_annotations(
-                self.namespace, self.name, list(wanted.present)
-            )
-            self.consumed.update({k: snap.annotations[k] for k in wanted.present})
+        await self._consume(wanted, annotations)
         if result.over_budget:
             self.extra_wait = OVERRUN_BACKOFF_SECONDS
             self.config.metrics.cycle_over_budget.labels(self.namespace, self.name).inc()
         self._observe(result)
 
+    async def _requests(self, snap: Snapshot) -> Mapping[str, str]:
+        """The manual-action annotations as stored now. The watched body may still show one
+        this worker removed a moment ago; a fresh read tells that apart from the same value
+        requested again, which is a new request."""
+        kube = self.config.kube
+        if kube is None or not any(k in snap.annotations for k in actions.KEYS):
+            return snap.annotations
+        stored = await kube.read_account(self.namespace, self.name)
+        meta = (stored or {}).get("metadata") or {}
+        return dict(meta.get("annotations") or {})
+
+    async def _consume(self, wanted: actions.Requested, annotations: Mapping[str, str]) -> None:
+        """Remove each handled annotation only if it still holds the value acted on: one
+        overwritten meanwhile is a new request, acted on by the next cycle."""
+        if self.config.kube is None:
+            return
+        for key in wanted.present:
+            await self.config.kube.remove_annotation(
+                self.namespace, self.name, key, annotations[key]
+            )
+
     async def _persist(self, status: TradingAccountStatus) -> None:
-        """Before an order is placed: the in-flight record must reach the API server first."""
-        self.status = status
+        """Before an order is placed: the in-flight record must reach the API server first.
+        If it cannot, the exception stops the purge before the order exists."""
         await self._write(status)
 
     async def _publish(self, status: TradingAccountStatus) -> None:
-        self.status = status
         if reporting.worth_writing(
             self.written, status, self.clock.now(), self.config.status_refresh_seconds
         ):
             await self._write(status)
+        else:
+            self.status = status
 
     async def _write(self, status: TradingAccountStatus) -> None:
+        """A fenced write: it lands only if the stored record is still the one this worker
+        last read or wrote (``StaleRecord`` otherwise); only then is it this worker's."""
+        fence = self.fence or Fence(None, self.written is not None)
+        stored = status.model_copy(update={"write_sequence": (fence.sequence or 0) + 1})
         if self.config.kube is not None:
-            await self.config.kube.write_status(self.namespace, self.name, status.to_wire())
+            await self.config.kube.write_status(self.namespace, self.name, stored.to_wire(), fence)
         self.config.metrics.status_writes.labels(self.namespace, self.name).inc()
-        self.written = status
+        self.status = self.written = stored
+        self.fence = Fence(stored.write_sequence, True)
 
     async def _halt(
         self, snap: Snapshot, reason: str, message: str, event: Reason, extra: list[Desired]
@@ -323,7 +378,10 @@ class AccountWorker:
         if self.config.kube is not None:
             raw = dict(snap.status or {})
             await self.config.kube.write_status(
-                self.namespace, self.name, {**raw, "conditions": conditions}
+                self.namespace,
+                self.name,
+                {**raw, "conditions": conditions},
+                Fence.of({"status": snap.status}),
             )
         self.config.metrics.status_writes.labels(self.namespace, self.name).inc()
 

@@ -315,3 +315,43 @@ async def test_an_urgent_close_crosses_the_spread_at_once_within_the_slippage_ca
     assert first.immediate_or_cancel and not first.post_only
     assert first.client_order_id.endswith("-s1-tk")
     assert (clock.now() - started).total_seconds() < 5  # no maker TTL was waited out
+
+
+async def test_an_order_is_decided_after_a_slow_in_flight_write_so_it_never_arrives_expired() -> (
+    None
+):
+    """The API server paused for 20 s while the in-flight record was being stored: the maker
+    order decided before the write would reach the exchange with its good-till time (makerTtl
+    2 s) already past, be rejected, and count as a purge failure."""
+    clock = SimulatedClock()
+    inner = paper({"SEI": "36.4", "USD": "0"}, clock)
+    ex = Recording(inner)
+    sent_at: list[object] = []
+    original = ex.place_order
+
+    async def place_order(request: OrderRequest) -> Order:
+        sent_at.append(clock.now())
+        return await original(request)
+
+    ex.place_order = place_order  # type: ignore[method-assign]
+    writes: list[PlaceIntent] = []
+
+    async def slow_persist(intent: PlaceIntent) -> None:
+        writes.append(intent)
+        clock.advance(20)
+
+    out = await run_twap(
+        cast(Exchange, ex),
+        clock,
+        account=ACCOUNT,
+        symbol="SEI-USD",
+        attempt=1,
+        target_quantity=D("36.4"),
+        policy=Execution(maker_first_ttl_sec=D(2), maker_retry_ttl_sec=D(2), maker_ttl_sec=D(2)),
+        on_before_place=slow_persist,
+    )
+    assert out.success and out.reject is None, out
+    makers = [(r, t) for r, t in zip(ex.requests, sent_at, strict=True) if r.expires_at]
+    assert makers and all(r.expires_at > t for r, t in makers), makers  # type: ignore[operator]
+    # one record per slice and fill level: the order decided again goes out without a rewrite
+    assert len({(w.slice_no, w.filled_quantity) for w in writes}) == len(writes)

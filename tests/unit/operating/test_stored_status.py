@@ -18,11 +18,13 @@ class RecordingKube:
     def __init__(self) -> None:
         self.statuses: list[dict[str, Any]] = []
 
-    async def write_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
+    async def write_status(
+        self, namespace: str, name: str, status: dict[str, Any], fence: Any
+    ) -> None:
         self.statuses.append(status)
 
-    async def remove_annotations(self, namespace: str, name: str, keys: list[str]) -> None:
-        return None
+    async def remove_annotation(self, namespace: str, name: str, key: str, value: str) -> bool:
+        return True
 
 
 def body(status: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,87 @@
+"""How an account worker gets back to acting after the API server stopped it.
+
+Two things stop a cycle before its next order, and both end the same way, with the next cycle
+starting from the resource as stored rather than from what this process held:
+
+* an outage (``kube.ApiUnavailable``): wait a short, growing delay (``outages.ApiHealth``),
+  then read the resource; the first read that answers ends the wait.
+* a stale record (``kube.StaleRecord``): a fenced status write found that another replica
+  wrote the record since this one read it, so this process was frozen or cut off while the
+  other took over. It stands down: it reads the record's ``writeSequence`` and acts again
+  only once a whole ``stand_down_seconds`` has passed without the number moving, by which
+  time kopf's peering has settled which replica acts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cleanslate.operating.kube import Fence, Kube
+from cleanslate.operating.outages import ApiHealth
+
+logger = logging.getLogger("cleanslate.operator")
+_UNSEEN = -1
+
+
+@dataclass
+class Recovery:
+    """One worker's way back; ``pending`` while its next cycle must start from a read."""
+
+    key: str
+    api: ApiHealth
+    stand_down_seconds: float
+    pending: bool = False
+    quiet_at: int | None = None
+    """While standing down: the ``writeSequence`` last seen (``_UNSEEN`` before the first
+    look); None when not standing down."""
+    quiet_since: float = 0.0
+    """When ``quiet_at`` was first seen (``monotonic`` seconds)."""
+    monotonic: Callable[[], float] = field(default=time.monotonic)
+    tries: int = 0
+    """Requests that failed in a row (the outage backoff's step)."""
+
+    def api_lost(self, error: str) -> float:
+        self.pending = True
+        self.tries += 1
+        return self.api.lost(error, self.tries - 1)
+
+    def api_answered(self) -> None:
+        self.tries = 0
+        self.api.answered()
+
+    def stand_down(self, detail: str) -> float:
+        logger.warning(
+            "%s: the status was written by another replica (%s); standing down for %.0fs",
+            self.key,
+            detail,
+            self.stand_down_seconds,
+        )
+        self.pending, self.quiet_at = True, _UNSEEN
+        return 0.0
+
+    def quiet_left(self) -> float:
+        """Seconds until the record has been quiet for a whole stand-down period."""
+        return max(0.0, self.quiet_since + self.stand_down_seconds - self.monotonic())
+
+    async def reread(
+        self, kube: Kube | None, namespace: str, name: str, body: Mapping[str, Any]
+    ) -> Mapping[str, Any] | None:
+        """The resource as stored, to act on; None while standing down and the record was
+        written less than ``stand_down_seconds`` ago, as far as this worker has seen (wait
+        ``quiet_left()`` and look again; a wake-up meanwhile does not shorten it)."""
+        stored = (await kube.read_account(namespace, name) if kube else None) or body
+        if self.quiet_at is not None:
+            sequence = Fence.of(stored).sequence or 0
+            if sequence != self.quiet_at:
+                self.quiet_at, self.quiet_since = sequence, self.monotonic()
+            if self.quiet_left() > 0:
+                return None
+            logger.warning(
+                "%s: no other writer for %.0fs; acting again", self.key, self.stand_down_seconds
+            )
+        self.pending, self.quiet_at = False, None
+        return stored
