@@ -194,3 +194,28 @@ def test_fee_tiers_come_from_the_30_day_volume() -> None:
 
 def test_the_default_paper_market_is_calibrated() -> None:
     assert PaperConfig().model is PaperMarketModel.CALIBRATED
+
+
+def test_a_shift_of_a_fraction_of_a_tick_leaves_the_book_where_it_was() -> None:
+    """Rounding a shifted bid down to the tick made a 0.2 bps drift cost a whole 7 bps tick."""
+    bids = (BookLevel(D("0.1398"), D(100)), BookLevel(D("0.1396"), D(200)))
+    assert impact._moved(bids, D("0.99998"), D("0.0001")) == bids
+    moved = impact._moved(bids, D("0.999"), D("0.0001"))
+    assert [lv.price for lv in moved] == [D("0.1397"), D("0.1395")]
+
+
+async def test_skeptic_drift_lowers_the_sellers_view_only_by_the_drift(
+    open_paper: OpenPaper, clock: SimulatedClock
+) -> None:
+    ex = open_paper(holdings={"WLFI": 100}, model="skeptic", seed=1)
+    plain = open_paper(holdings={"WLFI": 100}, model="calibrated", seed=1, account="ns/plain")
+    quote = await ex.quote("WLFI-USD")
+    far = quote.ask * 2
+    await ex.place_order(
+        OrderRequest("m1", "WLFI-USD", Side.SELL, D(50), OrderType.LIMIT, far, post_only=True)
+    )
+    await clock.sleep(15)
+    assert (await ex.quote("WLFI-USD")).bid == (await plain.quote("WLFI-USD")).bid
+    await clock.sleep(3600)
+    drifted, calm = await ex.quote("WLFI-USD"), await plain.quote("WLFI-USD")
+    assert drifted.mid < calm.mid * D("0.9960"), "an hour of -50 bps/h drift"

@@ -22,7 +22,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from cleanslate.core.market import BookLevel, Side
 from cleanslate.exchange.paper.markets import ProductSpec
@@ -94,8 +94,9 @@ class OwnTrading:
         book has not refilled yet."""
         factor = 1 + self.shift(spec, at)
         tick = spec.quote_increment
-        bids = _moved(bids, factor, tick, ROUND_FLOOR)
-        asks = _moved(asks, factor, tick, ROUND_CEILING)
+        bids, asks = _moved(bids, factor, tick), _moved(asks, factor, tick)
+        if bids and asks and asks[0].price <= bids[0].price:  # never a crossed or locked view
+            asks = tuple(BookLevel(lv.price + tick, lv.size) for lv in asks)
         return (
             _consume(bids, self._missing(spec.product_id, Side.SELL, at)),
             _consume(asks, self._missing(spec.product_id, Side.BUY, at)),
@@ -158,16 +159,15 @@ def queue_ahead(
     return ahead
 
 
-def _moved(
-    levels: tuple[BookLevel, ...], factor: Decimal, tick: Decimal, rounding: str
-) -> tuple[BookLevel, ...]:
-    """Levels with prices multiplied by ``factor`` on the tick grid; levels that land on the
-    same tick are merged."""
+def _moved(levels: tuple[BookLevel, ...], factor: Decimal, tick: Decimal) -> tuple[BookLevel, ...]:
+    """Levels with prices multiplied by ``factor``, rounded to the nearest tick (rounding
+    away from the touch would turn a shift of a hundredth of a tick into a whole tick);
+    levels that land on the same tick are merged."""
     if factor == 1:
         return levels
     merged: dict[Decimal, Decimal] = {}
     for lv in levels:
-        price = (lv.price * factor / tick).to_integral_value(rounding) * tick
+        price = (lv.price * factor / tick).to_integral_value(ROUND_HALF_EVEN) * tick
         if price > 0:
             merged[price] = merged.get(price, ZERO) + lv.size
     return tuple(BookLevel(p, s) for p, s in merged.items())
