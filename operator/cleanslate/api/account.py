@@ -67,12 +67,12 @@ class SeedOrder(ApiModel):
 
 
 class PaperFees(ApiModel):
-    """Fee schedule of the paper exchange: Coinbase Advanced's tier for a 30-day volume
-    (the table is in ``exchange/paper/fees.py``, with its source), or explicit rates."""
+    """Fee schedule of the paper exchange: Coinbase Advanced's tier for a 30-day volume, or
+    explicit rates. The tier table and its sources are in docs/design.md (The paper market)."""
 
-    volume_30d_usd: NonNegative = Decimal("0")
-    """Trailing 30-day USD volume that picks the Coinbase Advanced fee tier. Default 0: the
-    entry tier (maker 0.60 %, taker 1.20 %, as a live Coinbase answer showed in 2024)."""
+    thirty_day_volume_usd: NonNegative = Decimal("0")
+    """Trailing 30-day USD volume that picks the Coinbase Advanced fee tier; 0 is the entry
+    tier: maker 0.60 %, taker 1.20 % (a live Coinbase answer quoted in ccxt PR 23347, 2024)."""
     maker_bps: Annotated[Number, Field(ge=0, le=1000)] | None = None
     """Maker fee in basis points of notional; overrides the tier's when set."""
     taker_bps: Annotated[Number, Field(ge=0, le=1000)] | None = None
@@ -137,7 +137,9 @@ class PaperExchange(ApiModel):
     market: Annotated[str, Field(min_length=1, max_length=63)] = "documents"
     """Built-in market data set."""
     model: PaperMarketModel = PaperMarketModel.CALIBRATED
-    """How resting orders fill: optimistic, calibrated (default) or skeptic."""
+    """How resting orders fill: optimistic (the first paper market: first in the queue, all of
+    the flow), calibrated (queue position, informed flow, impact) or skeptic; every parameter
+    and its source is in docs/design.md (The paper market)."""
     holdings: dict[Asset, NonNegative] = Field(default_factory=dict)
     """Starting balances by asset, e.g. {SEI: 36.4, USD: 120}."""
     open_orders: list[SeedOrder] = Field(default_factory=list)

@@ -187,8 +187,8 @@ async def test_impact_survives_a_restart(open_paper: OpenPaper, tmp_path: Path) 
 
 def test_fee_tiers_come_from_the_30_day_volume() -> None:
     assert fees.rates(PaperFees()) == (D(60), D(120)), "entry tier by default"
-    assert fees.rates(PaperFees(volume_30d_usd=D(5000))) == (D(35), D(75))
-    assert fees.rates(PaperFees(volume_30d_usd=D(10**9))) == (D(25), D(40))
+    assert fees.rates(PaperFees(thirty_day_volume_usd=D(5000))) == (D(35), D(75))
+    assert fees.rates(PaperFees(thirty_day_volume_usd=D(10**9))) == (D(25), D(40))
     assert fees.rates(PaperFees(maker_bps=D(0), taker_bps=D(25))) == (D(0), D(25))
 
 

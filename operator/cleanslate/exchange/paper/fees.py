@@ -42,18 +42,18 @@ LEGACY_2022 = FeeTier("legacy-2022", D(0), D(40), D(60))
 """The paper exchange's schedule before the tiers: Coinbase Pro, March 2022."""
 
 
-def tier_for(volume_30d_usd: Decimal) -> FeeTier:
+def tier_for(thirty_day_volume_usd: Decimal) -> FeeTier:
     """The tier a trailing 30-day volume falls in."""
     found = COINBASE_ADVANCED[0]
     for tier in COINBASE_ADVANCED:
-        if volume_30d_usd >= tier.volume_from_usd:
+        if thirty_day_volume_usd >= tier.volume_from_usd:
             found = tier
     return found
 
 
 def rates(config: PaperFees) -> tuple[Decimal, Decimal]:
     """(maker bps, taker bps): the configured tier, with explicit rates taking precedence."""
-    tier = tier_for(config.volume_30d_usd)
+    tier = tier_for(config.thirty_day_volume_usd)
     maker = tier.maker_bps if config.maker_bps is None else config.maker_bps
     taker = tier.taker_bps if config.taker_bps is None else config.taker_bps
     return maker, taker
