@@ -67,12 +67,29 @@ class SeedOrder(ApiModel):
 
 
 class PaperFees(ApiModel):
-    """Fee schedule of the paper exchange, in basis points of notional."""
+    """Fee schedule of the paper exchange: Coinbase Advanced's tier for a 30-day volume, or
+    explicit rates. The tier table and its sources are in docs/design.md (The paper market)."""
 
-    maker_bps: Annotated[Number, Field(ge=0, le=1000)] = Decimal("40")
-    """Maker fee (Coinbase Advanced's entry tier: 0.40 %)."""
-    taker_bps: Annotated[Number, Field(ge=0, le=1000)] = Decimal("60")
-    """Taker fee (Coinbase Advanced's entry tier: 0.60 %)."""
+    thirty_day_volume_usd: NonNegative = Decimal("0")
+    """Trailing 30-day USD volume that picks the Coinbase Advanced fee tier; 0 is the entry
+    tier: maker 0.60 %, taker 1.20 % (a live Coinbase answer quoted in ccxt PR 23347, 2024)."""
+    maker_bps: Annotated[Number, Field(ge=0, le=1000)] | None = None
+    """Maker fee in basis points of notional; overrides the tier's when set."""
+    taker_bps: Annotated[Number, Field(ge=0, le=1000)] | None = None
+    """Taker fee in basis points of notional; overrides the tier's when set."""
+
+
+class PaperMarketModel(StrEnum):
+    """How honestly the paper market fills resting orders (``exchange/paper/models.py``)."""
+
+    OPTIMISTIC = "optimistic"
+    """The first paper market: a maker one tick inside is first in the queue and gets all of
+    the flow, trades carry no information, the book refills at once."""
+    CALIBRATED = "calibrated"
+    """Queue position and price priority, one-tick spreads on liquid products, informed flow
+    that moves the mid (square-root law), own impact, a book that refills over a minute."""
+    SKEPTIC = "skeptic"
+    """Last in the queue, a quarter of the flow, half of it informed, drift against the seller."""
 
 
 class FaultOperation(StrEnum):
@@ -119,6 +136,10 @@ class PaperExchange(ApiModel):
     """Seed of every random draw; the same seed replays the same market."""
     market: Annotated[str, Field(min_length=1, max_length=63)] = "documents"
     """Built-in market data set."""
+    model: PaperMarketModel = PaperMarketModel.CALIBRATED
+    """How resting orders fill: optimistic (the first paper market: first in the queue, all of
+    the flow), calibrated (queue position, informed flow, impact) or skeptic; every parameter
+    and its source is in docs/design.md (The paper market)."""
     holdings: dict[Asset, NonNegative] = Field(default_factory=dict)
     """Starting balances by asset, e.g. {SEI: 36.4, USD: 120}."""
     open_orders: list[SeedOrder] = Field(default_factory=list)

@@ -307,6 +307,36 @@ def test_maker_ttls_capped_by_maker_ttl_and_slice_budget() -> None:
     assert retry.expires_at == T0 + timedelta(seconds=15)  # 5 s left of the 15 s budget
 
 
+def test_after_a_maker_fill_later_makers_rest_for_the_whole_slice_budget() -> None:
+    """TTL from the observed fill rate: the first slice's maker filled half, so the next
+    slices' makers rest 45 s (replaceSeconds), not the configured 25 s."""
+
+    def half_in_slice_one(place: Place, polls: int) -> Decimal:
+        return D("0.5") if place.slice_no == 1 else D("0")
+
+    sim = Sim(make_plan("200"), maker=half_in_slice_one)  # $31: no maker retry
+    sim.run()
+    makers = [p for p in sim.placed if p.leg is Leg.MAKER_FIRST]
+    starts = {p.slice_no: p for p in makers}
+    assert starts[1].request.expires_at is not None
+    first_ttl = starts[1].request.expires_at - _placed_at(sim, starts[1])
+    second_ttl = starts[2].request.expires_at - _placed_at(sim, starts[2])  # type: ignore[operator]
+    assert first_ttl == timedelta(seconds=25) and second_ttl == timedelta(seconds=45)
+
+
+def test_makers_keep_the_configured_ttl_while_nothing_fills() -> None:
+    sim = Sim(make_plan("200"))
+    sim.run()
+    makers = [p for p in sim.placed if p.leg is Leg.MAKER_FIRST]
+    assert len(makers) > 1
+    for place in makers:
+        assert place.request.expires_at - _placed_at(sim, place) == timedelta(seconds=25)  # type: ignore[operator]
+
+
+def _placed_at(sim: Sim, place: Place) -> datetime:
+    return next(o.created_at for p, o, _n in sim.orders.values() if p is place)
+
+
 def test_resting_order_is_polled_at_the_poll_interval() -> None:
     sim = Sim(make_plan("36.4", poll_interval_seconds=D("5")))
     sim.run()

@@ -29,9 +29,11 @@ def account_spec(
     mode: str = "Live",
     seed: int = 7,
     open_orders: Sequence[dict[str, Any]] = (),
+    model: str | None = None,
     **extra: Any,
 ) -> TradingAccountSpec:
-    """A Live account on the paper exchange holding ``holdings`` (asset -> quantity)."""
+    """A Live account on the paper exchange holding ``holdings`` (asset -> quantity), on the
+    paper market's default model unless a test about one market behaviour pins ``model``."""
     return TradingAccountSpec.model_validate(
         {
             "policyRef": {"name": "default"},
@@ -44,6 +46,7 @@ def account_spec(
                     "holdings": holdings,
                     "faults": [f.model_dump(mode="json", by_alias=True) for f in faults],
                     "openOrders": list(open_orders),
+                    **({"model": model} if model else {}),
                 },
             },
             **extra,

@@ -124,7 +124,7 @@ async def test_seeded_stale_orders_have_their_age_and_hold(
     assert order.created_at == clock.now() - timedelta(minutes=90)
     assert order.client_order_id == "seed-0"
     usd = {b.asset: b for b in await ex.balances()}["USD"]
-    assert usd.hold == Decimal("5.02")  # 50 x 0.1 plus the 0.40 % maker fee
+    assert usd.hold == Decimal("5.03")  # 50 x 0.1 plus the entry tier's 0.60 % maker fee
 
 
 def test_seeded_orders_need_the_holdings_they_lock(open_paper: OpenPaper) -> None:

@@ -28,9 +28,13 @@ LEVELS = 10
 DEPTH_BAND = Decimal("0.01")
 """Bid depth counts levels within 1 % of the mid ("near the touch")."""
 _OCTAVES = ((21600, 0.45), (3600, 0.3), (600, 0.17), (60, 0.08))
+_SLOW_OCTAVES = _OCTAVES[:2]
+"""With a short-horizon walk the 10-minute and 1-minute octaves go: smooth, they moved the
+price by more over a minute than a diffusion with the daily volatility does."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _BPS = Decimal("10000")
-_BOOK, _FLOW = 2, 3
+ZERO_D = Decimal(0)
+_BOOK, _FLOW, _WALK = 2, 3, 4
 """Tags of the per-bucket random sources (1 is the jitter)."""
 
 
@@ -101,14 +105,46 @@ def _noise(seed: int, product_id: str, period: int, seconds: float) -> float:
 
 @lru_cache(maxsize=4096)
 def mid_price(spec: ProductSpec, seed: int, bucket: int) -> Decimal:
-    """The mid at a bucket: the reference price moved by at most about ``volatility_bps``."""
+    """The mid at a bucket: the reference price moved by at most about ``volatility_bps``,
+    plus short-horizon noise: a random walk (models with ``walk``) or the first paper
+    market's independent per-bucket jitter."""
     if spec.volatility_bps == 0:
         return spec.price
     seconds = float(bucket * BUCKET_SECONDS)
-    wave = sum(w * _noise(seed, spec.product_id, p, seconds) for p, w in _OCTAVES)
-    jitter = 0.05 * _signed_unit(_root(seed, spec.product_id), 1, bucket)
-    offset = float(spec.volatility_bps / _BPS) * (wave + jitter)
+    octaves = _SLOW_OCTAVES if spec.model.walk else _OCTAVES
+    wave = sum(w * _noise(seed, spec.product_id, p, seconds) for p, w in octaves)
+    sigma = float(spec.volatility_bps / _BPS)
+    if spec.model.walk:
+        offset = sigma * wave + sigma * math.sqrt(BUCKET_SECONDS / 86400) * _walk(
+            _root(seed, spec.product_id), bucket
+        )
+    else:
+        offset = sigma * (wave + 0.05 * _signed_unit(_root(seed, spec.product_id), 1, bucket))
     return spec.price * Decimal(repr(math.exp(offset)))
+
+
+WALK_BLOCK = 720
+"""Buckets (an hour) per Brownian bridge of the short-horizon walk."""
+
+
+def _walk(root: int, bucket: int) -> float:
+    """A standard random walk in bucket steps, pinned to 0 every ``WALK_BLOCK`` buckets (a
+    Brownian bridge), so it is computed without history and never wanders off the slower
+    octaves. Over a few buckets its variance grows like a diffusion's (one unit per bucket),
+    which is what the first market's independent jitter lacked."""
+    block, k = divmod(bucket, WALK_BLOCK)
+    path = _bridge_path(root, block)
+    return path[k] - k / WALK_BLOCK * path[WALK_BLOCK]
+
+
+@lru_cache(maxsize=2048)
+def _bridge_path(root: int, block: int) -> tuple[float, ...]:
+    rng = random.Random(_mix(root, _WALK, block))
+    total, path = 0.0, [0.0]
+    for _ in range(WALK_BLOCK):
+        total += rng.gauss(0.0, 1.0)
+        path.append(total)
+    return tuple(path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +201,13 @@ class Flow:
 
 @lru_cache(maxsize=4096)
 def flow(spec: ProductSpec, seed: int, bucket: int) -> Flow:
-    """Bursty two-sided flow sized from the 24h quote volume, reaching about a spread out."""
+    """Bursty two-sided flow sized from the 24h quote volume, reaching about a spread out.
+
+    In the first paper market the flow is independent of the price. With ``informed_share``
+    a part of it is informed: it trades in the direction of the bucket's move, sized by the
+    square-root law read backwards (the volume Q that moves the mid by m is
+    V * (m / (Y * sigma))^2, Y = 1), so a typical one-bucket move comes with about one
+    bucket's volume, and a resting sell meets the most buyers just before the price rises."""
     top = touch(spec, seed, bucket)
     rng = seeded(seed, spec.product_id, _FLOW, bucket)
     mid = (top.bid + top.ask) / 2
@@ -175,7 +217,23 @@ def flow(spec: ProductSpec, seed: int, bucket: int) -> Flow:
     reach = max(spec.spread_bps, Decimal("2")) / _BPS
     high = top.ask * (1 + reach * Decimal(repr(rng.expovariate(1.0))))
     low = top.bid * (1 - reach * Decimal(repr(rng.expovariate(1.0))))
+    informed = spec.model.informed_share
+    if informed > 0:
+        signed = _informed_base(spec, seed, bucket)
+        buy = buy * (1 - informed) + informed * max(signed, ZERO_D)
+        sell = sell * (1 - informed) + informed * max(-signed, ZERO_D)
     return Flow(buy, sell, high, low)
+
+
+def _informed_base(spec: ProductSpec, seed: int, bucket: int) -> Decimal:
+    """Signed base volume (buys positive) that moves the mid from this bucket to the next."""
+    before, after = mid_price(spec, seed, bucket), mid_price(spec, seed, bucket + 1)
+    sigma = spec.volatility_bps / _BPS
+    if sigma == 0 or before == after:
+        return ZERO_D
+    move = abs(after - before) / before
+    volume = spec.daily_volume_base * (move / sigma) ** 2
+    return volume if after > before else -volume
 
 
 def quote_volume(spec: ProductSpec, seed: int, at: datetime) -> Decimal:

@@ -34,9 +34,10 @@ from cleanslate.core.market import (
     Side,
 )
 from cleanslate.exchange.errors import ErrorDetail, NotFound
-from cleanslate.exchange.paper import books, matching, persistence, rules
+from cleanslate.exchange.paper import books, fees, impact, matching, persistence, rules
 from cleanslate.exchange.paper.faults import FaultInjector
-from cleanslate.exchange.paper.markets import ProductSpec, market
+from cleanslate.exchange.paper.markets import ProductSpec, market, with_model
+from cleanslate.exchange.paper.models import model
 from cleanslate.exchange.paper.persistence import ZERO, AccountState, OrderRecord
 
 _BPS = Decimal("10000")
@@ -56,7 +57,12 @@ class PaperExchange:
         account: str = "default",
     ) -> None:
         self._config = config
-        self._specs = market(config.market).products
+        self._model = model(config.model)
+        self._specs = {
+            pid: with_model(spec, self._model)
+            for pid, spec in market(config.market).products.items()
+        }
+        self._maker_bps, self._taker_bps = fees.rates(config.fees)
         self._seed = config.seed
         self._clock = clock
         self._rng = rng or random.Random(books.stable_seed(config.seed, account, "account"))
@@ -65,6 +71,7 @@ class PaperExchange:
         loaded = persistence.load(self._path, self._rng) if self._path else None
         self._state = loaded or self._initial_state()
         self._by_client = {o.client_order_id: o for o in self._state.orders.values()}
+        self._own = impact.OwnTrading.replay(self._model, self._state.orders.values())
         self._taken: dict[tuple[str, Side], tuple[int, dict[Decimal, Decimal]]] = {}
         if loaded is None:
             self._save()
@@ -195,8 +202,8 @@ class PaperExchange:
             if order.status is OrderStatus.OPEN:
                 before = (order.filled_size, order.status)
                 spec = self._specs[order.product_id]
-                maker_bps = self._config.fees.maker_bps
-                matching.run_resting(state, order, spec, self._seed, now, maker_bps)
+                shift = self._own.shifter(order.product_id, spec)
+                matching.run_resting(state, order, spec, self._seed, now, self._maker_bps, shift)
                 changed = changed or before != (order.filled_size, order.status)
         state.processed_until = now
         if changed:
@@ -227,6 +234,7 @@ class PaperExchange:
         )
         self._state.orders[record.order_id] = record
         self._by_client[record.client_order_id] = record
+        self._own.first_order(spec.product_id, request.side, now)
         self._match(record, request, spec, bucket)
         return record
 
@@ -236,19 +244,20 @@ class PaperExchange:
         bids, asks = self._levels(spec, bucket)
         if request.post_only:
             same_side = asks if request.side is Side.SELL else bids
-            record.queue_ahead = sum(
-                (lv.size for lv in same_side if lv.price == request.limit_price), ZERO
+            assert request.limit_price is not None
+            record.queue_ahead = impact.queue_ahead(
+                self._model, same_side, request.limit_price, request.side
             )
             return
         opposite = bids if request.side is Side.SELL else asks
-        taker_bps = self._config.fees.taker_bps
         for price_size in matching.walk(
             opposite, request.base_size, request.limit_price, request.side
         ):
             matching.apply_fill(
-                self._state, record, spec, price_size, "taker", taker_bps, record.created_at
+                self._state, record, spec, price_size, "taker", self._taker_bps, record.created_at
             )
             self._take(spec.product_id, request.side, bucket, price_size)
+            self._own.took(spec.product_id, request.side, price_size[1], record.created_at)
         immediate = request.order_type is OrderType.MARKET or request.immediate_or_cancel
         if record.status is OrderStatus.OPEN and immediate:
             record.status = OrderStatus.CANCELLED
@@ -273,7 +282,7 @@ class PaperExchange:
         rules.check_funds(request, asset, needed, available)
 
     def _buy_cost(self, request: OrderRequest, spec: ProductSpec, bucket: int) -> Decimal:
-        fee_rate = 1 + max(self._config.fees.maker_bps, self._config.fees.taker_bps) / _BPS
+        fee_rate = 1 + max(self._maker_bps, self._taker_bps) / _BPS
         if request.limit_price is not None:
             return request.base_size * request.limit_price * fee_rate
         asks = self._levels(spec, bucket)[1]
@@ -283,7 +292,7 @@ class PaperExchange:
     def _holds(self) -> dict[str, Decimal]:
         """What open orders lock: base for sells, quote plus maker fee for buys."""
         holds: dict[str, Decimal] = {}
-        fee_rate = 1 + self._config.fees.maker_bps / _BPS
+        fee_rate = 1 + self._maker_bps / _BPS
         for o in self._state.orders.values():
             if o.status is not OrderStatus.OPEN:
                 continue
@@ -298,8 +307,11 @@ class PaperExchange:
     # --- the book this account sees ----------------------------------------------------
 
     def _levels(self, spec: ProductSpec, bucket: int) -> Levels:
-        """The generated book minus what this account's takers consumed in this bucket."""
+        """The generated book minus what this account's takers consumed in this bucket (or,
+        under a realistic model, moved by their impact and still refilling)."""
         bids, asks = books.levels(spec, self._seed, bucket)
+        if self._model.realistic:
+            return self._own.view(spec, bids, asks, self._clock.now())
         return (
             self._deplete(spec.product_id, Side.SELL, bucket, bids),
             self._deplete(spec.product_id, Side.BUY, bucket, asks),
@@ -373,7 +385,7 @@ class PaperExchange:
                 raise ValueError(f"openOrders[{i}]: unknown product {seed.product_id}")
             order = OrderRecord(
                 order_id=self._new_id(),
-                client_order_id=f"seed-{i}",
+                client_order_id=f"{impact.SEEDED_PREFIX}{i}",
                 product_id=seed.product_id,
                 side=Side(seed.side.value),
                 order_type=OrderType.LIMIT,

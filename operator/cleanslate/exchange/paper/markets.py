@@ -17,7 +17,9 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from types import MappingProxyType
 
+from cleanslate.api.account import PaperMarketModel
 from cleanslate.core.market import Product, ProductStatus
+from cleanslate.exchange.paper.models import MODELS, MarketModel
 
 D = Decimal
 
@@ -59,6 +61,16 @@ class ProductSpec:
     maker_reach: Decimal = Decimal(1)
     """Share of simulated trade flow that reaches resting orders (0: none ever does)."""
     quirk: AlternatingReject | None = None
+    touch_ticks: int | None = None
+    """Typical spread in ticks, for products whose book sits at one tick most of the time;
+    used instead of ``spread_bps`` by models with ``one_tick_spreads``. None: no claim."""
+    model: MarketModel = MODELS[PaperMarketModel.OPTIMISTIC]
+    """How resting orders on this product fill (set by ``with_model``)."""
+
+    @property
+    def daily_volume_base(self) -> Decimal:
+        """24h volume in base units at the reference price (the square-root law's V)."""
+        return self.quote_volume_24h / self.price
 
     @property
     def base(self) -> str:
@@ -107,7 +119,17 @@ def _p(pid: str, price: str, volume: str, base_inc: str, quote_inc: str, spread:
         status=status,
         maker_reach=D(maker_reach),
         quirk=quirk,
+        touch_ticks=1 if pid in _ONE_TICK else None,
     )
+
+
+_ONE_TICK = frozenset(
+    {"BTC-USD", "ETH-USD", "SOL-USD", "DOGE-USD", "XRP-USD", "ADA-USD", "LINK-USD", "OP-USD",
+     "ARB-USD", "INJ-USD", "USDT-USD", "USDC-USD"}
+)  # fmt: skip
+"""Products whose Coinbase book quotes one tick wide most of the time: the majors, whose tick
+is under a basis point, and the liquid mid caps whose tick is a few. SEI, WLFI and the small
+caps keep their spread in bps: we have no tick-level observation of them (a guess either way)."""
 
 
 # fmt: off
@@ -152,6 +174,14 @@ def _calm(spec: ProductSpec) -> ProductSpec:
         maker_reach=D("1"),
         quirk=None,
     )
+
+
+def with_model(spec: ProductSpec, chosen: MarketModel) -> ProductSpec:
+    """The product as ``chosen`` trades it: its spread in ticks when the model uses them."""
+    spread = spec.spread_bps
+    if chosen.one_tick_spreads and spec.touch_ticks is not None:
+        spread = spec.quote_increment * spec.touch_ticks / spec.price * 10000
+    return replace(spec, model=chosen, spread_bps=spread)
 
 
 def _market(name: str, specs: tuple[ProductSpec, ...]) -> Market:

@@ -6,11 +6,17 @@ rests (a plain limit order). A resting order fills only from simulated trades: e
 bucket's flow (``books.flow``) passes through the prices it reaches, eats the queue that was
 ahead of the order at its price, and only then fills the order. Fills therefore come late,
 in parts, or never, like on a real venue; a price the market moves through fills quickly.
+
+Under a realistic model (``models.py``) only flow that arrives while the order is at the touch
+reaches it (the model's share of it, informed flow included), the queue ahead counts every
+better-priced level too, and the order fills whole when the market's bid reaches its price at
+a bucket's end: it is filled when the price rises through it, never at a price the market did
+not trade through.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -105,7 +111,9 @@ def segments(start: datetime, end: datetime) -> Iterator[tuple[int, datetime, da
 
 
 def reached(order: OrderRecord, spec: ProductSpec, seed: int, bucket: int) -> Decimal:
-    """Base volume of the bucket's trades that reached the order's price."""
+    """Base volume of the bucket's trades that reached the order's price (first paper market:
+    flow reaches a linearly falling share of prices beyond the touch, whatever the price does
+    next)."""
     assert order.limit_price is not None
     top = books.touch(spec, seed, bucket)
     trades = books.flow(spec, seed, bucket)
@@ -128,13 +136,63 @@ def _share(distance: Decimal, reach: Decimal) -> Decimal:
     return 1 - distance / reach
 
 
+def at_touch(
+    order: OrderRecord, spec: ProductSpec, seed: int, bucket: int, shift: Decimal
+) -> Decimal:
+    """Realistic models: base volume that meets the order's price level in the bucket. Only
+    flow arriving while the order is at (or better than) the touch reaches it, and only the
+    model's share of it; the queue ahead takes it first (``progress``)."""
+    price = _unshifted(order, shift)
+    top = books.touch(spec, seed, bucket)
+    trades = books.flow(spec, seed, bucket)
+    share = spec.model.flow_share * spec.maker_reach
+    if order.side is Side.SELL:
+        return trades.buy_base * share if price <= top.ask else ZERO
+    return trades.sell_base * share if price >= top.bid else ZERO
+
+
+def traded_through(
+    order: OrderRecord, spec: ProductSpec, seed: int, bucket: int, shift: Decimal
+) -> bool:
+    """Realistic models: at the end of the bucket the market's bid has reached the resting
+    sell's price (the ask has come down to a resting buy's): the price traded through it,
+    so it and everything ahead of it at its price was filled."""
+    if spec.maker_reach <= 0:
+        return False
+    price = _unshifted(order, shift)
+    after = books.touch(spec, seed, bucket + 1)
+    return after.bid >= price if order.side is Side.SELL else after.ask <= price
+
+
+def _unshifted(order: OrderRecord, shift: Decimal) -> Decimal:
+    """The order's price in the generated market, which our own impact has moved by
+    ``shift`` (relative) in this account's view."""
+    assert order.limit_price is not None
+    return order.limit_price / (1 + shift)
+
+
+Shift = Callable[[datetime], Decimal]
+"""Relative offset of the account's view of a product's prices at a time (own impact)."""
+
+
 def progress(
-    order: OrderRecord, spec: ProductSpec, seed: int, part: tuple[int, datetime, datetime]
+    order: OrderRecord,
+    spec: ProductSpec,
+    seed: int,
+    part: tuple[int, datetime, datetime],
+    shift: Shift | None = None,
 ) -> Decimal:
     """Advance a resting order through one bucket segment; the base size newly fillable."""
     bucket, start, end = part
     fraction = Decimal((end - start).total_seconds()) / books.BUCKET_SECONDS
-    order.traded_through += reached(order, spec, seed, bucket) * fraction
+    if spec.model.trade_through:
+        offset = shift(start) if shift is not None else ZERO
+        order.traded_through += at_touch(order, spec, seed, bucket, offset) * fraction
+        at_bucket_end = end >= books.bucket_start(bucket + 1)
+        if at_bucket_end and traded_through(order, spec, seed, bucket, offset):
+            order.traded_through = max(order.traded_through, order.queue_ahead + order.base_size)
+    else:
+        order.traded_through += reached(order, spec, seed, bucket) * fraction
     fillable = min(order.base_size, max(ZERO, order.traded_through - order.queue_ahead))
     fillable = books.floor_to(fillable, spec.base_increment)
     return max(ZERO, fillable - order.filled_size)
@@ -147,12 +205,13 @@ def run_resting(
     seed: int,
     until: datetime,
     maker_bps: Decimal,
+    shift: Shift | None = None,
 ) -> None:
     """Let simulated time from ``processed_until`` to ``until`` act on one open order."""
     start = max(state.processed_until, order.created_at, until - MAX_CATCHUP)
     stop = until if order.expires_at is None else min(until, order.expires_at)
     for part in segments(start, stop):
-        size = progress(order, spec, seed, part)
+        size = progress(order, spec, seed, part, shift)
         if size > 0:
             assert order.limit_price is not None
             apply_fill(state, order, spec, (order.limit_price, size), "maker", maker_bps, part[2])
