@@ -82,8 +82,13 @@ class _NumberSchema:
         return generated
 
 
+NUMBER_LIMIT = Decimal("1e28")
+"""Beyond any quantity or price an exchange holds, and where Decimal's default 28-digit
+context stops being exact: larger numbers are refused, not rounded or left to overflow."""
+
 Number = Annotated[
     Decimal,
+    Field(gt=-NUMBER_LIMIT, lt=NUMBER_LIMIT),
     BeforeValidator(_decimal_from_number),
     PlainSerializer(_decimal_to_number, return_type=int | float, when_used="json"),
     _NumberSchema,
