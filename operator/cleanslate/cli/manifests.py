@@ -159,7 +159,7 @@ def _check_metadata(path: Path, metadata: dict[str, object]) -> None:
     absolute path can never point outside ``--state-dir``."""
     for key, pattern in (("name", DNS_SUBDOMAIN), ("namespace", DNS_LABEL)):
         value = metadata.get(key)
-        if value is not None and (not isinstance(value, str) or not pattern.match(value)):
+        if value is not None and (not isinstance(value, str) or not pattern.fullmatch(value)):
             raise ManifestError(
                 f"{path}: metadata.{key}: {value!r} is not a Kubernetes name "
                 "(lowercase letters, digits and '-')"
