@@ -55,7 +55,7 @@ def _fold_nullable(node: Schema) -> Schema:
 
 
 def _describe_default(node: Schema, default: Any) -> None:
-    if default is None or default == [] or default == {}:
+    if default is None or default == [] or default == {} or default == "":
         return
     if isinstance(default, list) and all(isinstance(v, str | int | float) for v in default):
         default = ", ".join(str(v) for v in default)
