@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from cleanslate.api.account import FrozenSymbol, InFlightPurge, TradingAccountStatus
 from cleanslate.api.policy import PurgePolicySpec
 from cleanslate.core.market import OrderStatus
+from cleanslate.cycle import CycleOptions
 from cleanslate.events import Reason
 
 from .harness import ProcessDied, Rig, account_spec, policy
@@ -118,3 +119,13 @@ async def test_client_ids_stay_unique_when_the_status_is_lost(tmp_path: Path) ->
     for request in rig.exchange.requests[len(first_ids) :]:
         order = await rig.exchange.inner.find_order(request.client_order_id)
         assert order is not None and order.status is not OrderStatus.OPEN
+
+
+async def test_a_cycle_limited_to_one_symbol_leaves_another_symbols_purge_in_flight(
+    tmp_path: Path,
+) -> None:
+    first, persisted = await _crash_mid_purge(tmp_path, 1)
+    restarted = Rig(first.spec, policy(), clock=first.clock, state_dir=tmp_path, status=persisted)
+    await restarted.cycle(CycleOptions(dry_run=False, only="SEI-USD"))
+    assert restarted.sold("WLFI-USD") == []
+    assert restarted.status.in_flight == persisted.in_flight
