@@ -12,14 +12,16 @@ which GitOps tools then report as drift; the operator applies them when it reads
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from cleanslate.api import GROUP, VERSION
 from cleanslate.api.account import TradingAccountSpec, TradingAccountStatus
+from cleanslate.api.fields import DURATION_PATTERN, format_duration
 from cleanslate.api.policy import PurgePolicySpec
 
 Schema = dict[str, Any]
@@ -53,7 +55,7 @@ def _fold_nullable(node: Schema) -> Schema:
 
 
 def _describe_default(node: Schema, default: Any) -> None:
-    if default is None or default == [] or default == {}:
+    if default is None or default == [] or default == {} or default == "":
         return
     if isinstance(default, list) and all(isinstance(v, str | int | float) for v in default):
         default = ", ".join(str(v) for v in default)
@@ -61,6 +63,10 @@ def _describe_default(node: Schema, default: Any) -> None:
         return  # a nested object documents its own fields' defaults
     if isinstance(default, bool):
         default = str(default).lower()
+    if node.get("pattern") == DURATION_PATTERN and isinstance(default, str):
+        # pydantic writes a timedelta default in ISO 8601 (P1D), which the field itself
+        # refuses; describe it the way it must be written (24h).
+        default = format_duration(TypeAdapter(timedelta).validate_python(default))
     text = node.get("description", "").rstrip()
     node["description"] = f"{text} Default: {default}.".strip()
 

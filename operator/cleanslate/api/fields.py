@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -82,8 +83,21 @@ class _NumberSchema:
         return generated
 
 
+NUMBER_LIMIT = Decimal("1e28")
+"""Beyond any quantity or price an exchange holds, and where Decimal's default 28-digit
+context stops being exact: larger numbers are refused, not rounded or left to overflow."""
+
+
+def _within_limit(value: Decimal) -> Decimal:
+    # A validator, not Field bounds: the CRD schema keeps each field's own bounds only.
+    if not -NUMBER_LIMIT < value < NUMBER_LIMIT:
+        raise ValueError("must be less than 1e28 in magnitude")
+    return value
+
+
 Number = Annotated[
     Decimal,
+    AfterValidator(_within_limit),
     BeforeValidator(_decimal_from_number),
     PlainSerializer(_decimal_to_number, return_type=int | float, when_used="json"),
     _NumberSchema,

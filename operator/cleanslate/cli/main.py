@@ -12,10 +12,11 @@ import asyncio
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import NoReturn
 
 import yaml
 
@@ -27,6 +28,12 @@ from cleanslate.cli.state import StateError, default_state_dir
 from cleanslate.clock import SystemClock
 
 EXIT_USAGE = 2
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+"""``--now`` must fall between these: time arithmetic (backoffs, TWAP deadlines) near year 1 or
+9999 overflows, and no replay needs it."""
+MOST_POSITIONS = 1000
+MOST_CYCLES = 1000
 
 
 def _timestamp(text: str) -> datetime:
@@ -34,7 +41,10 @@ def _timestamp(text: str) -> datetime:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO-8601 timestamp: {text!r}") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not EARLIEST <= value < LATEST:
+        raise argparse.ArgumentTypeError(f"outside {EARLIEST.year}-{LATEST.year - 1}: {text!r}")
+    return value
 
 
 def _fraction(text: str) -> Decimal:
@@ -42,27 +52,40 @@ def _fraction(text: str) -> Decimal:
         value = Decimal(text)
     except InvalidOperation:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 <= value <= 1:
+    if not value.is_finite() or not 0 <= value <= 1:
         raise argparse.ArgumentTypeError("a fraction of the account between 0 and 1, e.g. 0.02")
     return value
 
 
-def _count(text: str) -> int:
-    """A non-negative whole number; checked here so a bad flag is a usage error, not a
+def _count(most: int) -> Callable[[str], int]:
+    """A whole number from 0 to ``most``; checked here so a bad flag is a usage error, not a
     traceback from the policy model."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {value}")
-    return value
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not 0 <= value <= most:
+            raise argparse.ArgumentTypeError(f"must be between 0 and {most}: {value}")
+        return value
+
+    return parse
 
 
 def _product(text: str) -> str:
     if not re.match(PRODUCT_ID_PATTERN, text.upper()):
         raise argparse.ArgumentTypeError(f"not a product id like SEI-USD: {text!r}")
     return text.upper()
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are one line and exit 2, like every other bad input (``--help`` still
+    prints the usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"cleanslate: error: {self.prog}: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -90,7 +113,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cleanslate", description=__doc__.split("\n")[0])
+    parser = _Parser(prog="cleanslate", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     once = commands.add_parser("once", help="run cycles of the four phases on the paper exchange")
     _common(once)
@@ -112,8 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="lift SYMBOL's freeze (repeatable)",
     )
     once.add_argument("--until-clean", action="store_true", help="repeat cycles until CLEAN")
-    once.add_argument("--max-cycles", type=_count, default=20, help="limit for --until-clean")
-    once.add_argument("--max-positions", type=_count, help="override the policy's maxPositions")
+    once.add_argument(
+        "--max-cycles", type=_count(MOST_CYCLES), default=20, help="limit for --until-clean"
+    )
+    once.add_argument(
+        "--max-positions", type=_count(MOST_POSITIONS), help="override the policy's maxPositions"
+    )
     once.add_argument(
         "--dust-pct",
         type=_fraction,
@@ -165,12 +192,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         manifests = load(args.filename)
+        request = None if args.command == "check" else OnceRequest.from_args(args, manifests)
     except ManifestError as exc:
         print(f"cleanslate: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if args.command == "check":
+    if request is None:
         return _check(manifests)
-    request = OnceRequest.from_args(args, manifests)
     try:
         report = asyncio.run(
             run_liquidate(request) if args.command == "liquidate" else run_once(request)

@@ -2,21 +2,37 @@
 
 Every problem becomes one line that names the file and the field, e.g.
 ``account.yaml: spec.exchange.paper.holdings.SEI: Input should be greater than or equal to 0``.
+The files are tenant input: the YAML is read with bounds (size, nesting, no aliases, no
+duplicate keys, so ``mode: DryRun`` then ``mode: Live`` cannot trade Live), ``apiVersion`` is
+checked, names cannot point outside the state directory, and the policy must be the one the
+account's ``policyRef`` names: never a silent fall-back to the default policy.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from yaml.constructor import ConstructorError
+from yaml.nodes import MappingNode, Node, ScalarNode
 
-from cleanslate.api.account import TradingAccount
+from cleanslate.api import API_VERSION
+from cleanslate.api.account import ExchangeName, TradingAccount
 from cleanslate.api.policy import PurgePolicy
+from cleanslate.exchange.paper.markets import MARKETS
+
+MAX_FILE_BYTES = 1024 * 1024
+"""A manifest is a few kilobytes; a larger file is refused before it is parsed."""
+MAX_DEPTH = 32
+"""Deeper than any field of the two kinds; bounds the parser's recursion."""
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 class ManifestError(Exception):
@@ -33,23 +49,69 @@ class Manifests:
     """Secrets given as files (``cleanslate check``), by name: decoded values."""
 
 
-def _documents(path: Path) -> list[tuple[Path, dict[str, Any]]]:
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases (no alias bombs), nesting deeper than ``MAX_DEPTH`` and
+    duplicate keys (the last one would silently win)."""
+
+    depth = 0
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+        if self.check_event(yaml.AliasEvent):
+            raise ConstructorError(None, None, "YAML aliases are not accepted", mark)
+        if self.depth >= MAX_DEPTH:
+            raise ConstructorError(None, None, f"nested deeper than {MAX_DEPTH} levels", mark)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _unique_mapping(loader: _BoundedLoader, node: MappingNode) -> dict[Any, Any]:
+    seen: set[str] = set()
+    for key, _ in node.value:
+        if isinstance(key, ScalarNode):
+            if key.value in seen:
+                raise ConstructorError(None, None, f"duplicate key {key.value!r}", key.start_mark)
+            seen.add(key.value)
+    return loader.construct_mapping(node, deep=True)
+
+
+_BoundedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def _read(path: Path) -> str:
     try:
-        text = path.read_text()
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ManifestError(f"{path}: larger than {MAX_FILE_BYTES} bytes: not a manifest")
+        return path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise ManifestError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise ManifestError(f"{path}: not UTF-8 text") from None
     except OSError as exc:
         raise ManifestError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _documents(path: Path) -> list[tuple[Path, dict[str, Any]]]:
+    text = _read(path)
     try:
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
+        documents = [d for d in yaml.load_all(text, Loader=_BoundedLoader) if d is not None]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ManifestError(f"{path}: invalid YAML{where}: {problem}") from None
+    if not documents:
+        raise ManifestError(f"{path}: no documents: the file is empty")
     for document in documents:
         if not isinstance(document, dict):
             raise ManifestError(f"{path}: expected a mapping with apiVersion, kind and spec")
+        expected = "v1" if document.get("kind") == "Secret" else API_VERSION
+        if document.get("apiVersion") != expected:
+            got = document.get("apiVersion")
+            raise ManifestError(f"{path}: apiVersion: expected {expected}, got {got!r}")
     return [(path, d) for d in documents]
 
 
@@ -88,8 +150,65 @@ def load(paths: list[Path]) -> Manifests:
     if len(policies) > 1:
         raise ManifestError(f"expected at most one PurgePolicy, found {len(policies)}")
     account_file, account = accounts[0]
-    policy_file, policy = policies[0] if policies else (None, None)
+    _check_metadata(account_file, account.metadata)
+    _check_paper(account_file, account)
+    if not policies:
+        raise ManifestError(
+            f"{account_file}: spec.policyRef: PurgePolicy {account.spec.policy_ref.name!r} is "
+            "not in the files given (add -f policy.yaml)"
+        )
+    policy_file, policy = policies[0]
+    _check_metadata(policy_file, policy.metadata)
+    _check_reference(account, policy_file, policy)
     return Manifests(account, account_file, policy, policy_file, secrets)
+
+
+def _check_metadata(path: Path, metadata: dict[str, object]) -> None:
+    """Names become the state directory's name: Kubernetes names only, so ``../..`` or an
+    absolute path can never point outside ``--state-dir``."""
+    for key, pattern in (("name", DNS_SUBDOMAIN), ("namespace", DNS_LABEL)):
+        value = metadata.get(key)
+        if value is not None and (not isinstance(value, str) or not pattern.fullmatch(value)):
+            raise ManifestError(
+                f"{path}: metadata.{key}: {value!r} is not a Kubernetes name "
+                "(lowercase letters, digits and '-')"
+            )
+
+
+def _check_reference(account: TradingAccount, path: Path, policy: PurgePolicy) -> None:
+    wanted = account.spec.policy_ref.name
+    if policy.metadata.get("name") != wanted:
+        raise ManifestError(
+            f"{path}: metadata.name: {policy.metadata.get('name')!r} is not the account's "
+            f"policyRef {wanted!r}"
+        )
+    namespaces = (account.metadata.get("namespace"), policy.metadata.get("namespace"))
+    account_ns, policy_ns = (n or "default" for n in namespaces)
+    if account_ns != policy_ns:
+        raise ManifestError(
+            f"{path}: metadata.namespace: {policy_ns!r} is not the account's namespace "
+            f"{account_ns!r}"
+        )
+
+
+def _check_paper(path: Path, account: TradingAccount) -> None:
+    """The paper market and the seeded open orders must exist in the built-in data."""
+    paper = account.spec.exchange.paper
+    if account.spec.exchange.name is not ExchangeName.PAPER or paper is None:
+        return
+    market = MARKETS.get(paper.market)
+    if market is None:
+        known = ", ".join(sorted(MARKETS))
+        raise ManifestError(
+            f"{path}: spec.exchange.paper.market: unknown market {paper.market!r} "
+            f"(built-in: {known})"
+        )
+    for index, order in enumerate(paper.open_orders):
+        if order.product_id not in market.products:
+            raise ManifestError(
+                f"{path}: spec.exchange.paper.openOrders.{index}.productId: "
+                f"{order.product_id} is not a product of the {paper.market!r} market"
+            )
 
 
 def _secret(path: Path, document: dict[str, Any]) -> tuple[str, dict[str, bytes | str]]:

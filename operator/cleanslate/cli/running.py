@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from cleanslate.api.account import ExchangeName, Mode, TradingAccount, TradingAccountStatus
 from cleanslate.api.account import PaperExchange as PaperConfig
 from cleanslate.api.policy import PurgePolicy, PurgePolicySpec
@@ -62,7 +64,13 @@ class OnceRequest:
             updates["dust"] = policy.dust.model_copy(
                 update={"threshold_pct_of_account": args.dust_pct * 100}
             )
-        policy = PurgePolicySpec.model_validate({**policy.model_dump(), **updates})
+        try:
+            policy = PurgePolicySpec.model_validate({**policy.model_dump(), **updates})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise ManifestError(
+                f"flags: {'.'.join(map(str, first['loc']))}: {first['msg']}"
+            ) from None
         phases = (
             frozenset({args.phase}) if getattr(args, "phase", None) else frozenset({1, 2, 3, 4})
         )

@@ -3,7 +3,8 @@
 A resumed purge passes the same guards as a new one, judged against the spec and policy as
 they are now, not as they were when the purge started: a person who protects a symbol, sets
 ``suspend`` or ``mode: DryRun`` mid-purge, or a policy that now names the asset a quote
-currency, stops it. So does a frozen symbol. An ``inFlight`` entry whose symbol is no product
+currency, stops it. So does a frozen symbol, and one a person left alone
+(``spec.leaveAlone``). An ``inFlight`` entry whose symbol is no product
 id (hand-edited or damaged state) is never traded either. The shell then cancels the purge's
 resting order and closes the record; nothing more is sold.
 """
@@ -16,12 +17,7 @@ from datetime import datetime
 from cleanslate.api.account import FrozenSymbol, Mode, TradingAccountSpec
 from cleanslate.api.policy import PurgePolicySpec
 from cleanslate.core.freezing import is_frozen
-
-
-def left_alone(symbol: str, asset: str, spec: TradingAccountSpec) -> bool:
-    """Hook for the account's "leave this holding alone" knob (issue 11b adds it to the
-    spec); until it exists nothing is left alone beyond ``protectedSymbols``."""
-    return False
+from cleanslate.core.leave_alone import is_left_alone
 
 
 def resume_refusal(
@@ -41,10 +37,10 @@ def resume_refusal(
         (spec.mode is Mode.DRY_RUN, "the account is in DryRun"),
         (asset in policy.quote_currencies, f"{asset} is a quote currency"),
         (symbol in protected or asset in protected, "protected symbol"),
-        (left_alone(symbol, asset, spec), "left alone by the account"),
+        (is_left_alone(spec, symbol, now), "left alone by the account (spec.leaveAlone)"),
         (is_frozen(frozen, symbol, now), "frozen symbol"),
     )
     return next((why for refused, why in checks if refused), None)
 
 
-__all__ = ["left_alone", "resume_refusal"]
+__all__ = ["resume_refusal"]

@@ -171,9 +171,9 @@ async def _resume_in_flight(inputs: CycleInputs, books: exiting.Books) -> None:
     now; one that fails them is stopped instead of resumed."""
     now = inputs.clock.now()
     for symbol, flight in sorted(books.status.in_flight.items()):
-        why = resume_refusal(symbol, inputs.spec, inputs.policy, books.status.frozen_symbols, now)
-        if why is None and inputs.options.only is not None and symbol != inputs.options.only:
+        if inputs.options.only not in (None, symbol):
             continue  # ``liquidate --symbol``: another symbol's purge waits for a full cycle
+        why = resume_refusal(symbol, inputs.spec, inputs.policy, books.status.frozen_symbols, now)
         if why is None:
             await exiting.resume(inputs, books, symbol, flight)
         else:

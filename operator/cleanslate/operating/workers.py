@@ -46,6 +46,7 @@ from cleanslate.cycle import (
 from cleanslate.events import Event, EventSink, Reason
 from cleanslate.exchange.errors import ExchangeError
 from cleanslate.exchange.port import Exchange
+from cleanslate.execution.stopping import stop_in_flight
 from cleanslate.metrics import Metrics
 from cleanslate.operating import actions
 from cleanslate.operating.endpoints import EndpointPolicy
@@ -389,6 +390,7 @@ class AccountWorker:
         assert self.status is not None
         if self.status.account_state is not AccountState.SUSPENDED:
             cancelled = await self.cancel_own_orders()
+            self.status = await self._close_in_flight(self.status)
             self.events.emit(
                 Event(
                     Reason.SUSPENDED,
@@ -401,6 +403,21 @@ class AccountWorker:
         await self._publish(
             reporting.suspended(self.status, extra, self.clock.now(), snap.generation)
         )
+
+    async def _close_in_flight(self, status: TradingAccountStatus) -> TradingAccountStatus:
+        """Suspending stops purges left in flight too: their orders are cancelled and the
+        records closed, so lifting ``suspend`` plans afresh instead of resuming a sale."""
+        if self.exchange is None or not status.in_flight:
+            return status
+        kept = dict(status.in_flight)
+        for symbol, flight in sorted(status.in_flight.items()):
+            try:
+                await stop_in_flight(self.exchange, self.key, symbol, flight)
+            except ExchangeError as exc:
+                logger.warning("%s: could not stop the purge of %s: %s", self.key, symbol, exc)
+                continue
+            del kept[symbol]
+        return status.model_copy(update={"in_flight": kept})
 
     async def cancel_own_orders(self) -> int:
         """Cancel the open orders cleanslate placed (client ids ``cs-...``), nothing else."""

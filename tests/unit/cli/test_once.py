@@ -35,8 +35,28 @@ def account_manifest(holdings: dict[str, float], **spec: Any) -> dict[str, Any]:
     }
 
 
+def policy_for(account: dict[str, Any]) -> dict[str, Any]:
+    """The default PurgePolicy under the name and namespace the account's policyRef names."""
+    return {
+        "apiVersion": "cleanslate.dev/v1alpha1",
+        "kind": "PurgePolicy",
+        "metadata": {
+            "name": account["spec"]["policyRef"]["name"],
+            "namespace": account["metadata"]["namespace"],
+        },
+        "spec": {},
+    }
+
+
 def write(path: Path, document: dict[str, Any] | str) -> Path:
-    path.write_text(document if isinstance(document, str) else yaml.safe_dump(document))
+    """Write a manifest; a TradingAccount goes with the policy it references, since the CLI
+    never falls back to a default policy."""
+    if isinstance(document, str):
+        path.write_text(document)
+    elif document.get("kind") == "TradingAccount":
+        path.write_text(yaml.safe_dump_all([document, policy_for(document)]))
+    else:
+        path.write_text(yaml.safe_dump(document))
     return path
 
 
@@ -95,7 +115,10 @@ def test_verify_only_places_no_orders(capsys: pytest.CaptureFixture[str], tmp_pa
 def test_until_clean_ends_clean_on_an_account_that_can_be_cleaned(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    account = write(tmp_path / "a.yaml", account_manifest({"USD": 150, "SEI": 36.4, "WLFI": 57.5}))
+    manifest = account_manifest({"USD": 150, "SEI": 36.4, "WLFI": 57.5})
+    manifest["metadata"]["namespace"] = "default"  # where examples/policy.yaml lives
+    account = tmp_path / "a.yaml"
+    account.write_text(yaml.safe_dump(manifest))
     policy = str(ROOT / "examples/policy.yaml")
     code, out, err = run(
         capsys, "once", "-f", str(account), "-f", policy, "--state-dir", str(tmp_path / "s"),

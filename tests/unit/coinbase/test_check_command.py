@@ -36,6 +36,15 @@ def coinbase_account(mode: str = "Live", **coinbase: Any) -> dict[str, Any]:
     }
 
 
+POLICY = {
+    "apiVersion": "cleanslate.dev/v1alpha1",
+    "kind": "PurgePolicy",
+    "metadata": {"name": "default", "namespace": "trading"},
+    "spec": {},
+}
+"""The policy the account names: the CLI never falls back to a default one."""
+
+
 def secret(pem: str) -> dict[str, Any]:
     """A Secret as ``kubectl create secret generic --dry-run -o yaml`` writes it."""
     return {
@@ -61,7 +70,7 @@ def files(tmp_path: Path, *documents: dict[str, Any]) -> list[Path]:
 async def test_check_passes_a_good_key_and_skips_protected_products(
     tmp_path: Path, venue: FakeCoinbase, clock: SimulatedClock, private_key_pem: str
 ) -> None:
-    manifests = load(files(tmp_path, coinbase_account(), secret(private_key_pem)))
+    manifests = load(files(tmp_path, coinbase_account(), POLICY, secret(private_key_pem)))
 
     report = await run_check(manifests, clock, venue.transport())
 
@@ -74,7 +83,7 @@ async def test_check_fails_when_the_key_is_scoped_to_another_portfolio(
     tmp_path: Path, venue: FakeCoinbase, clock: SimulatedClock, private_key_pem: str
 ) -> None:
     account = coinbase_account(portfolioId="b1d6a3e2-0000-4000-8000-000000000001")
-    manifests = load(files(tmp_path, account, secret(private_key_pem)))
+    manifests = load(files(tmp_path, account, POLICY, secret(private_key_pem)))
 
     report = await run_check(manifests, clock, venue.transport())
 
@@ -84,7 +93,7 @@ async def test_check_fails_when_the_key_is_scoped_to_another_portfolio(
 async def test_check_without_the_secret_file_is_a_usage_error(
     tmp_path: Path, clock: SimulatedClock
 ) -> None:
-    manifests = load(files(tmp_path, coinbase_account()))
+    manifests = load(files(tmp_path, coinbase_account(), POLICY))
 
     with pytest.raises(ManifestError, match="coinbase-key"):
         await run_check(manifests, clock)
@@ -96,7 +105,7 @@ def test_check_of_a_paper_account_has_nothing_to_do(
     account = coinbase_account()
     account["spec"]["exchange"] = {"name": "paper"}
 
-    code = main(["check", *(a for p in files(tmp_path, account) for a in ("-f", str(p)))])
+    code = main(["check", *(a for p in files(tmp_path, account, POLICY) for a in ("-f", str(p)))])
 
     assert code == 0 and "paper exchange needs no preflight" in capsys.readouterr().out
 
@@ -105,7 +114,7 @@ def test_check_with_a_missing_secret_exits_2_naming_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = main(
-        ["check", *(a for p in files(tmp_path, coinbase_account()) for a in ("-f", str(p)))]
+        ["check", *(a for p in files(tmp_path, coinbase_account(), POLICY) for a in ("-f", str(p)))]
     )
 
     assert code == 2 and "coinbase-key" in capsys.readouterr().err

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cleanslate.api.account import FrozenSymbol, InFlightPurge, TradingAccountStatus
 from cleanslate.api.policy import PurgePolicySpec
 from cleanslate.core.market import OrderStatus
+from cleanslate.cycle import CycleOptions
 from cleanslate.events import Reason
 
 from .harness import ProcessDied, Rig, account_spec, policy
@@ -36,6 +37,7 @@ def _changed(change: str, rig: Rig) -> tuple[dict[str, Any], PurgePolicySpec, di
         "protected-asset": {"protectedSymbols": ["WLFI"]},
         "dry-run": {"mode": "DryRun"},
         "suspend": {"suspend": True},
+        "left-alone": {"leaveAlone": [{"symbol": "WLFI-USD", "reason": "selling it myself"}]},
     }[change]
     return spec, policy(), {}
 
@@ -50,15 +52,24 @@ async def _crash_mid_purge(tmp_path: Path, crash_at: int) -> tuple[Rig, TradingA
     return first, persisted
 
 
-CHANGES = ["protected-product", "protected-asset", "dry-run", "suspend", "quote", "frozen"]
+CHANGES = [
+    "protected-product",
+    "protected-asset",
+    "dry-run",
+    "suspend",
+    "quote",
+    "frozen",
+    "left-alone",
+]
 
 
 @settings(
-    max_examples=12,
+    max_examples=14,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(crash_at=st.integers(1, 3), change=st.sampled_from(CHANGES))
+@example(crash_at=2, change="left-alone")
 async def test_a_purge_resumed_after_a_crash_with_a_changed_spec_sells_nothing_more(
     tmp_path_factory: pytest.TempPathFactory, crash_at: int, change: str
 ) -> None:
@@ -118,3 +129,13 @@ async def test_client_ids_stay_unique_when_the_status_is_lost(tmp_path: Path) ->
     for request in rig.exchange.requests[len(first_ids) :]:
         order = await rig.exchange.inner.find_order(request.client_order_id)
         assert order is not None and order.status is not OrderStatus.OPEN
+
+
+async def test_a_cycle_limited_to_one_symbol_leaves_another_symbols_purge_in_flight(
+    tmp_path: Path,
+) -> None:
+    first, persisted = await _crash_mid_purge(tmp_path, 1)
+    restarted = Rig(first.spec, policy(), clock=first.clock, state_dir=tmp_path, status=persisted)
+    await restarted.cycle(CycleOptions(dry_run=False, only="SEI-USD"))
+    assert restarted.sold("WLFI-USD") == []
+    assert restarted.status.in_flight == persisted.in_flight

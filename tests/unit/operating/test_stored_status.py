@@ -3,13 +3,18 @@ operator refuses to trade, with a Stalled condition and an event naming the fiel
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from cleanslate.api.account import InFlightPurge, TradingAccountSpec, TradingAccountStatus
+from cleanslate.core.market import OrderRequest, OrderType, Side
+from cleanslate.core.twap import Leg, client_order_id
 from cleanslate.events import EventList, Reason
 from cleanslate.metrics import Metrics
 from cleanslate.operating.workers import AccountWorker, WorkerConfig
 
+D = Decimal
 STARTED = "2025-11-16T12:00:00+00:00"
 FLIGHT = {"attempt": 3, "startedAt": STARTED, "targetQuantity": 57.5, "slice": 1}
 
@@ -70,4 +75,27 @@ async def test_a_fixed_status_is_taken_up_with_its_records(tmp_path: Path) -> No
     assert acct.status is None
     await acct.cycle(body({"nextAttempt": 4, "inFlight": {}}), lambda ns, name: {})
     assert acct.status is not None and acct.status.next_attempt >= 4
+    await acct.close()
+
+
+async def test_suspending_cancels_an_in_flight_purge_and_closes_its_record(
+    tmp_path: Path,
+) -> None:
+    kube = RecordingKube()
+    acct = worker(tmp_path, kube)
+    live = body({})
+    live["spec"]["exchange"]["paper"]["holdings"] = {"USD": 100, "WLFI": 200}
+    await acct._ensure_exchange(TradingAccountSpec.model_validate(live["spec"]))
+    assert acct.exchange is not None
+    cid = client_order_id("ns/acct", "WLFI-USD", 1, 1, Leg.MAKER_FIRST, "ab12")
+    request = OrderRequest(cid, "WLFI-USD", Side.SELL, D(50), OrderType.LIMIT, D(5), post_only=True)
+    resting = await acct.exchange.place_order(request)
+    flight = InFlightPurge(
+        attempt=1, started_at=resting.created_at, target_quantity=D(200), slice=1, epoch="ab12"
+    )
+    acct.status = TradingAccountStatus(in_flight={"WLFI-USD": flight}, next_attempt=2)
+    suspended = {**live, "spec": {**live["spec"], "suspend": True}}
+    await acct.cycle(suspended, lambda ns, name: {})
+    assert acct.status.in_flight == {}
+    assert (await acct.exchange.get_order(resting.order_id)).status.is_final
     await acct.close()
