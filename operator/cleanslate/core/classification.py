@@ -80,8 +80,16 @@ class Classified:
 
     @property
     def unpriced(self) -> bool:
-        """No price this cycle, but nothing says it is gone: held and reported, not sold."""
-        return self.value_usd is None and self.category is not Category.ZOMBIE
+        """No price this cycle, but nothing says it is gone (the product is listed and
+        trades, the price is not lost): held and reported, never sold on missing data,
+        whatever else is wrong with it."""
+        product = self.holding.product
+        return (
+            self.value_usd is None
+            and not self.holding.price_lost
+            and product is not None
+            and product.status is not ProductStatus.DELISTED
+        )
 
     @property
     def counts_toward_cap(self) -> bool:
@@ -206,7 +214,7 @@ def _categorize(facts: Classified, over: bool, count: int, policy: PurgePolicySp
         category, reasons = Category.LEGACY_NON_COMPLIANT, legacy
     else:
         category, reasons = Category.STRATEGY_ALIGNED, ["tracked with entry price, within cap"]
-    if facts.value_usd is None and not zombie:
+    if facts.unpriced:
         error = facts.holding.price_error or "no quote"
         reasons = [*reasons, f"price unknown ({error}): held, not sold this cycle"]
     if facts.is_protected:

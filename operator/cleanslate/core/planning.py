@@ -34,8 +34,9 @@ whole. Rule 8 trims only positions no earlier rule decided, and not undersized o
 
 At most ``maxLiquidationsPerCycle`` sales run per cycle (every kind of sale counts, because
 the limit protects the cycle's time budget). They are chosen in rule order (dust, zombies,
-purges, over-cap closes, unwinds, trims, normalization), the most valuable first within a
-rule, then by product id. The others are deferred: skipped this cycle, saying why.
+purges, over-cap closes, unwinds, trims, normalization), within a rule legacy positions
+first, then the most valuable, then by product id. The others are deferred: skipped this
+cycle, saying why.
 """
 
 from __future__ import annotations
@@ -166,7 +167,8 @@ def plan_cycle(
         if c.symbol not in decided:
             decided[c.symbol] = _late_rules(c, policy)
     decisions = [_unsellable(_nothing_available(decided[c.symbol]), c) for c in classified]
-    decisions, purges = _budget(decisions, policy.max_liquidations_per_cycle)
+    legacy = frozenset(c.symbol for c in classified if c.legacy)
+    decisions, purges = _budget(decisions, policy.max_liquidations_per_cycle, legacy)
     return CyclePlan(
         classified=classified,
         decisions=tuple(decisions),
@@ -333,11 +335,20 @@ def _unsellable(decision: Decision, c: Classified) -> Decision:
     )
 
 
-def _budget(decisions: list[Decision], limit: int) -> tuple[list[Decision], tuple[Decision, ...]]:
-    """Pick at most ``limit`` sales in the documented order and defer the others."""
+def _budget(
+    decisions: list[Decision], limit: int, legacy: frozenset[str]
+) -> tuple[list[Decision], tuple[Decision, ...]]:
+    """Pick at most ``limit`` sales in the documented order and defer the others. Within a
+    rule legacy positions go first, so the budget never sells a strategy position over the
+    cap while deferring the legacy one that the ranking closes first."""
     sales = sorted(
         (d for d in decisions if d.sells),
-        key=lambda d: (RULE_ORDER.index(d.rule), -(d.value_usd or Decimal(0)), d.symbol),
+        key=lambda d: (
+            RULE_ORDER.index(d.rule),
+            d.symbol not in legacy,
+            -(d.value_usd or Decimal(0)),
+            d.symbol,
+        ),
     )
     chosen, deferred = sales[:limit], {d.symbol for d in sales[limit:]}
     kept = [

@@ -122,6 +122,14 @@ def test_strategy_positions_close_only_once_no_legacy_one_is_left_above_the_cap(
     assert set(closes) == {"DOGE-USD", "LINK-USD", "AVAX-USD", "XRP-USD", "ADA-USD"}
 
 
+def test_the_sale_budget_takes_the_legacy_close_before_a_bigger_strategy_close() -> None:
+    held = (cash("USD", "2000"), holding("SOL", "2", "150"), holding("DOGE", "500", "0.2"))
+    account = spec(tracked={"SOL-USD": "150"})
+    p = plan(*held, account=account, maxPositions=0, maxLiquidationsPerCycle=1)
+    assert [d.symbol for d in p.purges] == ["DOGE-USD"]
+    assert decided(p)["SOL-USD"].reason.startswith("deferred")
+
+
 def test_a_legacy_position_in_backoff_blocks_instead_of_pushing_a_strategy_position_out() -> None:
     memory = Memory(
         purge_failures={"DOGE-USD": failure(3, timedelta(minutes=5))},
