@@ -38,6 +38,7 @@ class Reason(StrEnum):
     MANUAL_UNFREEZE = "ManualUnfreeze"
     MANUAL_LIQUIDATE = "ManualLiquidate"
     SUSPENDED = "Suspended"
+    RISKY_POLICY = "RiskyPolicy"
 
 
 class Severity(StrEnum):

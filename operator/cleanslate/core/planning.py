@@ -18,7 +18,8 @@ rule and says why):
 7. legacy non-compliant: gradual unwind;
 8. exposure over the cap of NAV: trims (only every ``trimIntervalCycles``-th cycle);
 9. normalization of positions under ``minPositionUsd``;
-10. otherwise strategy-aligned: keep.
+10. otherwise strategy-aligned: keep (a kept position under ``consolidationThresholdUsd`` is
+    listed as a consolidation candidate, as the normalization scan lists them; never sold).
 
 Readings of the order: rule 6 counts the positions that remain once this plan's purges and
 closes are done, so a purge is never doubled by an over-cap close (and a tracked position
@@ -304,6 +305,10 @@ def _late_rules(c: Classified, policy: PurgePolicySpec) -> Decision:
     if c.category is not Category.STRATEGY_ALIGNED:
         why = "; ".join(c.reasons)
         return hold(c.holding, ExitKind.KEEP, Rule.ALIGNED, f"not strategy-aligned ({why}): kept")
+    value, limit = c.value_usd, policy.consolidation_threshold_usd
+    if value is not None and value < limit:
+        reason = f"strategy-aligned: keep; consolidation candidate (${value:.2f} under ${limit})"
+        return hold(c.holding, ExitKind.KEEP, Rule.ALIGNED, reason)
     return hold(c.holding, ExitKind.KEEP, Rule.ALIGNED, "strategy-aligned: keep")
 
 

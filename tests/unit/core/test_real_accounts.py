@@ -16,6 +16,7 @@ from .builders import NOW, THIN_VOLUME, D, cash, failure, holding, policy, snaps
 BIG_BANK = cash("USD", "9863")  # with SEI and WLFI below, a $10,000 account
 SEI_56 = holding("SEI", "358.3", "0.1563", volume=THIN_VOLUME)  # ~$56, ineligible
 WLFI_81 = holding("WLFI", "566", "0.1431", volume=THIN_VOLUME)  # ~$81, ineligible
+NO_CAP = {"exposure": {"maxTotalAtRiskPct": 100}}
 
 
 def plan(*held: Holding, account=None, memory=None, **pol) -> CyclePlan:  # type: ignore[no-untyped-def]
@@ -180,3 +181,22 @@ def test_a_strategy_position_the_plan_would_trim_is_not_clean() -> None:
     result = verify(snap, spec(tracked={"SOL-USD": "150"}), policy(), Memory(), NOW)
     assert result.blockers[0].startswith("SOL-USD: plan says Trim")
     assert D(0) < sum(d.quantity for d in plan(cash("USD", "1000"), sol).purges)
+
+
+# --- 10. smaller readings -------------------------------------------------------------------
+
+
+def test_kept_positions_under_ten_dollars_are_listed_as_consolidation_candidates() -> None:
+    # The normalization scan: BTC at $9.00 is a candidate; nothing is sold for it.
+    small = (cash("USD", "100"), holding("SOL", "0.06", "150"), holding("XRP", "10", "2"))
+    p = plan(*small, account=spec(tracked={"SOL-USD": "150", "XRP-USD": "2"}), **NO_CAP)
+    sol, xrp = decided(p)["SOL-USD"], decided(p)["XRP-USD"]
+    assert sol.kind is ExitKind.KEEP
+    assert sol.reason == "strategy-aligned: keep; consolidation candidate ($9.00 under $10)"
+    assert xrp.reason == "strategy-aligned: keep"
+    assert p.purges == ()
+
+
+def test_a_consolidation_candidate_does_not_block_clean() -> None:
+    snap = snapshot(cash("USD", "100"), holding("SOL", "0.06", "150"))
+    assert verify(snap, spec(tracked={"SOL-USD": "150"}), policy(**NO_CAP), Memory(), NOW).clean
