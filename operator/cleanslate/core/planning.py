@@ -264,7 +264,15 @@ def _over_cap_closes(
     chosen = over_cap(candidates, len(staying), cap, lambda c: c.legacy)
     closing = [c for c in chosen if c.symbol not in decided]
     reason = f"over cap: {len(staying)} positions, cap {cap}; closing by ranking, legacy first"
-    return {
+    held = {
+        c.symbol: replace(
+            decided[c.symbol],
+            reason=f"{decided[c.symbol].reason}; over cap, cannot be sold now: blocks CLEAN",
+        )
+        for c in chosen
+        if c.symbol in decided and not decided[c.symbol].sells
+    }
+    return held | {
         c.symbol: close(c.holding, Rule.OVER_CAP, f"{reason} ({n} of {len(closing)})")
         for n, c in enumerate(closing, start=1)
     }

@@ -189,6 +189,8 @@ def _report_holds(inputs: CycleInputs, plan: CyclePlan) -> None:
     for d in plan.decisions:
         if d.rule is Rule.HOLD_OFF:
             reason = "frozen" if "frozen" in d.reason else "backoff"
+            if d.reason.startswith("price unknown"):
+                reason = "unpriced"
             inputs.metrics.risk_rejections.labels(namespace, name, reason).inc()
 
 

@@ -150,6 +150,7 @@ def test_a_legacy_position_in_backoff_blocks_instead_of_pushing_a_strategy_posit
     assert [d for d in p.purges if d.rule is Rule.OVER_CAP] == []
     assert decided(p)["DOGE-USD"].kind is ExitKind.SKIP
     assert decided(p)["LINK-USD"].kind is ExitKind.SKIP
+    assert decided(p)["DOGE-USD"].reason.endswith("over cap, cannot be sold now: blocks CLEAN")
     snap = snapshot(*mixed_account())
     result = verify(snap, spec(tracked=TRACKED), policy(maxPositions=5), memory, NOW)
     assert "7 positions exceed the cap of 5" in result.blockers
