@@ -15,7 +15,7 @@ so it blocks CLEAN until its price is back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from cleanslate.api.account import Category, TradingAccountSpec
@@ -41,8 +41,12 @@ def verify(
     memory: Memory,
     now: datetime,
 ) -> Verification:
-    """Judge the account as it is after the cycle's actions (a fresh snapshot)."""
-    plan = plan_cycle(snapshot_after, account_spec, policy, memory, now)
+    """Judge the account as it is after the cycle's actions (a fresh snapshot).
+
+    Exposure trims are always considered (as on a trim cycle): ``trimIntervalCycles`` paces
+    the selling, not the verdict, so an over-exposed account is not CLEAN on the cycles in
+    between."""
+    plan = plan_cycle(snapshot_after, account_spec, policy, replace(memory, cycles=0), now)
     ignored_decisions = {d.symbol: d for d in plan.decisions if d.kind is ExitKind.IGNORE}
     ignored = tuple(f"{d.symbol}: {d.reason}" for d in ignored_decisions.values())
     positions = [c for c in plan.classified if c.symbol not in ignored_decisions]

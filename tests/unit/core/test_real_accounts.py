@@ -201,3 +201,11 @@ def test_kept_positions_under_ten_dollars_are_listed_as_consolidation_candidates
 def test_a_consolidation_candidate_does_not_block_clean() -> None:
     snap = snapshot(cash("USD", "100"), holding("SOL", "0.06", "150"))
     assert verify(snap, spec(tracked={"SOL-USD": "150"}), policy(**NO_CAP), Memory(), NOW).clean
+
+
+def test_an_over_exposed_account_is_not_clean_between_trim_cycles_either() -> None:
+    snap = snapshot(cash("USD", "1000"), holding("SOL", "20", "150"))
+    pol = policy(exposure={"trimIntervalCycles": 3})
+    account = spec(tracked={"SOL-USD": "150"})
+    for cycles in range(3):
+        assert not verify(snap, account, pol, Memory(cycles=cycles), NOW).clean
