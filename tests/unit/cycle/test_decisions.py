@@ -165,3 +165,21 @@ async def test_a_conservative_policy_adds_no_warning_condition() -> None:
     rig = Rig(account_spec({"USD": "500"}), policy())
     await rig.cycle()
     assert [c for c in rig.status.conditions if c.type == "PolicyWarning"] == []
+
+
+async def test_not_found_answers_on_a_listed_product_freeze_it_but_never_sell_it() -> None:
+    fault = PaperFault(
+        operation=FaultOperation.QUOTE,
+        kind=FaultKind.REJECT,
+        code="INVALID_PRODUCT_ID",
+        product_id="SOL-USD",
+    )
+    pol = policy(exposure={"maxTotalAtRiskPct": 100})
+    rig = Rig(account_spec({"USD": "1000", "SOL": "10"}, faults=[fault], **SOL_TRACKED), pol)
+    for _ in range(5):
+        await rig.cycle()
+        rig.wait_interval()
+    assert rig.sold("SOL-USD") == []
+    assert rig.status.frozen_symbols["SOL-USD"].frozen_at is not None
+    (sol,) = [p for p in rig.status.plan if p.symbol == "SOL-USD"]
+    assert sol.action is PlanAction.SKIP and sol.reason.startswith("frozen")
