@@ -33,6 +33,10 @@ residual under ``minLiquidationValueUsd``) instead of unwound, because a quarter
 be an order under the exchange minimum; the broker cleanup document closes such positions
 whole. Rule 8 trims only positions no earlier rule decided, and not undersized ones.
 
+While any holding (a position or a quote currency) is unpriced, the account's value is
+understated, so sales that depend on it (over-cap closes, unwinds, trims, normalization)
+wait: a price glitch on one holding never sells another.
+
 At most ``maxLiquidationsPerCycle`` sales run per cycle (every kind of sale counts, because
 the limit protects the cycle's time budget). They are chosen in rule order (dust, zombies,
 purges, over-cap closes, unwinds, trims, normalization), within a rule legacy positions
@@ -168,6 +172,8 @@ def plan_cycle(
         if c.symbol not in decided:
             decided[c.symbol] = _late_rules(c, policy)
     decisions = [_unsellable(_nothing_available(decided[c.symbol]), c) for c in classified]
+    unpriced = _unpriced(snapshot, classified, policy)
+    decisions = [_await_complete_value(d, unpriced) for d in decisions]
     legacy = frozenset(c.symbol for c in classified if c.legacy)
     decisions, purges = _budget(decisions, policy.max_liquidations_per_cycle, legacy)
     return CyclePlan(
@@ -328,6 +334,37 @@ def _nothing_available(decision: Decision) -> Decision:
         return decision
     reason = f"{decision.reason}; nothing available (held by open orders)"
     return replace(decision, kind=ExitKind.SKIP, reason=reason, progress=None)
+
+
+NAV_DEPENDENT = frozenset({Rule.OVER_CAP, Rule.LEGACY, Rule.EXPOSURE, Rule.NORMALIZATION})
+"""Rules whose sales depend on the account's value: through the percentage dust rule (which
+positions count toward the cap, which legacy or undersized ones are dust) or the exposure
+percentage. Dust closes, zombie exits and purges of rejected holdings do not: a smaller NAV
+only makes fewer holdings dust."""
+
+
+def _unpriced(
+    snapshot: Snapshot, classified: tuple[Classified, ...], policy: PurgePolicySpec
+) -> list[str]:
+    """Holdings (positions or quote currencies) whose price is unknown this cycle but not
+    lost: while there are any, the account's value is understated."""
+    cash = set(policy.quote_currencies)
+    symbols = [c.symbol for c in classified if c.unpriced]
+    symbols += [
+        h.product_id
+        for h in snapshot.holdings
+        if h.asset in cash and h.quantity > 0 and h.price is None and not h.price_lost
+    ]
+    return sorted(symbols)
+
+
+def _await_complete_value(decision: Decision, unpriced: list[str]) -> Decision:
+    """A price glitch on one holding must not sell another: with the account's value
+    understated, sales that depend on it wait for a cycle with every price known."""
+    if not unpriced or not decision.sells or decision.rule not in NAV_DEPENDENT:
+        return decision
+    reason = f"{decision.reason}; held: account value incomplete ({', '.join(unpriced)} unpriced)"
+    return replace(decision, kind=ExitKind.SKIP, quantity=Decimal(0), progress=None, reason=reason)
 
 
 def _unsellable(decision: Decision, c: Classified) -> Decision:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from datetime import timedelta
 from decimal import Decimal
 
@@ -209,6 +210,36 @@ def test_no_plan_sells_a_position_whose_price_is_unknown(
     for decision in plan.decisions:
         if decision.symbol in unpriced:
             assert not decision.sells, decision
+
+
+@PLAN_SETTINGS
+@given(snapshots(), accounts(), policies(), memories(), st.integers(0, 11))
+def test_a_price_glitch_on_one_holding_never_causes_another_sale(
+    snap: Snapshot,
+    account: TradingAccountSpec,
+    pol: PurgePolicySpec,
+    memory: Memory,
+    pick: int,
+) -> None:
+    priced = [
+        h
+        for h in snap.holdings
+        if h.price is not None
+        and h.asset not in ("USD", "USDC")
+        and h.product is not None  # a glitch on a product the exchange lists
+        and h.product.status is not ProductStatus.DELISTED
+    ]
+    if not priced:
+        return
+    victim = priced[pick % len(priced)]
+    glitched = dataclasses.replace(victim, quote=None, price_error="503", price_lost=False)
+    held = tuple(glitched if h is victim else h for h in snap.holdings)
+    before = plan_cycle(snap, account, pol, memory, NOW)
+    after = plan_cycle(Snapshot(snap.now, held, snap.open_orders), account, pol, memory, NOW)
+    allowed = {d.symbol for d in before.purges} | {
+        d.symbol for d in before.decisions if d.reason.startswith("deferred")
+    }
+    assert {d.symbol for d in after.purges} <= allowed - {victim.product_id}
 
 
 steps = st.lists(

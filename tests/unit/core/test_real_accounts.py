@@ -85,6 +85,25 @@ def test_a_product_the_exchange_says_is_gone_is_a_zombie_and_gets_its_one_exit()
     ]
 
 
+def test_a_glitch_on_one_holding_does_not_sell_another_made_non_dust_by_the_smaller_nav() -> None:
+    # $60 of untracked, eligible DOGE is dust on a $10k account (1 % = $100). With the $5k
+    # SOL unpriced the account looks like $5k, and DOGE would look like a legacy to unwind.
+    doge = holding("DOGE", "300", "0.2")
+    sol = holding("SOL", "33.3", None, price_error="503")
+    p = plan(cash("USD", "4940"), doge, sol, account=spec(tracked={"SOL-USD": "150"}), **NO_CAP)
+    assert p.purges == ()
+    assert decided(p)["DOGE-USD"].reason.endswith("account value incomplete (SOL-USD unpriced)")
+
+
+def test_an_unpriced_quote_currency_holds_exposure_trims() -> None:
+    # $9,000 of USDT unpriced: the account looks 60 % at risk instead of 10 %.
+    usdt = holding("USDT", "9000", None, price_error="429")
+    sol = holding("SOL", "10", "100")
+    p = plan(cash("USD", "667"), usdt, sol, account=spec(tracked={"SOL-USD": "100"}))
+    assert p.purges == ()
+    assert decided(p)["SOL-USD"].kind is ExitKind.SKIP
+
+
 # --- 3. over the cap, legacy positions go first ---------------------------------------------
 
 TRACKED = {"XRP-USD": "2", "ADA-USD": "0.8", "SOL-USD": "150", "ARB-USD": "0.5"}
