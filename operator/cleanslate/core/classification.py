@@ -1,7 +1,7 @@
 """Phase 1 of the legacy exit protocol: sort every position into A, B or C, with reasons.
 
-* **C, zombie**: the product is unknown or delisted, its price is lost (the exchange says
-  the product is gone, or the symbol reached the freeze threshold), it is tracked without an
+* **C, zombie**: the product is unknown or delisted, its price is lost (the product list
+  says it is gone, or the symbol reached the freeze threshold), it is tracked without an
   entry price, or it is dust (under ``dust.thresholdUsd`` or under
   ``dust.thresholdPctOfAccount`` of NAV). C wins over B. One failed price fetch is not a
   lost price: such a holding is *unpriced*, held and reported, never sold on missing data.
@@ -20,10 +20,9 @@ ineligible coin). Dust keeps its documented meaning for holdings the universe ac
 
 Which positions are over the cap follows the closing ranking of ``exits``, legacy positions
 first: when more positions count than ``maxPositions`` allows, the ones that would close
-first are B. Dust
-and residuals (worth less than the minimum liquidation value) do not count toward the cap:
-they are left alone on purpose, and counting them would close real positions to make room
-for dust. Protected holdings count but are never chosen to close.
+first are B. Dust and residuals (worth less than the minimum liquidation value) do not count
+toward the cap: they are left alone on purpose, and counting them would close real positions
+to make room for dust. Protected holdings count but are never chosen to close.
 """
 
 from __future__ import annotations
