@@ -73,7 +73,6 @@ from cleanslate.core.backoff import (
 from cleanslate.core.classification import Classified, classify, zombie_reasons
 from cleanslate.core.decisions import RULE_ORDER, Decision, ExitKind, Rule
 from cleanslate.core.exits import (
-    below_exchange_minimum,
     close,
     hold,
     normalize,
@@ -85,6 +84,7 @@ from cleanslate.core.exits import (
     zombie_exit,
 )
 from cleanslate.core.freezing import frozen_remaining, is_frozen
+from cleanslate.core.holdbacks import await_complete_value, unpriced_symbols, unsellable
 from cleanslate.core.holdings import Snapshot, open_orders_older_than
 from cleanslate.core.market import Order
 
@@ -171,9 +171,9 @@ def plan_cycle(
     for c in classified:
         if c.symbol not in decided:
             decided[c.symbol] = _late_rules(c, policy)
-    decisions = [_unsellable(_nothing_available(decided[c.symbol]), c) for c in classified]
-    unpriced = _unpriced(snapshot, classified, policy)
-    decisions = [_await_complete_value(d, unpriced) for d in decisions]
+    decisions = [unsellable(_nothing_available(decided[c.symbol]), c) for c in classified]
+    unpriced = unpriced_symbols(snapshot, classified, policy)
+    decisions = [await_complete_value(d, unpriced) for d in decisions]
     legacy = frozenset(c.symbol for c in classified if c.legacy)
     decisions, purges = _budget(decisions, policy.max_liquidations_per_cycle, legacy)
     return CyclePlan(
@@ -334,55 +334,6 @@ def _nothing_available(decision: Decision) -> Decision:
         return decision
     reason = f"{decision.reason}; nothing available (held by open orders)"
     return replace(decision, kind=ExitKind.SKIP, reason=reason, progress=None)
-
-
-NAV_DEPENDENT = frozenset({Rule.OVER_CAP, Rule.LEGACY, Rule.EXPOSURE, Rule.NORMALIZATION})
-"""Rules whose sales depend on the account's value: through the percentage dust rule (which
-positions count toward the cap, which legacy or undersized ones are dust) or the exposure
-percentage. Dust closes, zombie exits and purges of rejected holdings do not: a smaller NAV
-only makes fewer holdings dust."""
-
-
-def _unpriced(
-    snapshot: Snapshot, classified: tuple[Classified, ...], policy: PurgePolicySpec
-) -> list[str]:
-    """Holdings (positions or quote currencies) whose price is unknown this cycle but not
-    lost: while there are any, the account's value is understated."""
-    cash = set(policy.quote_currencies)
-    symbols = [c.symbol for c in classified if c.unpriced]
-    symbols += [
-        h.product_id
-        for h in snapshot.holdings
-        if h.asset in cash and h.quantity > 0 and h.price is None and not h.price_lost
-    ]
-    return sorted(symbols)
-
-
-def _await_complete_value(decision: Decision, unpriced: list[str]) -> Decision:
-    """A price glitch on one holding must not sell another: with the account's value
-    understated, sales that depend on it wait for a cycle with every price known."""
-    if not unpriced or not decision.sells or decision.rule not in NAV_DEPENDENT:
-        return decision
-    reason = f"{decision.reason}; held: account value incomplete ({', '.join(unpriced)} unpriced)"
-    return replace(decision, kind=ExitKind.SKIP, quantity=Decimal(0), progress=None, reason=reason)
-
-
-def _unsellable(decision: Decision, c: Classified) -> Decision:
-    """A sale of a holding whose whole available balance is under the exchange's minimum
-    would fill nothing: it is left as an unsellable remainder (Ignore), not retried every
-    cycle and never reported as sold."""
-    if not decision.sells:
-        return decision
-    why = below_exchange_minimum(c.holding, c.holding.available)
-    if why is None:
-        return decision
-    return replace(
-        decision,
-        kind=ExitKind.IGNORE,
-        quantity=Decimal(0),
-        progress=None,
-        reason=f"{why}; {decision.reason}",
-    )
 
 
 def _budget(
