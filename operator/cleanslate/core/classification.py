@@ -188,6 +188,22 @@ def zombie_reasons(facts: Classified) -> list[str]:
     return reasons
 
 
+_FLOORS = (("24h quote volume", "volume"), ("spread", "spread"), ("bid depth", "depth"))
+
+
+def rejection_summary(verdict: Verdict) -> str:
+    """Why the universe rejects a holding, without the live figures (24h volume, spread,
+    depth move every cycle; the plan and the position's reasons carry them). Status fields
+    that name blockers must not change on a cycle where nothing did."""
+    floors = [
+        name for prefix, name in _FLOORS if any(r.startswith(prefix) for r in verdict.reasons)
+    ]
+    others = [r for r in verdict.reasons if not any(r.startswith(p) for p, _ in _FLOORS)]
+    if floors:
+        others.append(f"below the liquidity floors ({', '.join(floors)})")
+    return "; ".join(others)
+
+
 def _legacy_reasons(
     facts: Classified, over: bool, count: int, policy: PurgePolicySpec
 ) -> list[str]:
@@ -195,7 +211,7 @@ def _legacy_reasons(
     if facts.tracked is None:
         reasons.append("untracked: opened outside the system")
     if facts.rejected:
-        reasons.append(f"not in the universe: {'; '.join(facts.verdict.reasons)}")
+        reasons.append(f"not in the universe: {rejection_summary(facts.verdict)}")
     if over:
         reasons.append(f"over cap: {count} positions, cap {policy.max_positions}")
     if facts.undersized:

@@ -66,12 +66,14 @@ def verify(
 def _position_blockers(c: Classified, decision: Decision, memory: Memory) -> list[str]:
     if c.is_protected:
         return []
+    # Blockers name no live figures or error texts (the plan's reasons do): a cycle in which
+    # nothing changed must not rewrite the status.
     if c.unpriced:
-        return [f"{c.symbol}: price unknown ({c.holding.price_error or 'no quote'}): not verified"]
+        return [f"{c.symbol}: price unknown this cycle: not verified"]
     if c.category is Category.STRATEGY_ALIGNED:
         if decision.kind is ExitKind.KEEP:
             return []
-        return [f"{c.symbol}: plan says {decision.action.value}: {decision.reason}"]
+        return [f"{c.symbol}: plan says {decision.action.value} ({decision.rule.value})"]
     why = "; ".join(c.reasons)
     if c.category is Category.ZOMBIE:
         escalated = " (exit failed, escalated)" if c.symbol in memory.purge_failures else ""

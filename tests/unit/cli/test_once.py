@@ -330,5 +330,5 @@ def test_once_shows_a_price_outage_as_unpriced_and_held_not_sold(
     rows = [line.split() for line in out.splitlines() if line.startswith("  SOL-USD")]
     assert rows[0][:3] == ["SOL-USD", "1", "unpriced"]
     assert rows[1][:4] == ["SOL-USD", "Skip", "0", "price"]
-    assert "  - SOL-USD: price unknown (" in out
+    assert "  - SOL-USD: price unknown this cycle: not verified" in out
     assert "PositionClosed" not in out and "PurgeStarted" not in out

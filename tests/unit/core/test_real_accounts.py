@@ -69,7 +69,7 @@ def test_an_unpriced_holding_is_reported_and_blocks_clean_rather_than_being_call
     result = verify(
         snapshot(BIG_BANK, sol), spec(tracked={"SOL-USD": "150"}), policy(), Memory(), NOW
     )
-    assert result.blockers == ("SOL-USD: price unknown (rate limited): not verified",)
+    assert result.blockers == ("SOL-USD: price unknown this cycle: not verified",)
 
 
 def test_an_unpriced_ineligible_holding_is_not_sold_either() -> None:
@@ -228,3 +228,12 @@ def test_an_over_exposed_account_is_not_clean_between_trim_cycles_either() -> No
     account = spec(tracked={"SOL-USD": "150"})
     for cycles in range(3):
         assert not verify(snap, account, pol, Memory(cycles=cycles), NOW).clean
+
+
+def test_blockers_quote_no_live_figures_so_an_unchanged_account_rewrites_nothing() -> None:
+    account = spec(tracked={"WLFI-USD": "0.2"})
+    thin, thinner = (holding("WLFI", "566", "0.1431", volume=D(v)) for v in ("1200000", "900000"))
+    first = verify(snapshot(BIG_BANK, thin), account, policy(), Memory(), NOW).blockers
+    second = verify(snapshot(BIG_BANK, thinner), account, policy(), Memory(), NOW).blockers
+    assert first == second
+    assert first[0].endswith("not in the universe: below the liquidity floors (volume)")
