@@ -44,6 +44,7 @@ class Reason(StrEnum):
     MANUAL_LIQUIDATE = "ManualLiquidate"
     LEFT_ALONE = "LeftAlone"
     SUSPENDED = "Suspended"
+    RISKY_POLICY = "RiskyPolicy"
 
 
 class Severity(StrEnum):

@@ -34,7 +34,7 @@ class Metrics:
         r = self.registry
         self.risk_rejections = Counter(
             "cleanslate_risk_rejections",
-            "Decisions not to trade, by reason (purge_failed, backoff, frozen).",
+            "Decisions not to trade, by reason (purge_failed, backoff, frozen, unpriced).",
             [*ACCOUNT, "reason"],
             registry=r,
         )

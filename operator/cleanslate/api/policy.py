@@ -60,10 +60,18 @@ class Unwind(ApiModel):
 
 
 class Exposure(ApiModel):
-    """Cap on the value at risk (non-quote holdings) as a share of the account's value."""
+    """Cap on the value at risk (non-quote holdings) as a share of the account's value.
+
+    Quote currencies are outside the cap: BTC, ETH and USDT held as quote currencies count in
+    NAV (at their -USD bid) but never as value at risk, even though BTC and ETH move in
+    price, because they are never sold and trimming other positions could not bring them
+    under any cap. An account of mostly BTC and ETH therefore shows little at risk.
+    """
 
     max_total_at_risk_pct: Percent = Decimal("25")
-    """Trims bring at-risk value under this percentage of NAV (the LIVE profile's 25 %)."""
+    """Trims bring at-risk value under this percentage of NAV (the LIVE profile's 25 %).
+    Quote currencies (including BTC, ETH, USDT) are outside this cap. Above 50 % the
+    account's status carries a PolicyWarning condition and a RiskyPolicy event."""
     trim_interval_cycles: Annotated[int, Field(ge=1, le=1000)] = 1
     """Plan exposure trims only every N-th cycle, so a trim is not re-planned every cycle."""
 
@@ -180,6 +188,24 @@ class Execution(ApiModel):
     taker_max_slippage_bps: Annotated[Number, Field(ge=0, le=10000)] = Decimal("100")
     """Worst price a taker slice accepts, in basis points below the arrival bid."""
 
+    @model_validator(mode="after")
+    def _times_fit_the_purge(self) -> Self:
+        """A maker order that outlives the whole purge cannot be what was meant: refuse it,
+        naming both fields, instead of silently capping it. (``replaceSeconds`` above the
+        maximum duration stays valid: the TWAP plan caps a slice by what time is left.)"""
+        limit = self.max_duration_seconds
+        for name, value in (
+            ("makerTtlSec", self.maker_ttl_sec),
+            ("makerFirstTtlSec", self.maker_first_ttl_sec),
+            ("makerRetryTtlSec", self.maker_retry_ttl_sec),
+        ):
+            if value > limit:
+                raise ValueError(
+                    f"execution.{name} ({value}s) is longer than the whole purge's "
+                    f"execution.maxDurationSeconds ({limit}s)"
+                )
+        return self
+
 
 class BackoffStep(ApiModel):
     """From ``failures`` consecutive failures on, wait ``delay`` after the last failure."""
@@ -278,6 +304,9 @@ class PurgePolicySpec(ApiModel):
     dust: Dust = Field(default_factory=Dust)
     min_position_usd: NonNegative = Decimal("7.50")
     """Normalization: positions under this size are flagged (and planned per policy)."""
+    consolidation_threshold_usd: NonNegative = Decimal("10")
+    """Normalization: kept positions worth at least ``minPositionUsd`` but under this are
+    listed in the plan as consolidation candidates (reported, never sold for it)."""
     stale_order_minutes: Annotated[Number, Field(gt=0)] = Decimal("30")
     """Open orders older than this are cancelled."""
     unwind: Unwind = Field(default_factory=Unwind)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,11 @@ def _table(rows: list[list[str]]) -> list[str]:
     ]
 
 
+def _value(value: Decimal | None) -> str:
+    """An unpriced holding shows as such, not as the word None."""
+    return "unpriced" if value is None else str(value)
+
+
 def summarize(
     resource: dict[str, Any],
     status: TradingAccountStatus,
@@ -34,7 +40,7 @@ def summarize(
         f"value ${status.total_value_usd}, {calls} exchange requests"
     ]
     positions = [["SYMBOL", "QUANTITY", "VALUE USD", "CATEGORY", "ELIGIBLE"]] + [
-        [p.symbol, str(p.quantity), str(p.value_usd), p.category.value, str(p.eligible)]
+        [p.symbol, str(p.quantity), _value(p.value_usd), p.category.value, str(p.eligible)]
         for p in status.positions
     ]
     lines += ["", "Positions:", *_table(positions)]

@@ -1,7 +1,7 @@
 """Phase 1 of the legacy exit protocol: sort every position into A, B or C, with reasons.
 
-* **C, zombie**: the product is unknown or delisted, its price is lost (the exchange says
-  the product is gone, or the symbol reached the freeze threshold), it is tracked without an
+* **C, zombie**: the product is unknown or delisted, its price is lost (the product list
+  says it is gone, or the symbol reached the freeze threshold), it is tracked without an
   entry price, or it is dust (under ``dust.thresholdUsd`` or under
   ``dust.thresholdPctOfAccount`` of NAV). C wins over B. One failed price fetch is not a
   lost price: such a holding is *unpriced*, held and reported, never sold on missing data.
@@ -20,11 +20,10 @@ ineligible coin). Dust keeps its documented meaning for holdings the universe ac
 
 Which positions are over the cap follows the closing ranking of ``exits``, legacy positions
 first: when more positions count than ``maxPositions`` allows, the ones that would close
-first are B. Dust
-and residuals (worth less than the minimum liquidation value) do not count toward the cap:
-they are left alone on purpose, and counting them would close real positions to make room
-for dust. Neither do holdings a person left alone (``spec.leaveAlone``), for the same reason.
-Protected holdings count but are never chosen to close.
+first are B. Dust and residuals (worth less than the minimum liquidation value) do not count
+toward the cap: they are left alone on purpose, and counting them would close real positions
+to make room for dust. Neither do holdings a person left alone (``spec.leaveAlone``), for the
+same reason. Protected holdings count but are never chosen to close.
 """
 
 from __future__ import annotations
@@ -90,8 +89,16 @@ class Classified:
 
     @property
     def unpriced(self) -> bool:
-        """No price this cycle, but nothing says it is gone: held and reported, not sold."""
-        return self.value_usd is None and self.category is not Category.ZOMBIE
+        """No price this cycle, but nothing says it is gone (the product is listed and
+        trades, the price is not lost): held and reported, never sold on missing data,
+        whatever else is wrong with it."""
+        product = self.holding.product
+        return (
+            self.value_usd is None
+            and not self.holding.price_lost
+            and product is not None
+            and product.status is not ProductStatus.DELISTED
+        )
 
     @property
     def counts_toward_cap(self) -> bool:
@@ -192,6 +199,22 @@ def zombie_reasons(facts: Classified) -> list[str]:
     return reasons
 
 
+_FLOORS = (("24h quote volume", "volume"), ("spread", "spread"), ("bid depth", "depth"))
+
+
+def rejection_summary(verdict: Verdict) -> str:
+    """Why the universe rejects a holding, without the live figures (24h volume, spread,
+    depth move every cycle; the plan and the position's reasons carry them). Status fields
+    that name blockers must not change on a cycle where nothing did."""
+    floors = [
+        name for prefix, name in _FLOORS if any(r.startswith(prefix) for r in verdict.reasons)
+    ]
+    others = [r for r in verdict.reasons if not any(r.startswith(p) for p, _ in _FLOORS)]
+    if floors:
+        others.append(f"below the liquidity floors ({', '.join(floors)})")
+    return "; ".join(others)
+
+
 def _legacy_reasons(
     facts: Classified, over: bool, count: int, policy: PurgePolicySpec
 ) -> list[str]:
@@ -199,7 +222,7 @@ def _legacy_reasons(
     if facts.tracked is None:
         reasons.append("untracked: opened outside the system")
     if facts.rejected:
-        reasons.append(f"not in the universe: {'; '.join(facts.verdict.reasons)}")
+        reasons.append(f"not in the universe: {rejection_summary(facts.verdict)}")
     if over:
         reasons.append(f"over cap: {count} positions, cap {policy.max_positions}")
     if facts.undersized:
@@ -217,7 +240,7 @@ def _categorize(facts: Classified, over: bool, count: int, policy: PurgePolicySp
         category, reasons = Category.LEGACY_NON_COMPLIANT, legacy
     else:
         category, reasons = Category.STRATEGY_ALIGNED, ["tracked with entry price, within cap"]
-    if facts.value_usd is None and not zombie:
+    if facts.unpriced:
         error = facts.holding.price_error or "no quote"
         reasons = [*reasons, f"price unknown ({error}): held, not sold this cycle"]
     if facts.is_protected:

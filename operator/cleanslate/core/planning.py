@@ -19,7 +19,8 @@ rule and says why):
 7. legacy non-compliant: gradual unwind;
 8. exposure over the cap of NAV: trims (only every ``trimIntervalCycles``-th cycle);
 9. normalization of positions under ``minPositionUsd``;
-10. otherwise strategy-aligned: keep.
+10. otherwise strategy-aligned: keep (a kept position under ``consolidationThresholdUsd`` is
+    listed as a consolidation candidate, as the normalization scan lists them; never sold).
 
 Readings of the order: rule 6 counts the positions that remain once this plan's purges and
 closes are done, so a purge is never doubled by an over-cap close (and a tracked position
@@ -33,10 +34,15 @@ residual under ``minLiquidationValueUsd``) instead of unwound, because a quarter
 be an order under the exchange minimum; the broker cleanup document closes such positions
 whole. Rule 8 trims only positions no earlier rule decided, and not undersized ones.
 
+While any holding (a position or a quote currency) is unpriced, the account's value is
+understated, so sales that depend on it (over-cap closes, unwinds, trims, normalization)
+wait: a price glitch on one holding never sells another.
+
 At most ``maxLiquidationsPerCycle`` sales run per cycle (every kind of sale counts, because
 the limit protects the cycle's time budget). They are chosen in rule order (dust, zombies,
-purges, over-cap closes, unwinds, trims, normalization), the most valuable first within a
-rule, then by product id. The others are deferred: skipped this cycle, saying why.
+purges, over-cap closes, unwinds, trims, normalization), within a rule legacy positions
+first, then the most valuable, then by product id. The others are deferred: skipped this
+cycle, saying why.
 """
 
 from __future__ import annotations
@@ -68,7 +74,6 @@ from cleanslate.core.backoff import (
 from cleanslate.core.classification import Classified, classify, zombie_reasons
 from cleanslate.core.decisions import RULE_ORDER, Decision, ExitKind, Rule
 from cleanslate.core.exits import (
-    below_exchange_minimum,
     close,
     hold,
     normalize,
@@ -80,6 +85,7 @@ from cleanslate.core.exits import (
     zombie_exit,
 )
 from cleanslate.core.freezing import frozen_remaining, is_frozen
+from cleanslate.core.holdbacks import await_complete_value, unpriced_symbols, unsellable
 from cleanslate.core.holdings import Snapshot, open_orders_older_than
 from cleanslate.core.leave_alone import describe as describe_left_alone
 from cleanslate.core.market import Order
@@ -168,9 +174,12 @@ def plan_cycle(
         if c.symbol not in decided:
             decided[c.symbol] = _late_rules(c, policy)
     decisions = [
-        _released(_unsellable(_nothing_available(decided[c.symbol]), c), policy) for c in classified
+        _released(unsellable(_nothing_available(decided[c.symbol]), c), policy) for c in classified
     ]
-    decisions, purges = _budget(decisions, policy.max_liquidations_per_cycle)
+    unpriced = unpriced_symbols(snapshot, classified, policy)
+    decisions = [await_complete_value(d, unpriced) for d in decisions]
+    legacy = frozenset(c.symbol for c in classified if c.legacy)
+    decisions, purges = _budget(decisions, policy.max_liquidations_per_cycle, legacy)
     return CyclePlan(
         classified=classified,
         decisions=tuple(decisions),
@@ -267,7 +276,15 @@ def _over_cap_closes(
     chosen = over_cap(candidates, len(staying), cap, lambda c: c.legacy)
     closing = [c for c in chosen if c.symbol not in decided]
     reason = f"over cap: {len(staying)} positions, cap {cap}; closing by ranking, legacy first"
-    return {
+    held = {
+        c.symbol: replace(
+            decided[c.symbol],
+            reason=f"{decided[c.symbol].reason}; over cap, cannot be sold now: blocks CLEAN",
+        )
+        for c in chosen
+        if c.symbol in decided and not decided[c.symbol].sells
+    }
+    return held | {
         c.symbol: close(c.holding, Rule.OVER_CAP, f"{reason} ({n} of {len(closing)})")
         for n, c in enumerate(closing, start=1)
     }
@@ -308,6 +325,10 @@ def _late_rules(c: Classified, policy: PurgePolicySpec) -> Decision:
     if c.category is not Category.STRATEGY_ALIGNED:
         why = "; ".join(c.reasons)
         return hold(c.holding, ExitKind.KEEP, Rule.ALIGNED, f"not strategy-aligned ({why}): kept")
+    value, limit = c.value_usd, policy.consolidation_threshold_usd
+    if value is not None and value < limit:
+        reason = f"strategy-aligned: keep; consolidation candidate (${value:.2f} under ${limit})"
+        return hold(c.holding, ExitKind.KEEP, Rule.ALIGNED, reason)
     return hold(c.holding, ExitKind.KEEP, Rule.ALIGNED, "strategy-aligned: keep")
 
 
@@ -330,29 +351,20 @@ def _nothing_available(decision: Decision) -> Decision:
     return replace(decision, kind=ExitKind.SKIP, reason=reason, progress=None)
 
 
-def _unsellable(decision: Decision, c: Classified) -> Decision:
-    """A sale of a holding whose whole available balance is under the exchange's minimum
-    would fill nothing: it is left as an unsellable remainder (Ignore), not retried every
-    cycle and never reported as sold."""
-    if not decision.sells:
-        return decision
-    why = below_exchange_minimum(c.holding, c.holding.available)
-    if why is None:
-        return decision
-    return replace(
-        decision,
-        kind=ExitKind.IGNORE,
-        quantity=Decimal(0),
-        progress=None,
-        reason=f"{why}; {decision.reason}",
-    )
-
-
-def _budget(decisions: list[Decision], limit: int) -> tuple[list[Decision], tuple[Decision, ...]]:
-    """Pick at most ``limit`` sales in the documented order and defer the others."""
+def _budget(
+    decisions: list[Decision], limit: int, legacy: frozenset[str]
+) -> tuple[list[Decision], tuple[Decision, ...]]:
+    """Pick at most ``limit`` sales in the documented order and defer the others. Within a
+    rule legacy positions go first, so the budget never sells a strategy position over the
+    cap while deferring the legacy one that the ranking closes first."""
     sales = sorted(
         (d for d in decisions if d.sells),
-        key=lambda d: (RULE_ORDER.index(d.rule), -(d.value_usd or Decimal(0)), d.symbol),
+        key=lambda d: (
+            RULE_ORDER.index(d.rule),
+            d.symbol not in legacy,
+            -(d.value_usd or Decimal(0)),
+            d.symbol,
+        ),
     )
     chosen, deferred = sales[:limit], {d.symbol for d in sales[limit:]}
     kept = [

@@ -17,7 +17,7 @@ so it blocks CLEAN until its price is back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from cleanslate.api.account import Category, TradingAccountSpec
@@ -43,8 +43,12 @@ def verify(
     memory: Memory,
     now: datetime,
 ) -> Verification:
-    """Judge the account as it is after the cycle's actions (a fresh snapshot)."""
-    plan = plan_cycle(snapshot_after, account_spec, policy, memory, now)
+    """Judge the account as it is after the cycle's actions (a fresh snapshot).
+
+    Exposure trims are always considered (as on a trim cycle): ``trimIntervalCycles`` paces
+    the selling, not the verdict, so an over-exposed account is not CLEAN on the cycles in
+    between."""
+    plan = plan_cycle(snapshot_after, account_spec, policy, replace(memory, cycles=0), now)
     ignored_decisions = {d.symbol: d for d in plan.decisions if d.kind is ExitKind.IGNORE}
     ignored = tuple(f"{d.symbol}: {d.reason}" for d in ignored_decisions.values())
     positions = [c for c in plan.classified if c.symbol not in ignored_decisions]
@@ -64,12 +68,14 @@ def verify(
 def _position_blockers(c: Classified, decision: Decision, memory: Memory) -> list[str]:
     if c.is_protected or c.left_alone is not None:
         return []
+    # Blockers name no live figures or error texts (the plan's reasons do): a cycle in which
+    # nothing changed must not rewrite the status.
     if c.unpriced:
-        return [f"{c.symbol}: price unknown ({c.holding.price_error or 'no quote'}): not verified"]
+        return [f"{c.symbol}: price unknown this cycle: not verified"]
     if c.category is Category.STRATEGY_ALIGNED:
         if decision.kind is ExitKind.KEEP:
             return []
-        return [f"{c.symbol}: plan says {decision.action.value}: {decision.reason}"]
+        return [f"{c.symbol}: plan says {decision.action.value} ({decision.rule.value})"]
     why = "; ".join(c.reasons)
     if c.category is Category.ZOMBIE:
         escalated = " (exit failed, escalated)" if c.symbol in memory.purge_failures else ""

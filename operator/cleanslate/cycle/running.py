@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from cleanslate.api.account import (
     AccountState,
+    Condition,
     CycleTiming,
     Mode,
     PurgeFailure,
@@ -28,6 +29,7 @@ from cleanslate.core.decisions import Decision, ExitKind, Rule
 from cleanslate.core.exits import below_exchange_minimum
 from cleanslate.core.holdings import Snapshot
 from cleanslate.core.planning import CyclePlan, Memory, plan_cycle
+from cleanslate.core.policy_warnings import policy_warnings
 from cleanslate.core.resuming import resume_refusal
 from cleanslate.core.verification import verify
 from cleanslate.cycle import exiting, reporting, snapshotting
@@ -237,6 +239,8 @@ def _report_holds(inputs: CycleInputs, plan: CyclePlan) -> None:
     for d in plan.decisions:
         if d.rule is Rule.HOLD_OFF:
             reason = "frozen" if "frozen" in d.reason else "backoff"
+            if d.reason.startswith("price unknown"):
+                reason = "unpriced"
             inputs.metrics.risk_rejections.labels(namespace, name, reason).inc()
 
 
@@ -410,11 +414,32 @@ def _finish(inputs: CycleInputs, result: CycleResult, timer: _Timer) -> CycleRes
         current.append(previous)  # the phases rebuild the list; keep its transition time
     want = over if timing.over_budget else within
     merged = conditions.upsert(current, want, inputs.clock.now(), inputs.generation)
+    merged = _policy_warning(inputs, merged)
     result.status = result.status.model_copy(update={"conditions": merged})
     result.status = result.status.model_copy(
         update={"last_cycle": timing, "cycles": inputs.status.cycles + 1}
     )
     return result
+
+
+def _policy_warning(inputs: CycleInputs, current: list[Condition]) -> list[Condition]:
+    """A risky but valid policy (an exposure cap above 50 %) shows as the PolicyWarning
+    condition, and as a RiskyPolicy event when it appears or changes: on the first cycle,
+    after a policy edit, never again every cycle."""
+    warnings = policy_warnings(inputs.policy)
+    previous = conditions.find(inputs.status.conditions, "PolicyWarning")
+    if previous is not None and conditions.find(current, "PolicyWarning") is None:
+        current = [*current, previous]  # the phases rebuild the list; keep its transition time
+    if not warnings:
+        if previous is None:
+            return current
+        want = conditions.Desired("PolicyWarning", conditions.FALSE, "NoRiskySettings")
+    else:
+        message = "; ".join(warnings)
+        want = conditions.Desired("PolicyWarning", conditions.TRUE, "RiskySettings", message)
+        if previous is None or previous.status != conditions.TRUE or previous.message != message:
+            inputs.events.emit(Event.warning(Reason.RISKY_POLICY, message))
+    return conditions.upsert(current, want, inputs.clock.now(), inputs.generation)
 
 
 __all__ = ["run_cycle"]

@@ -8,8 +8,10 @@ its cooldown ends, which is what keeps a delisted coin from costing a request ev
 Which failures count: a temporary error (429, 5xx, timeout) says nothing about the product,
 so it is not a price failure at all: the holding is unpriced this cycle and held, and its
 freeze count is untouched (a burst of 429s must not freeze SOL for a day). Any other failure
-counts. The price is *lost* (the holding may become a zombie) only when the exchange says
-the product is gone (unknown, not found) or the symbol is frozen.
+counts. The price is *lost* (the holding may become a zombie) only when the exchange's
+product list says the product is gone (unknown or delisted) or the symbol is frozen: one
+"not found" on a quote of a product the list still shows trading is one failure, counted
+like any other, so a single bad answer can never market-close a tracked position.
 """
 
 from __future__ import annotations
@@ -24,15 +26,10 @@ from cleanslate.clock import Clock
 from cleanslate.core import balances as balance_rules
 from cleanslate.core import freezing
 from cleanslate.core.holdings import PAR_VALUED, Holding, Snapshot, product_id_of
-from cleanslate.core.market import Balance
+from cleanslate.core.market import Balance, ProductStatus
 from cleanslate.cycle.context import ProductCache
 from cleanslate.events import Event, EventSink, Reason
-from cleanslate.exchange.errors import (
-    ExchangeError,
-    InvalidProductId,
-    NotFound,
-    TemporaryError,
-)
+from cleanslate.exchange.errors import ExchangeError, TemporaryError
 from cleanslate.exchange.port import Exchange
 from cleanslate.execution import fetch_balances
 
@@ -132,7 +129,7 @@ async def _value(
         return replace(holding, price_error=error), error, False
     except ExchangeError as exc:
         error = f"price not available: {exc}"
-        gone = isinstance(exc, NotFound | InvalidProductId)
+        gone = product.status is ProductStatus.DELISTED
         return replace(holding, price_error=error, price_lost=gone), error, True
     return replace(holding, quote=quote), None, False
 

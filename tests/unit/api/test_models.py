@@ -116,3 +116,25 @@ def test_durations_round_trip(text: str, seconds: float) -> None:
     parsed = parse_duration(text)
     assert parsed.total_seconds() == seconds
     assert parse_duration(format_duration(parsed)) == parsed
+
+
+def test_a_maker_ttl_longer_than_the_whole_purge_is_refused_naming_both_fields() -> None:
+    with pytest.raises(ValidationError) as caught:
+        PurgePolicySpec.model_validate(
+            {"execution": {"makerTtlSec": 300, "maxDurationSeconds": 240}}
+        )
+    message = str(caught.value)
+    assert "execution.makerTtlSec (300s)" in message
+    assert "execution.maxDurationSeconds (240s)" in message
+
+
+def test_maker_ttls_within_the_purge_duration_are_accepted() -> None:
+    execution = PurgePolicySpec.model_validate(
+        {"execution": {"makerTtlSec": 240, "maxDurationSeconds": 240}}
+    ).execution
+    assert execution.maker_ttl_sec == execution.max_duration_seconds
+
+
+def test_the_exposure_cap_docs_say_quote_currencies_are_outside_it() -> None:
+    docs = PurgePolicySpec.model_json_schema()["$defs"]["Exposure"]["properties"]
+    assert "outside this cap" in docs["maxTotalAtRiskPct"]["description"]

@@ -335,3 +335,23 @@ def test_retry_rejects_something_that_is_not_a_product_id(
     with pytest.raises(SystemExit) as exited:
         main(["once", *EXAMPLES, "--state-dir", str(tmp_path), "--retry", "not a symbol"])
     assert exited.value.code == 2
+
+
+def test_once_shows_a_price_outage_as_unpriced_and_held_not_sold(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    account = account_manifest(
+        {"USD": 1000, "SOL": 1}, trackedPositions=[{"symbol": "SOL-USD", "entryPrice": 140}]
+    )
+    account["spec"]["exchange"]["paper"]["faults"] = [
+        {"operation": "quote", "kind": "unavailable", "productId": "SOL-USD"}
+    ]
+    path = write(tmp_path / "account.yaml", account)
+    code, out, err = run(capsys, "once", "-f", str(path), "--state-dir", str(tmp_path / "s"))
+    assert code == 0, err
+    assert "Dirty after 1 cycle(s)" in out
+    rows = [line.split() for line in out.splitlines() if line.startswith("  SOL-USD")]
+    assert rows[0][:3] == ["SOL-USD", "1", "unpriced"]
+    assert rows[1][:4] == ["SOL-USD", "Skip", "0", "price"]
+    assert "  - SOL-USD: price unknown this cycle: not verified" in out
+    assert "PositionClosed" not in out and "PurgeStarted" not in out

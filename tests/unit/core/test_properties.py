@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from datetime import timedelta
 from decimal import Decimal
 
@@ -17,6 +18,7 @@ from cleanslate.api.account import (
 )
 from cleanslate.api.policy import Backoff, BackoffStep, PurgePolicySpec
 from cleanslate.core.backoff import backoff_delay
+from cleanslate.core.decisions import ExitKind, Rule
 from cleanslate.core.holdings import Holding, Snapshot
 from cleanslate.core.market import ProductStatus
 from cleanslate.core.planning import Memory, plan_cycle
@@ -37,13 +39,15 @@ volumes = st.sampled_from([Decimal(0), Decimal(2_500_000), Decimal(50_000_000)])
 def holdings(draw: st.DrawFn, asset: str) -> Holding:
     quantity = draw(quantities)
     share = draw(st.sampled_from([Decimal(1), Decimal(1), Decimal("0.5"), Decimal(0)]))
+    price = draw(prices)
     return holding(
         asset,
         quantity,
-        draw(prices),
+        price,
         available=quantity * share,
         status=draw(statuses),
         volume=draw(volumes),
+        price_lost=price is None and draw(st.booleans()),
     )
 
 
@@ -166,6 +170,83 @@ def test_clean_exactly_when_nothing_blocks(
 ) -> None:
     result = verify(snap, account, pol, memory, NOW)
     assert result.clean == (result.blockers == ())
+
+
+@PLAN_SETTINGS
+@given(snapshots(), accounts(), policies(), memories())
+def test_no_plan_sells_a_strategy_position_over_the_cap_while_a_legacy_one_stays(
+    snap: Snapshot, account: TradingAccountSpec, pol: PurgePolicySpec, memory: Memory
+) -> None:
+    plan = plan_cycle(snap, account, pol, memory, NOW)
+    by_symbol = {c.symbol: c for c in plan.classified}
+    aligned_closed = [
+        d
+        for d in plan.purges
+        if d.rule is Rule.OVER_CAP
+        and not by_symbol[d.symbol].legacy
+        and by_symbol[d.symbol].verdict.eligible
+    ]
+    if not aligned_closed:
+        return
+    leaving = {d.symbol for d in plan.purges if d.kind in (ExitKind.PURGE, ExitKind.CLOSE)}
+    held = {
+        d.symbol
+        for d in plan.decisions
+        if d.kind in (ExitKind.SKIP, ExitKind.ESCALATE, ExitKind.IGNORE)
+        and not d.reason.startswith("deferred")  # a deferred sale is not a held position
+    }
+    for c in plan.classified:
+        if c.legacy and c.counts_toward_cap and not c.is_protected:
+            assert c.symbol in leaving | held, (c.symbol, [d.symbol for d in aligned_closed])
+
+
+@PLAN_SETTINGS
+@given(snapshots(), accounts(), policies(), memories())
+def test_no_plan_sells_a_position_whose_price_is_unknown(
+    snap: Snapshot, account: TradingAccountSpec, pol: PurgePolicySpec, memory: Memory
+) -> None:
+    plan = plan_cycle(snap, account, pol, memory, NOW)
+    unpriced = {
+        h.product_id
+        for h in snap.holdings
+        if h.price is None
+        and not h.price_lost
+        and h.product is not None
+        and h.product.status is not ProductStatus.DELISTED
+    }
+    for decision in plan.decisions:
+        if decision.symbol in unpriced:
+            assert not decision.sells, decision
+
+
+@PLAN_SETTINGS
+@given(snapshots(), accounts(), policies(), memories(), st.integers(0, 11))
+def test_a_price_glitch_on_one_holding_never_causes_another_sale(
+    snap: Snapshot,
+    account: TradingAccountSpec,
+    pol: PurgePolicySpec,
+    memory: Memory,
+    pick: int,
+) -> None:
+    priced = [
+        h
+        for h in snap.holdings
+        if h.price is not None
+        and h.asset not in ("USD", "USDC")
+        and h.product is not None  # a glitch on a product the exchange lists
+        and h.product.status is not ProductStatus.DELISTED
+    ]
+    if not priced:
+        return
+    victim = priced[pick % len(priced)]
+    glitched = dataclasses.replace(victim, quote=None, price_error="503", price_lost=False)
+    held = tuple(glitched if h is victim else h for h in snap.holdings)
+    before = plan_cycle(snap, account, pol, memory, NOW)
+    after = plan_cycle(Snapshot(snap.now, held, snap.open_orders), account, pol, memory, NOW)
+    allowed = {d.symbol for d in before.purges} | {
+        d.symbol for d in before.decisions if d.reason.startswith("deferred")
+    }
+    assert {d.symbol for d in after.purges} <= allowed - {victim.product_id}
 
 
 steps = st.lists(

@@ -16,6 +16,7 @@ from .builders import NOW, THIN_VOLUME, D, cash, failure, holding, policy, snaps
 BIG_BANK = cash("USD", "9863")  # with SEI and WLFI below, a $10,000 account
 SEI_56 = holding("SEI", "358.3", "0.1563", volume=THIN_VOLUME)  # ~$56, ineligible
 WLFI_81 = holding("WLFI", "566", "0.1431", volume=THIN_VOLUME)  # ~$81, ineligible
+NO_CAP = {"exposure": {"maxTotalAtRiskPct": 100}}
 
 
 def plan(*held: Holding, account=None, memory=None, **pol) -> CyclePlan:  # type: ignore[no-untyped-def]
@@ -68,7 +69,7 @@ def test_an_unpriced_holding_is_reported_and_blocks_clean_rather_than_being_call
     result = verify(
         snapshot(BIG_BANK, sol), spec(tracked={"SOL-USD": "150"}), policy(), Memory(), NOW
     )
-    assert result.blockers == ("SOL-USD: price unknown (rate limited): not verified",)
+    assert result.blockers == ("SOL-USD: price unknown this cycle: not verified",)
 
 
 def test_an_unpriced_ineligible_holding_is_not_sold_either() -> None:
@@ -82,6 +83,25 @@ def test_a_product_the_exchange_says_is_gone_is_a_zombie_and_gets_its_one_exit()
     assert [(d.symbol, d.kind, d.rule) for d in p.purges] == [
         ("AUT-USD", ExitKind.CLOSE, Rule.ZOMBIE)
     ]
+
+
+def test_a_glitch_on_one_holding_does_not_sell_another_made_non_dust_by_the_smaller_nav() -> None:
+    # $60 of untracked, eligible DOGE is dust on a $10k account (1 % = $100). With the $5k
+    # SOL unpriced the account looks like $5k, and DOGE would look like a legacy to unwind.
+    doge = holding("DOGE", "300", "0.2")
+    sol = holding("SOL", "33.3", None, price_error="503")
+    p = plan(cash("USD", "4940"), doge, sol, account=spec(tracked={"SOL-USD": "150"}), **NO_CAP)
+    assert p.purges == ()
+    assert decided(p)["DOGE-USD"].reason.endswith("account value incomplete (SOL-USD unpriced)")
+
+
+def test_an_unpriced_quote_currency_holds_exposure_trims() -> None:
+    # $9,000 of USDT unpriced: the account looks 60 % at risk instead of 10 %.
+    usdt = holding("USDT", "9000", None, price_error="429")
+    sol = holding("SOL", "10", "100")
+    p = plan(cash("USD", "667"), usdt, sol, account=spec(tracked={"SOL-USD": "100"}))
+    assert p.purges == ()
+    assert decided(p)["SOL-USD"].kind is ExitKind.SKIP
 
 
 # --- 3. over the cap, legacy positions go first ---------------------------------------------
@@ -122,6 +142,14 @@ def test_strategy_positions_close_only_once_no_legacy_one_is_left_above_the_cap(
     assert set(closes) == {"DOGE-USD", "LINK-USD", "AVAX-USD", "XRP-USD", "ADA-USD"}
 
 
+def test_the_sale_budget_takes_the_legacy_close_before_a_bigger_strategy_close() -> None:
+    held = (cash("USD", "2000"), holding("SOL", "2", "150"), holding("DOGE", "500", "0.2"))
+    account = spec(tracked={"SOL-USD": "150"})
+    p = plan(*held, account=account, maxPositions=0, maxLiquidationsPerCycle=1)
+    assert [d.symbol for d in p.purges] == ["DOGE-USD"]
+    assert decided(p)["SOL-USD"].reason.startswith("deferred")
+
+
 def test_a_legacy_position_in_backoff_blocks_instead_of_pushing_a_strategy_position_out() -> None:
     memory = Memory(
         purge_failures={"DOGE-USD": failure(3, timedelta(minutes=5))},
@@ -141,6 +169,7 @@ def test_a_legacy_position_in_backoff_blocks_instead_of_pushing_a_strategy_posit
     assert [d for d in p.purges if d.rule is Rule.OVER_CAP] == []
     assert decided(p)["DOGE-USD"].kind is ExitKind.SKIP
     assert decided(p)["LINK-USD"].kind is ExitKind.SKIP
+    assert decided(p)["DOGE-USD"].reason.endswith("over cap, cannot be sold now: blocks CLEAN")
     snap = snapshot(*mixed_account())
     result = verify(snap, spec(tracked=TRACKED), policy(maxPositions=5), memory, NOW)
     assert "7 positions exceed the cap of 5" in result.blockers
@@ -172,3 +201,39 @@ def test_a_strategy_position_the_plan_would_trim_is_not_clean() -> None:
     result = verify(snap, spec(tracked={"SOL-USD": "150"}), policy(), Memory(), NOW)
     assert result.blockers[0].startswith("SOL-USD: plan says Trim")
     assert D(0) < sum(d.quantity for d in plan(cash("USD", "1000"), sol).purges)
+
+
+# --- 10. smaller readings -------------------------------------------------------------------
+
+
+def test_kept_positions_under_ten_dollars_are_listed_as_consolidation_candidates() -> None:
+    # The normalization scan: BTC at $9.00 is a candidate; nothing is sold for it.
+    small = (cash("USD", "100"), holding("SOL", "0.06", "150"), holding("XRP", "10", "2"))
+    p = plan(*small, account=spec(tracked={"SOL-USD": "150", "XRP-USD": "2"}), **NO_CAP)
+    sol, xrp = decided(p)["SOL-USD"], decided(p)["XRP-USD"]
+    assert sol.kind is ExitKind.KEEP
+    assert sol.reason == "strategy-aligned: keep; consolidation candidate ($9.00 under $10)"
+    assert xrp.reason == "strategy-aligned: keep"
+    assert p.purges == ()
+
+
+def test_a_consolidation_candidate_does_not_block_clean() -> None:
+    snap = snapshot(cash("USD", "100"), holding("SOL", "0.06", "150"))
+    assert verify(snap, spec(tracked={"SOL-USD": "150"}), policy(**NO_CAP), Memory(), NOW).clean
+
+
+def test_an_over_exposed_account_is_not_clean_between_trim_cycles_either() -> None:
+    snap = snapshot(cash("USD", "1000"), holding("SOL", "20", "150"))
+    pol = policy(exposure={"trimIntervalCycles": 3})
+    account = spec(tracked={"SOL-USD": "150"})
+    for cycles in range(3):
+        assert not verify(snap, account, pol, Memory(cycles=cycles), NOW).clean
+
+
+def test_blockers_quote_no_live_figures_so_an_unchanged_account_rewrites_nothing() -> None:
+    account = spec(tracked={"WLFI-USD": "0.2"})
+    thin, thinner = (holding("WLFI", "566", "0.1431", volume=D(v)) for v in ("1200000", "900000"))
+    first = verify(snapshot(BIG_BANK, thin), account, policy(), Memory(), NOW).blockers
+    second = verify(snapshot(BIG_BANK, thinner), account, policy(), Memory(), NOW).blockers
+    assert first == second
+    assert first[0].endswith("not in the universe: below the liquidity floors (volume)")

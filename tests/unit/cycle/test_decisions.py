@@ -142,3 +142,44 @@ def test_a_sale_that_filled_nothing_is_booked_as_an_unsellable_remainder() -> No
     exiting.record(inputs, books, "SEI-USD", ExitKind.CLOSE, Rule.DUST, nothing, None)
     assert [e.reason for e in rig.events.events] == [Reason.UNSELLABLE_REMAINDER]
     assert books.status.cleanup_metrics == CleanupMetrics()
+
+
+async def test_a_risky_exposure_cap_is_warned_once_and_shown_as_a_condition() -> None:
+    rig = Rig(account_spec({"USD": "500"}), policy(exposure={"maxTotalAtRiskPct": 80}))
+    warned = []
+    for _ in range(3):
+        await rig.cycle()
+        warned.append([e.message for e in rig.events.events if e.reason is Reason.RISKY_POLICY])
+        rig.wait_interval()
+    assert [len(w) for w in warned] == [1, 0, 0]
+    assert warned[0][0].startswith("exposure.maxTotalAtRiskPct is 80%, above 50%")
+    (condition,) = [c for c in rig.status.conditions if c.type == "PolicyWarning"]
+    assert (condition.status, condition.reason) == ("True", "RiskySettings")
+    rig.policy = policy()
+    await rig.cycle()
+    (condition,) = [c for c in rig.status.conditions if c.type == "PolicyWarning"]
+    assert condition.status == "False"
+
+
+async def test_a_conservative_policy_adds_no_warning_condition() -> None:
+    rig = Rig(account_spec({"USD": "500"}), policy())
+    await rig.cycle()
+    assert [c for c in rig.status.conditions if c.type == "PolicyWarning"] == []
+
+
+async def test_not_found_answers_on_a_listed_product_freeze_it_but_never_sell_it() -> None:
+    fault = PaperFault(
+        operation=FaultOperation.QUOTE,
+        kind=FaultKind.REJECT,
+        code="INVALID_PRODUCT_ID",
+        product_id="SOL-USD",
+    )
+    pol = policy(exposure={"maxTotalAtRiskPct": 100})
+    rig = Rig(account_spec({"USD": "1000", "SOL": "10"}, faults=[fault], **SOL_TRACKED), pol)
+    for _ in range(5):
+        await rig.cycle()
+        rig.wait_interval()
+    assert rig.sold("SOL-USD") == []
+    assert rig.status.frozen_symbols["SOL-USD"].frozen_at is not None
+    (sol,) = [p for p in rig.status.plan if p.symbol == "SOL-USD"]
+    assert sol.action is PlanAction.SKIP and sol.reason.startswith("frozen")
