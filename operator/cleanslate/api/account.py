@@ -201,7 +201,8 @@ class LeaveAlone(ApiModel):
     troubleshooting wants a way to stop retrying a persistently failing symbol). Unlike a ban
     or an exclusion, which make a holding *more* purgeable, this keeps it. While active the
     holding is shown in the plan as Ignore with the reason and expiry, does not count toward
-    the position cap and does not block CLEAN; once ``until`` passes it is decided normally.
+    the position cap and does not block CLEAN, and open orders on it are not cancelled as
+    stale (they may be the person's own sale); once ``until`` passes it is decided normally.
     """
 
     symbol: ProductOrAsset
