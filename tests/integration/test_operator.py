@@ -737,6 +737,13 @@ def test_deleted_account_cancels_its_orders_and_disappears(
     )
     finalizers = get(kubectl, ns, name)["metadata"].get("finalizers") or []
     assert "cleanslate.dev/finalizer" in finalizers, finalizers
+    failing = {"namespace": ns, "account": name, "symbol": "BONK-USD"}
+    wait_for(
+        lambda: operator.sample("cleanslate_purge_failure_count", **failing),
+        SETTLE,
+        "BONK-USD's failure count exported",
+        diagnose=lambda: debug(kubectl, operator, ns, name),
+    )
     kubectl("delete", "ta", name, "-n", ns, "--wait=false")
     wait_for(
         lambda: not kubectl("get", "ta", "-n", ns, "-o", "name").strip(),
@@ -748,6 +755,7 @@ def test_deleted_account_cancels_its_orders_and_disappears(
     assert placed and all(o["status"] != OPEN for o in placed), placed
     # its gauges are dropped with it: no ghost account on the dashboards
     assert operator.account_sample("cleanslate_account_clean", ns, name) is None
+    assert operator.sample("cleanslate_purge_failure_count", **failing) is None
 
 
 # --- 6. two tenants side by side --------------------------------------------------------------
