@@ -364,6 +364,38 @@ def test_failing_symbol_backs_off_after_third_failure_and_retries_when_backoff_e
     assert "BONK-USD" in " ".join(st.get("blockers") or []) or st["purgeFailures"], st
 
 
+def test_leaving_a_failing_symbol_alone_stops_retries_and_lets_the_account_be_clean(
+    kubectl: Kubectl, operator: OperatorProcess, namespace: str
+) -> None:
+    ns, name = namespace, "bonk-alone"
+    kubectl.apply(policy_manifest(ns))
+    kubectl.apply(account_manifest(ns, name, BONK))
+    wait_for(
+        lambda: failures_of(kubectl, ns, name, "BONK-USD").get("failureCount", 0) >= 1,
+        SETTLE,
+        "a BONK-USD failure",
+        diagnose=lambda: debug(kubectl, operator, ns, name),
+    )
+    entry = {"symbol": "BONK-USD", "reason": "selling it by hand"}
+    kubectl("patch", "ta", name, "-n", ns, "--type=merge", "-p",
+            json.dumps({"spec": {"leaveAlone": [entry]}}))  # fmt: skip
+    clean = wait_for(
+        lambda: state_of(kubectl, ns, name, "Clean"),
+        SETTLE,
+        "the account Clean with BONK-USD left alone",
+        diagnose=lambda: debug(kubectl, operator, ns, name),
+    )
+    assert not clean.get("purgeFailures"), clean
+    (item,) = [p for p in clean["plan"] if p["symbol"] == "BONK-USD"]
+    assert item["action"] == "Ignore" and "selling it by hand" in item["reason"], item
+    wait_for(
+        lambda: has_event(kubectl, ns, name, "LeftAlone"),
+        SETTLE,
+        "a LeftAlone event",
+        diagnose=lambda: debug(kubectl, operator, ns, name),
+    )
+
+
 # --- 5. policy edits, suspend, manual actions, missing policy or secret ----------------------
 
 SOL_TRACKED = [{"symbol": "SOL-USD", "entryPrice": 150, "openedAt": "2026-01-05T10:00:00Z"}]
