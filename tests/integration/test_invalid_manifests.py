@@ -249,6 +249,12 @@ CASES = [
         [{"symbol": "SEI-USD", "expiresAt": "tomorrow"}],
         "spec.bans[0].expiresAt",
     ),
+    account(
+        "account-leave-alone-without-reason",
+        "spec.leaveAlone",
+        [{"symbol": "BONK-USD", "until": "2026-01-01T00:00:00Z"}],
+        "spec.leaveAlone[0].reason",
+    ),
     account("account-policy-ref-bad-name", "spec.policyRef.name", "Default_Policy"),
     account("account-taker-fee-over-1000-bps", "spec.exchange.paper.fees.takerBps", 5000),
     account(

@@ -364,6 +364,38 @@ def test_failing_symbol_backs_off_after_third_failure_and_retries_when_backoff_e
     assert "BONK-USD" in " ".join(st.get("blockers") or []) or st["purgeFailures"], st
 
 
+def test_leaving_a_failing_symbol_alone_stops_retries_and_lets_the_account_be_clean(
+    kubectl: Kubectl, operator: OperatorProcess, namespace: str
+) -> None:
+    ns, name = namespace, "bonk-alone"
+    kubectl.apply(policy_manifest(ns))
+    kubectl.apply(account_manifest(ns, name, BONK))
+    wait_for(
+        lambda: failures_of(kubectl, ns, name, "BONK-USD").get("failureCount", 0) >= 1,
+        SETTLE,
+        "a BONK-USD failure",
+        diagnose=lambda: debug(kubectl, operator, ns, name),
+    )
+    entry = {"symbol": "BONK-USD", "reason": "selling it by hand"}
+    kubectl("patch", "ta", name, "-n", ns, "--type=merge", "-p",
+            json.dumps({"spec": {"leaveAlone": [entry]}}))  # fmt: skip
+    clean = wait_for(
+        lambda: state_of(kubectl, ns, name, "Clean"),
+        SETTLE,
+        "the account Clean with BONK-USD left alone",
+        diagnose=lambda: debug(kubectl, operator, ns, name),
+    )
+    assert not clean.get("purgeFailures"), clean
+    (item,) = [p for p in clean["plan"] if p["symbol"] == "BONK-USD"]
+    assert item["action"] == "Ignore" and "selling it by hand" in item["reason"], item
+    wait_for(
+        lambda: has_event(kubectl, ns, name, "LeftAlone"),
+        SETTLE,
+        "a LeftAlone event",
+        diagnose=lambda: debug(kubectl, operator, ns, name),
+    )
+
+
 # --- 5. policy edits, suspend, manual actions, missing policy or secret ----------------------
 
 SOL_TRACKED = [{"symbol": "SOL-USD", "entryPrice": 150, "openedAt": "2026-01-05T10:00:00Z"}]
@@ -740,6 +772,13 @@ def test_deleted_account_cancels_its_orders_and_disappears(
     )
     finalizers = get(kubectl, ns, name)["metadata"].get("finalizers") or []
     assert "cleanslate.dev/finalizer" in finalizers, finalizers
+    failing = {"namespace": ns, "account": name, "symbol": "BONK-USD"}
+    wait_for(
+        lambda: operator.sample("cleanslate_purge_failure_count", **failing),
+        SETTLE,
+        "BONK-USD's failure count exported",
+        diagnose=lambda: debug(kubectl, operator, ns, name),
+    )
     kubectl("delete", "ta", name, "-n", ns, "--wait=false")
     wait_for(
         lambda: not kubectl("get", "ta", "-n", ns, "-o", "name").strip(),
@@ -751,6 +790,7 @@ def test_deleted_account_cancels_its_orders_and_disappears(
     assert placed and all(o["status"] != OPEN for o in placed), placed
     # its gauges are dropped with it: no ghost account on the dashboards
     assert operator.account_sample("cleanslate_account_clean", ns, name) is None
+    assert operator.sample("cleanslate_purge_failure_count", **failing) is None
 
 
 # --- 6. two tenants side by side --------------------------------------------------------------

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from .scenario import load, run
+from .running import run
+from .schema import load
 
 HERE = Path(__file__).parent
 ACTIVE = sorted(HERE.glob("*.yaml"))

@@ -226,7 +226,8 @@ class LeaveAlone(ApiModel):
     troubleshooting wants a way to stop retrying a persistently failing symbol). Unlike a ban
     or an exclusion, which make a holding *more* purgeable, this keeps it. While active the
     holding is shown in the plan as Ignore with the reason and expiry, does not count toward
-    the position cap and does not block CLEAN; once ``until`` passes it is decided normally.
+    the position cap and does not block CLEAN, and open orders on it are not cancelled as
+    stale (they may be the person's own sale); once ``until`` passes it is decided normally.
     """
 
     symbol: ProductOrAsset
@@ -253,7 +254,10 @@ class TradingAccountSpec(ApiModel):
     bans: list[Ban] = Field(default_factory=list)
     """Products banned from the universe (purged if held), optionally until a time."""
     leave_alone: list[LeaveAlone] = Field(default_factory=list)
-    """Holdings a person deals with: kept, never retried, not blocking CLEAN (see LeaveAlone)."""
+    """Holdings a person deals with. While active: sold only by a liquidate annotation, never
+    retried (plan: Ignore, with the reason and expiry), not counted toward maxPositions, not
+    blocking CLEAN, open orders on it not cancelled. A ban or an exclusion, by contrast,
+    makes a holding purgeable."""
     tenant: Annotated[str, Field(max_length=63)] | None = None
     """Free-form tenant label, for reports; isolation comes from the namespace."""
     interval_seconds: Annotated[int, Field(ge=1, le=86400)] = 60

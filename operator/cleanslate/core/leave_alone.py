@@ -10,7 +10,8 @@ Planning honours it right after protected symbols (before backoff and freezes, w
 longer matter): the decision is Ignore, saying who asked and until when. Such a holding does
 not count toward the position cap (counting it would close positions the strategy wants, to
 make room for one a person kept) and does not block CLEAN while active. Once ``until`` has
-passed, the holding is decided as if the entry were not there.
+passed, the holding is decided as if the entry were not there. Open orders on the product
+are not cancelled as stale either: they may be the person's own sale.
 """
 
 from __future__ import annotations

@@ -88,6 +88,7 @@ from cleanslate.core.freezing import frozen_remaining, is_frozen
 from cleanslate.core.holdbacks import await_complete_value, unpriced_symbols, unsellable
 from cleanslate.core.holdings import Snapshot, open_orders_older_than
 from cleanslate.core.leave_alone import describe as describe_left_alone
+from cleanslate.core.leave_alone import is_left_alone
 from cleanslate.core.market import Order
 
 
@@ -183,12 +184,21 @@ def plan_cycle(
     return CyclePlan(
         classified=classified,
         decisions=tuple(decisions),
-        stale_orders=open_orders_older_than(snapshot.open_orders, now, policy.stale_order_minutes),
+        stale_orders=_stale_orders(snapshot, account_spec, policy, now),
         purges=purges,
         nav_usd=snapshot.nav_usd,
         at_risk_usd=_at_risk(classified),
         now=now,
     )
+
+
+def _stale_orders(
+    snapshot: Snapshot, account_spec: TradingAccountSpec, policy: PurgePolicySpec, now: datetime
+) -> tuple[Order, ...]:
+    """Phase 2's stale orders, except on products a person left alone: their orders may be
+    that person's own sale, which cancelling would undo."""
+    stale = open_orders_older_than(snapshot.open_orders, now, policy.stale_order_minutes)
+    return tuple(o for o in stale if not is_left_alone(account_spec, o.product_id, now))
 
 
 def _unwinds(c: Classified) -> bool:

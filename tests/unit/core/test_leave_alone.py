@@ -4,17 +4,23 @@ it blocks nothing, and afterwards it is decided as if the entry were not there."
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from cleanslate.api.account import LeaveAlone, PlanAction, TradingAccountSpec
+from cleanslate.api.policy import PurgePolicySpec
 from cleanslate.core.decisions import ExitKind, Rule
+from cleanslate.core.holdings import Snapshot
 from cleanslate.core.leave_alone import is_left_alone, left_alone
 from cleanslate.core.planning import Memory, plan_cycle
 from cleanslate.core.verification import verify
 
-from .builders import NOW, bonk, cash, failure, holding, policy, snapshot, spec
+from .builders import NOW, bonk, cash, failure, holding, order, policy, snapshot, spec
+from .test_properties import PLAN_SETTINGS, accounts, memories, policies, snapshots
 
 LATER = NOW + timedelta(days=7)
 ACCOUNT = snapshot(cash("USD", "230"), bonk())  # BONK: ineligible, ~$9.48
@@ -97,6 +103,15 @@ def test_a_holding_left_alone_does_not_push_a_strategy_position_over_the_cap() -
     assert verify(snap, account, pol, Memory(), NOW).clean
 
 
+def test_an_old_open_order_on_a_holding_left_alone_is_not_cancelled_as_stale() -> None:
+    stale = order("BONK-USD", timedelta(hours=3))
+    snap = snapshot(cash("USD", "230"), bonk(), orders=(stale,))
+    account = alone(("BONK", "my own limit sell is working", None))
+    assert plan_cycle(snap, account, policy(), Memory(), NOW).stale_orders == ()
+    assert verify(snap, account, policy(), Memory(), NOW).clean
+    assert plan_cycle(snap, spec(), policy(), Memory(), NOW).stale_orders == (stale,)
+
+
 def test_an_entry_needs_a_reason_and_a_well_formed_symbol() -> None:
     base = {"policyRef": {"name": "default"}}
     for entry in ({"symbol": "BONK-USD"}, {"symbol": "BONK-USD", "reason": ""}, {"symbol": "bonk"}):
@@ -105,3 +120,40 @@ def test_an_entry_needs_a_reason_and_a_well_formed_symbol() -> None:
     ok = {"symbol": "BONK", "reason": "manual", "until": "2026-01-01T00:00:00Z"}
     spec_ = TradingAccountSpec.model_validate({**base, "leaveAlone": [ok]})
     assert spec_.leave_alone[0].until == datetime.fromisoformat("2026-01-01T00:00:00+00:00")
+
+
+def _with_entries(account: TradingAccountSpec, symbols: list[str], until: datetime | None) -> Any:
+    kept = [LeaveAlone(symbol=s, reason="a person deals with it", until=until) for s in symbols]
+    return account.model_copy(update={"leave_alone": kept})
+
+
+@PLAN_SETTINGS
+@given(snapshots(), accounts(), policies(), memories(), st.data())
+def test_no_plan_sells_a_holding_left_alone_and_none_blocks_clean(
+    snap: Snapshot,
+    account: TradingAccountSpec,
+    pol: PurgePolicySpec,
+    memory: Memory,
+    data: st.DataObject,
+) -> None:
+    held = sorted({h.asset for h in snap.holdings})
+    chosen = data.draw(st.lists(st.sampled_from(held), unique=True) if held else st.just([]))
+    until = data.draw(st.none() | st.just(LATER))
+    kept = _with_entries(account, chosen, until)
+    plan = plan_cycle(snap, kept, pol, memory, NOW)
+    for decision in plan.decisions:
+        if decision.asset in chosen:
+            assert not decision.sells and decision.quantity == 0
+    blockers = verify(snap, kept, pol, memory, NOW).blockers
+    assert not any(b.startswith(f"{a}-USD:") for a in chosen for b in blockers)
+
+
+@PLAN_SETTINGS
+@given(snapshots(), accounts(), policies(), memories())
+def test_expired_entries_change_nothing(
+    snap: Snapshot, account: TradingAccountSpec, pol: PurgePolicySpec, memory: Memory
+) -> None:
+    expired = _with_entries(account, sorted({h.asset for h in snap.holdings}), NOW)
+    assert plan_cycle(snap, expired, pol, memory, NOW) == plan_cycle(
+        snap, account, pol, memory, NOW
+    )
