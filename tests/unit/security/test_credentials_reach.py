@@ -155,3 +155,15 @@ async def test_a_marked_secret_is_read() -> None:
         await kube.close()
 
     assert data["apiKeyName"] == "org"
+
+
+def test_the_operator_refuses_to_start_with_a_steerable_allowed_url(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from cleanslate.operating.main import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--allow-exchange-url", "https://proxy.example/coinbase#"])
+
+    assert exited.value.code == 2
+    assert "--allow-exchange-url" in capsys.readouterr().err
