@@ -77,7 +77,7 @@ class OwnTrading:
         """Relative offset of the account's view of the product's prices at ``at``."""
         return self._impact(spec, at) + self._drift(spec.product_id, at)
 
-    def shifter(self, product_id: str, spec: ProductSpec) -> Shift | None:
+    def shifter(self, spec: ProductSpec) -> Shift | None:
         """``shift`` bound to a product, for the matching of resting orders (None: no shift)."""
         if not self._model.realistic:
             return None
