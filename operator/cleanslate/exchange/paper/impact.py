@@ -175,6 +175,8 @@ def _moved(levels: tuple[BookLevel, ...], factor: Decimal, tick: Decimal) -> tup
 
 def _consume(levels: tuple[BookLevel, ...], missing: Decimal) -> tuple[BookLevel, ...]:
     """The levels with ``missing`` base size taken from the best ones first."""
+    if missing <= 0:
+        return levels
     out = []
     for lv in levels:
         take = min(missing, lv.size)
