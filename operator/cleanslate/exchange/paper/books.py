@@ -7,7 +7,10 @@ market, a restarted process sees the market it left, and an instance holds no bo
 
 The mid price wanders like a random walk without needing its history: it is a sum of value
 noise at several time scales (6 h, 1 h, 10 min, 1 min) plus a per-bucket jitter, so the price
-at any time is computed in constant time.
+at any time is computed in constant time. Under a model with ``walk`` the two fast octaves and
+the jitter give way to a Brownian bridge per hour, whose variance over seconds and minutes is
+that of the product's daily volatility; under one with ``informed_share`` part of the trade
+flow is drawn from the next move (see ``flow``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ The market (books, prices, trade flow) is a pure function of seed and time (``bo
 class keeps only the account: balances, orders and fills, saved after every change when a state
 directory is given. Simulated time advances lazily: each call first lets the trade flow from
 the last processed instant up to ``clock.now()`` act on the open orders, so a simulated clock
-that jumps 25 s produces the maker fills those 25 s would have brought.
+that jumps 25 s produces the maker fills those 25 s would have brought. How honestly resting
+orders fill is the configured market model's (``models.py``); what the account's own orders
+do to its view of the market (impact, refill, drift) is ``impact.py``'s.
 """
 
 from __future__ import annotations
@@ -202,7 +204,7 @@ class PaperExchange:
             if order.status is OrderStatus.OPEN:
                 before = (order.filled_size, order.status)
                 spec = self._specs[order.product_id]
-                shift = self._own.shifter(order.product_id, spec)
+                shift = self._own.shifter(spec)
                 matching.run_resting(state, order, spec, self._seed, now, self._maker_bps, shift)
                 changed = changed or before != (order.filled_size, order.status)
         state.processed_until = now

@@ -77,7 +77,7 @@ class OwnTrading:
         """Relative offset of the account's view of the product's prices at ``at``."""
         return self._impact(spec, at) + self._drift(spec.product_id, at)
 
-    def shifter(self, product_id: str, spec: ProductSpec) -> Shift | None:
+    def shifter(self, spec: ProductSpec) -> Shift | None:
         """``shift`` bound to a product, for the matching of resting orders (None: no shift)."""
         if not self._model.realistic:
             return None
@@ -175,6 +175,8 @@ def _moved(levels: tuple[BookLevel, ...], factor: Decimal, tick: Decimal) -> tup
 
 def _consume(levels: tuple[BookLevel, ...], missing: Decimal) -> tuple[BookLevel, ...]:
     """The levels with ``missing`` base size taken from the best ones first."""
+    if missing <= 0:
+        return levels
     out = []
     for lv in levels:
         take = min(missing, lv.size)
