@@ -39,8 +39,6 @@ POLICIES = "purgepolicies"
 SEQUENCE = "writeSequence"
 """The status field every write tests and increments (the fence)."""
 UNAVAILABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
-_TEST_FAILED = ("testing value", "test operation does not apply", "test failed")
-"""How the API server words a failed JSON Patch ``test`` (a 422, like a schema error)."""
 
 
 class ApiUnavailable(Exception):
@@ -86,20 +84,23 @@ async def _translated(conflict_is_stale: bool = False) -> AsyncIterator[None]:
     except ApiException as exc:
         if exc.status in UNAVAILABLE_STATUSES:
             raise ApiUnavailable(f"HTTP {exc.status} {exc.reason}") from None
-        body = str(exc.body or "")
-        if conflict_is_stale and exc.status == 422 and any(t in body for t in _TEST_FAILED):
-            raise StaleRecord(_cause(body)) from None
+        if conflict_is_stale and exc.status == 422 and _patch_not_applicable(exc.body):
+            raise StaleRecord("a JSON Patch test failed: the object changed since read") from None
         raise
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         raise ApiUnavailable(f"{type(exc).__name__}: {exc}"[:300]) from None
 
 
-def _cause(body: str) -> str:
+def _patch_not_applicable(body: object) -> bool:
+    """A failed JSON Patch ``test`` is a 422 like a schema violation, but a bare one: the
+    API server says only "the server rejected our request due to an error in our request",
+    with no field causes. A schema violation names its fields (``details.causes``)."""
     try:
-        causes = json.loads(body).get("details", {}).get("causes") or [{}]
-        return str(causes[0].get("message") or body)[:300]
-    except (ValueError, AttributeError):
-        return body[:300]
+        status = json.loads(str(body or "{}"))
+    except ValueError:
+        return False
+    details = status.get("details") if isinstance(status, dict) else None
+    return isinstance(status, dict) and not (details or {}).get("causes")
 
 
 SECRET_TYPE_LABEL = "cleanslate.dev/secret-type"
