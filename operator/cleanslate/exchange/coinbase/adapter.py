@@ -13,7 +13,8 @@ the last ``find_window`` and matches. Purges look up ids from their own recent a
 window of days is plenty.
 
 Read-only mode (DryRun accounts) refuses every write before sending it: reads, including
-open orders, still work, because a plan needs them.
+open orders, still work, because a plan needs them, and so does Preview Order, which places
+nothing and lets a DryRun plan show Coinbase's verdict on its first slices.
 """
 
 from __future__ import annotations
