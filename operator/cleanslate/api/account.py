@@ -322,6 +322,9 @@ class PlanItem(ApiModel):
     quantity: Number = Decimal("0")
     value_usd: Number | None = None
     reason: Annotated[str, Field(max_length=1024)] = ""
+    preview: Annotated[str, Field(max_length=1024)] | None = None
+    """DryRun only: the exchange's verdict on this sale's first slice, checked without placing
+    it (Coinbase Preview Order): ``ok``, or the reason it would be refused."""
 
 
 class PurgeFailure(ApiModel):

@@ -44,8 +44,9 @@ def summarize(
         for p in status.positions
     ]
     lines += ["", "Positions:", *_table(positions)]
-    plan = [["SYMBOL", "ACTION", "QUANTITY", "REASON"]] + [
-        [p.symbol, p.action.value, str(p.quantity), p.reason[:70]] for p in status.plan
+    plan = [["SYMBOL", "ACTION", "QUANTITY", "PREVIEW", "REASON"]] + [
+        [p.symbol, p.action.value, str(p.quantity), p.preview or "-", p.reason[:70]]
+        for p in status.plan
     ]
     lines += ["", "Plan (last cycle):", *_table(plan)]
     if status.blockers:

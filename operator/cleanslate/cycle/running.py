@@ -10,7 +10,7 @@ exchange they are simulated seconds.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import TypeVar
 
@@ -32,7 +32,7 @@ from cleanslate.core.planning import CyclePlan, Memory, plan_cycle
 from cleanslate.core.policy_warnings import policy_warnings
 from cleanslate.core.resuming import resume_refusal
 from cleanslate.core.verification import verify
-from cleanslate.cycle import exiting, reporting, snapshotting
+from cleanslate.cycle import exiting, previewing, reporting, snapshotting
 from cleanslate.cycle.context import CountingExchange, CycleInputs, CycleResult
 from cleanslate.events import Event, Reason
 from cleanslate.exchange.errors import ExchangeError, Unavailable
@@ -124,10 +124,14 @@ async def _phases(
         await timer.phase(
             "controlled_exit", lambda: _controlled_exit(inputs, books, plan, gathered.snapshot)
         )
+    verdicts: dict[str, str] = {}
+    if not live and 3 in options.phases:
+        sales = [d for d in plan.decisions if d.sells]
+        verdicts = await timer.phase("preview", lambda: previewing.preview_sales(inputs, sales))
     after = gathered.snapshot
     if books.acted:
         after = await timer.phase("verify", lambda: _resnapshot(inputs, books))
-    return _verified(inputs, books, plan, after)
+    return _verified(inputs, books, plan, after, verdicts)
 
 
 def _manual_actions(inputs: CycleInputs, status: TradingAccountStatus) -> TradingAccountStatus:
@@ -350,7 +354,11 @@ async def _resnapshot(inputs: CycleInputs, books: exiting.Books) -> Snapshot:
 
 
 def _verified(
-    inputs: CycleInputs, books: exiting.Books, plan: CyclePlan, after: Snapshot
+    inputs: CycleInputs,
+    books: exiting.Books,
+    plan: CyclePlan,
+    after: Snapshot,
+    verdicts: Mapping[str, str] | None = None,
 ) -> CycleResult:
     now = inputs.clock.now()
     memory = Memory.from_status(books.status)
@@ -366,7 +374,7 @@ def _verified(
             "account_state": state,
             "mode": mode,
             "positions": list(settled.positions),
-            "plan": plan.plan_items(),
+            "plan": previewing.with_verdicts(plan.plan_items(), verdicts or {}),
             "unwind_progress": unwind,
             "total_value_usd": reporting.money(after.nav_usd),
             "position_count": sum(1 for c in settled.classified if c.counts_toward_cap),

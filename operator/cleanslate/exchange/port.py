@@ -74,3 +74,17 @@ class Exchange(Protocol):
     async def aclose(self) -> None:
         """Release connections and persist whatever the adapter keeps."""
         ...
+
+
+PREVIEW_OK = "ok"
+
+
+@runtime_checkable
+class OrderPreviewer(Protocol):
+    """A venue that can judge an order without placing it (Coinbase's Preview Order). A
+    DryRun plan asks it about the first slice of each sale; a read-only adapter allows this
+    one write-shaped request and no other."""
+
+    async def preview_order(self, request: OrderRequest) -> str:
+        """``ok``, or the reason the venue would refuse ``request``; places nothing."""
+        ...

@@ -352,6 +352,7 @@ def test_once_shows_a_price_outage_as_unpriced_and_held_not_sold(
     assert "Dirty after 1 cycle(s)" in out
     rows = [line.split() for line in out.splitlines() if line.startswith("  SOL-USD")]
     assert rows[0][:3] == ["SOL-USD", "1", "unpriced"]
-    assert rows[1][:4] == ["SOL-USD", "Skip", "0", "price"]
+    assert rows[1][:4] == ["SOL-USD", "Skip", "0", "-"]  # no preview: nothing to sell
+    assert "price unknown" in " ".join(rows[1])
     assert "  - SOL-USD: price unknown this cycle: not verified" in out
     assert "PositionClosed" not in out and "PurgeStarted" not in out

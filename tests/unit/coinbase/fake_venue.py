@@ -59,6 +59,7 @@ class FakeCoinbase:
         """None (one answer), "cursor" (cursor/has_next) or "offset" (offset/num_products)."""
         self.forbid_writes = False
         self.refuse_end_times = False
+        self.previews: list[dict[str, Any]] = []
         self.permissions: dict[str, Any] = fx.key_permissions()
         self.skew = 0.0
         """Seconds Coinbase's clock (Get Server Time) is ahead of ours."""
@@ -117,12 +118,15 @@ class FakeCoinbase:
         self._verify_jwt(request)
         path = request.url.path.removeprefix(PREFIX)
         self.requests.append((self.clock.now(), request.method, path))
-        if request.method != "GET" and self.forbid_writes:
+        previewing = request.method == "POST" and path == "/orders/preview"
+        if request.method != "GET" and self.forbid_writes and not previewing:
             raise AssertionError(f"read-only adapter called {request.method} {path}")
         fault = self._take_fault(path) or self._throttle()
         if fault is not None:
             return httpx.Response(fault.status, json=fault.body, headers=fault.headers)
         self._accepted.append(self.clock.now())
+        if previewing:
+            return self._preview(json.loads(request.content))
         if request.method == "POST" and path == "/orders":
             return self._create(request)
         if request.method == "POST" and path == "/orders/batch_cancel":
@@ -257,6 +261,17 @@ class FakeCoinbase:
             payload, self._reject_next_create = self._reject_next_create, None
             return self._json(payload)
         return self._json(self._place(body))
+
+    def _preview(self, body: dict[str, Any]) -> httpx.Response:
+        """Preview Order: the checks a create runs, nothing placed."""
+        assert "client_order_id" not in body, "Preview Order takes no client order id"
+        self.previews.append(body)
+        refusal = self._refusal(body)
+        reasons = []
+        if refusal is not None:
+            reasons = [refusal["error_response"]["preview_failure_reason"]]
+        config = next(iter(body["order_configuration"].values()))
+        return self._json(fx.preview_answer(body["product_id"], config, reasons))
 
     def _place(self, body: dict[str, Any]) -> dict[str, Any]:
         for existing in self.orders.values():

@@ -291,3 +291,23 @@ def server_time(at: datetime) -> dict[str, Any]:
     strings, as proto3 JSON writes them)."""
     millis = int(at.timestamp() * 1000)
     return {"iso": iso(at), "epochSeconds": str(millis // 1000), "epochMillis": str(millis)}
+
+
+def preview_answer(product_id: str, config: dict[str, Any], errs: list[str]) -> dict[str, Any]:
+    """Preview Order's answer (SDK coinbase/rest/types/orders_types.py
+    ``PreviewOrderResponse``): ``errs`` lists preview failure reasons, empty when the order
+    would be accepted."""
+    size = Decimal(config["base_size"])
+    price = Decimal(config.get("limit_price") or "0")
+    return {
+        "order_total": str(size * price),
+        "commission_total": "0",
+        "errs": errs,
+        "warning": [],
+        "quote_size": str(size * price),
+        "base_size": str(size),
+        "best_bid": "",
+        "best_ask": "",
+        "is_max": False,
+        "preview_id": f"preview-{product_id}",
+    }

@@ -163,3 +163,14 @@ async def test_the_operator_holds_an_account_whose_key_fails_and_verifies_once(
     assert [p for _, _, p in venue.requests].count("/key_permissions") == 2  # once passed
     assert worker.verified_key == "adapter-1"
     await worker.close()
+
+
+async def test_an_outage_is_an_error_that_says_the_check_runs_again(
+    venue: FakeCoinbase, clock: SimulatedClock, private_key_pem: str
+) -> None:
+    venue.fail_next(6, 503, body=fx.http_error("UNAVAILABLE", "down", 14), path="/time")
+
+    result = await check(venue, clock, private_key_pem)
+
+    (error,) = result.errors
+    assert error.check == "clock" and "runs again" in error.message

@@ -14,7 +14,7 @@ from email.utils import format_datetime
 
 import httpx
 
-from cleanslate.clock import SimulatedClock
+from cleanslate.clock import SimulatedClock, SystemClock
 from cleanslate.exchange.coinbase import CoinbaseExchange, exchange_from_secret
 from cleanslate.exchange.coinbase.errors import error_for_status
 from cleanslate.exchange.coinbase.ratelimit import KeyBudgets
@@ -94,3 +94,13 @@ async def test_accounts_sharing_a_key_share_one_budget(
     assert alone._session.bucket is not accounts[0]._session.bucket
     for account in (*accounts, alone):
         await account.aclose()
+
+
+def test_workers_with_their_own_wall_clocks_still_share_a_keys_budget() -> None:
+    budgets = KeyBudgets()
+
+    first = budgets.bucket(fx.KEY_NAME, SystemClock())
+    second = budgets.bucket(fx.KEY_NAME, SystemClock())
+
+    assert first is second
+    assert budgets.bucket(fx.KEY_NAME, SimulatedClock()) is not first

@@ -2,7 +2,8 @@
 
 ``auth`` signs requests with CDP API keys, ``wire`` translates JSON, ``errors`` maps answers to
 the port's errors, ``ratelimit`` paces requests, ``requesting`` sends them and decides retries,
-``adapter`` implements the port and ``factory`` builds one per account.
+``adapter`` implements the port, ``factory`` builds one per account, and ``preflight`` checks
+an account read-only before it trades.
 """
 
 from cleanslate.exchange.coinbase.adapter import DEFAULT_BASE_URL, CoinbaseExchange

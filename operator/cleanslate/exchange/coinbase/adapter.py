@@ -13,7 +13,8 @@ the last ``find_window`` and matches. Purges look up ids from their own recent a
 window of days is plenty.
 
 Read-only mode (DryRun accounts) refuses every write before sending it: reads, including
-open orders, still work, because a plan needs them.
+open orders, still work, because a plan needs them, and so does Preview Order, which places
+nothing and lets a DryRun plan show Coinbase's verdict on its first slices.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from cleanslate.exchange.coinbase.errors import (
     rejection_for_create,
 )
 from cleanslate.exchange.coinbase.ratelimit import TokenBucket
-from cleanslate.exchange.coinbase.requesting import Session
+from cleanslate.exchange.coinbase.requesting import PREVIEW_PATH, Session
 from cleanslate.exchange.errors import (
     ErrorDetail,
     ExchangeError,
@@ -193,6 +194,15 @@ class CoinbaseExchange:
     async def server_time(self) -> datetime:
         """Coinbase's clock, to measure the skew a 120 s JWT must stay within."""
         return _parsed(wire.server_time, await self._session.get("/time"), None)
+
+    async def preview_order(self, request: OrderRequest) -> str:
+        """Coinbase's verdict on an order, without placing it (allowed when read-only)."""
+        body = wire.preview_order_body(request)
+        try:
+            payload = await self._session.post(PREVIEW_PATH, body, idempotent=True)
+        except OrderRejected as exc:
+            return exc.detail.preview_failure_reason or exc.reason_code
+        return _parsed(wire.preview_verdict, payload, None)
 
     # --- orders ---------------------------------------------------------------------------
 

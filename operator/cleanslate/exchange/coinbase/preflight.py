@@ -35,7 +35,7 @@ from cleanslate.core.market import Product
 from cleanslate.exchange.coinbase.adapter import DEFAULT_BASE_URL, CoinbaseExchange
 from cleanslate.exchange.coinbase.auth import CredentialsError
 from cleanslate.exchange.coinbase.factory import exchange_from_secret
-from cleanslate.exchange.errors import ExchangeError, InvalidProductId
+from cleanslate.exchange.errors import ExchangeError, InvalidProductId, TemporaryError
 
 SKEW_ERROR_SECONDS = 30.0
 SKEW_WARNING_SECONDS = 5.0
@@ -126,11 +126,12 @@ async def check_exchange(
     for check in (_permissions, _clock, _products):
         try:
             findings.extend(await check(exchange, clock, expect))
+        except TemporaryError as exc:  # no verdict on the key: asked again next time
+            message = f"could not ask Coinbase ({exc.reason_code}); the check runs again"
+            findings.append(Finding(Level.ERROR, check.__name__.strip("_"), message))
         except ExchangeError as exc:
-            name = check.__name__.strip("_")
-            findings.append(
-                Finding(Level.ERROR, name, f"Coinbase answered {exc.reason_code}: {exc}")
-            )
+            message = f"Coinbase answered {exc.reason_code}: {exc}"
+            findings.append(Finding(Level.ERROR, check.__name__.strip("_"), message))
     return Preflight(tuple(findings))
 
 

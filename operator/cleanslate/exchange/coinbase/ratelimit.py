@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from cleanslate.clock import Clock
+from cleanslate.clock import Clock, SystemClock
 
 DOCUMENTED_PRIVATE_LIMIT_PER_SECOND = 30.0
 DEFAULT_RATE_PER_SECOND = DOCUMENTED_PRIVATE_LIMIT_PER_SECOND / 2
@@ -88,12 +88,17 @@ class KeyBudgets:
 
     def __init__(self, rate: float = DEFAULT_RATE_PER_SECOND, burst: float = DEFAULT_BURST):
         self.rate, self.burst = rate, burst
-        self._buckets: dict[tuple[str, Clock], TokenBucket] = {}
+        self._buckets: dict[tuple[str, object], TokenBucket] = {}
 
     def bucket(self, key_name: str, clock: Clock) -> TokenBucket:
-        found = self._buckets.get((key_name, clock))
+        """The key's bucket on ``clock``'s timeline. Wall clocks are one timeline (every
+        operator worker builds its own SystemClock, and they must still share); a simulated
+        clock is a timeline of its own."""
+        timeline: object = SystemClock if isinstance(clock, SystemClock) else clock
+        found = self._buckets.get((key_name, timeline))
         if found is None:
-            found = self._buckets[(key_name, clock)] = TokenBucket(clock, self.rate, self.burst)
+            found = TokenBucket(clock, self.rate, self.burst)
+            self._buckets[(key_name, timeline)] = found
         return found
 
 

@@ -40,6 +40,9 @@ from cleanslate.exchange.errors import (
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v3/brokerage"
+PREVIEW_PATH = "/orders/preview"
+"""Preview Order: validates an order without placing it, the only POST a read-only session
+may send (compared as the exact path, so no other endpoint can be dressed up as it)."""
 READ_BACKOFF: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)
 """Waits between attempts of a read: five retries, about 15 s in all."""
 WRITE_RATE_LIMIT_RETRIES = 3
@@ -85,8 +88,9 @@ class Session:
         return await self._with_retries("GET", path, params, None, self._backoff)
 
     async def post(self, path: str, body: Mapping[str, Any], *, idempotent: bool) -> Any:
-        """A write. ``idempotent`` writes (cancels) retry like reads; others only on 429."""
-        if self.read_only:
+        """A write. ``idempotent`` writes (cancels) retry like reads; others only on 429.
+        A read-only session sends exactly one POST, Preview Order, which places nothing."""
+        if self.read_only and path != PREVIEW_PATH:
             raise ReadOnlyRefused(f"read-only: refusing POST {path}")
         if idempotent:
             return await self._with_retries("POST", path, None, body, self._backoff)

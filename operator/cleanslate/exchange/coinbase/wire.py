@@ -252,6 +252,26 @@ def order_configuration(request: OrderRequest) -> dict[str, dict[str, Any]]:
     return {"limit_limit_gtc": config}
 
 
+def preview_order_body(request: OrderRequest) -> dict[str, Any]:
+    """Preview Order takes the Create Order body without a client order id (SDK
+    coinbase/rest/orders.py ``preview_order``: product_id, side, order_configuration)."""
+    return {
+        "product_id": request.product_id,
+        "side": request.side.value,
+        "order_configuration": order_configuration(request),
+    }
+
+
+def preview_verdict(payload: Json) -> str:
+    """``ok`` when ``errs`` is empty, else its failure reasons (SDK
+    coinbase/rest/types/orders_types.py ``PreviewOrderResponse``: ``errs``, ``warning``)."""
+    errs = payload.get("errs")
+    if not isinstance(errs, list):
+        raise ValueError("a preview answer without errs")
+    reasons = [str(e.get("error") if isinstance(e, Mapping) else e) for e in errs]
+    return ", ".join(r for r in reasons if r) or "ok"
+
+
 def create_order_body(request: OrderRequest) -> dict[str, Any]:
     return {
         "client_order_id": request.client_order_id,

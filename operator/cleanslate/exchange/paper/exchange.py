@@ -35,12 +35,13 @@ from cleanslate.core.market import (
     Quote,
     Side,
 )
-from cleanslate.exchange.errors import ErrorDetail, NotFound
+from cleanslate.exchange.errors import ErrorDetail, NotFound, OrderRejected
 from cleanslate.exchange.paper import books, fees, impact, matching, persistence, rules
 from cleanslate.exchange.paper.faults import FaultInjector
 from cleanslate.exchange.paper.markets import ProductSpec, market, with_model
 from cleanslate.exchange.paper.models import model
 from cleanslate.exchange.paper.persistence import ZERO, AccountState, OrderRecord
+from cleanslate.exchange.port import PREVIEW_OK
 
 _BPS = Decimal("10000")
 Levels = tuple[tuple[BookLevel, ...], tuple[BookLevel, ...]]
@@ -148,6 +149,22 @@ class PaperExchange:
                 self._save()
         await self._faults.after(decision, FaultOperation.PLACE)
         return record.to_order()
+
+    async def preview_order(self, request: OrderRequest) -> str:
+        """The checks a placement runs (shape, book, funds), placing and changing nothing:
+        ``ok`` or the preview failure reason a refusal would carry. The BONK quirk is a
+        placement flake, not a rule, so a preview does not see it."""
+        spec = self._specs.get(request.product_id)
+        try:
+            if spec is None:
+                raise rules.unknown_product(request.product_id, request)
+            bucket = books.bucket_of(self._clock.now())
+            rules.check_shape(request, spec, self._clock.now())
+            rules.check_against_book(request, spec, self._top(spec, bucket))
+            self._check_funds(request, spec, bucket)
+        except OrderRejected as exc:
+            return exc.detail.preview_failure_reason or exc.reason_code
+        return PREVIEW_OK
 
     async def get_order(self, order_id: str) -> Order:
         await self._faults.before(FaultOperation.GET_ORDER)
