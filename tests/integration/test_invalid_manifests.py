@@ -153,6 +153,18 @@ CASES = [
         "spec.universe.tiers[0].maxSpreadBps",
     ),
     policy("policy-cycle-budget-negative", "spec.cycleBudgetSeconds", -1),
+    policy(
+        "policy-maker-ttl-longer-than-the-purge",
+        "spec.execution",
+        {"makerTtlSec": 300, "maxDurationSeconds": 240},
+        "spec.execution.makerTtlSec",
+    ),
+    policy(
+        "policy-maker-retry-ttl-longer-than-a-short-purge",
+        "spec.execution.maxDurationSeconds",
+        10,
+        "spec.execution.makerRetryTtlSec",
+    ),
     # -- PurgePolicy: types, enums, patterns --------------------------------------------
     policy("policy-max-positions-string", "spec.maxPositions", "eight"),
     policy("policy-dust-action-typo", "spec.dust.action", "Sell"),

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Annotated, Self
 
 from pydantic import ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 from cleanslate.api.fields import (
     ApiModel,
@@ -157,8 +158,30 @@ class Universe(ApiModel):
         return self
 
 
+def _within_purge(field: str, default: str) -> JsonDict:
+    """CEL for the API server: a maker TTL no longer than the whole purge (unset fields take
+    their defaults, which the CRD does not apply)."""
+    ttl = f"(has(self.{field}) ? self.{field} : {default})"
+    limit = "(has(self.maxDurationSeconds) ? self.maxDurationSeconds : 240.0)"
+    return {
+        "rule": f"{ttl} <= {limit}",
+        "message": f"{field} must not be longer than the whole purge's maxDurationSeconds",
+        "fieldPath": f".{field}",
+    }
+
+
 class Execution(ApiModel):
     """The maker-first TWAP liquidation (``purge_execution`` in the auto-purge guide)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                _within_purge("makerTtlSec", "25.0"),
+                _within_purge("makerFirstTtlSec", "25.0"),
+                _within_purge("makerRetryTtlSec", "20.0"),
+            ]
+        }
+    )
 
     slice_usd: Positive = Decimal("5")
     """TWAP slice size in USD ($5 for small accounts, matching the minimum notional)."""
