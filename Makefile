@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-# Build (or reuse from ~/.cache/cleanslate/tools) kube-apiserver, kubectl, etcd, helm.
+# Build (or reuse from ~/.cache/cleanslate/tools) kube-apiserver, kubectl, etcd, helm, promtool.
 tools:
 	bash hack/build-tools.sh
 
