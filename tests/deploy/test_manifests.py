@@ -37,6 +37,9 @@ REQUIRED_ALERTS = {
     "CleanslateBalanceStale",
     "CleanslateCyclesOverBudget",
     "CleanslateAccountNotClean",
+    "CleanslateBalanceFetchErrors",
+    "CleanslatePositionCapExceeded",
+    "CleanslateExposureOverCap",
 }
 DOCUMENT_PANELS = {
     "Open Positions",

@@ -251,6 +251,7 @@ class AccountWorker:
             self.extra_wait = OVERRUN_BACKOFF_SECONDS
             self.config.metrics.cycle_over_budget.labels(self.namespace, self.name).inc()
         self._observe(result)
+        self._observe_limits(result, policy)
 
     async def _persist(self, status: TradingAccountStatus) -> None:
         """Before an order is placed: the in-flight record must reach the API server first."""
@@ -259,6 +260,8 @@ class AccountWorker:
 
     async def _publish(self, status: TradingAccountStatus) -> None:
         self.status = status
+        if status.account_state is not None:
+            self.config.metrics.set_account_state(self.namespace, self.name, status.account_state)
         if reporting.worth_writing(
             self.written, status, self.clock.now(), self.config.status_refresh_seconds
         ):
@@ -345,6 +348,15 @@ class AccountWorker:
         m.balance_fetch_errors.labels(*labels).set(balance.consecutive_errors)
         since = _dirty_since(status, now)
         m.dirty_since.labels(*labels).set(since)
+
+    def _observe_limits(self, result: CycleResult, policy: PurgePolicySpec) -> None:
+        """The policy's caps next to the values they cap, so alerts can compare the two."""
+        m, labels, plan = self.config.metrics, (self.namespace, self.name), result.plan
+        m.max_positions.labels(*labels).set(policy.max_positions)
+        m.exposure_cap.labels(*labels).set(float(policy.exposure.max_total_at_risk_pct / 100))
+        if plan is not None:
+            ratio = plan.at_risk_usd / plan.nav_usd if plan.nav_usd > 0 else 0
+            m.exposure.labels(*labels).set(float(ratio))
 
     async def close(self) -> None:
         if self.exchange is not None:
