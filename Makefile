@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: venv tools demo once cluster lint test crds bench
+.PHONY: venv tools demo once cluster lint test crds chart bench
 
 # The virtualenv, reinstalled whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -38,6 +38,11 @@ crds: venv
 	$(BIN)/python -m cleanslate.api.crds crds
 	cp crds/*.yaml helm/cleanslate/crds/
 	$(BIN)/python -m cleanslate.api.reference docs/configuration.md
+
+# Regenerate the chart's values.schema.json and README.md from values.yaml (tests fail
+# when they drift).
+chart: venv
+	$(BIN)/python hack/chart_values.py
 
 lint: venv
 	$(BIN)/ruff check operator tests benchmarks
