@@ -11,12 +11,13 @@ import argparse
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from cleanslate.api.account import ExchangeName, Mode, TradingAccount, TradingAccountStatus
 from cleanslate.api.account import PaperExchange as PaperConfig
 from cleanslate.api.policy import PurgePolicy, PurgePolicySpec
 from cleanslate.cli.manifests import ManifestError, Manifests
+from cleanslate.cli.progress import Progress
 from cleanslate.cli.report import summarize
 from cleanslate.cli.state import StateStore, default_state_dir
 from cleanslate.clock import SimulatedClock
@@ -39,6 +40,8 @@ class OnceRequest:
     force: bool = False
     retry: frozenset[str] = frozenset()
     unfreeze: frozenset[str] = frozenset()
+    progress: TextIO | None = None
+    """Where per-slice progress lines go; None (pipes, -o json|yaml) keeps the run quiet."""
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, manifests: Manifests) -> OnceRequest:
@@ -118,6 +121,17 @@ class _Session:
             account=f"{self.namespace}/{self.name}",
         )
         self.calls = 0
+        self.progress = (
+            Progress(request.progress, self.clock, request.policy.execution.max_duration_seconds)
+            if request.progress is not None
+            else None
+        )
+
+    async def persist(self, status: TradingAccountStatus) -> None:
+        """Before every order placement: save the in-flight record, then show it."""
+        await self.store.save(status)
+        if self.progress is not None:
+            self.progress.update(status)
 
     def options(self, liquidate: frozenset[str] = frozenset()) -> CycleOptions:
         dry = self.request.dry_run or self.request.account.spec.mode is Mode.DRY_RUN
@@ -137,17 +151,19 @@ class _Session:
                 spec=account.spec,
                 policy=self.request.policy,
                 status=self.status,
-                exchange=self.exchange,
+                exchange=self.progress.tap(self.exchange) if self.progress else self.exchange,
                 clock=self.clock,
                 events=self.events,
                 options=options,
                 generation=int(str(account.metadata.get("generation") or 1)),
                 products=self.products,
-                persist=self.store.save,
+                persist=self.persist,
             )
         )
         self.status = result.status
         self.calls += result.api_calls
+        if self.progress is not None:
+            self.progress.finish(result.outcomes)
         await self.store.save(self.status)
         return result
 
@@ -156,7 +172,10 @@ class _Session:
 
     def report(self, results: list[CycleResult]) -> Report:
         resource = self.request.account.model_copy(update={"status": self.status}).to_wire()
-        text = summarize(resource, self.status, results, self.events, self.calls, self.store.dir)
+        increments = {pid: p.base_increment for pid, p in self.products.products.items()}
+        text = summarize(
+            resource, self.status, results, self.events, self.calls, self.store.dir, increments
+        )
         return Report(resource, text, results, self.events)
 
 
