@@ -38,28 +38,39 @@ def _symbol(text: str) -> str:
     return symbol
 
 
+def _connection_flags(parser: argparse.ArgumentParser, default: str | None) -> None:
+    """kubectl's flags, accepted before or after the command (``status -n NS``)."""
+    parser.add_argument("--kubeconfig", default=default, help="kubeconfig (default as kubectl)")
+    parser.add_argument("--context", default=default, help="kubeconfig context")
+    parser.add_argument("-n", "--namespace", default=default, help="default: the context's")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kubectl cleanslate", description=str(__doc__).split("\n\n")[0]
     )
-    parser.add_argument("--kubeconfig", help="path to the kubeconfig (default as kubectl)")
-    parser.add_argument("--context", help="kubeconfig context (default: the current one)")
-    parser.add_argument("-n", "--namespace", help="namespace (default: the context's)")
+    _connection_flags(parser, None)
+    flags = argparse.ArgumentParser(add_help=False)
+    _connection_flags(flags, argparse.SUPPRESS)  # SUPPRESS: a flag given before stays
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    status = commands.add_parser("status", help="accounts, blockers and what happens next")
+
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=text, parents=[flags])
+
+    status = command("status", "accounts, blockers and what happens next")
     status.add_argument("-A", "--all-namespaces", action="store_true")
     status.add_argument("account", nargs="?")
     for name, text in (("plan", "the last plan as a table"), ("history", "events and purges")):
-        commands.add_parser(name, help=text).add_argument("account")
+        command(name, text).add_argument("account")
     for name, text in (
         ("retry", "clear SYMBOL's purge backoff; the next cycle retries it"),
         ("unfreeze", "lift SYMBOL's freeze; the next cycle prices it again"),
     ):
-        sub = commands.add_parser(name, help=text)
+        sub = command(name, text)
         sub.add_argument("account")
         sub.add_argument("symbols", nargs="+", type=_symbol, metavar="SYMBOL")
         sub.add_argument("-y", "--yes", action="store_true", help="do not ask")
-    liquidate = commands.add_parser("liquidate", help="sell SYMBOL at the next cycle")
+    liquidate = command("liquidate", "sell SYMBOL at the next cycle")
     liquidate.add_argument("account")
     liquidate.add_argument("symbols", nargs=1, type=_symbol, metavar="SYMBOL")
     liquidate.add_argument(
@@ -67,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     liquidate.add_argument("-y", "--yes", action="store_true", help="do not ask")
     for name, text in (("suspend", "stop trading"), ("resume", "trade again")):
-        sub = commands.add_parser(name, help=text)
+        sub = command(name, text)
         sub.add_argument("account")
         sub.add_argument("-y", "--yes", action="store_true", help="do not ask")
     return parser
