@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: venv tools demo once cluster lint test chaos crds bench
+.PHONY: venv tools demo once cluster lint test chaos crds chart bench
 
 # The virtualenv, reinstalled whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-# Build (or reuse from ~/.cache/cleanslate/tools) kube-apiserver, kubectl, etcd, helm.
+# Build (or reuse from ~/.cache/cleanslate/tools) kube-apiserver, kubectl, etcd, helm, promtool.
 tools:
 	bash hack/build-tools.sh
 
@@ -38,6 +38,11 @@ crds: venv
 	$(BIN)/python -m cleanslate.api.crds crds
 	cp crds/*.yaml helm/cleanslate/crds/
 	$(BIN)/python -m cleanslate.api.reference docs/configuration.md
+
+# Regenerate the chart's values.schema.json and README.md from values.yaml (tests fail
+# when they drift).
+chart: venv
+	$(BIN)/python hack/chart_values.py
 
 lint: venv
 	$(BIN)/ruff check operator tests benchmarks

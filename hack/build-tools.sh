@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the real control-plane binaries the tests and the demo run against
-# (kube-apiserver, kubectl, etcd, helm) from Go modules, because this machine and
-# CI have no Docker and no container registry but can reach the Go module proxy.
+# (kube-apiserver, kubectl, etcd, helm) and promtool (which checks and unit-tests the
+# alert rules) from Go modules, because this machine and CI have no Docker and no
+# container registry but can reach the Go module proxy.
 #
 # Everything lands in a cache outside the checkout, one directory per tool and
 # version, so a second run on the same machine reuses it in a second or two:
@@ -9,10 +10,11 @@
 #   ${CLEANSLATE_TOOLS_DIR:-$HOME/.cache/cleanslate/tools}/
 #     kube-apiserver-v1.34.4/kube-apiserver   kubectl-v1.34.4/kubectl
 #     etcd-v3.6.16/etcd                       helm-v3.22.0/helm
+#     promtool-v0.316.0/promtool  (module v0.316.0 is Prometheus 3.16.0)
 #     bin/   stable symlinks to the versions above (what find_tool() uses)
 #     go/    GOPATH, GOMODCACHE and GOCACHE, kept so rebuilds stay incremental
 #
-# Usage: hack/build-tools.sh [TOOL...]   (default: etcd kube-apiserver kubectl helm)
+# Usage: hack/build-tools.sh [TOOL...]   (default: etcd kube-apiserver kubectl helm promtool)
 #
 # Environment: CLEANSLATE_TOOLS_DIR (cache root), GO (go binary to use),
 # CLEANSLATE_GOTOOLCHAIN (default "auto": lets go fetch the toolchain a module
@@ -25,11 +27,14 @@ cache="${CLEANSLATE_TOOLS_DIR:-$HOME/.cache/cleanslate/tools}"
 jobs="${CLEANSLATE_BUILD_JOBS:-2}"
 
 # The Kubernetes and etcd versions live in the wrapper go.mod files (one source
-# of truth, go.sum pins them); helm is `go install`ed so its version is here.
+# of truth, go.sum pins them); helm and promtool are `go install`ed (their go.mod has
+# no replace or exclude directive) so their versions are here. Prometheus publishes
+# its Go module as v0.3XY.Z for release 3.XY.Z.
 module_version() { awk -v m="$2" '$1 == "require" && $2 == m { print $3 }' "$1"; }
 KUBE_VERSION="$(module_version "$tools_src/kubernetes/go.mod" k8s.io/kubernetes)"
 ETCD_VERSION="$(module_version "$tools_src/etcd/go.mod" go.etcd.io/etcd/server/v3)"
 HELM_VERSION="v3.22.0"
+PROMETHEUS_VERSION="v0.316.0"
 
 log() { printf '[build-tools] %s\n' "$*" >&2; }
 
@@ -77,6 +82,16 @@ helm_ldflags() {
 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=${k8s_minor%%.*}"
 }
 
+# promtool_ldflags stamps the release the way Prometheus' own build (promu) does, so
+# `promtool --version` names it.
+promtool_ldflags() {
+  local minor="${PROMETHEUS_VERSION#v0.}"
+  local release="3.${minor:1:2}.${PROMETHEUS_VERSION##*.}"
+  printf '%s' "-s -w -X github.com/prometheus/common/version.Version=$release \
+-X github.com/prometheus/common/version.Branch=HEAD \
+-X github.com/prometheus/common/version.BuildDate=$BUILD_DATE"
+}
+
 # go_build <module dir> <output> <ldflags> <package>: builds into a temp name and
 # renames, so an interrupted build is never mistaken for a cached binary.
 go_build() {
@@ -93,6 +108,19 @@ helm_install() {
   (cd "$cache" && GOBIN="$gobin" GOFLAGS="-buildvcs=false" nice -n 10 "$GO_BIN" install \
       -p "$jobs" -trimpath -ldflags "$(helm_ldflags)" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION")
   mv -f "$gobin/helm" "$out"
+  rmdir "$gobin"
+}
+
+# promtool only checks rule files and runs their unit tests: the remove_all_sd tag
+# leaves out Prometheus' service-discovery plugins (cloud SDKs), a third of the build.
+promtool_install() {
+  local out="$1" gobin
+  gobin="$(dirname "$out")/.gobin"
+  mkdir -p "$gobin"
+  (cd "$cache" && GOBIN="$gobin" GOFLAGS="-buildvcs=false" nice -n 10 "$GO_BIN" install \
+      -p "$jobs" -trimpath -tags remove_all_sd -ldflags "$(promtool_ldflags)" \
+      "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION")
+  mv -f "$gobin/promtool" "$out"
   rmdir "$gobin"
 }
 
@@ -126,14 +154,15 @@ main() {
   setup_go_env
   log "cache: $cache; go: $GO_BIN ($("$GO_BIN" env GOVERSION)); jobs: $jobs"
   local tool tools=("$@")
-  (( ${#tools[@]} )) || tools=(etcd kube-apiserver kubectl helm)
+  (( ${#tools[@]} )) || tools=(etcd kube-apiserver kubectl helm promtool)
   for tool in "${tools[@]}"; do
     case "$tool" in
       etcd) ensure etcd "$ETCD_VERSION" build_etcd ;;
       kube-apiserver) ensure kube-apiserver "$KUBE_VERSION" build_kube_apiserver ;;
       kubectl) ensure kubectl "$KUBE_VERSION" build_kubectl ;;
       helm) ensure helm "$HELM_VERSION" helm_install ;;
-      *) log "unknown tool '$tool' (known: etcd kube-apiserver kubectl helm)"; exit 2 ;;
+      promtool) ensure promtool "$PROMETHEUS_VERSION" promtool_install ;;
+      *) log "unknown tool '$tool' (known: etcd kube-apiserver kubectl helm promtool)"; exit 2 ;;
     esac
   done
   log "tools ready in $cache/bin after $(( $(date +%s) - total_start ))s total"

@@ -116,6 +116,8 @@ class Metrics:
             registry=r,
         )
         self.accounts = Gauge("cleanslate_accounts", "Accounts by state.", ["state"], registry=r)
+        self._states: dict[tuple[str, str], str] = {}
+        self._count_states()
         self.account_clean = Gauge(
             "cleanslate_account_clean", "1 when the account is CLEAN.", ACCOUNT, registry=r
         )
@@ -131,6 +133,36 @@ class Metrics:
         self.account_value = Gauge(
             "cleanslate_account_value_usd", "Account value (NAV, USD).", ACCOUNT, registry=r
         )
+        self.max_positions = Gauge(
+            "cleanslate_max_positions",
+            "The policy's position cap, so an alert can compare open positions with it.",
+            ACCOUNT,
+            registry=r,
+        )
+        self.exposure = Gauge(
+            "cleanslate_exposure_ratio",
+            "Value at risk (non-quote positions) over NAV at the last plan, 0 to 1.",
+            ACCOUNT,
+            registry=r,
+        )
+        self.exposure_cap = Gauge(
+            "cleanslate_exposure_cap_ratio",
+            "The policy's exposure cap (maxTotalAtRiskPct / 100).",
+            ACCOUNT,
+            registry=r,
+        )
+
+    def set_account_state(self, namespace: str, account: str, state: str) -> None:
+        """Record one account's state; ``cleanslate_accounts`` counts them per state."""
+        self._states[(namespace, account)] = state
+        self._count_states()
+
+    def _count_states(self) -> None:
+        """Every state gets a series, 0 included: a running operator with no account still
+        exports ``cleanslate_accounts``, so the absent() alert means the operator is gone."""
+        for state in {*AccountState, *self._states.values()}:
+            count = sum(1 for s in self._states.values() if s == state)
+            self.accounts.labels(str(state)).set(count)
 
     def observe_status(
         self, namespace: str, account: str, status: TradingAccountStatus, now: datetime
@@ -173,6 +205,8 @@ class Metrics:
     def forget_account(self, namespace: str, account: str, symbols: Iterable[str] = ()) -> None:
         """Drop a deleted account's series so gauges do not report a ghost (every symbol it
         exported is removed, whether or not the caller names it)."""
+        if self._states.pop((namespace, account), None) is not None:
+            self._count_states()
         for gauge in (
             self.purge_failures,
             self.frozen_symbols,
@@ -183,6 +217,9 @@ class Metrics:
             self.dirty_since,
             self.open_positions,
             self.account_value,
+            self.max_positions,
+            self.exposure,
+            self.exposure_cap,
         ):
             with contextlib.suppress(KeyError):
                 gauge.remove(namespace, account)

@@ -38,6 +38,9 @@ REQUIRED_ALERTS = {
     "CleanslateBalanceStale",
     "CleanslateCyclesOverBudget",
     "CleanslateAccountNotClean",
+    "CleanslateBalanceFetchErrors",
+    "CleanslatePositionCapExceeded",
+    "CleanslateExposureOverCap",
 }
 DOCUMENT_PANELS = {
     "Open Positions",

@@ -23,10 +23,13 @@ import yaml
 from cleanslate.api.fields import PRODUCT_ID_PATTERN
 from cleanslate.cli.checking import run_check
 from cleanslate.cli.manifests import ManifestError, Manifests, load
-from cleanslate.cli.running import OnceRequest, run_liquidate, run_once
+from cleanslate.cli.report import not_clean
+from cleanslate.cli.running import OnceRequest, Report, run_liquidate, run_once
 from cleanslate.cli.state import StateError, default_state_dir
 from cleanslate.clock import SystemClock
 
+EXIT_NOT_CLEAN = 1
+"""``once --until-clean`` gave up before CLEAN, as ``kubectl wait`` exits 1 on a timeout."""
 EXIT_USAGE = 2
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
@@ -134,7 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=_product,
         help="lift SYMBOL's freeze (repeatable)",
     )
-    once.add_argument("--until-clean", action="store_true", help="repeat cycles until CLEAN")
+    once.add_argument(
+        "--until-clean",
+        action="store_true",
+        help=f"repeat cycles until CLEAN; exit {EXIT_NOT_CLEAN} if it is not CLEAN by then",
+    )
     once.add_argument(
         "--max-cycles", type=_count(MOST_CYCLES), default=20, help="limit for --until-clean"
     )
@@ -198,6 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if request is None:
         return _check(manifests)
+    if args.output == "summary" and sys.stderr.isatty():
+        request.progress = sys.stderr
     try:
         report = asyncio.run(
             run_liquidate(request) if args.command == "liquidate" else run_once(request)
@@ -211,4 +220,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(report.resource, indent=2))
     else:
         print(report.summary)
-    return 0
+    return _until_clean_exit(args, report)
+
+
+def _until_clean_exit(args: argparse.Namespace, report: Report) -> int:
+    """Non-zero when ``--until-clean`` ran out of cycles; the last line says why (on stderr,
+    so ``-o json|yaml`` output stays parseable)."""
+    if args.command != "once" or not args.until_clean or not report.results:
+        return 0
+    why = not_clean(report.results[-1].status, len(report.results))
+    if why is None:
+        return 0
+    print(f"cleanslate: {why}", file=sys.stderr)
+    return EXIT_NOT_CLEAN

@@ -1,28 +1,34 @@
-"""The short human summary ``cleanslate once`` prints by default."""
+"""The short human summary ``cleanslate once`` prints by default.
+
+Numbers go through cli/formatting.py: money as ``$9.69`` (``n/a`` when unpriced), quantities
+at the product's increment, numeric columns right-aligned so the digits line up."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from cleanslate.api.account import TradingAccountStatus
+from cleanslate.api.account import AccountState, TradingAccountStatus
+from cleanslate.cli.formatting import money, quantity_of, timestamp
 from cleanslate.cycle import CycleResult
 from cleanslate.events import EventList
 
+LEFT, RIGHT = "<", ">"
 
-def _table(rows: list[list[str]]) -> list[str]:
+
+def _table(rows: list[list[str]], align: str = "") -> list[str]:
+    """Rows as aligned columns; ``align`` has one ``<`` or ``>`` per column (default ``<``)."""
     if not rows:
         return []
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    sides = align.ljust(len(widths), LEFT)
     return [
-        "  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+        "  "
+        + "  ".join(f"{c:{side}{w}}" for c, w, side in zip(r, widths, sides, strict=True)).rstrip()
+        for r in rows
     ]
-
-
-def _value(value: Decimal | None) -> str:
-    """An unpriced holding shows as such, not as the word None."""
-    return "unpriced" if value is None else str(value)
 
 
 def summarize(
@@ -32,34 +38,50 @@ def summarize(
     events: EventList,
     calls: int,
     state_dir: Path,
+    increments: Mapping[str, Decimal] | None = None,
 ) -> str:
+    steps = increments or {}
     meta = resource.get("metadata", {})
     name = f"{meta.get('namespace', 'default')}/{meta.get('name', 'account')}"
     lines = [
         f"TradingAccount {name}: {status.account_state} after {len(results)} cycle(s), "
-        f"value ${status.total_value_usd}, {calls} exchange requests"
+        f"value {money(status.total_value_usd)}, {calls} exchange requests"
     ]
-    positions = [["SYMBOL", "QUANTITY", "VALUE USD", "CATEGORY", "ELIGIBLE"]] + [
-        [p.symbol, str(p.quantity), _value(p.value_usd), p.category.value, str(p.eligible)]
+    positions = [["SYMBOL", "QUANTITY", "VALUE", "CATEGORY", "ELIGIBLE"]] + [
+        [
+            p.symbol,
+            quantity_of(p.symbol, p.quantity, steps),
+            money(p.value_usd),
+            p.category.value,
+            "yes" if p.eligible else "no",
+        ]
         for p in status.positions
     ]
-    lines += ["", "Positions:", *_table(positions)]
-    plan = [["SYMBOL", "ACTION", "QUANTITY", "PREVIEW", "REASON"]] + [
-        [p.symbol, p.action.value, str(p.quantity), p.preview or "-", p.reason[:70]]
+    lines += ["", "Positions:", *_table(positions, "<>>")]
+    plan = [["SYMBOL", "ACTION", "QUANTITY", "VALUE", "PREVIEW", "REASON"]] + [
+        [
+            p.symbol,
+            p.action.value,
+            quantity_of(p.symbol, p.quantity, steps) if p.quantity else "-",
+            money(p.value_usd) if p.quantity else "-",
+            p.preview or "-",
+            p.reason[:70],
+        ]
         for p in status.plan
     ]
-    lines += ["", "Plan (last cycle):", *_table(plan)]
+    lines += ["", "Plan (last cycle):", *_table(plan, "<<>>")]
     if status.blockers:
         lines += ["", "Blocking CLEAN:", *[f"  - {b}" for b in status.blockers]]
     if status.purge_failures:
-        lines += [
-            "",
-            "Purge failures:",
-            *[
-                f"  {s}: count={f.failure_count} next retry {f.next_retry_at or 'next cycle'}"
-                for s, f in status.purge_failures.items()
-            ],
+        failures = [["SYMBOL", "FAILURES", "NEXT RETRY"]] + [
+            [
+                s,
+                str(f.failure_count),
+                timestamp(f.next_retry_at) if f.next_retry_at else "next cycle",
+            ]
+            for s, f in status.purge_failures.items()
         ]
+        lines += ["", "Purge failures:", *_table(failures, "<>")]
     lines += [
         "",
         "Events:",
@@ -67,3 +89,13 @@ def summarize(
     ]
     lines += ["", f"State: {state_dir}"]
     return "\n".join(lines)
+
+
+def not_clean(status: TradingAccountStatus, cycles: int) -> str | None:
+    """The last line of ``once --until-clean`` when the account did not get CLEAN: the state
+    and what blocks it, as ``kubectl wait`` names the condition it gave up on."""
+    if status.account_state is AccountState.CLEAN:
+        return None
+    state = status.account_state.value if status.account_state else "unknown"
+    blockers = "; ".join(status.blockers) or "no blocker recorded"
+    return f"not CLEAN after {cycles} cycle(s): {state}: {blockers}"

@@ -11,7 +11,7 @@ import argparse
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 
@@ -19,6 +19,7 @@ from cleanslate.api.account import ExchangeName, Mode, TradingAccount, TradingAc
 from cleanslate.api.account import PaperExchange as PaperConfig
 from cleanslate.api.policy import PurgePolicy, PurgePolicySpec
 from cleanslate.cli.manifests import ManifestError, Manifests
+from cleanslate.cli.progress import Progress
 from cleanslate.cli.report import summarize
 from cleanslate.cli.state import StateError, StateStore, default_state_dir
 from cleanslate.clock import SimulatedClock
@@ -53,6 +54,8 @@ class OnceRequest:
     force: bool = False
     retry: frozenset[str] = frozenset()
     unfreeze: frozenset[str] = frozenset()
+    progress: TextIO | None = None
+    """Where per-slice progress lines go; None (pipes, -o json|yaml) keeps the run quiet."""
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, manifests: Manifests) -> OnceRequest:
@@ -138,6 +141,17 @@ class _Session:
             self.store.unlock()
             raise
         self.calls = 0
+        self.progress = (
+            Progress(request.progress, self.clock, request.policy.execution.max_duration_seconds)
+            if request.progress is not None
+            else None
+        )
+
+    async def persist(self, status: TradingAccountStatus) -> None:
+        """Before every order placement: save the in-flight record, then show it."""
+        await self.store.save(status)
+        if self.progress is not None:
+            self.progress.update(status)
 
     def _open_paper(self, config: PaperConfig) -> PaperExchange:
         """The account's paper exchange; a damaged saved state is a one-line error."""
@@ -175,17 +189,19 @@ class _Session:
                 spec=account.spec,
                 policy=self.request.policy,
                 status=self.status,
-                exchange=self.exchange,
+                exchange=self.progress.tap(self.exchange) if self.progress else self.exchange,
                 clock=self.clock,
                 events=self.events,
                 options=options,
                 generation=int(str(account.metadata.get("generation") or 1)),
                 products=self.products,
-                persist=self.store.save,
+                persist=self.persist,
             )
         )
         self.status = result.status
         self.calls += result.api_calls
+        if self.progress is not None:
+            self.progress.finish(result.outcomes)
         await self.store.save(self.status)
         return result
 
@@ -218,7 +234,10 @@ class _Session:
 
     def report(self, results: list[CycleResult]) -> Report:
         resource = self.request.account.model_copy(update={"status": self.status}).to_wire()
-        text = summarize(resource, self.status, results, self.events, self.calls, self.store.dir)
+        increments = {pid: p.base_increment for pid, p in self.products.products.items()}
+        text = summarize(
+            resource, self.status, results, self.events, self.calls, self.store.dir, increments
+        )
         return Report(resource, text, results, self.events)
 
 

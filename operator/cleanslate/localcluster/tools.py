@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 TOOLS_DIR_ENV = "CLEANSLATE_TOOLS_DIR"
-TOOL_NAMES = ("kube-apiserver", "kubectl", "etcd", "helm")
+TOOL_NAMES = ("kube-apiserver", "kubectl", "etcd", "helm", "promtool")
 
 
 def tools_dir() -> Path:

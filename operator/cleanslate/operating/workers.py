@@ -301,6 +301,7 @@ class AccountWorker:
             self.extra_wait = OVERRUN_BACKOFF_SECONDS
             self.config.metrics.cycle_over_budget.labels(self.namespace, self.name).inc()
         self._observe(result)
+        self._observe_limits(result, policy)
 
     async def _requests(self, snap: Snapshot) -> Mapping[str, str]:
         """The manual-action annotations as stored now. The watched body may still show one
@@ -329,6 +330,8 @@ class AccountWorker:
         await self._write(status)
 
     async def _publish(self, status: TradingAccountStatus) -> None:
+        if status.account_state is not None:
+            self.config.metrics.set_account_state(self.namespace, self.name, status.account_state)
         if reporting.worth_writing(
             self.written, status, self.clock.now(), self.config.status_refresh_seconds
         ):
@@ -448,6 +451,15 @@ class AccountWorker:
                 m.cycle_duration.labels(phase).observe(float(seconds))
             m.cycle_duration.labels("total").observe(float(timing.duration_seconds))
         m.observe_status(*labels, status, self.clock.now())
+
+    def _observe_limits(self, result: CycleResult, policy: PurgePolicySpec) -> None:
+        """The policy's caps next to the values they cap, so alerts can compare the two."""
+        m, labels, plan = self.config.metrics, (self.namespace, self.name), result.plan
+        m.max_positions.labels(*labels).set(policy.max_positions)
+        m.exposure_cap.labels(*labels).set(float(policy.exposure.max_total_at_risk_pct / 100))
+        if plan is not None:
+            ratio = plan.at_risk_usd / plan.nav_usd if plan.nav_usd > 0 else 0
+            m.exposure.labels(*labels).set(float(ratio))
 
     async def close(self) -> None:
         if self.exchange is not None:

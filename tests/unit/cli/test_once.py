@@ -4,7 +4,9 @@ carries over between runs, and one-line errors for bad input."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -305,7 +307,8 @@ def test_default_output_is_a_human_summary(
     code, out, _ = run(capsys, "once", *EXAMPLES, "--state-dir", str(tmp_path), "--now", NOW)
     assert code == 0
     assert out.startswith("TradingAccount default/documents: ")
-    assert "Purge failures:" in out and "BONK-USD: count=1" in out
+    assert "Purge failures:" in out
+    assert re.search(r"^  BONK-USD +1  next cycle$", out, flags=re.MULTILINE), out
 
 
 def test_retry_clears_a_backoff_and_unfreeze_lifts_a_freeze_across_runs(
@@ -351,8 +354,9 @@ def test_once_shows_a_price_outage_as_unpriced_and_held_not_sold(
     assert code == 0, err
     assert "Dirty after 1 cycle(s)" in out
     rows = [line.split() for line in out.splitlines() if line.startswith("  SOL-USD")]
-    assert rows[0][:3] == ["SOL-USD", "1", "unpriced"]
-    assert rows[1][:4] == ["SOL-USD", "Skip", "0", "-"]  # no preview: nothing to sell
+    assert rows[0][0] == "SOL-USD" and rows[0][2] == "n/a"  # no price, not $0.00
+    assert Decimal(rows[0][1]) == 1  # shown at the product's increment
+    assert rows[1][:5] == ["SOL-USD", "Skip", "-", "-", "-"]  # nothing to sell or preview
     assert "price unknown" in " ".join(rows[1])
     assert "  - SOL-USD: price unknown this cycle: not verified" in out
     assert "PositionClosed" not in out and "PurgeStarted" not in out

@@ -1,0 +1,5 @@
+"""``kubectl cleanslate``: the kubectl plugin (status, plan, manual actions, history)."""
+
+from cleanslate.plugin.main import main
+
+__all__ = ["main"]

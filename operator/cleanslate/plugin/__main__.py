@@ -1,0 +1,5 @@
+import sys
+
+from cleanslate.plugin.main import main
+
+sys.exit(main())
