@@ -382,9 +382,17 @@ def test_the_same_manual_action_requested_again_right_after_removal_is_acted_on_
 def test_an_annotation_overwritten_while_a_cycle_runs_is_acted_on_not_dropped(
     plane: LocalControlPlane, kubectl: Kubectl, namespace: str, tmp_path: Path
 ) -> None:
+    """The new value must outlive the cycle that handled the old one, until a cycle acts on
+    it. Here the next cycle cannot (its policy is gone for a moment), so a value removed at the
+    end of the first cycle would never be acted on."""
     ns, name = namespace, "overwritten"
     ttl = {"makerFirstTtlSec": 6, "makerRetryTtlSec": 6, "makerTtlSec": 6, "replaceSeconds": 12}
-    kubectl.apply(policy_manifest(ns, execution={**SLOW_PURGE["execution"], **ttl}))
+    policy = policy_manifest(ns, execution={**SLOW_PURGE["execution"], **ttl})
+    kubectl.apply(policy)
+
+    def acted_on(symbol: str) -> bool:
+        return any(m.startswith(symbol) for m in event_messages(kubectl, ns, name, "ManualRetry"))
+
     with operator(plane, tmp_path, "op", ns) as op:
         manifest = account_manifest(
             ns, name, {"USD": 150, "BONK": 889587}, labelled=False, interval=3600
@@ -392,27 +400,26 @@ def test_an_annotation_overwritten_while_a_cycle_runs_is_acted_on_not_dropped(
         manifest["metadata"]["annotations"] = {RETRY: "SEI-USD"}
         kubectl.apply(manifest)
         wait_for(
-            lambda: any(
-                m.startswith("SEI-USD") for m in event_messages(kubectl, ns, name, "ManualRetry")
-            ),
-            SETTLE,
-            "the first request acted on",
-            diagnose=op.log_tail,
+            lambda: acted_on("SEI-USD"), SETTLE, "the first request acted on", diagnose=op.log_tail
         )
         # the cycle that acted on it still works BONK's resting order: a new request now
         kubectl("annotate", "ta", name, "-n", ns, "--overwrite", f"{RETRY}=ADA-USD")
+        kubectl("delete", "purgepolicy", policy["metadata"]["name"], "-n", ns)
         wait_for(
-            lambda: any(
-                m.startswith("ADA-USD") for m in event_messages(kubectl, ns, name, "ManualRetry")
-            ),
+            lambda: status(kubectl, ns, name).get("accountState") == "Error",
             SETTLE,
-            "the overwritten request acted on",
+            "the next cycle halted without its policy",
             diagnose=op.log_tail,
+        )
+        assert not acted_on("ADA-USD")
+        kubectl.apply(policy)
+        wait_for(
+            lambda: acted_on("ADA-USD"), SETTLE, "the new request acted on", diagnose=op.log_tail
         )
         wait_for(
             lambda: RETRY not in annotations(kubectl, ns, name),
             SETTLE,
-            "the second request removed once handled",
+            "the new request removed once handled",
         )
 
 

@@ -128,7 +128,11 @@ class AccountWorker:
     recovery: Recovery = field(init=False)
 
     def __post_init__(self) -> None:
-        self.recovery = Recovery(self.key, self.config.api, self.config.stand_down_seconds)
+        # the first cycle starts from a fresh read, not from the watched body, which may not
+        # show the last write yet: a fence built from it would look stale at once
+        self.recovery = Recovery(
+            self.key, self.config.api, self.config.stand_down_seconds, pending=True
+        )
 
     @property
     def key(self) -> str:

@@ -67,6 +67,8 @@ def policy_of(namespace: str, name: str) -> Mapping[str, Any]:
 
 
 def own_orders(w: AccountWorker) -> list[str]:
+    if w.exchange is None:
+        return []
     exchange = cast(PaperExchange, w.exchange)
     return [
         o.client_order_id
@@ -89,6 +91,7 @@ async def test_a_replica_frozen_while_another_took_over_places_nothing_and_stand
     taken_over = api.status()
 
     frozen = worker(api, tmp_path / "a", stand_down=30.0)
+    frozen.recovery.pending = False  # it had read the record before it froze: no fresh read
     now = [1000.0]
     frozen.recovery.monotonic = lambda: now[0]
     with caplog.at_level(logging.WARNING, logger="cleanslate.operator"):
