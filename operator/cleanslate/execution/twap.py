@@ -170,8 +170,9 @@ class _Runner:
         self.good_till_cancelled = False
         """The venue refused a good-till-date end time: maker orders go out without one."""
         self.on_notice = on_notice
-        self.recorded: tuple[int, Decimal] | None = None
-        """(slice, filled) of the last in-flight record stored by ``on_before_place``."""
+        self.recorded: tuple[str, Decimal] | None = None
+        """(client order id, filled) of the last in-flight record stored by
+        ``on_before_place``: every new order gets its own fenced write first."""
 
     async def run(
         self,
@@ -258,9 +259,11 @@ class _Runner:
         return twap.MarketSeen(quote, available)
 
     async def record(self, action: twap.Place, state: twap.TwapState, decided: datetime) -> bool:
-        """Store the in-flight record before the order exists (once per slice and fill
-        level). True when storing it took so long that the order must be decided again."""
-        if self.before_place is None or self.recorded == (action.slice_no, state.filled):
+        """Store the in-flight record before the order exists (once per order and fill level:
+        each leg is a new order, and its fenced write is what stops a stale replica before
+        it places). True when storing it took so long that the order must be decided again."""
+        key = (action.request.client_order_id, state.filled)
+        if self.before_place is None or self.recorded == key:
             return False
         plan = self.plan
         intent = PlaceIntent(
@@ -275,7 +278,7 @@ class _Runner:
             epoch=plan.epoch,
         )
         await self.before_place(intent)
-        self.recorded = (action.slice_no, state.filled)
+        self.recorded = key
         took = (self.clock.now() - decided).total_seconds()
         if took <= REDECIDE_AFTER_SECONDS:
             return False

@@ -353,5 +353,7 @@ async def test_an_order_is_decided_after_a_slow_in_flight_write_so_it_never_arri
     assert out.success and out.reject is None, out
     makers = [(r, t) for r, t in zip(ex.requests, sent_at, strict=True) if r.expires_at]
     assert makers and all(r.expires_at > t for r, t in makers), makers  # type: ignore[operator]
-    # one record per slice and fill level: the order decided again goes out without a rewrite
-    assert len({(w.slice_no, w.filled_quantity) for w in writes}) == len(writes)
+    # one record per order and fill level: the order decided again goes out without a
+    # rewrite, and every order placed had its own (fenced) record stored first
+    assert len({(w.client_order_id, w.filled_quantity) for w in writes}) == len(writes)
+    assert {r.client_order_id for r in ex.requests} <= {w.client_order_id for w in writes}
