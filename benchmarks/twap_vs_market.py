@@ -6,7 +6,8 @@ skeptic] [--tiers advanced-1 advanced-3] [--market documents]``
 Every strategy runs on the same seeds, from the same seeded paper account at the same
 simulated instant, and sells the whole basket one symbol after the other. What is measured:
 
-* cost bps : (decision value - what the basket realised) / decision value, where the decision
+* cost bps : (decision value - what the basket realised) / decision value (``core.shortfall``,
+  the number every live purge records), where the decision
   value is every holding at the mid when the basket's liquidation was decided (the wait
   before later symbols is charged), and the realised value is proceeds less fees plus
   unsold quantity at the end-of-run bid less the taker fee (what finishing it costs at
@@ -41,6 +42,7 @@ from cleanslate.api.account import PaperFees, PaperMarketModel
 from cleanslate.api.policy import Execution
 from cleanslate.clock import SimulatedClock
 from cleanslate.core.market import Order, OrderRequest, OrderType, Side
+from cleanslate.core.shortfall import shortfall_bps
 from cleanslate.core.twap import plan_twap
 from cleanslate.exchange.paper import MARKETS, open_paper_exchange
 from cleanslate.exchange.paper.fees import COINBASE_ADVANCED, LEGACY_2022, FeeTier
@@ -99,12 +101,14 @@ class Run:
     unfinished: bool = False
 
     def cost_bps(self, tier: FeeTier) -> tuple[Decimal, Decimal]:
-        """(total cost, fee part) in bps of the decision value."""
+        """(total cost, fee part) in bps of the decision value: the live purge's shortfall
+        (``core.shortfall``), the unsold quantity charged the tier's taker fee."""
         fees = (self.maker_notional * tier.maker_bps + self.taker_notional * tier.taker_bps) / BPS
-        unsold_fee = self.unsold_at_bid * tier.taker_bps / BPS
-        realised = self.proceeds - fees + self.unsold_at_bid - unsold_fee
-        cost = (self.decision_value - realised) / self.decision_value * BPS
-        return cost, (fees + unsold_fee) / self.decision_value * BPS
+        cost = shortfall_bps(
+            self.decision_value, self.proceeds, fees, self.unsold_at_bid, tier.taker_bps
+        )
+        assert cost is not None, "a basket is worth something at the decision"
+        return cost
 
     def ideal_bps(self, tier: FeeTier) -> Decimal:
         ideal = self.ideal_gross * (1 - tier.maker_bps / BPS)

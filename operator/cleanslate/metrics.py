@@ -2,9 +2,9 @@
 
 Families follow the source documents (risk rejections by reason, orders rejected by reason
 code, cycle duration by phase) plus what an operator adds: purges, fills, fees, frozen
-symbols, balance age and accounts by state. Labels are bounded: namespace and account name,
-a phase, a reason code, a purge result, or a symbol from the account's own holdings; never
-an order id or free text.
+symbols, balance age, accounts by state and what each purge cost (shortfall, fill ratio,
+duration). Labels are bounded: namespace and account name, a phase, a reason code, a purge
+result, or a symbol from the account's own holdings; never an order id or free text.
 """
 
 from __future__ import annotations
@@ -21,6 +21,12 @@ ACCOUNT = ("namespace", "account")
 PHASES = ("classify", "cancel_stale", "controlled_exit", "verify", "total")
 CYCLE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60, 90, 120, 300)
 LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+PURGE_COST = ("namespace",)
+SHORTFALL_BUCKETS = (0, 10, 25, 50, 75, 100, 150, 200, 300, 500, 1000)
+"""From 0: a negative shortfall (the market paid the seller) counts in le="0", and the
+histogram keeps its ``_sum`` (prometheus_client drops it when a bucket bound is negative)."""
+FILL_BUCKETS = (0, 0.25, 0.5, 0.75, 0.9, 0.99, 1)
+PURGE_DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 240, 480, 900, 1800, 3600)
 
 
 class Metrics:
@@ -81,6 +87,30 @@ class Metrics:
         )
         self.fees_usd = Counter(
             "cleanslate_fees_usd", "Fees paid on purges (USD).", ACCOUNT, registry=r
+        )
+        # The purge cost histograms are per namespace, not per account: their buckets times
+        # 10,000 accounts would be most of the page; status.lastPurges has each account's.
+        self.purge_shortfall = Histogram(
+            "cleanslate_purge_shortfall_bps",
+            "Each purge's implementation shortfall against the decision-time mid, fees in, "
+            "unsold quantity at the last bid (bps; negative: the market paid the seller).",
+            [*PURGE_COST, "result"],
+            buckets=SHORTFALL_BUCKETS,
+            registry=r,
+        )
+        self.purge_fill_ratio = Histogram(
+            "cleanslate_purge_fill_ratio",
+            "Each purge's filled quantity over its target, 0 to 1.",
+            [*PURGE_COST, "result"],
+            buckets=FILL_BUCKETS,
+            registry=r,
+        )
+        self.purge_duration = Histogram(
+            "cleanslate_purge_duration_seconds",
+            "Each purge's duration, from its first start to its end.",
+            [*PURGE_COST, "result"],
+            buckets=PURGE_DURATION_BUCKETS,
+            registry=r,
         )
         self.purge_failures = Gauge(
             "cleanslate_purge_failures",

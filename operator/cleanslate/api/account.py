@@ -396,6 +396,31 @@ class InFlightPurge(ApiModel):
     epoch: Annotated[str, Field(pattern=r"^[0-9a-f]{0,32}$")] = ""
     """Chosen when the purge started and part of its client order ids, so ids stay unique
     when the status is lost or restored from an old copy and attempts restart at 1."""
+    decision_mid: Number | None = None
+    """The mid when the sale was decided, kept so a resumed purge's cost is measured against
+    the market it was decided in, not the one it resumed in."""
+
+
+LAST_PURGES = 20
+"""``status.lastPurges`` keeps this many symbols, the most recently finished."""
+
+
+class LastPurge(ApiModel):
+    """What a symbol's last purge cost against the market (``core.shortfall``)."""
+
+    finished_at: datetime
+    result: Literal["Succeeded", "Failed"]
+    shortfall_bps: Number | None = None
+    """(decision value - realised) / decision value in bps: fees in, the unsold quantity
+    charged at the last bid. None when no decision-time mid was known."""
+    fee_bps: Number | None = None
+    """The fee part of ``shortfallBps``."""
+    decision_mid: Number | None = None
+    target_quantity: Number
+    filled_quantity: Number
+    unsold_quantity: Number
+    fill_rate: Annotated[Number, Field(ge=0, le=1)] | None = None
+    duration_seconds: NonNegative
 
 
 class CycleTiming(ApiModel):
@@ -419,6 +444,10 @@ class TradingAccountStatus(ApiModel):
     balance: BalanceStatus = Field(default_factory=BalanceStatus)
     cleanup_metrics: CleanupMetrics = Field(default_factory=CleanupMetrics)
     in_flight: dict[str, InFlightPurge] = Field(default_factory=dict)
+    last_purges: Annotated[dict[str, LastPurge], Field(max_length=LAST_PURGES)] = Field(
+        default_factory=dict
+    )
+    """Each symbol's last purge and its cost, the ``LAST_PURGES`` most recent symbols."""
     next_attempt: Annotated[int, Field(ge=1)] = 1
     """Attempt number the next purge will use (client order ids are never reused)."""
     cycles: Annotated[int, Field(ge=0)] = 0

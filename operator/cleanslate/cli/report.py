@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cleanslate.api.account import AccountState, TradingAccountStatus
-from cleanslate.cli.formatting import money, quantity_of, timestamp
+from cleanslate.cli.formatting import duration, money, quantity_of, timestamp
 from cleanslate.cycle import CycleResult
 from cleanslate.events import EventList
 
@@ -82,6 +82,7 @@ def summarize(
             for s, f in status.purge_failures.items()
         ]
         lines += ["", "Purge failures:", *_table(failures, "<>")]
+    lines += _purge_costs(status, steps)
     lines += [
         "",
         "Events:",
@@ -89,6 +90,31 @@ def summarize(
     ]
     lines += ["", f"State: {state_dir}"]
     return "\n".join(lines)
+
+
+def _purge_costs(status: TradingAccountStatus, steps: Mapping[str, Decimal]) -> list[str]:
+    """Each symbol's last purge and what it cost against the decision-time mid (fees in,
+    the unsold quantity charged at the last bid): the number to compare with a market sell."""
+    if not status.last_purges:
+        return []
+    rows = [["SYMBOL", "RESULT", "COST", "FEES", "FILLED", "UNSOLD", "TOOK", "FINISHED"]] + [
+        [
+            s,
+            p.result,
+            _bps(p.shortfall_bps),
+            _bps(p.fee_bps),
+            "n/a" if p.fill_rate is None else f"{p.fill_rate * 100:.0f}%",
+            quantity_of(s, p.unsold_quantity, steps),
+            duration(float(p.duration_seconds)),
+            timestamp(p.finished_at),
+        ]
+        for s, p in sorted(status.last_purges.items(), key=lambda kv: kv[1].finished_at)
+    ]
+    return ["", "Last purges (cost vs decision-time mid, fees in):", *_table(rows, "<<>>>>>")]
+
+
+def _bps(value: Decimal | None) -> str:
+    return "n/a" if value is None else f"{value:.0f} bps"
 
 
 def not_clean(status: TradingAccountStatus, cycles: int) -> str | None:

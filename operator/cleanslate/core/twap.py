@@ -224,6 +224,12 @@ class TwapOutcome:
     open_order_id: str | None = None
     """An order that may still be open because the exchange stopped answering."""
     api_calls: int = 0
+    arrival_mid: Decimal | None = None
+    """The mid when the executor started (or resumed) the purge."""
+    last_bid: Decimal | None = None
+    """The last bid the purge saw: what its unsold quantity is charged at (core.shortfall)."""
+    duration_seconds: Decimal = ZERO
+    """From the purge's start (the first run's, when resumed) to its end; set by the shell."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -584,6 +590,8 @@ def _finish(plan: TwapPlan, state: TwapState) -> Step:
         requests=state.requests,
         reject=state.reject,
         open_order_id=state.order.order_id if state.order is not None else None,
+        arrival_mid=plan.arrival.mid,
+        last_bid=bid,
     )
     state = replace(state, leg=Leg.DONE, stop=reason, outcome=outcome)
     return state, (Finish(outcome),)

@@ -16,7 +16,9 @@ from decimal import Decimal
 from cleanslate.api.account import CleanupMetrics, InFlightPurge, TradingAccountStatus
 from cleanslate.core import backoff
 from cleanslate.core.decisions import Decision, ExitKind, Rule
+from cleanslate.core.shortfall import PurgeCost, describe
 from cleanslate.core.twap import TwapOutcome
+from cleanslate.cycle import costing
 from cleanslate.cycle.context import CycleInputs
 from cleanslate.events import Event, Reason
 from cleanslate.exchange.errors import ExchangeError
@@ -43,14 +45,32 @@ def usd(value: Decimal | None) -> str:
     return "?" if value is None else f"${value.quantize(CENT)}"
 
 
-async def sell(inputs: CycleInputs, books: Books, decision: Decision, forced: bool = False) -> None:
-    """Run one sale to its end and record the outcome."""
+async def sell(
+    inputs: CycleInputs,
+    books: Books,
+    decision: Decision,
+    forced: bool = False,
+    decision_mid: Decimal | None = None,
+) -> None:
+    """Run one sale to its end and record the outcome; its cost is measured against
+    ``decision_mid``, the mid in the snapshot the sale was decided on."""
     status = books.status
     attempt = status.next_attempt
     books.status = status = status.model_copy(update={"next_attempt": attempt + 1})
     _announce(inputs, status, decision, forced)
-    outcome = await _execute(inputs, books, decision, attempt, None, inputs.new_epoch())
-    record(inputs, books, decision.symbol, decision.kind, decision.rule, outcome, decision)
+    outcome = await _execute(
+        inputs, books, decision, attempt, None, inputs.new_epoch(), decision_mid
+    )
+    record(
+        inputs,
+        books,
+        decision.symbol,
+        decision.kind,
+        decision.rule,
+        outcome,
+        decision,
+        decision_mid=decision_mid,
+    )
 
 
 async def stop(
@@ -96,10 +116,12 @@ async def resume(inputs: CycleInputs, books: Books, symbol: str, flight: InFligh
         None,
         "resumed after restart",
     )
+    resume_from = ResumeFrom.from_in_flight(flight)
+    mid = flight.decision_mid
     outcome = await _execute(
-        inputs, books, decision, flight.attempt, ResumeFrom.from_in_flight(flight), flight.epoch
+        inputs, books, decision, flight.attempt, resume_from, flight.epoch, mid
     )
-    record(inputs, books, symbol, kind, None, outcome, None)
+    record(inputs, books, symbol, kind, None, outcome, None, decision_mid=mid)
 
 
 async def _execute(
@@ -109,9 +131,11 @@ async def _execute(
     attempt: int,
     resume: ResumeFrom | None,
     epoch: str,
+    decision_mid: Decimal | None = None,
 ) -> TwapOutcome | ExchangeError:
     async def before_place(intent: PlaceIntent) -> None:
         flight = intent.to_in_flight(decision.kind.value)
+        flight = flight.model_copy(update={"decision_mid": decision_mid})
         books.status = books.status.model_copy(
             update={"in_flight": {**books.status.in_flight, decision.symbol: flight}}
         )
@@ -171,18 +195,24 @@ def record(
     rule: Rule | None,
     outcome: TwapOutcome | ExchangeError,
     decision: Decision | None,
+    *,
+    decision_mid: Decimal | None = None,
 ) -> None:
-    """Book one finished sale: failures, unwind progress, counters, events and metrics."""
+    """Book one finished sale: failures, unwind progress, counters, events and metrics.
+    Without a decision-time mid (a purge resumed from a record written before it was kept)
+    the cost is measured against the mid the executor started from."""
     flights = {k: v for k, v in books.status.in_flight.items() if k != symbol}
     books.status = books.status.model_copy(update={"in_flight": flights})
+    cost = None
     if isinstance(outcome, TwapOutcome):
         books.outcomes[symbol] = outcome
+        cost = costing.cost_of(outcome, decision_mid)
     if isinstance(outcome, TwapOutcome) and outcome.success and outcome.filled_quantity == 0:
         _unsellable(inputs, symbol, outcome)
-    elif isinstance(outcome, TwapOutcome) and outcome.success:
-        _succeeded(inputs, books, symbol, kind, rule, outcome, decision)
+    elif isinstance(outcome, TwapOutcome) and outcome.success and cost is not None:
+        _succeeded(inputs, books, symbol, kind, rule, outcome, decision, cost)
     else:
-        _failed(inputs, books, symbol, outcome, decision)
+        _failed(inputs, books, symbol, outcome, decision, cost)
 
 
 def _succeeded(
@@ -193,6 +223,7 @@ def _succeeded(
     rule: Rule | None,
     outcome: TwapOutcome,
     decision: Decision | None,
+    cost: PurgeCost,
 ) -> None:
     status = books.status
     cleared = symbol in status.purge_failures
@@ -210,10 +241,12 @@ def _succeeded(
             _success_reason(kind),
             (
                 f"{symbol}: sold {outcome.filled_quantity} at avg {outcome.average_price}, fees "
-                f"{usd(outcome.fees)}, residual {usd(outcome.residual_value_usd)} left{note}"
+                f"{usd(outcome.fees)}, residual {usd(outcome.residual_value_usd)} left; "
+                f"{describe(cost)}{note}"
             ),
         )
     )
+    books.status = costing.book(inputs, books.status, symbol, "Succeeded", cost)
     _observe(inputs, "succeeded", outcome)
 
 
@@ -243,6 +276,7 @@ def _failed(
     symbol: str,
     outcome: TwapOutcome | ExchangeError,
     decision: Decision | None,
+    cost: PurgeCost | None = None,
 ) -> None:
     status, now = books.status, inputs.clock.now()
     error, code, balance, value = _failure_facts(outcome, decision)
@@ -262,9 +296,12 @@ def _failed(
                 f"Purge sell failed for {symbol} ({code}): {error}; "
                 f"tracked purge failure count={count}, "
                 f"balance={balance}, value={usd(value)}"
+                + (f"; {describe(cost)}" if cost is not None else "")
             ),
         )
     )
+    if cost is not None:
+        books.status = costing.book(inputs, books.status, symbol, "Failed", cost)
     if decision is not None and decision.rule is Rule.ZOMBIE:
         _escalate(inputs, symbol, decision)
     wait = backoff.failure_delay(failures[symbol], schedule)

@@ -288,11 +288,22 @@ async def _controlled_exit(
     inputs: CycleInputs, books: exiting.Books, plan: CyclePlan, snapshot: Snapshot
 ) -> None:
     for decision in _forced(inputs, snapshot):
-        await exiting.sell(inputs, books, decision, forced=True)
+        mid = _decision_mid(snapshot, decision.symbol)
+        await exiting.sell(inputs, books, decision, forced=True, decision_mid=mid)
     forced, only = inputs.options.liquidate, inputs.options.only
     for decision in plan.purges:
         if decision.symbol not in forced and only in (None, decision.symbol):
-            await exiting.sell(inputs, books, decision)
+            mid = _decision_mid(snapshot, decision.symbol)
+            await exiting.sell(inputs, books, decision, decision_mid=mid)
+
+
+def _decision_mid(snapshot: Snapshot, symbol: str) -> Decimal | None:
+    """The mid the plan was made on: every sale of the cycle is measured from the same
+    snapshot, so waiting behind an earlier sale is charged, as the benchmark charges it."""
+    holding = snapshot.holding(symbol.split("-")[0])
+    if holding is None or holding.product_id != symbol or holding.quote is None:
+        return None
+    return holding.quote.mid
 
 
 def _forced(inputs: CycleInputs, snapshot: Snapshot) -> list[Decision]:

@@ -214,7 +214,8 @@ class _Runner:
             await self.abandon()
             raise
         _log_outcome(self.symbol, plan, outcome)
-        return replace(outcome, api_calls=self.calls)
+        took = Decimal(str((self.clock.now() - plan.started_at).total_seconds()))
+        return replace(outcome, api_calls=self.calls, duration_seconds=max(Decimal(0), took))
 
     async def drive(self, plan: TwapPlan, state: twap.TwapState) -> TwapOutcome:
         observation: twap.Observation = None

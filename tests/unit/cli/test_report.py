@@ -119,6 +119,25 @@ def test_summary_columns_hold_one_format_each(
     assert re.search(r"value \$[\d,]+\.\d{2}, ", first), first
 
 
+def test_the_summary_shows_each_purges_cost_against_the_decision_time_mid(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    argv = ["once", *EXAMPLES, "--state-dir", str(tmp_path), "--now", NOW, "--max-cycles", "2"]
+    _, out, _ = run(capsys, *argv, "--until-clean")  # AUT stays escalated: not CLEAN
+    header, *rows = section(out, "Last purges (cost vs decision-time mid, fees in):")
+    assert header == ["SYMBOL", "RESULT", "COST", "FEES", "FILLED", "UNSOLD", "TOOK", "FINISHED"]
+    by_symbol = {row[0]: row for row in rows}
+    assert by_symbol["WLFI-USD"][1:2] == ["Succeeded"]
+    assert by_symbol["BONK-USD"][1:2] == ["Failed"]
+    assert by_symbol["BONK-USD"][4:6] == ["0%", "889,587"]  # nothing sold, all of it unsold
+    for row in rows:
+        assert re.match(r"^-?\d+ bps$", row[2]) and re.match(r"^\d+ bps$", row[3]), row
+        assert re.match(r"^\d+%$", row[4]) and re.match(r"^\d+(m\d\ds|s)$", row[6]), row
+    wlfi = by_symbol["WLFI-USD"][2]
+    event = next(line for line in out.splitlines() if "PurgeSucceeded" in line and "WLFI" in line)
+    assert f"cost {wlfi} vs decision mid" in event
+
+
 # --- --until-clean exit code -----------------------------------------------------------------
 
 
