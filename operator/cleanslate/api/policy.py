@@ -40,7 +40,9 @@ class Dust(ApiModel):
     """When a holding is too small to matter, and what to do about it.
 
     A holding is dust when it is worth less than ``thresholdUsd`` or less than
-    ``thresholdPctOfAccount`` percent of the account's value (the legacy protocol's 1 %).
+    ``thresholdPctOfAccount`` percent of the account's value (the legacy protocol's 1 %),
+    that share capped at ``minPositionUsd``: the percentage marks crumbs, not positions. A
+    holding the universe rejects and worth ``minLiquidationValueUsd`` is never dust.
     """
 
     threshold_usd: NonNegative = Decimal("1")
@@ -71,7 +73,8 @@ class Exposure(ApiModel):
 
     max_total_at_risk_pct: Percent = Decimal("25")
     """Trims bring at-risk value under this percentage of NAV (the LIVE profile's 25 %).
-    Quote currencies (including BTC, ETH, USDT) are outside this cap. Above 50 % the
+    Quote currencies (including BTC, ETH, USDT) and holdings the account keeps
+    (protectedSymbols, leaveAlone) are outside this cap. Above 50 % the
     account's status carries a PolicyWarning condition and a RiskyPolicy event."""
     trim_interval_cycles: Annotated[int, Field(ge=1, le=1000)] = 1
     """Plan exposure trims only every N-th cycle, so a trim is not re-planned every cycle."""

@@ -280,12 +280,25 @@ async def run_liquidate(request: OnceRequest) -> Report:
         policy = request.policy.model_copy(update={"max_liquidations_per_cycle": 1})
         session.request = _only(request, symbol, policy, held)
         options = CycleOptions(
-            dry_run=False, phases=frozenset({1, 3, 4}), liquidate=forced, only=symbol
+            dry_run=False, phases=frozenset({1, 3}), liquidate=forced, only=symbol
         )
+        before, mark = session.status.account_state, len(session.events.events)
         result = await session.cycle(options)
+        # The sale ran under a spec that protects everything else, so its verdict says nothing
+        # about the account: it is dropped, and the account is judged, and its status recorded,
+        # under its own spec and policy, never CLEAN while its real plan would still sell.
+        session.events.events[mark:] = [
+            e for e in session.events.events[mark:] if e.reason not in _VERDICT_EVENTS
+        ]
+        session.status = session.status.model_copy(update={"account_state": before})
+        session.request = request
+        verdict = await session.cycle(CycleOptions(dry_run=False, phases=frozenset({1, 4})))
     finally:
         await session.close()
-    return session.report([result])
+    return session.report([result, verdict])
+
+
+_VERDICT_EVENTS = frozenset({Reason.ACCOUNT_CLEAN, Reason.ACCOUNT_DIRTY})
 
 
 def _only(

@@ -23,7 +23,7 @@ first: when more positions count than ``maxPositions`` allows, the ones that wou
 first are B. Dust and residuals (worth less than the minimum liquidation value) do not count
 toward the cap: they are left alone on purpose, and counting them would close real positions
 to make room for dust. Neither do holdings a person left alone (``spec.leaveAlone``), for the
-same reason. Protected holdings count but are never chosen to close.
+same reason, and neither do protected holdings, which nothing may close.
 """
 
 from __future__ import annotations
@@ -102,7 +102,12 @@ class Classified:
 
     @property
     def counts_toward_cap(self) -> bool:
-        return not (self.is_dust or self.is_residual or self.left_alone is not None)
+        """Dust, residuals and holdings a person keeps (protected, left alone) are outside
+        the cap: they are never closed for it, so counting them would close strategy
+        positions to make room for them."""
+        return not (
+            self.is_dust or self.is_residual or self.is_protected or self.left_alone is not None
+        )
 
     def position_status(self) -> PositionStatus:
         return PositionStatus(
@@ -122,8 +127,13 @@ def is_protected(holding: Holding, spec: TradingAccountSpec) -> bool:
 
 
 def dust_limit(nav_usd: Decimal, policy: PurgePolicySpec) -> Decimal:
-    """The value under which a holding is dust: the larger of the two documented limits."""
-    return max(policy.dust.threshold_usd, nav_usd * policy.dust.threshold_pct_of_account / 100)
+    """The value under which a holding is dust: the larger of the two documented limits, the
+    percentage one capped at ``minPositionUsd``. The percentage marks crumbs, not positions:
+    on a $100,000 account 1 % is $1,000, and a $900 position is neither a crumb to market
+    close (a tracked one) nor something to ignore while the account counts as CLEAN (an
+    untracked one, which is legacy)."""
+    share = min(nav_usd * policy.dust.threshold_pct_of_account / 100, policy.min_position_usd)
+    return max(policy.dust.threshold_usd, share)
 
 
 def classify(

@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
-from cleanslate.api.policy import PurgePolicySpec
 from cleanslate.core.classification import Classified
 from cleanslate.core.decisions import Decision, ExitKind, Rule
 from cleanslate.core.exits import below_exchange_minimum
-from cleanslate.core.holdings import Snapshot
+from cleanslate.core.holdings import Holding, Snapshot
+from cleanslate.core.market import ProductStatus
 
 NAV_DEPENDENT = frozenset({Rule.OVER_CAP, Rule.LEGACY, Rule.EXPOSURE, Rule.NORMALIZATION})
 """Rules whose sales depend on the account's value: through the percentage dust rule (which
@@ -27,19 +27,19 @@ percentage. Dust closes, zombie exits and purges of rejected holdings do not: a 
 only makes fewer holdings dust."""
 
 
-def unpriced_symbols(
-    snapshot: Snapshot, classified: tuple[Classified, ...], policy: PurgePolicySpec
-) -> list[str]:
-    """Holdings (positions or quote currencies) whose price is unknown this cycle but not
-    lost: while there are any, the account's value is understated."""
-    cash = set(policy.quote_currencies)
-    symbols = [c.symbol for c in classified if c.unpriced]
-    symbols += [
-        h.product_id
-        for h in snapshot.holdings
-        if h.asset in cash and h.quantity > 0 and h.price is None and not h.price_lost
-    ]
+def unpriced_symbols(snapshot: Snapshot) -> list[str]:
+    """Holdings (positions or quote currencies) without a price this cycle whose product is
+    still listed: one glitch, a rate limit, or a freeze after repeated failures. While there
+    are any, the account's value is understated (a frozen BTC would drop out of it whole).
+    Only a product the exchange says is gone adds nothing to NAV without holding anything."""
+    symbols = [h.product_id for h in snapshot.holdings if h.quantity > 0 and _listed_unpriced(h)]
     return sorted(symbols)
+
+
+def _listed_unpriced(holding: Holding) -> bool:
+    product = holding.product
+    listed = product is not None and product.status is not ProductStatus.DELISTED
+    return listed and holding.price is None
 
 
 def await_complete_value(decision: Decision, unpriced: list[str]) -> Decision:

@@ -177,7 +177,7 @@ def plan_cycle(
     decisions = [
         _released(unsellable(_nothing_available(decided[c.symbol]), c), policy) for c in classified
     ]
-    unpriced = unpriced_symbols(snapshot, classified, policy)
+    unpriced = unpriced_symbols(snapshot)
     decisions = [await_complete_value(d, unpriced) for d in decisions]
     legacy = frozenset(c.symbol for c in classified if c.legacy)
     decisions, purges = _budget(decisions, policy.max_liquidations_per_cycle, legacy)
@@ -306,7 +306,11 @@ def _exits(decision: Decision | None) -> bool:
 
 
 def _at_risk(classified: tuple[Classified, ...]) -> Decimal:
-    return sum((c.value_usd for c in classified if c.value_usd is not None), Decimal(0))
+    """Value the exposure cap limits: positions cleanslate may sell. Holdings a person keeps
+    (protected, left alone) are outside it, like quote currencies: trims never sell them, so
+    counting them would trim every strategy position and still never reach the cap."""
+    kept = (c for c in classified if not c.is_protected and c.left_alone is None)
+    return sum((c.value_usd for c in kept if c.value_usd is not None), Decimal(0))
 
 
 def _trims(

@@ -78,3 +78,19 @@ def test_liquidate_with_a_malformed_symbol_is_exit_2(
     with pytest.raises(SystemExit) as exit_info:
         _liquidate(capsys, account, tmp_path / "s", "--symbol", symbol)
     assert exit_info.value.code == 2
+
+
+def test_liquidate_records_the_account_as_its_own_plan_sees_it_not_clean(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Selling SEI leaves an ineligible WLFI the account's plan would purge: the saved status
+    is not CLEAN, and neither the temporary protection of WLFI nor SEI's temporary exclusion
+    reaches it."""
+    account = write(tmp_path / "a.yaml", account_manifest(HOLDINGS))
+    code, out, err = _liquidate(capsys, account, tmp_path / "s", "--symbol", "SEI-USD")
+    assert code == 0, err
+    status = json.loads(out)["status"]
+    assert status["accountState"] != "Clean"
+    assert any("WLFI-USD" in b for b in status["blockers"])
+    plan = {p["symbol"]: p for p in status["plan"]}
+    assert "protected" not in plan["WLFI-USD"]["reason"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cleanslate.api.account import FrozenSymbol
+from cleanslate.api.account import FrozenSymbol, LeaveAlone
 from cleanslate.core.decisions import Decision, ExitKind, Rule
 from cleanslate.core.holdings import Holding
+from cleanslate.core.market import ProductStatus
 from cleanslate.core.planning import CyclePlan, Memory, plan_cycle
 from cleanslate.core.verification import verify
 
@@ -46,10 +47,13 @@ def test_a_large_account_holding_ineligible_coins_is_not_clean_until_they_are_so
     assert after.clean
 
 
-def test_eligible_crumbs_under_one_percent_are_still_dust() -> None:
-    doge = holding("DOGE", "300", "0.2")  # $60 of a liquid, eligible coin: 0.6 % of $10k
-    dust = decided(plan(BIG_BANK, doge))["DOGE-USD"]
+def test_eligible_crumbs_are_dust_but_positions_are_not_whatever_the_percentage() -> None:
+    crumb = holding("DOGE", "30", "0.2")  # $6: a crumb, under minPositionUsd and under 1 %
+    dust = decided(plan(BIG_BANK, crumb))["DOGE-USD"]
     assert (dust.kind, dust.rule) == (ExitKind.IGNORE, Rule.DUST)
+    position = holding("DOGE", "300", "0.2")  # $60: 0.6 % of $10k, yet a position
+    legacy = decided(plan(BIG_BANK, position))["DOGE-USD"]
+    assert legacy.rule is not Rule.DUST
 
 
 # --- 2. a price glitch never sells a position -----------------------------------------------
@@ -102,6 +106,34 @@ def test_an_unpriced_quote_currency_holds_exposure_trims() -> None:
     p = plan(cash("USD", "667"), usdt, sol, account=spec(tracked={"SOL-USD": "100"}))
     assert p.purges == ()
     assert decided(p)["SOL-USD"].kind is ExitKind.SKIP
+
+
+def test_a_frozen_quote_currency_still_holds_exposure_trims() -> None:
+    # BTC frozen after repeated price failures: its price is lost for the freeze, yet the
+    # product is listed, so the account is not worth $1,667 and SOL must not be trimmed.
+    btc = holding("BTC", "1", None, price_error="frozen", price_lost=True)
+    sol = holding("SOL", "10", "100")
+    p = plan(cash("USD", "667"), btc, sol, account=spec(tracked={"SOL-USD": "100"}))
+    assert p.purges == ()
+    assert decided(p)["SOL-USD"].kind is ExitKind.SKIP
+
+
+def test_a_delisted_zombie_adds_nothing_and_holds_nothing_up() -> None:
+    aut = holding("AUT", "100", None, status=ProductStatus.DELISTED, price_lost=True)
+    sol = holding("SOL", "10", "100")
+    p = plan(cash("USD", "667"), aut, sol, account=spec(tracked={"SOL-USD": "100"}))
+    assert decided(p)["SOL-USD"].rule is Rule.EXPOSURE  # trimmed: AUT is worth nothing
+
+
+def test_protected_and_left_alone_holdings_are_outside_the_exposure_and_position_caps() -> None:
+    link = holding("LINK", "100", "13.8")  # $1,380, protected
+    doge = holding("DOGE", "10000", "0.32")  # $3,200, left alone by a person
+    sol, xrp = holding("SOL", "1", "140"), holding("XRP", "40", "2.2")
+    kept = spec(tracked={"SOL-USD": "140", "XRP-USD": "2.2"}, protected=["LINK"])
+    leave = [LeaveAlone(symbol="DOGE-USD", reason="selling it myself")]
+    account = kept.model_copy(update={"leave_alone": leave})
+    p = plan(cash("USD", "1000"), link, doge, sol, xrp, account=account, maxPositions=2)
+    assert [d.symbol for d in p.decisions if d.sells] == []
 
 
 # --- 3. over the cap, legacy positions go first ---------------------------------------------
