@@ -137,6 +137,6 @@ async def _value(
 def report_freezes(changes: Sequence[freezing.FreezeEvent], events: EventSink) -> None:
     for change in changes:
         if change.kind is freezing.FreezeEventKind.FROZEN:
-            events.emit(Event.warning(Reason.SYMBOL_FROZEN, change.message))
+            events.emit(Event.warning(Reason.SYMBOL_FROZEN, f"{change.symbol}: {change.message}"))
         elif change.kind in (freezing.FreezeEventKind.UNFROZEN, freezing.FreezeEventKind.EXPIRED):
             events.emit(Event(Reason.SYMBOL_UNFROZEN, change.message))
