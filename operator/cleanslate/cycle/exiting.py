@@ -282,7 +282,7 @@ def _failed(
     error, code, balance, value = _failure_facts(outcome, decision)
     schedule = inputs.policy.backoff.schedule
     failures = backoff.record_failure(
-        status.purge_failures, symbol, now, error, balance, value, schedule, code
+        status.purge_failures, symbol, now, error, balance, value or Decimal(0), schedule, code
     )
     count = failures[symbol].failure_count
     metrics = _count(status.cleanup_metrics, outcome, None, succeeded=False, whole=False)
@@ -341,10 +341,12 @@ def _escalate(inputs: CycleInputs, symbol: str, decision: Decision) -> None:
 
 def _failure_facts(
     outcome: TwapOutcome | ExchangeError, decision: Decision | None
-) -> tuple[str, str, Decimal, Decimal]:
+) -> tuple[str, str, Decimal, Decimal | None]:
+    """Error text, code, the quantity left and its value (None when its price is unknown: an
+    event says so rather than $0.00)."""
     if isinstance(outcome, ExchangeError):
         held = decision.quantity if decision else Decimal(0)
-        value = decision.value_usd if decision and decision.value_usd else Decimal(0)
+        value = decision.value_usd if decision else None
         return str(outcome)[:500], outcome.reason_code, held, value
     code = outcome.reject.code if outcome.reject else outcome.reason.value
     detail = outcome.reject.summary if outcome.reject else ""
