@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 
@@ -28,6 +29,7 @@ from cleanslate.core.classification import is_protected
 from cleanslate.core.decisions import Decision, ExitKind, Rule
 from cleanslate.core.exits import below_exchange_minimum
 from cleanslate.core.holdings import Snapshot
+from cleanslate.core.market import Order, Side
 from cleanslate.core.planning import CyclePlan, Memory, plan_cycle
 from cleanslate.core.policy_warnings import policy_warnings
 from cleanslate.core.resuming import resume_refusal
@@ -134,12 +136,23 @@ async def _phases(
     return _verified(inputs, books, plan, after, verdicts)
 
 
+def _retry_message(inputs: CycleInputs, symbol: str, now: datetime) -> str:
+    """What a manual retry will do: a holding the account keeps is never sold, so the event
+    must not promise a retry for it."""
+    spec, asset = inputs.spec, symbol.split("-")[0]
+    if symbol in spec.protected_symbols or asset in spec.protected_symbols:
+        return f"{symbol}: backoff cleared by hand; not retried: a protected symbol is never sold"
+    if leave_alone.is_left_alone(spec, symbol, now):
+        return f"{symbol}: backoff cleared by hand; not retried: left alone (spec.leaveAlone)"
+    return f"{symbol}: backoff cleared by hand, retrying now"
+
+
 def _manual_actions(inputs: CycleInputs, status: TradingAccountStatus) -> TradingAccountStatus:
     events, now = inputs.events, inputs.clock.now()
     failures = dict(status.purge_failures)
     for symbol in sorted(inputs.options.retry_now):
         failures = backoff.record_success(failures, symbol)
-        events.emit(Event(Reason.MANUAL_RETRY, f"{symbol}: backoff cleared by hand, retrying now"))
+        events.emit(Event(Reason.MANUAL_RETRY, _retry_message(inputs, symbol, now)))
     frozen = dict(status.frozen_symbols)
     for symbol in sorted(inputs.options.unfreeze):
         frozen = dict(freezing.unfreeze(frozen, symbol, "manual unfreeze").frozen)
@@ -248,14 +261,24 @@ def _report_holds(inputs: CycleInputs, plan: CyclePlan) -> None:
             inputs.metrics.risk_rejections.labels(namespace, name, reason).inc()
 
 
+def _held_value(order: Order, bid: Decimal | None) -> Decimal:
+    """What a cancelled order gives back: the quote it held (a buy, at its limit), or the base
+    it held at what it would sell for now (a sell: its limit may sit far above the bid)."""
+    limit = order.limit_price or Decimal(0)
+    if order.side is Side.SELL and bid is not None:
+        return order.remaining_size * min(limit, bid)
+    return order.remaining_size * limit
+
+
 async def _cancel_stale(inputs: CycleInputs, books: exiting.Books, plan: CyclePlan) -> None:
     if not plan.stale_orders:
         return
     cancelled = await inputs.exchange.cancel_orders([o.order_id for o in plan.stale_orders])
     books.acted = True
+    bids = {c.symbol: c.holding.price for c in plan.classified}
     freed = sum(
         (
-            o.remaining_size * (o.limit_price or Decimal(0))
+            _held_value(o, bids.get(o.product_id))
             for o in plan.stale_orders
             if o.order_id in set(cancelled)
         ),

@@ -31,3 +31,18 @@ async def test_capital_freed_counts_what_a_cancelled_stale_order_held() -> None:
     metrics = rig.status.cleanup_metrics
     assert metrics.stale_orders_cancelled == 1
     assert metrics.capital_freed_usd == Decimal("6")  # 20 ADA x $0.30
+
+
+async def test_a_cancelled_sell_frees_what_its_base_would_sell_for_not_its_limit() -> None:
+    """A stale SELL of 5 LINK at $30 holds ~$69 of LINK, not $150."""
+    order = {
+        "productId": "LINK-USD",
+        "side": "SELL",
+        "size": 5,
+        "limitPrice": 30,
+        "ageMinutes": 180,
+    }
+    rig = Rig(account_spec({"USD": "100", "LINK": "5"}, open_orders=[order]), policy())
+    await rig.cycle()
+    freed = rig.status.cleanup_metrics.capital_freed_usd
+    assert Decimal(50) < freed < Decimal(100)  # 5 LINK at a bid near $13.8
