@@ -1,7 +1,11 @@
 """TWAP executor versus a market sell and taker-only slices, per market model and fee tier.
 
 Usage: ``python benchmarks/twap_vs_market.py [--seeds 30] [--models optimistic calibrated
-skeptic] [--tiers advanced-1 advanced-3] [--market documents]``
+skeptic] [--tiers advanced-1 advanced-3] [--market documents] [--plot FILE.png]``
+
+``--plot`` draws the first tier's cost per basket, strategy and market model (median bars,
+10th-90th percentile whiskers, the ideal lower bound as a line) with matplotlib (the
+``test`` extra installs it).
 
 Every strategy runs on the same seeds, from the same seeded paper account at the same
 simulated instant, and sells the whole basket one symbol after the other. What is measured:
@@ -314,9 +318,44 @@ def _judge(
             verdict.misses.append(f"{label}: TWAP microstructure {micro:+.1f} bps vs market")
 
 
-async def main(seeds: list[int], models: list[str], tiers: list[str], market: str) -> int:
+def plot(results: dict[str, dict[tuple[str, str], list[Run]]], tier: FeeTier, path: str) -> Any:
+    """One panel per market model: per basket, each strategy's median cost with its
+    10th-90th percentile, and the ideal lower bound; returns the figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    fig, axes = pyplot.subplots(
+        1, len(results), figsize=(4.5 * len(results), 4), sharey=True, squeeze=False
+    )
+    width = 0.8 / len(STRATEGIES)
+    for ax, (model, runs) in zip(axes[0], results.items(), strict=True):
+        for i, name in enumerate(STRATEGIES):
+            stats = [spread([r.cost_bps(tier)[0] for r in runs[(b.name, name)]]) for b in BASKETS]
+            xs = [b + (i - (len(STRATEGIES) - 1) / 2) * width for b in range(len(BASKETS))]
+            med = [m for m, _, _ in stats]
+            err = [[m - lo for m, lo, _ in stats], [hi - m for m, _, hi in stats]]
+            ax.bar(xs, med, width, yerr=err, capsize=3, label=name)
+        for b, basket in enumerate(BASKETS):
+            ideal = statistics.median(float(r.ideal_bps(tier)) for r in runs[(basket.name, "twap")])
+            ax.hlines(ideal, b - 0.4, b + 0.4, colors="black", linestyles="dashed")
+        ax.set_title(f"{model} ({tier.name}: maker {tier.maker_bps} / taker {tier.taker_bps})")
+        ax.set_xticks(range(len(BASKETS)), [b.name.split(" ")[0] for b in BASKETS])
+        ax.grid(axis="y", alpha=0.3)
+    axes[0][0].set_ylabel("cost vs decision-time mid, bps (dashed: ideal bound)")
+    axes[0][0].legend(loc="upper right", fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    return fig
+
+
+async def main(
+    seeds: list[int], models: list[str], tiers: list[str], market: str, plot_to: str | None = None
+) -> int:
     started = time.perf_counter()
     verdict = Verdict()
+    results: dict[str, dict[tuple[str, str], list[Run]]] = {}
     for name in models:
         model = PaperMarketModel(name)
         runs: dict[tuple[str, str], list[Run]] = {}
@@ -325,8 +364,12 @@ async def main(seeds: list[int], models: list[str], tiers: list[str], market: st
                 for strategy, seller in STRATEGIES.items():
                     run = await run_basket(basket, seller, seed, market, model)
                     runs.setdefault((basket.name, strategy), []).append(run)
+        results[model.value] = runs
         for tier in tiers:
             report(model, TIERS[tier], runs, verdict)
+    if plot_to is not None:
+        plot(results, TIERS[tiers[0]], plot_to)
+        print(f"plot written to {plot_to}")
     print(f"\n{len(seeds)} seeds, market '{market}', {time.perf_counter() - started:.0f} s wall")
     print("TWAP vs market sell, median cost per basket:")
     print("\n".join(verdict.summary))
@@ -344,6 +387,7 @@ if __name__ == "__main__":
     parser.add_argument("--models", nargs="+", default=[m.value for m in PaperMarketModel])
     parser.add_argument("--tiers", nargs="+", default=["advanced-1", "advanced-3"])
     parser.add_argument("--market", default="documents")
+    parser.add_argument("--plot", metavar="FILE.png", help="draw the first tier's costs")
     args = parser.parse_args()
     seeds = list(range(1, args.seeds + 1))
-    sys.exit(asyncio.run(main(seeds, args.models, args.tiers, args.market)))
+    sys.exit(asyncio.run(main(seeds, args.models, args.tiers, args.market, args.plot)))

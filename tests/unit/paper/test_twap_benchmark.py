@@ -42,3 +42,17 @@ def test_maker_fills_pay_the_maker_fee_and_the_ideal_bound_sells_at_the_ask() ->
     assert fees == D(1001) * ENTRY.maker_bps / 10000 / 1000 * 10000
     assert run.ideal_bps(ENTRY) == (1000 - D(1002) * (1 - ENTRY.maker_bps / 10000)) / 1000 * 10000
     assert cost > run.ideal_bps(ENTRY), "nothing does better than the ideal bound here"
+
+
+def test_plot_draws_one_panel_per_model_with_every_basket_and_strategy(tmp_path: Path) -> None:
+    bench = _benchmark()
+    run = bench.Run(
+        decision_value=D(1000), ideal_gross=D(1002), proceeds=D(990), taker_notional=D(990)
+    )
+    runs = {(b.name, s): [run, run] for b in bench.BASKETS for s in bench.STRATEGIES}
+    path = tmp_path / "cost.png"
+    fig = bench.plot({"calibrated": runs, "skeptic": runs}, ENTRY, str(path))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [ax.get_title().split(" ")[0] for ax in fig.axes] == ["calibrated", "skeptic"]
+    bars = [p for p in fig.axes[0].patches]
+    assert len(bars) == len(bench.BASKETS) * len(bench.STRATEGIES)
