@@ -121,9 +121,13 @@ class Classified:
 
 
 def is_protected(holding: Holding, spec: TradingAccountSpec) -> bool:
+    return protects(spec, holding.product_id)
+
+
+def protects(spec: TradingAccountSpec, product_id: str) -> bool:
     """``protectedSymbols`` may name the product (SEI-USD) or the asset (SEI)."""
     protected = set(spec.protected_symbols)
-    return holding.asset in protected or holding.product_id in protected
+    return product_id in protected or product_id.split("-")[0] in protected
 
 
 def dust_limit(nav_usd: Decimal, policy: PurgePolicySpec) -> Decimal:

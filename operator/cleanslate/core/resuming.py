@@ -16,6 +16,7 @@ from datetime import datetime
 
 from cleanslate.api.account import FrozenSymbol, Mode, TradingAccountSpec
 from cleanslate.api.policy import PurgePolicySpec
+from cleanslate.core.classification import protects
 from cleanslate.core.freezing import is_frozen
 from cleanslate.core.leave_alone import is_left_alone
 
@@ -31,12 +32,11 @@ def resume_refusal(
     asset, dash, _ = symbol.partition("-")
     if not dash or not asset:
         return "not a product id"
-    protected = set(spec.protected_symbols)
     checks = (
         (spec.suspend, "the account is suspended"),
         (spec.mode is Mode.DRY_RUN, "the account is in DryRun"),
         (asset in policy.quote_currencies, f"{asset} is a quote currency"),
-        (symbol in protected or asset in protected, "protected symbol"),
+        (protects(spec, symbol), "protected symbol"),
         (is_left_alone(spec, symbol, now), "left alone by the account (spec.leaveAlone)"),
         (is_frozen(frozen, symbol, now), "frozen symbol"),
     )

@@ -25,7 +25,7 @@ from cleanslate.api.account import (
 )
 from cleanslate.core import backoff, conditions, freezing, leave_alone
 from cleanslate.core import balances as balance_rules
-from cleanslate.core.classification import is_protected
+from cleanslate.core.classification import is_protected, protects
 from cleanslate.core.decisions import Decision, ExitKind, Rule
 from cleanslate.core.exits import below_exchange_minimum
 from cleanslate.core.holdings import Snapshot
@@ -139,8 +139,8 @@ async def _phases(
 def _retry_message(inputs: CycleInputs, symbol: str, now: datetime) -> str:
     """What a manual retry will do: a holding the account keeps is never sold, so the event
     must not promise a retry for it."""
-    spec, asset = inputs.spec, symbol.split("-")[0]
-    if symbol in spec.protected_symbols or asset in spec.protected_symbols:
+    spec = inputs.spec
+    if protects(spec, symbol):
         return f"{symbol}: backoff cleared by hand; not retried: a protected symbol is never sold"
     if leave_alone.is_left_alone(spec, symbol, now):
         return f"{symbol}: backoff cleared by hand; not retried: left alone (spec.leaveAlone)"
