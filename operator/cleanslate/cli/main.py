@@ -23,12 +23,13 @@ import yaml
 from cleanslate.api.fields import PRODUCT_ID_PATTERN
 from cleanslate.cli.checking import run_check
 from cleanslate.cli.manifests import ManifestError, Manifests, load
-from cleanslate.cli.report import not_clean
+from cleanslate.cli.report import not_clean, nothing_sold
 from cleanslate.cli.running import OnceRequest, Report, run_liquidate, run_once
 from cleanslate.cli.state import StateError, default_state_dir
 from cleanslate.clock import SystemClock
 
 EXIT_NOT_CLEAN = 1
+EXIT_NOT_SOLD = 1
 """``once --until-clean`` gave up before CLEAN, as ``kubectl wait`` exits 1 on a timeout."""
 EXIT_USAGE = 2
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -220,7 +221,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(report.resource, indent=2))
     else:
         print(report.summary)
+    if args.command == "liquidate":
+        return _liquidate_exit(args.symbol, report, request.policy.quote_currencies)
     return _until_clean_exit(args, report)
+
+
+def _liquidate_exit(symbol: str, report: Report, quote_currencies: Sequence[str]) -> int:
+    """Non-zero when ``liquidate`` sold none of the symbol, naming why on stderr: a script
+    that asked for a sale must not read exit 0 as "sold" when backoff, a protection or the
+    exchange's minimum kept the holding."""
+    first = report.results[0] if report.results else None
+    why = nothing_sold(first, symbol, quote_currencies) if first else "no cycle ran"
+    if why is None:
+        return 0
+    print(f"cleanslate: liquidate sold no {symbol}: {why}", file=sys.stderr)
+    return EXIT_NOT_SOLD
 
 
 def _until_clean_exit(args: argparse.Namespace, report: Report) -> int:

@@ -5,7 +5,7 @@ at the product's increment, numeric columns right-aligned so the digits line up.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -125,3 +125,25 @@ def not_clean(status: TradingAccountStatus, cycles: int) -> str | None:
     state = status.account_state.value if status.account_state else "unknown"
     blockers = "; ".join(status.blockers) or "no blocker recorded"
     return f"not CLEAN after {cycles} cycle(s): {state}: {blockers}"
+
+
+def nothing_sold(
+    result: CycleResult, symbol: str, quote_currencies: Collection[str] = ()
+) -> str | None:
+    """Why ``liquidate`` sold none of ``symbol`` in ``result``, or None when it sold some: the
+    plan's own reason when no sale was planned (backoff, protected, under the minimum), the
+    executor's stop reason when the sale ran and filled nothing."""
+    outcome = result.outcomes.get(symbol)
+    if outcome is not None:
+        if outcome.filled_quantity > 0:
+            return None
+        return f"the sale filled nothing ({outcome.reason.value})"
+    if result.error:
+        return result.error
+    decisions = result.plan.decisions if result.plan else ()
+    reason = next((d.reason for d in decisions if d.symbol == symbol), None)
+    if reason:
+        return reason
+    if symbol.split("-")[0] in quote_currencies:
+        return "it is a quote currency the policy keeps"
+    return "the account holds none of it"

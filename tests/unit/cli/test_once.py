@@ -192,15 +192,26 @@ def test_negative_max_positions_is_a_usage_error_not_a_traceback(
 
 
 def liquidate(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, symbol: str, *extra: str, **spec: Any
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    symbol: str,
+    *extra: str,
+    expect: int = 0,
+    why: str = "",
+    **spec: Any,
 ) -> dict[str, Any]:
+    """Run ``liquidate``; ``expect`` is its exit code, and when it is 1 (nothing sold) the one
+    stderr line must name the symbol and contain ``why``."""
     holdings = {"USD": 150, "USDC": 60, "SEI": 36.4, "SOL": 0.1}
     account = write(tmp_path / "a.yaml", account_manifest(holdings, **spec))
     code, out, err = run(
         capsys, "liquidate", "-f", str(account), "--state-dir", str(tmp_path / "s"),
         "--now", NOW, "--symbol", symbol, "--all", "-o", "json", *extra,
     )  # fmt: skip
-    assert code == 0, err
+    assert code == expect, err
+    if expect:
+        assert err.splitlines() == [err.strip()] and f"liquidate sold no {symbol}: " in err
+        assert why in err
     resource: dict[str, Any] = json.loads(out)
     return resource
 
@@ -226,7 +237,7 @@ def test_liquidate_without_force_sells_a_due_symbol_only(
 def test_liquidate_never_sells_a_quote_currency(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, symbol: str
 ) -> None:
-    resource = liquidate(capsys, tmp_path, symbol, "--force")
+    resource = liquidate(capsys, tmp_path, symbol, "--force", expect=1, why="quote")
     metrics = resource["status"]["cleanupMetrics"]
     assert metrics["purgesSucceeded"] == 0 and metrics["purgesFailed"] == 0
     assert held(resource, "SEI-USD") == 36.4
@@ -235,7 +246,10 @@ def test_liquidate_never_sells_a_quote_currency(
 def test_liquidate_never_sells_a_protected_symbol(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    resource = liquidate(capsys, tmp_path, "SEI-USD", "--force", protectedSymbols=["SEI-USD"])
+    resource = liquidate(
+        capsys, tmp_path, "SEI-USD", "--force", expect=1, why="protect",
+        protectedSymbols=["SEI-USD"],
+    )  # fmt: skip
     assert held(resource, "SEI-USD") == 36.4
     assert resource["status"]["cleanupMetrics"]["purgesSucceeded"] == 0
 
@@ -360,3 +374,17 @@ def test_once_shows_a_price_outage_as_unpriced_and_held_not_sold(
     assert "price unknown" in " ".join(rows[1])
     assert "  - SOL-USD: price unknown this cycle: not verified" in out
     assert "PositionClosed" not in out and "PurgeStarted" not in out
+
+
+def test_liquidate_without_force_of_a_symbol_in_backoff_exits_1_and_says_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """BONK fails on the documents' venue; after three failures it waits, and a liquidate
+    without ``--force`` must not exit 0 as if it had sold."""
+    for _ in range(3):
+        once_yaml(capsys, tmp_path, "--now", NOW)
+    argv = ["liquidate", *EXAMPLES, "--state-dir", str(tmp_path), "--now", NOW]
+    code, _, err = run(capsys, *argv, "--symbol", "BONK-USD", "--all")
+    assert code == 1
+    assert err.startswith("cleanslate: liquidate sold no BONK-USD: ")
+    assert "backoff" in err.lower() or "retry" in err.lower(), err
