@@ -336,7 +336,9 @@ class PurgeFailure(ApiModel):
     last_error_code: Annotated[str, Field(max_length=64)] = ""
     """The exchange's reject code of the last failure (PRODUCT_NOT_TRADEABLE waits 4 hours)."""
     balance: Number = Decimal("0")
-    value_usd: Number = Decimal("0")
+    value_usd: Number | None = None
+    """What the quantity left was worth at the bid; absent when its price was unknown (never
+    a made-up $0, which would read as "nothing at stake")."""
     next_retry_at: datetime | None = None
     """When the backoff ends; None while retries happen every cycle."""
 

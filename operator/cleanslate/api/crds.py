@@ -54,6 +54,13 @@ def _fold_nullable(node: Schema) -> Schema:
     return folded
 
 
+def unwrap(text: str) -> str:
+    """A field docstring as ``kubectl explain`` should show it: the source's line breaks
+    (wrapped at 100 columns) become spaces, and only blank lines stay paragraph breaks."""
+    paragraphs = (" ".join(p.split()) for p in text.split("\n\n"))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
 def _describe_default(node: Schema, default: Any) -> None:
     if default is None or default == [] or default == {} or default == "":
         return
@@ -111,6 +118,8 @@ def _structural(node: Schema, defs: Schema) -> Schema:
             continue  # structural schemas prune unknown fields already
         else:
             out[key] = value
+    if "description" in out:
+        out["description"] = unwrap(out["description"])
     _describe_default(out, node.get("default"))
     if "enum" in node and "type" not in out:
         out["type"] = "string"

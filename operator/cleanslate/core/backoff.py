@@ -63,7 +63,7 @@ def record_failure(
     now: datetime,
     error: str,
     balance: Decimal,
-    value_usd: Decimal,
+    value_usd: Decimal | None,
     schedule: Sequence[BackoffStep],
     code: str = "",
 ) -> dict[str, PurgeFailure]:

@@ -282,7 +282,7 @@ def _failed(
     error, code, balance, value = _failure_facts(outcome, decision)
     schedule = inputs.policy.backoff.schedule
     failures = backoff.record_failure(
-        status.purge_failures, symbol, now, error, balance, value or Decimal(0), schedule, code
+        status.purge_failures, symbol, now, error, balance, value, schedule, code
     )
     count = failures[symbol].failure_count
     metrics = _count(status.cleanup_metrics, outcome, None, succeeded=False, whole=False)

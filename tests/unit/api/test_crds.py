@@ -56,6 +56,18 @@ def test_every_spec_field_is_documented_for_kubectl_explain() -> None:
     assert undocumented == []
 
 
+def test_descriptions_are_unwrapped_so_kubectl_explain_reflows_them() -> None:
+    """A docstring's line breaks are the source's 100-column wrapping, not the author's; in a
+    description they would cut ``kubectl explain``'s sentences in the middle."""
+    wrapped = [
+        path
+        for path, node in schemas()
+        for paragraph in node.get("description", "").split("\n\n")
+        if "\n" in paragraph or "  " in paragraph
+    ]
+    assert wrapped == []
+
+
 def test_printer_columns_match_the_issue() -> None:
     account = build_crds()["cleanslate.dev_tradingaccounts.yaml"]
     columns = account["spec"]["versions"][0]["additionalPrinterColumns"]

@@ -57,6 +57,13 @@ def test_one_or_two_failures_retry_every_cycle() -> None:
     assert backoff_remaining(failure(2, timedelta(seconds=1)), SCHEDULE, NOW) == timedelta(0)
 
 
+def test_a_failure_of_an_unpriced_holding_records_no_value_rather_than_zero() -> None:
+    """$0 would tell a reader nothing is at stake; the status leaves the value out instead."""
+    entry = record_failure({}, "AUT-USD", NOW, "x", D("12"), None, SCHEDULE)["AUT-USD"]
+    assert entry.value_usd is None
+    assert "valueUsd" not in entry.to_wire()
+
+
 def test_record_failure_counts_up_and_keeps_the_bonk_details() -> None:
     failures = record_failure({}, "BONK-USD", NOW, "rejected", BONK_UNITS, D("9.48"), SCHEDULE)
     entry = failures["BONK-USD"]
