@@ -226,32 +226,43 @@ class Row:
 async def measure(
     venues: list[str], accounts: list[int], rounds: int, interval: float, max_age: float
 ) -> list[Row]:
+    """Every (venue, N) pair, each row printed as soon as it is measured."""
     runners = {"paper": paper, "coinbase": coinbase}
     rows = []
+    print(HEADER, flush=True)
     for venue in venues:
         for n in accounts:
             started = time.perf_counter()
             before = await runners[venue](n, rounds, interval, 0.0)
             after = await runners[venue](n, rounds, interval, max_age)
             rows.append(Row(venue, n, before, after, time.perf_counter() - started))
+            print(line(rows[-1]), flush=True)
     return rows
 
 
-def table(rows: list[Row]) -> str:
+def line(r: Row) -> str:
+    return (
+        f"{r.venue:<9}{r.accounts:>9}{r.after.cycles:>8}  "
+        f"{r.before.per_cycle('public'):>9.3f} {r.after.per_cycle('public'):>9.3f}  "
+        f"{r.before.per_cycle('private'):>9.3f} {r.after.per_cycle('private'):>9.3f}  "
+        f"{r.before.errors + r.after.errors:>6}  {r.seconds:>6.1f}"
+    )
+
+
+def _header() -> str:
     head = (
         f"{'venue':<9}{'accounts':>9}{'cycles':>8}  {'public/acct-cycle':>19}  "
         f"{'private/acct-cycle':>19}  {'failed':>6}  {'run s':>6}"
     )
     sub = f"{'':<9}{'':>9}{'':>8}  {'before':>9} {'after':>9}  {'before':>9} {'after':>9}"
-    lines = [head, sub, "-" * len(head)]
-    for r in rows:
-        lines.append(
-            f"{r.venue:<9}{r.accounts:>9}{r.after.cycles:>8}  "
-            f"{r.before.per_cycle('public'):>9.3f} {r.after.per_cycle('public'):>9.3f}  "
-            f"{r.before.per_cycle('private'):>9.3f} {r.after.per_cycle('private'):>9.3f}  "
-            f"{r.before.errors + r.after.errors:>6}  {r.seconds:>6.1f}"
-        )
-    return "\n".join(lines)
+    return "\n".join([head, sub, "-" * len(head)])
+
+
+HEADER = _header()
+
+
+def table(rows: list[Row]) -> str:
+    return "\n".join([HEADER, *(line(r) for r in rows)])
 
 
 def _share(rate: float, limit: float) -> str:
@@ -302,13 +313,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit-accounts", type=int, default=1000)
     args = p.parse_args(argv)
     venues = args.venue or ["paper", "coinbase"]
-    rows = asyncio.run(measure(venues, args.accounts, args.rounds, args.interval, args.max_age))
     print(
         f"exchange requests per account-cycle, {args.rounds} rounds of {args.interval:g} s, "
         f"holding {', '.join(HELD)} (+USD); before: sharing off, after: max age "
         f"{args.max_age:g} s"
     )
-    print(table(rows))
+    rows = asyncio.run(measure(venues, args.accounts, args.rounds, args.interval, args.max_age))
     share = limit_share(rows, args.limit_accounts, args.interval)
     if share:
         print()
