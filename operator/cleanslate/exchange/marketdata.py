@@ -20,7 +20,9 @@ Four rules make sharing safe with money at stake:
   the answer from the ones waiting.
 * **Failures are not cached.** A failed request (one account's 429, a timeout) is shared only
   by the waiters of that very request; the next caller asks again. One account's rate limit
-  must not leave every account unpriced until the entry expires.
+  must not leave every account unpriced until the entry expires. A waiter sees a failure of
+  the sender's own (its key refused, its budget spent) as temporary, so it never counts
+  toward another account's symbol freeze; an unknown product is a fact and shared as it is.
 * **Bounded memory.** At most ``max_quotes`` quotes per market (least recently used go
   first); the product list is one map per market, the same objects for every account.
 
@@ -42,6 +44,7 @@ from typing import TypeVar, cast
 
 from cleanslate.clock import Clock, SystemClock
 from cleanslate.core.market import Product, Quote
+from cleanslate.exchange.errors import InvalidProductId, NotFound, Unavailable
 from cleanslate.exchange.port import Exchange, SharesMarket
 
 T = TypeVar("T")
@@ -55,6 +58,8 @@ market, and classification should not be that far behind it."""
 PRODUCTS_MAX_AGE = timedelta(minutes=10)
 """Product metadata changes rarely; this kept each account under its rate-limit budget
 before sharing, and now costs one request per market per ten minutes."""
+PRODUCT_FACTS = (InvalidProductId, NotFound)
+"""Failures that say something about the product, the same for every account asking."""
 DEFAULT_MAX_QUOTES = 4096
 """Quotes kept per market: more than Coinbase lists spot products, a few hundred KiB."""
 
@@ -162,6 +167,7 @@ class MarketData:
         """One request per key at a time; everyone asking meanwhile shares its outcome, and
         the outcome is forgotten as soon as it is known (a failure is never served again)."""
         flight = self._flights.get(key)
+        joined = flight is not None
         if flight is None:
             self.stats.fetches += 1
             flight = asyncio.ensure_future(fetch())
@@ -169,13 +175,31 @@ class MarketData:
             flight.add_done_callback(lambda done: self._landed(key, done))
         else:
             self.stats.joined += 1
-        return cast(T, await asyncio.shield(flight))
+        try:
+            return cast(T, await asyncio.shield(flight))
+        except PRODUCT_FACTS:
+            raise
+        except Exception as exc:
+            if not joined:
+                raise
+            raise _not_yours(exc) from exc
 
     def _landed(self, key: str, flight: asyncio.Task[object]) -> None:
         if self._flights.get(key) is flight:
             del self._flights[key]
         if not flight.cancelled() and flight.exception() is not None:
             self.stats.failures += 1  # retrieved here, so nobody waiting is not an error
+
+
+def _not_yours(exc: Exception) -> Unavailable:
+    """What a waiter sees when the request it shared failed for a reason of the account that
+    sent it (its key refused, its rate limit, its client closed): a temporary error, so the
+    holding is unpriced this cycle and its freeze count untouched, and the next cycle asks
+    again. Only the sender sees its own error as it is."""
+    return Unavailable(
+        f"shared market-data request failed for the account that sent it "
+        f"({type(exc).__name__}); asked again next cycle"
+    )
 
 
 def market_identity(exchange: object) -> str | None:

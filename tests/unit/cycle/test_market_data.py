@@ -8,13 +8,20 @@ import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from cleanslate.api.account import PaperExchange as PaperConfig
 from cleanslate.clock import SimulatedClock, SystemClock
 from cleanslate.core.market import Product, Quote
-from cleanslate.exchange.errors import RateLimited
+from cleanslate.exchange.errors import (
+    AuthenticationFailed,
+    InvalidProductId,
+    RateLimited,
+    TemporaryError,
+    Unavailable,
+)
 from cleanslate.exchange.marketdata import MarketData, SharedMarkets, market_identity
 from cleanslate.exchange.paper import open_paper_exchange
 
@@ -113,22 +120,46 @@ async def test_age_counts_from_when_the_request_was_sent_not_when_it_was_answere
     assert len(venue.quotes) == 2
 
 
-async def test_a_failure_is_shared_by_its_waiters_and_never_served_again() -> None:
-    market, venue = _shared(), Venue()
+async def _all_fail(market: MarketData, venue: Venue, error: Exception) -> list[Any]:
+    """Three accounts ask at once; the one request fails with ``error``."""
     venue.gate = asyncio.Event()
-    venue.fail_with = RateLimited("429 for one account", retry_after=60)
+    venue.fail_with = error
     askers = [asyncio.create_task(market.quote(venue, "SEI-USD", T0)) for _ in range(3)]
     await asyncio.sleep(0)
     venue.gate.set()
     outcomes = await asyncio.gather(*askers, return_exceptions=True)
     venue.gate, venue.fail_with = None, None
+    return outcomes
+
+
+async def test_a_failure_is_shared_by_its_waiters_and_never_served_again() -> None:
+    market, venue = _shared(), Venue()
+    outcomes = await _all_fail(market, venue, RateLimited("429 for one account", retry_after=60))
 
     after = await market.quote(venue, "SEI-USD", T0)  # same instant: the 429 is not kept
 
-    assert all(isinstance(o, RateLimited) for o in outcomes)
+    assert all(isinstance(o, TemporaryError) for o in outcomes)
     assert after.bid == D("1.00")
     assert venue.quotes == ["SEI-USD", "SEI-USD"]
     assert market.stats.failures == 1
+
+
+async def test_the_senders_own_refusal_is_temporary_for_the_accounts_that_waited() -> None:
+    """One account's revoked key must not count toward every account's freeze of SEI."""
+    market, venue = _shared(), Venue()
+
+    sender, *waiters = await _all_fail(market, venue, AuthenticationFailed("key revoked"))
+
+    assert isinstance(sender, AuthenticationFailed)
+    assert all(isinstance(w, Unavailable) and "asked again" in str(w) for w in waiters)
+
+
+async def test_an_unknown_product_is_a_fact_every_waiter_hears_as_it_is() -> None:
+    market, venue = _shared(), Venue()
+
+    outcomes = await _all_fail(market, venue, InvalidProductId("unknown product SEI-USD"))
+
+    assert all(isinstance(o, InvalidProductId) for o in outcomes)
 
 
 async def test_the_account_that_started_a_request_can_be_cancelled_without_its_waiters() -> None:
