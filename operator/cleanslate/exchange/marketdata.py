@@ -17,7 +17,8 @@ Four rules make sharing safe with money at stake:
 * **Single flight.** Accounts asking for the same product at once cause one request; the
   others wait for it and share its outcome. The request runs as its own task, so the account
   that happened to start it can be cancelled (a deleted account, a shutdown) without taking
-  the answer from the ones waiting.
+  the answer from the ones waiting. A request still out after ``JOIN_WINDOW`` is retrying on
+  its sender's budget; later callers send their own rather than queue behind it.
 * **Failures are not cached.** A failed request (one account's 429, a timeout) is shared only
   by the waiters of that very request; the next caller asks again. One account's rate limit
   must not leave every account unpriced until the entry expires. A waiter sees a failure of
@@ -58,6 +59,11 @@ market, and classification should not be that far behind it."""
 PRODUCTS_MAX_AGE = timedelta(minutes=10)
 """Product metadata changes rarely; this kept each account under its rate-limit budget
 before sharing, and now costs one request per market per ten minutes."""
+JOIN_WINDOW = timedelta(seconds=5)
+"""How long after a shared request was sent others still wait for it rather than ask
+themselves: a quote answers in well under a second, so a request older than this is retrying
+(a 429 waited out, a 5xx) on its sender's budget, and later callers should not queue behind
+it."""
 PRODUCT_FACTS = (InvalidProductId, NotFound)
 """Failures that say something about the product, the same for every account asking."""
 DEFAULT_MAX_QUOTES = 4096
@@ -108,7 +114,7 @@ class MarketData:
         self._products: dict[str, Product] = {}
         self._products_asked_at: datetime | None = None
         self._quotes: OrderedDict[str, _Cached] = OrderedDict()
-        self._flights: dict[str, asyncio.Task[object]] = {}
+        self._flights: dict[str, tuple[asyncio.Task[object], datetime]] = {}
 
     def __repr__(self) -> str:
         return f"MarketData({self.identity or 'unshared'}, quotes={len(self._quotes)})"
@@ -133,12 +139,13 @@ class MarketData:
             return self._products
 
         async def fetch() -> Mapping[str, Product]:
-            listed = await exchange.products()
-            self._products = {p.product_id: p for p in listed}
-            self._products_asked_at = now
-            return self._products
+            listed = {p.product_id: p for p in await exchange.products()}
+            asked = self._products_asked_at
+            if asked is None or asked <= now:  # a late answer never replaces a younger one
+                self._products, self._products_asked_at = listed, now
+            return listed
 
-        return await self._single_flight("\0products", fetch)
+        return await self._single_flight("\0products", fetch, now)
 
     async def quote(self, exchange: Exchange, product_id: str, now: datetime) -> Quote:
         """``product_id``'s quote, at most ``quote_max_age`` old, fetched through
@@ -155,26 +162,34 @@ class MarketData:
                 self._store(product_id, _Cached(quote, now))
             return quote
 
-        return await self._single_flight(product_id, fetch)
+        return await self._single_flight(product_id, fetch, now)
 
     def _store(self, product_id: str, entry: _Cached) -> None:
+        """Keep the younger quote: a request that outlived its join window may land after
+        the one sent in its place."""
+        held = self._quotes.get(product_id)
+        if held is not None and held.asked_at > entry.asked_at:
+            return
         self._quotes[product_id] = entry
         self._quotes.move_to_end(product_id)
         while len(self._quotes) > self.max_quotes:
             self._quotes.popitem(last=False)
 
-    async def _single_flight(self, key: str, fetch: Callable[[], Awaitable[T]]) -> T:
+    async def _single_flight(self, key: str, fetch: Callable[[], Awaitable[T]], now: datetime) -> T:
         """One request per key at a time; everyone asking meanwhile shares its outcome, and
-        the outcome is forgotten as soon as it is known (a failure is never served again)."""
-        flight = self._flights.get(key)
-        joined = flight is not None
-        if flight is None:
+        the outcome is forgotten as soon as it is known (a failure is never served again).
+        A request in flight for longer than ``JOIN_WINDOW`` is not joined: its sender is
+        waiting out a 429 or retrying, and a later caller sends its own instead."""
+        current = self._flights.get(key)
+        joined = current is not None and now - current[1] < JOIN_WINDOW
+        if current is not None and joined:
+            flight = current[0]
+            self.stats.joined += 1
+        else:
             self.stats.fetches += 1
             flight = asyncio.ensure_future(fetch())
-            self._flights[key] = flight
+            self._flights[key] = (flight, now)
             flight.add_done_callback(lambda done: self._landed(key, done))
-        else:
-            self.stats.joined += 1
         try:
             return cast(T, await asyncio.shield(flight))
         except PRODUCT_FACTS:
@@ -185,7 +200,8 @@ class MarketData:
             raise _not_yours(exc) from exc
 
     def _landed(self, key: str, flight: asyncio.Task[object]) -> None:
-        if self._flights.get(key) is flight:
+        current = self._flights.get(key)
+        if current is not None and current[0] is flight:
             del self._flights[key]
         if not flight.cancelled() and flight.exception() is not None:
             self.stats.failures += 1  # retrieved here, so nobody waiting is not an error

@@ -22,7 +22,12 @@ from cleanslate.exchange.errors import (
     TemporaryError,
     Unavailable,
 )
-from cleanslate.exchange.marketdata import MarketData, SharedMarkets, market_identity
+from cleanslate.exchange.marketdata import (
+    JOIN_WINDOW,
+    MarketData,
+    SharedMarkets,
+    market_identity,
+)
 from cleanslate.exchange.paper import open_paper_exchange
 
 D = Decimal
@@ -176,6 +181,26 @@ async def test_the_account_that_started_a_request_can_be_cancelled_without_its_w
 
     assert (await waiter).bid == D("1.00")
     assert leader.cancelled() and venue.quotes == ["SEI-USD"]
+
+
+async def test_a_request_stuck_past_its_join_window_is_not_joined_nor_lets_its_answer_win() -> None:
+    clock, market, venue = SimulatedClock(T0), _shared(30), Venue()
+    stuck_gate = venue.gate = asyncio.Event()
+    stuck = asyncio.create_task(market.quote(venue, "SEI-USD", clock.now()))
+    while not venue.quotes:  # until its request is out and waiting
+        await asyncio.sleep(0)
+    clock.advance(JOIN_WINDOW.total_seconds())  # the sender is still waiting out a 429
+    venue.gate, venue.bid = None, "2.00"
+
+    later = await market.quote(venue, "SEI-USD", clock.now())
+    venue.bid = "1.50"
+    stuck_gate.set()
+    late = await stuck
+
+    assert (later.bid, late.bid) == (D("2.00"), D("1.50"))
+    assert len(venue.quotes) == 2, "the later caller sent its own request"
+    cached = await market.quote(venue, "SEI-USD", clock.now())
+    assert cached.bid == D("2.00") and len(venue.quotes) == 2, "the younger quote stays"
 
 
 async def test_the_cache_keeps_at_most_its_bound_least_recently_used_first() -> None:
