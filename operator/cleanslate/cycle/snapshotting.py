@@ -11,7 +11,10 @@ freeze count is untouched (a burst of 429s must not freeze SOL for a day). Any o
 counts. The price is *lost* (the holding may become a zombie) only when the exchange's
 product list says the product is gone (unknown or delisted) or the symbol is frozen: one
 "not found" on a quote of a product the list still shows trading is one failure, counted
-like any other, so a single bad answer can never market-close a tracked position.
+like any other, so a single bad answer can never market-close a tracked position. The list
+may be shared with other accounts on the market (``exchange.marketdata``); a held product it
+lacks is asked of the account's own adapter before it counts as unknown, since only the
+account's own venue can say a product is gone for it.
 """
 
 from __future__ import annotations
@@ -121,6 +124,13 @@ async def _value(
     if freezing.is_frozen(frozen, product_id, now):
         why = f"frozen after repeated price failures: {frozen[product_id].last_error}"
         return replace(holding, price_error=why, price_lost=True), None, False
+    if product is None and market.shared:
+        try:
+            product = await market.unlisted(exchange, product_id)
+        except ExchangeError as exc:
+            error = f"price temporarily unavailable: {type(exc).__name__}: {exc}"
+            return replace(holding, price_error=error), error, False
+        holding = replace(holding, product=product)
     if product is None:
         error = f"unknown product {product_id}"
         return replace(holding, price_error=error, price_lost=True), error, True

@@ -11,8 +11,9 @@ Four rules make sharing safe with money at stake:
 * **Freshness.** A quote is served from the cache only while younger than ``quote_max_age``
   (a platform setting, ``--market-data-max-age-seconds``; ``docs/design.md`` says why 30 s).
   Its age counts from when its request was *sent*, so a slow answer never looks younger than
-  it is. The product list keeps its ten minutes (it changes rarely; a delisting is caught by
-  the quote that fails). Only classification reads through here: the TWAP prices its own
+  it is. The product list keeps its ten minutes, as before sharing (it changes rarely); a
+  held product the shared list lacks is asked of the account's own adapter before it counts
+  as unknown (``unlisted``). Only classification reads through here: the TWAP prices its own
   orders from quotes it fetches itself (``execution/twap.py`` never sees this cache).
 * **Single flight.** Accounts asking for the same product at once cause one request; the
   others wait for it and share its outcome. The request runs as its own task, so the account
@@ -127,6 +128,21 @@ class MarketData:
     def cached_products(self) -> Mapping[str, Product]:
         """The product list as last fetched (empty before the first fetch)."""
         return self._products
+
+    @property
+    def shared(self) -> bool:
+        return self.identity is not None
+
+    async def unlisted(self, exchange: Exchange, product_id: str) -> Product | None:
+        """A product the *shared* list lacks, asked of this account's own adapter: None when
+        the venue says it does not exist. Another account's list is not proof that a product
+        is gone for this one (a venue may list by region), and an unknown product is a zombie
+        that gets market-closed, so only the account's own answer may make it one. Raises
+        the adapter's other errors (the caller treats them as temporary)."""
+        try:
+            return await exchange.product(product_id)
+        except PRODUCT_FACTS:
+            return None
 
     def products_fresh(self, now: datetime) -> bool:
         asked = self._products_asked_at

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from cleanslate.api.account import TradingAccountSpec, TradingAccountStatus
+from cleanslate.api.account import Category, Mode, TradingAccountSpec, TradingAccountStatus
 from cleanslate.api.policy import PurgePolicySpec
 from cleanslate.clock import SimulatedClock
 from cleanslate.cycle import CycleInputs, CycleOptions, CycleResult, run_cycle
@@ -137,6 +137,52 @@ async def test_the_twap_prices_from_its_own_fresh_quote_not_the_shared_one(
     assert counts.by_route[("GET", "/product_book")] >= 1, "the executor read the book itself"
     await warm.aclose()
     await seller.aclose()
+
+
+class Regional:
+    """Another account's adapter whose region does not list SEI-USD."""
+
+    def __init__(self, inner: CoinbaseExchange) -> None:
+        self.inner = inner
+
+    async def products(self) -> list[Any]:
+        return [p for p in await self.inner.products() if p.product_id != "SEI-USD"]
+
+
+async def test_a_product_missing_from_the_shared_list_is_asked_of_the_accounts_own_venue(
+    venue: FakeCoinbase, credentials: Credentials, clock: SimulatedClock
+) -> None:
+    """Another account's list is no proof that SEI is gone for this one: an unknown product
+    is a zombie, market-closed, so only the account's own venue may say so."""
+    market = MarketData("coinbase@" + BASE, quote_max_age=timedelta(seconds=30))
+    other, _ = _adapter(venue, credentials, clock)
+    await market.products(Regional(other), clock.now())  # type: ignore[arg-type]
+    mine, counts = _adapter(venue, credentials, clock)
+    spec = KEEP_ALL.model_copy(update={"protected_symbols": [], "mode": Mode.DRY_RUN})
+
+    result = await _cycle(mine, market, clock, spec)
+
+    sei = next(p for p in result.status.positions if p.symbol == "SEI-USD")
+    assert sei.value_usd is not None and sei.category is not Category.ZOMBIE, sei
+    assert counts.by_route[("GET", "/products/{id}")] >= 1
+    assert "SEI-USD" not in market.cached_products, "its own answer is not shared"
+    await other.aclose()
+    await mine.aclose()
+
+
+async def test_a_product_its_own_venue_does_not_know_is_unknown_as_before(
+    venue: FakeCoinbase, credentials: Credentials, clock: SimulatedClock
+) -> None:
+    market = MarketData("coinbase@" + BASE, quote_max_age=timedelta(seconds=30))
+    mine, _ = _adapter(venue, credentials, clock)
+    venue.add_account("GONE", "50")
+    spec = KEEP_ALL.model_copy(update={"mode": Mode.DRY_RUN})
+
+    result = await _cycle(mine, market, clock, spec)
+
+    gone = next(p for p in result.status.positions if p.symbol == "GONE-USD")
+    assert gone.value_usd is None and gone.category is Category.ZOMBIE, gone
+    await mine.aclose()
 
 
 async def test_the_operator_hands_accounts_on_one_origin_one_market(
