@@ -412,6 +412,16 @@ def test_only_the_platform_team_allows_other_exchange_origins(helm: Path, tmp_pa
     assert "allowedBaseUrls" in render_error(helm, tmp_path, steering)
 
 
+def test_the_platform_sets_how_old_a_shared_quote_may_be(helm: Path, tmp_path: Path) -> None:
+    [default] = of_kind(render(helm, tmp_path, {}), "Deployment")
+    assert flag_values(container(default)["args"], "--market-data-max-age-seconds") == ["30"]
+    off = {"exchange": {"marketDataMaxAgeSeconds": 0}}
+    [deployment] = of_kind(render(helm, tmp_path, off), "Deployment")
+    assert flag_values(container(deployment)["args"], "--market-data-max-age-seconds") == ["0"]
+    too_old = {"exchange": {"marketDataMaxAgeSeconds": 301}}
+    assert "marketDataMaxAgeSeconds" in render_error(helm, tmp_path, too_old)
+
+
 def test_metrics_are_served_to_authorised_scrapers_by_default(helm: Path, tmp_path: Path) -> None:
     docs = render(helm, tmp_path, MONITORING)
     [deployment] = of_kind(docs, "Deployment")

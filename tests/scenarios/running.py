@@ -20,8 +20,9 @@ from cleanslate.api.account import PaperExchange as PaperConfig
 from cleanslate.api.policy import PurgePolicySpec
 from cleanslate.clock import SimulatedClock
 from cleanslate.core.market import Order, OrderRequest, Side
-from cleanslate.cycle import CycleInputs, CycleOptions, ProductCache, run_cycle
+from cleanslate.cycle import CycleInputs, CycleOptions, run_cycle
 from cleanslate.events import Event, EventList
+from cleanslate.exchange.marketdata import MarketData
 from cleanslate.exchange.paper import PaperExchange, open_paper_exchange
 from cleanslate.metrics import Metrics
 
@@ -55,7 +56,7 @@ class Run:
     state_dir: Path
     status: TradingAccountStatus = field(default_factory=TradingAccountStatus)
     metrics: Metrics = field(default_factory=lambda: Metrics(CollectorRegistry()))
-    products: ProductCache = field(default_factory=ProductCache)
+    market: MarketData = field(default_factory=MarketData)
     edits: dict[str, Any] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
     """Events since the last check."""
@@ -120,7 +121,7 @@ class Run:
                     unfreeze=frozenset(options.unfreeze),
                 ),
                 generation=1,
-                products=self.products,
+                market=self.market,
                 metrics=self.metrics,
             )
         )

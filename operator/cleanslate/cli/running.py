@@ -27,11 +27,11 @@ from cleanslate.cycle import (
     CycleInputs,
     CycleOptions,
     CycleResult,
-    ProductCache,
     reporting,
     run_cycle,
 )
 from cleanslate.events import Event, EventList, Reason
+from cleanslate.exchange.marketdata import MarketData
 from cleanslate.exchange.paper import PaperExchange, open_paper_exchange
 from cleanslate.exchange.paper.persistence import state_file as paper_state_file
 from cleanslate.execution.stopping import stop_in_flight
@@ -133,7 +133,7 @@ class _Session:
         try:
             self.status = self.store.load()
             self.events = EventList()
-            self.products = ProductCache()
+            self.market = MarketData()
             start = max(request.now or datetime.now(UTC), _last_instant(self.status))
             self.clock = SimulatedClock(start)
             self.exchange: PaperExchange = self._open_paper(spec.exchange.paper or PaperConfig())
@@ -194,7 +194,7 @@ class _Session:
                 events=self.events,
                 options=options,
                 generation=int(str(account.metadata.get("generation") or 1)),
-                products=self.products,
+                market=self.market,
                 persist=self.persist,
             )
         )
@@ -234,7 +234,7 @@ class _Session:
 
     def report(self, results: list[CycleResult]) -> Report:
         resource = self.request.account.model_copy(update={"status": self.status}).to_wire()
-        increments = {pid: p.base_increment for pid, p in self.products.products.items()}
+        increments = {pid: p.base_increment for pid, p in self.market.cached_products.items()}
         text = summarize(
             resource, self.status, results, self.events, self.calls, self.store.dir, increments
         )

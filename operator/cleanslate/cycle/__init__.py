@@ -4,7 +4,7 @@ The operator and the one-shot CLI both run cycles through ``run_cycle``; they di
 where status is kept (the resource, or a state file) and where events go.
 """
 
-from cleanslate.cycle.context import CycleInputs, CycleOptions, CycleResult, ProductCache
+from cleanslate.cycle.context import CycleInputs, CycleOptions, CycleResult
 from cleanslate.cycle.running import run_cycle
 
-__all__ = ["CycleInputs", "CycleOptions", "CycleResult", "ProductCache", "run_cycle"]
+__all__ = ["CycleInputs", "CycleOptions", "CycleResult", "run_cycle"]

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 from cleanslate.api.account import TradingAccountSpec, TradingAccountStatus
 from cleanslate.api.policy import PurgePolicySpec
 from cleanslate.clock import Clock
 from cleanslate.core.conditions import Desired
-from cleanslate.core.market import Product
 from cleanslate.core.planning import CyclePlan
 from cleanslate.core.twap import TwapOutcome
 from cleanslate.core.verification import Verification
 from cleanslate.events import EventSink
+from cleanslate.exchange.marketdata import MarketData
 from cleanslate.exchange.port import Exchange
 from cleanslate.metrics import Metrics
 
@@ -45,23 +44,6 @@ class CycleOptions:
 
 
 @dataclass
-class ProductCache:
-    """Product metadata changes rarely; caching it keeps rate-limit use low (the documents
-    keep it under 50 %)."""
-
-    ttl: timedelta = timedelta(minutes=10)
-    products: dict[str, Product] = field(default_factory=dict)
-    fetched_at: datetime | None = None
-
-    def fresh(self, now: datetime) -> bool:
-        return self.fetched_at is not None and now - self.fetched_at < self.ttl
-
-    def store(self, products: Sequence[Product], now: datetime) -> None:
-        self.products = {p.product_id: p for p in products}
-        self.fetched_at = now
-
-
-@dataclass
 class CycleInputs:
     account: str
     """``namespace/name``: the key client order ids derive from."""
@@ -73,7 +55,9 @@ class CycleInputs:
     events: EventSink
     options: CycleOptions = field(default_factory=CycleOptions)
     generation: int | None = None
-    products: ProductCache = field(default_factory=ProductCache)
+    market: MarketData = field(default_factory=MarketData)
+    """Public market data the cycle classifies with: shared by every account on the same
+    market in the operator (``SharedMarkets``), the account's own otherwise."""
     persist: PersistStatus | None = None
     """Awaited with the working status before every order placement, so a crash never
     forgets an order that may exist."""
@@ -96,20 +80,29 @@ class CycleResult:
     error: str | None = None
 
 
+PUBLIC_CALLS = frozenset({"products", "product", "quote", "book"})
+"""Port methods whose answer is the same for every account on the venue (market data)."""
+
+
 class CountingExchange:
-    """The port with a call counter in front: the CLI reports the requests a run made."""
+    """The port with a call counter in front: the CLI reports the requests a run made, and
+    the market-data benchmark tells public (``PUBLIC_CALLS``) from private ones."""
 
     def __init__(self, inner: Exchange) -> None:
         self.inner = inner
         self.calls = 0
+        self.public_calls = 0
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self.inner, name)
         if not callable(attribute) or name.startswith("_") or name == "aclose":
             return attribute
 
+        public = name in PUBLIC_CALLS
+
         async def counted(*args: Any, **kwargs: Any) -> Any:
             self.calls += 1
+            self.public_calls += public
             return await attribute(*args, **kwargs)
 
         return counted

@@ -105,7 +105,7 @@ async def _phases(
             policy,
             balances,
             books.status.frozen_symbols,
-            inputs.products,
+            inputs.market,
             inputs.events,
         ),
     )
@@ -380,7 +380,7 @@ async def _resnapshot(inputs: CycleInputs, books: exiting.Books) -> Snapshot:
         inputs.policy,
         balances,
         books.status.frozen_symbols,
-        inputs.products,
+        inputs.market,
         inputs.events,
     )
     books.status = books.status.model_copy(update={"frozen_symbols": gathered.frozen})

@@ -11,7 +11,10 @@ freeze count is untouched (a burst of 429s must not freeze SOL for a day). Any o
 counts. The price is *lost* (the holding may become a zombie) only when the exchange's
 product list says the product is gone (unknown or delisted) or the symbol is frozen: one
 "not found" on a quote of a product the list still shows trading is one failure, counted
-like any other, so a single bad answer can never market-close a tracked position.
+like any other, so a single bad answer can never market-close a tracked position. The list
+may be shared with other accounts on the market (``exchange.marketdata``); a held product it
+lacks is asked of the account's own adapter before it counts as unknown, since only the
+account's own venue can say a product is gone for it.
 """
 
 from __future__ import annotations
@@ -26,10 +29,10 @@ from cleanslate.clock import Clock
 from cleanslate.core import balances as balance_rules
 from cleanslate.core import freezing
 from cleanslate.core.holdings import PAR_VALUED, Holding, Snapshot, product_id_of
-from cleanslate.core.market import Balance, ProductStatus
-from cleanslate.cycle.context import ProductCache
+from cleanslate.core.market import Balance, Product, ProductStatus
 from cleanslate.events import Event, EventSink, Reason
 from cleanslate.exchange.errors import ExchangeError, TemporaryError
+from cleanslate.exchange.marketdata import MarketData
 from cleanslate.exchange.port import Exchange
 from cleanslate.execution import fetch_balances
 
@@ -65,19 +68,20 @@ async def gather(
     policy: PurgePolicySpec,
     balances: Sequence[Balance],
     frozen: Mapping[str, FrozenSymbol],
-    products: ProductCache,
+    market: MarketData,
     events: EventSink,
 ) -> Gathered:
-    """Value every balance and list the open orders."""
+    """Value every balance and list the open orders. Products and quotes come through
+    ``market`` (shared with the other accounts on this market, within its freshness bound);
+    balances and open orders are this account's own and always asked for."""
     now = clock.now()
-    if not products.fresh(now):
-        products.store(await exchange.products(), now)
+    products = await market.products(exchange, now)
     frozen_now = dict(frozen)
     holdings, failures, unpriced = [], {}, {}
     for balance in sorted(balances, key=lambda b: b.asset):
         if balance.total <= 0:
             continue
-        holding, error, counts = await _value(exchange, balance, products, frozen_now, now)
+        holding, error, counts = await _value(exchange, market, balance, products, frozen_now, now)
         if error is not None and not counts:
             unpriced[holding.product_id] = error
             holdings.append(holding)
@@ -104,26 +108,34 @@ async def gather(
 
 async def _value(
     exchange: Exchange,
+    market: MarketData,
     balance: Balance,
-    products: ProductCache,
+    products: Mapping[str, Product],
     frozen: Mapping[str, FrozenSymbol],
     now: datetime,
 ) -> tuple[Holding, str | None, bool]:
     """The valued holding, the price error if any, and whether that error counts toward the
     symbol's freeze (temporary errors do not)."""
     product_id = product_id_of(balance.asset)
-    product = products.products.get(product_id)
+    product = products.get(product_id)
     holding = Holding(balance.asset, product_id, balance.total, balance.available, product)
     if balance.asset in PAR_VALUED:
         return holding, None, False
     if freezing.is_frozen(frozen, product_id, now):
         why = f"frozen after repeated price failures: {frozen[product_id].last_error}"
         return replace(holding, price_error=why, price_lost=True), None, False
+    if product is None and market.shared:
+        try:
+            product = await market.unlisted(exchange, product_id)
+        except ExchangeError as exc:
+            error = f"price temporarily unavailable: {type(exc).__name__}: {exc}"
+            return replace(holding, price_error=error), error, False
+        holding = replace(holding, product=product)
     if product is None:
         error = f"unknown product {product_id}"
         return replace(holding, price_error=error, price_lost=True), error, True
     try:
-        quote = await exchange.quote(product_id)
+        quote = await market.quote(exchange, product_id, now)
     except TemporaryError as exc:
         error = f"price temporarily unavailable: {type(exc).__name__}: {exc}"
         return replace(holding, price_error=error), error, False

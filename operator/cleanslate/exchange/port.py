@@ -88,3 +88,16 @@ class OrderPreviewer(Protocol):
     async def preview_order(self, request: OrderRequest) -> str:
         """``ok``, or the reason the venue would refuse ``request``; places nothing."""
         ...
+
+
+@runtime_checkable
+class SharesMarket(Protocol):
+    """An adapter whose public market data (products, quotes) is the same for every account
+    on its venue, so accounts can share one fetch of it (``exchange.marketdata``)."""
+
+    @property
+    def market_identity(self) -> str | None:
+        """The market, as ``venue@origin`` (``coinbase@https://api.coinbase.com``,
+        ``ccxt:binance@sandbox``): equal for exactly the accounts that see the same public
+        data. None when this account's market is its own (a paper account)."""
+        ...

@@ -12,11 +12,17 @@ import argparse
 import logging
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 import kopf
 
 from cleanslate.cli.state import default_state_dir
+from cleanslate.exchange.marketdata import (
+    DEFAULT_QUOTE_MAX_AGE,
+    MAX_QUOTE_AGE_SECONDS,
+    SharedMarkets,
+)
 from cleanslate.metrics import Metrics
 from cleanslate.operating.endpoints import EndpointNotAllowed, EndpointPolicy
 from cleanslate.operating.handlers import Runtime, register
@@ -29,6 +35,16 @@ def _selector(text: str) -> dict[str, str]:
         raise argparse.ArgumentTypeError("expected KEY=VALUE, e.g. cleanslate.dev/shard=a")
     key, value = text.split("=", 1)
     return {key.strip(): value.strip()}
+
+
+def _max_age(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected seconds, e.g. 30") from None
+    if not 0 <= seconds <= MAX_QUOTE_AGE_SECONDS:
+        raise argparse.ArgumentTypeError(f"expected 0 to {MAX_QUOTE_AGE_SECONDS:g} seconds")
+    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,6 +101,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="also let accounts use this exchange origin (a sandbox, a proxy); repeatable. "
         "Default: only https://api.coinbase.com. Platform configuration: tenants cannot set it",
+    )
+    p.add_argument(
+        "--market-data-max-age-seconds",
+        type=_max_age,
+        default=DEFAULT_QUOTE_MAX_AGE.total_seconds(),
+        metavar="SECONDS",
+        help="accounts on the same exchange origin share products and quotes; a cycle "
+        "classifies with a shared quote at most this old (0: no sharing, each account "
+        "fetches its own; the TWAP always fetches its own)",
     )
     p.add_argument(
         "--peering-lifetime-seconds",
@@ -145,6 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         status_refresh_seconds=args.status_refresh_seconds,
         endpoints=endpoints,
         stand_down_seconds=args.stand_down_seconds,
+        markets=SharedMarkets(timedelta(seconds=args.market_data_max_age_seconds)),
     )
     runtime = Runtime(
         config=config,

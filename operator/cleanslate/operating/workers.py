@@ -39,12 +39,12 @@ from cleanslate.cycle import (
     CycleInputs,
     CycleOptions,
     CycleResult,
-    ProductCache,
     reporting,
     run_cycle,
 )
 from cleanslate.events import Event, EventSink, Reason
 from cleanslate.exchange.errors import ExchangeError
+from cleanslate.exchange.marketdata import MarketData, SharedMarkets
 from cleanslate.exchange.port import Exchange
 from cleanslate.execution.stopping import stop_in_flight
 from cleanslate.metrics import Metrics
@@ -75,6 +75,9 @@ class WorkerConfig:
     """After a stale write, how long the stored record must stay unwritten by anyone else
     before this replica acts on the account again (kopf's peering lifetime by default)."""
     api: ApiHealth = field(default_factory=ApiHealth)
+    markets: SharedMarkets = field(default_factory=SharedMarkets)
+    """Public market data per market identity, shared by the accounts on it (the operator's
+    ``--market-data-max-age-seconds``; zero: every account fetches its own)."""
 
 
 PolicyLookup = Callable[[str, str], Mapping[str, Any] | None]
@@ -115,7 +118,8 @@ class AccountWorker:
     exchange: Exchange | None = None
     exchange_key: str | None = None
     clock: Clock = field(default_factory=SystemClock)
-    products: ProductCache = field(default_factory=ProductCache)
+    market: MarketData = field(default_factory=MarketData)
+    """Public market data: the instance every account on the same market shares."""
     verified_key: str | None = None
     """The adapter (``exchange_key``) whose key passed the preflight."""
     extra_wait: float = 0.0
@@ -250,7 +254,7 @@ class AccountWorker:
             endpoints=self.config.endpoints,
         )
         self.exchange_key = key
-        self.products = ProductCache()
+        self.market = self.config.markets.for_exchange(self.exchange, self.clock)
 
     async def _run(
         self,
@@ -293,7 +297,7 @@ class AccountWorker:
                     liquidate=frozenset() if dry else wanted.liquidate,
                 ),
                 generation=snap.generation,
-                products=self.products,
+                market=self.market,
                 persist=self._persist,
                 metrics=self.config.metrics,
                 extra_conditions=(*conditions, creds),

@@ -15,10 +15,11 @@ from cleanslate.api.account import PlanAction, TradingAccountSpec, TradingAccoun
 from cleanslate.api.policy import PurgePolicySpec
 from cleanslate.clock import SimulatedClock
 from cleanslate.core.market import OrderRequest, OrderType, Side
-from cleanslate.cycle import CycleInputs, CycleOptions, ProductCache, run_cycle
+from cleanslate.cycle import CycleInputs, CycleOptions, run_cycle
 from cleanslate.events import EventList
 from cleanslate.exchange.coinbase import CoinbaseExchange, Credentials, ReadOnlyRefused
 from cleanslate.exchange.coinbase.requesting import Session
+from cleanslate.exchange.marketdata import MarketData
 
 from .conftest import build_exchange
 from .fake_venue import FakeCoinbase
@@ -113,7 +114,7 @@ async def test_a_dry_run_cycle_previews_each_sale_and_posts_nothing_else(
         CycleInputs(
             account="trading/main", spec=spec, policy=policy, status=TradingAccountStatus(),
             exchange=read_only, clock=clock, events=EventList(),
-            options=CycleOptions(dry_run=True), generation=1, products=ProductCache(),
+            options=CycleOptions(dry_run=True), generation=1, market=MarketData(),
         )
     )  # fmt: skip
 

@@ -13,8 +13,9 @@ from cleanslate.api.account import PaperFault, TradingAccountSpec, TradingAccoun
 from cleanslate.api.policy import PurgePolicySpec
 from cleanslate.clock import SimulatedClock
 from cleanslate.core.market import Order, OrderRequest
-from cleanslate.cycle import CycleInputs, CycleOptions, CycleResult, ProductCache, run_cycle
+from cleanslate.cycle import CycleInputs, CycleOptions, CycleResult, run_cycle
 from cleanslate.events import EventList
+from cleanslate.exchange.marketdata import MarketData
 from cleanslate.exchange.paper import PaperExchange, open_paper_exchange
 
 D = Decimal
@@ -111,7 +112,7 @@ class Rig:
     state_dir: Path | None = None
     status: TradingAccountStatus = field(default_factory=TradingAccountStatus)
     events: EventList = field(default_factory=EventList)
-    products: ProductCache = field(default_factory=ProductCache)
+    market: MarketData = field(default_factory=MarketData)
     persisted: list[TradingAccountStatus] = field(default_factory=list)
     exchange: Recording = field(init=False)
 
@@ -139,7 +140,7 @@ class Rig:
                 events=self.events,
                 options=options or CycleOptions(dry_run=False),
                 generation=1,
-                products=self.products,
+                market=self.market,
                 persist=self.persist,
                 **kw,
             )

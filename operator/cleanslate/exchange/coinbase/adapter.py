@@ -106,6 +106,7 @@ class CoinbaseExchange:
             rng=rng,
         )
         self._products_ttl = products_ttl
+        self._market = f"coinbase@{base_url.rstrip('/')}"
         self._find_window = find_window
         self._listings: dict[str, _Listing] = {}
         self._all_listed_at: datetime | None = None
@@ -121,6 +122,12 @@ class CoinbaseExchange:
     @property
     def read_only(self) -> bool:
         return self._session.read_only
+
+    @property
+    def market_identity(self) -> str:
+        """Every account on one Coinbase origin sees the same products and books, whatever
+        its key: they share one fetch of them (``exchange.marketdata``)."""
+        return self._market
 
     @property
     def algorithm(self) -> str:
