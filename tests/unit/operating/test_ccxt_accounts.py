@@ -12,7 +12,7 @@ import pytest
 
 from cleanslate.api.account import ExchangeName, ExchangeSpec, Mode
 from cleanslate.clock import SimulatedClock
-from cleanslate.exchange.ccxt import CcxtExchange, api_origins, make_client
+from cleanslate.exchange.ccxt import CcxtExchange, ClientRegistry, api_origins, make_client
 from cleanslate.operating.ccxt_accounts import INSTALL_HINT, CcxtSettings, gate
 from cleanslate.operating.endpoints import EndpointPolicy
 from cleanslate.operating.exchanges import CredentialsMissing, EndpointRefused, build_exchange
@@ -177,10 +177,17 @@ async def test_an_untested_venue_runs_as_dry_run_until_the_platform_opts_it_in(
 async def test_a_venue_missing_a_capability_runs_as_dry_run_and_says_which(
     tmp_path: Path,
 ) -> None:
+    def factory(exchange_id: str, credentials: Any, sandbox: bool) -> Any:
+        client = make_client(exchange_id, credentials, sandbox=sandbox)
+        client.features["spot"]["createOrder"]["timeInForce"]["PO"] = False
+        client.has["createPostOnlyOrder"] = False
+        return client
+
     kube = RecordingKube()
-    opted_in = CcxtSettings(live_exchanges=frozenset({"alpaca"}))  # even when opted in
+    opted_in = CcxtSettings(live_exchanges=frozenset({"okx"}))  # even when opted in
+    opted_in._registry = ClientRegistry(factory=factory)
     exchange = await build(
-        spec("alpaca"), Mode.LIVE, kube, tmp_path, endpoints=allowing("alpaca"), settings=opted_in
+        spec("okx"), Mode.LIVE, kube, tmp_path, endpoints=allowing("okx"), settings=opted_in
     )
     verdict = gate(exchange, opted_in)
     assert exchange.read_only and verdict is not None
