@@ -115,6 +115,7 @@ async def test_sandbox_origins_need_allowing_on_their_own(tmp_path: Path) -> Non
     [
         (spec("nosuchvenue"), "UnknownExchange", "unknown ccxt exchange id"),
         (spec("kraken", subAccount="desk-1"), "SubAccountUnsupported", "subAccount"),
+        (spec("kraken", sandbox=True), "SandboxUnsupported", "no sandbox"),
     ],
 )
 async def test_refusals_name_their_reason_and_read_no_secret(
