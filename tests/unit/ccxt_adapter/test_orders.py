@@ -330,3 +330,24 @@ async def test_kraken_read_only_sends_no_add_or_cancel() -> None:
     assert await exchange.open_orders() == []
     # Kraken's private reads are POSTs too: what matters is that none is an order endpoint
     assert [r.path for r in venue.requests] == ["/0/private/OpenOrders"]
+
+
+# Kraken POST /0/private/BalanceEx, as in the comment above ccxt's kraken fetch_balance
+# (balance and hold_trade per asset).
+async def test_balances_split_available_and_held_and_a_bare_total_is_available() -> None:
+    venue, exchange, _ = venue_for("kraken", KRAKEN_MARKETS)
+    result = {
+        "ZUSD": {"balance": "25435.21", "hold_trade": "8249.76"},
+        "XXBT": {"balance": "1.2435", "hold_trade": "0.8423"},
+        "SEI": {"balance": "36.4"},  # no hold_trade: nothing known to be on hold
+        "DOGE": {"balance": "0", "hold_trade": "0"},
+    }
+    venue.on("POST", "/0/private/BalanceEx", {"error": [], "result": result})
+    balances = {b.asset: b for b in await exchange.balances()}
+    assert set(balances) == {"USD", "BTC", "SEI"}
+    assert (balances["USD"].available, balances["USD"].hold) == (
+        Decimal("17185.45"),
+        Decimal("8249.76"),
+    )
+    assert balances["BTC"].total == Decimal("1.2435")
+    assert (balances["SEI"].available, balances["SEI"].hold) == (Decimal("36.4"), 0)

@@ -151,16 +151,25 @@ class CcxtExchange:
     # --- account and market data ----------------------------------------------------------
 
     async def balances(self) -> Sequence[Balance]:
+        """ccxt's free/used/total per asset. A venue that reports only some of the three
+        (ccxt leaves the others None) gets the missing one from the others; one that reports
+        only a total has nothing on hold as far as anyone can tell (a sale beyond what is
+        really free is refused by the venue as insufficient, never made twice)."""
         payload = await self._call(self._client.fetch_balance)
         free = payload.get("free") or {}
         used = payload.get("used") or {}
         total = payload.get("total") or {}
         result: list[Balance] = []
         for asset in sorted(set(free) | set(used) | set(total)):
-            available = markets.number(free.get(asset)) or ZERO
-            hold = markets.number(used.get(asset))
+            known_free = markets.number(free.get(asset))
+            known_used = markets.number(used.get(asset))
+            known_total = markets.number(total.get(asset))
+            if known_free is None:
+                known_free = (known_total or ZERO) - (known_used or ZERO)
+            available = max(known_free, ZERO)
+            hold = known_used
             if hold is None:
-                hold = max((markets.number(total.get(asset)) or ZERO) - available, ZERO)
+                hold = max((known_total or ZERO) - available, ZERO)
             if available or hold:
                 result.append(Balance(asset=str(asset), available=available, hold=hold))
         return result
