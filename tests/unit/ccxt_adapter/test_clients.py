@@ -81,6 +81,12 @@ def test_a_venue_without_post_only_lacks_what_the_maker_first_twap_needs() -> No
     assert missing_for_live(caps) == []
 
 
+def test_a_venue_that_lists_open_orders_one_market_at_a_time_lacks_the_listing() -> None:
+    client = make_client("okx", KEY)
+    client.features["spot"]["fetchOpenOrders"]["symbolRequired"] = True
+    assert missing_for_live(capabilities(client)) == ["fetch_open_orders"]
+
+
 def test_a_venue_without_cancel_or_open_orders_is_not_crash_safe() -> None:
     client = make_client("okx", KEY)
     client.has["cancelOrder"] = False

@@ -113,23 +113,26 @@ def _flag(has: Mapping[str, Any], key: str) -> bool:
     return value is True or value == "emulated"
 
 
-def _spot_create_order(client: Any) -> Mapping[str, Any]:
+def _spot_feature(client: Any, method: str) -> Mapping[str, Any]:
     features = getattr(client, "features", None) or {}
     spot = features.get("spot") or {}
-    create = spot.get("createOrder") or {}
-    return create if isinstance(create, Mapping) else {}
+    block = spot.get(method) or {}
+    return block if isinstance(block, Mapping) else {}
 
 
 def capabilities(client: Any) -> Capabilities:
     """Read the venue's capabilities from ccxt's ``has`` and spot ``features``."""
     has: Mapping[str, Any] = client.has
-    time_in_force = _spot_create_order(client).get("timeInForce") or {}
+    time_in_force = _spot_feature(client, "createOrder").get("timeInForce") or {}
     post_only = bool(time_in_force.get("PO")) or _flag(has, "createPostOnlyOrder")
     ioc = bool(time_in_force.get("IOC"))
     return Capabilities(
         client_order_id=_flag(has, "createOrder")
         and (client.id in TESTED or _flag(has, "fetchOpenOrders")),
-        fetch_open_orders=_flag(has, "fetchOpenOrders"),
+        # every open order of the account, in one listing: the stale-order rules and the
+        # resume look at orders on markets the account may no longer hold
+        fetch_open_orders=_flag(has, "fetchOpenOrders")
+        and not _spot_feature(client, "fetchOpenOrders").get("symbolRequired"),
         cancel_order=_flag(has, "cancelOrder"),
         fetch_order=_flag(has, "fetchOrder"),
         post_only=post_only,
