@@ -98,6 +98,12 @@ def test_venue_texts_ccxt_leaves_generic_are_recognised(
     assert type(translate(ccxt_async.ExchangeError(text), placing=True)) is expected
 
 
+def test_a_rate_limit_ccxt_raises_as_a_generic_error_is_still_a_rate_limit() -> None:
+    # Coinbase's 429 body goes through ccxt's handle_errors first, which raises ExchangeError
+    text = 'coinbase {"error": "RATE_LIMIT_EXCEEDED", "code": 8, "message": "Too many requests"}'
+    assert type(translate(ccxt_async.ExchangeError(text), placing=True)) is RateLimited
+
+
 def test_the_port_code_reaches_the_core_and_the_ccxt_class_the_reject_line() -> None:
     error = translate(ccxt_async.OrderImmediatelyFillable("binance -2010 would take"))
     assert error.reason_code == "INVALID_LIMIT_PRICE_POST_ONLY"
