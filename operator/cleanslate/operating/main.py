@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -144,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         endpoints = EndpointPolicy.with_extra(args.allow_exchange_url)
     except EndpointNotAllowed as exc:
         parser.error(f"--allow-exchange-url: {exc}")
+    if bad := [i for i in args.ccxt_live_exchange if not re.fullmatch(r"[a-z0-9]{1,64}", i)]:
+        parser.error(f"--ccxt-live-exchange: {bad[0][:64]!r} is not a ccxt exchange id")
     configure_logging(verbose=args.verbose, log_format=args.log_format)
     registry = kopf.OperatorRegistry()
     register(registry, args.selector)

@@ -208,6 +208,14 @@ async def test_an_operator_without_ccxt_says_how_to_install_it(
     assert kube.reads == []
 
 
+def test_the_opt_in_flag_takes_ccxt_ids_only(capsys: pytest.CaptureFixture[str]) -> None:
+    from cleanslate.operating.main import main
+
+    with pytest.raises(SystemExit):
+        main(["--ccxt-live-exchange", "https://evil.example"])
+    assert "is not a ccxt exchange id" in capsys.readouterr().err
+
+
 def test_the_opt_in_flag_is_repeatable() -> None:
     args = build_parser().parse_args(
         ["--ccxt-live-exchange", "okx", "--ccxt-live-exchange", "bybit"]
