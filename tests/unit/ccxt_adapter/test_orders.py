@@ -10,7 +10,7 @@ import pytest
 
 from cleanslate.core.market import OrderRequest, OrderStatus, OrderType, Side
 from cleanslate.exchange.ccxt.errors import ReadOnlyRefused
-from cleanslate.exchange.errors import InvalidOrderConfiguration, NotFound
+from cleanslate.exchange.errors import InvalidOrderConfiguration, NotFound, PostOnlyWouldCross
 
 from .venue import BINANCE_MARKETS, KRAKEN_MARKETS, NOW, Failure, Request, Venue, venue_for
 
@@ -351,3 +351,26 @@ async def test_balances_split_available_and_held_and_a_bare_total_is_available()
     )
     assert balances["BTC"].total == Decimal("1.2435")
     assert (balances["SEI"].available, balances["SEI"].hold) == (Decimal("36.4"), 0)
+
+
+async def test_a_post_only_order_kraken_accepts_and_cancels_at_once_is_a_crossing() -> None:
+    """Kraken may take a post-only order that would trade and cancel it at once, with
+    ``"reason": "Post only order"`` on the closed order: the TWAP must see a crossing."""
+    venue, exchange, _ = venue_for("kraken", KRAKEN_MARKETS)
+    sent: dict[str, str] = {}
+
+    def add(request: Request) -> Any:
+        sent.update(request.params)
+        descr = {"order": "sell 0.00100000 XBTUSD @ limit 100000.1"}
+        return {"error": [], "result": {"txid": ["OXCROSS-AAAAA-BBBBBB"], "descr": descr}}
+
+    def query(request: Request) -> Any:
+        order = dict(kraken_order(sent["cl_ord_id"], status="canceled"), reason="Post only order")
+        return {"error": [], "result": {"OXCROSS-AAAAA-BBBBBB": order}}
+
+    venue.on("POST", "/0/private/OpenOrders", {"error": [], "result": {"open": {}}})
+    venue.on("POST", "/0/private/ClosedOrders", {"error": [], "result": {"closed": {}}})
+    venue.on("POST", "/0/private/AddOrder", add).on("POST", "/0/private/QueryOrders", query)
+    with pytest.raises(PostOnlyWouldCross) as caught:
+        await exchange.place_order(sell(product_id="BTC-USD", limit_price=Decimal("100000.1")))
+    assert caught.value.detail.preview_failure_reason == "Post only order"

@@ -71,6 +71,7 @@ from cleanslate.exchange.errors import (
     NotFound,
     OrderRejected,
     PermanentError,
+    PostOnlyWouldCross,
     ProductNotTradeable,
     TemporaryError,
     Unavailable,
@@ -252,10 +253,22 @@ class CcxtExchange:
         self._symbols[order_id] = symbol
         self._placed[request.client_order_id] = order_id
         try:
-            return await self.get_order(order_id)
+            order = await self.get_order(order_id)
         except ExchangeError:
             # Accepted means it exists: whatever the read-back says, it is tracked as placed.
             return self._as_placed(request, order_id, created)
+        if request.post_only and order.status.is_final and order.filled_size == 0:
+            # Kraken (and venues like it) accept a post-only order that would take and cancel
+            # it at once ("reason": "Post only order"): for the TWAP that is a crossing.
+            detail = ErrorDetail(
+                error=PostOnlyWouldCross.code,
+                message=f"post-only order {order_id} ended at once ({order.status.value}): "
+                f"{order.reject_reason or 'no reason given'}",
+                preview_failure_reason=order.reject_reason or order.status.value,
+                raw={"order_id": order_id, "status": order.status.value},
+            )
+            raise PostOnlyWouldCross(detail=detail)
+        return order
 
     async def get_order(self, order_id: str) -> Order:
         symbol = self._symbols.get(order_id)
@@ -497,6 +510,7 @@ class CcxtExchange:
                 average_filled_price=markets.number(payload.get("average")),
                 fees=_order_fees(payload, symbol),
                 post_only=bool(payload.get("postOnly")),
+                reject_reason=_reason(payload),
             )
         except (KeyError, TypeError, ValueError) as exc:
             detail = ErrorDetail(message=f"malformed order ({type(exc).__name__})", raw=payload)
@@ -667,6 +681,13 @@ def _status(raw: Any, amount: Decimal, filled: Decimal) -> OrderStatus:
     if raw == "closed":
         return OrderStatus.FILLED if amount > 0 and filled >= amount else OrderStatus.CANCELLED
     return _STATUSES.get(str(raw), OrderStatus.OPEN) if raw is not None else OrderStatus.OPEN
+
+
+def _reason(payload: Mapping[str, Any]) -> str | None:
+    """Why the venue ended an order, where its raw answer says (Kraken's ``reason``)."""
+    info = payload.get("info")
+    reason = info.get("reason") if isinstance(info, Mapping) else None
+    return str(reason)[:200] if reason else None
 
 
 def _fee_parts(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:
