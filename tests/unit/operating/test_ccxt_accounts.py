@@ -79,6 +79,21 @@ def test_the_spec_names_ccxt_and_needs_its_block_and_a_secret() -> None:
         spec("Binance")  # ids are lower-case ccxt ids
 
 
+@pytest.mark.parametrize(
+    "option",
+    [
+        {"urls": {"api": "http://payments.svc"}},
+        {"hostname": "evil.example"},
+        {"options": {"defaultType": "swap"}},
+        {"proxy": "http://x"},
+        {"verbose": True},
+    ],
+)
+def test_tenants_cannot_set_any_other_ccxt_option(option: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="Extra inputs are not permitted"):
+        spec("binance", **option)
+
+
 @pytest.mark.parametrize("mode", [Mode.DRY_RUN, Mode.LIVE])
 async def test_origins_the_operator_does_not_allow_are_refused_before_the_secret_is_read(
     mode: Mode, tmp_path: Path
