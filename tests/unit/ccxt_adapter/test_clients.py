@@ -141,6 +141,17 @@ async def test_accounts_of_one_key_share_a_client_and_the_last_one_closes_it() -
     assert [c.closed for c in built] == [1, 1, 1, 1]
 
 
+async def test_an_adapter_that_alone_holds_its_client_closes_it() -> None:
+    from cleanslate.exchange.ccxt import CcxtExchange
+
+    client = _Client("kraken")
+    clock: Any = type("C", (), {"now": lambda self: NOW})()
+    exchange = CcxtExchange(client, clock, exchange_id="kraken", read_only=True)
+    await exchange.aclose()
+    await exchange.aclose()
+    assert client.closed == 1
+
+
 def test_the_registry_keys_by_a_hash_of_the_api_key_never_the_key() -> None:
     key = ClientRegistry.key_of("kraken", KEY, False)
     assert "test-key" not in repr(key) and key[:2] == ("kraken", False)

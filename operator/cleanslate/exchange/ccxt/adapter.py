@@ -120,6 +120,7 @@ class CcxtExchange:
         self._markets_ttl = markets_ttl
         self._find_window = find_window
         self._on_close = on_close
+        self._closed = False
         self._markets_at: datetime | None = None
         self._symbols: dict[str, str] = {}
         """Order id -> ccxt symbol of every order seen."""
@@ -357,9 +358,16 @@ class CcxtExchange:
         return result
 
     async def aclose(self) -> None:
+        """Release the client: through ``on_close`` when it is shared (the registry closes
+        it with its last user), else close it, since this adapter alone holds it. Twice is
+        once."""
+        if self._closed:
+            return
+        self._closed = True
         if self._on_close is not None:
-            on_close, self._on_close = self._on_close, None
-            await on_close()
+            await self._on_close()
+        else:
+            await self._client.close()
 
     # --- client order ids ------------------------------------------------------------------
 
