@@ -374,3 +374,17 @@ async def test_a_post_only_order_kraken_accepts_and_cancels_at_once_is_a_crossin
     with pytest.raises(PostOnlyWouldCross) as caught:
         await exchange.place_order(sell(product_id="BTC-USD", limit_price=Decimal("100000.1")))
     assert caught.value.detail.preview_failure_reason == "Post only order"
+
+
+async def test_a_duplicate_refusal_is_answered_with_the_existing_order() -> None:
+    """Two placements of one id racing (the look-up before each saw nothing): Binance refuses
+    the second as a duplicate, and the adapter answers with the first order."""
+    venue, book, exchange = binance()
+    first = await exchange.place_order(sell())
+    _, racer, _ = venue_for("binance", BINANCE_MARKETS)
+    racer.client.fetch = venue.fetch
+    lookups = iter([Failure(400, {"code": -2013, "msg": "Order does not exist."})])
+    venue.on("GET", "/api/v3/order", lambda r: next(lookups, None) or book.query(r))
+    again = await racer.place_order(sell())
+    assert again.order_id == first.order_id
+    assert len(venue.called("POST", "/api/v3/order")) == 2  # the second was refused

@@ -240,7 +240,9 @@ class CcxtExchange:
             )
         except Exception as exc:
             error = translate(exc, placing=True)
-            if "DuplicateOrderId" in error.detail.message:
+            if "duplicate" in error.detail.message.lower():
+                # Another placement of this id got there first (Binance -2010 "Duplicate
+                # order sent.", Kraken's duplicate cl_ord_id): the order exists, return it.
                 found = await self.find_order(request.client_order_id, request.product_id)
                 if found is not None:
                     return found
