@@ -96,8 +96,8 @@ async def test_products_list_spot_markets_only() -> None:
 
 # --- quotes -----------------------------------------------------------------------------------
 
-# Binance GET /api/v3/ticker/24hr, as in the comment above ccxt's binance parse_ticker
-# (ccxt/async_support/binance.py) and ts/src/test/static/response/binance.json fetchTicker.
+# Binance GET /api/v3/ticker/24hr, as in the spot example in the comment above ccxt's
+# binance parse_ticker (ccxt/async_support/binance.py; values ours).
 BINANCE_TICKER = {
     "symbol": "BTCUSDT",
     "priceChange": "-150.00000000",
@@ -121,7 +121,8 @@ BINANCE_TICKER = {
     "lastId": 2,
     "count": 2,
 }
-# Binance GET /api/v3/depth (lastUpdateId, bids/asks as [price, qty] strings).
+# Binance GET /api/v3/depth (lastUpdateId, bids/asks as [price, qty] strings), as in the
+# comment in ccxt's binance fetch_order_book.
 BINANCE_DEPTH = {
     "lastUpdateId": 1027024,
     "bids": [["99999.99", "1.0"], ["99500.00", "2.0"], ["98000.00", "50.0"]],
