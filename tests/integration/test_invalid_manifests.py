@@ -317,6 +317,34 @@ CASES = [
         lambda m: _set(m, "spec.exchange", {"name": "coinbase"}),
         "spec.exchange.credentialsSecretRef",
     ),
+    Case(
+        "account-ccxt-without-its-block",
+        base_account,
+        lambda m: _set(
+            m, "spec.exchange", {"name": "ccxt", "credentialsSecretRef": {"name": "venue-key"}}
+        ),
+        "spec.exchange.ccxt",
+    ),
+    Case(
+        "account-ccxt-without-credentials",
+        base_account,
+        lambda m: _set(m, "spec.exchange", {"name": "ccxt", "ccxt": {"exchangeId": "kraken"}}),
+        "spec.exchange.credentialsSecretRef",
+    ),
+    Case(
+        "account-ccxt-bad-exchange-id",
+        base_account,
+        lambda m: _set(
+            m,
+            "spec.exchange",
+            {
+                "name": "ccxt",
+                "credentialsSecretRef": {"name": "venue-key"},
+                "ccxt": {"exchangeId": "Binance/../x"},
+            },
+        ),
+        "spec.exchange.ccxt.exchangeId",
+    ),
     # -- unknown fields, refused under strict field validation --------------------------
     Case(
         "policy-unknown-field-strict",

@@ -5,7 +5,8 @@ Give it the account, its policy and the Secret holding the key, as files::
     cleanslate check -f account.yaml -f policy.yaml -f secret.yaml
 
 It prints one line per finding and exits 0 when nothing is an error (warnings included), 1
-when something is. A paper account has nothing to check.
+when something is. A paper account has nothing to check; a ccxt account gets its own checks
+(``checking_ccxt``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import httpx
 
 from cleanslate.api.account import ExchangeName
 from cleanslate.api.policy import PurgePolicy
+from cleanslate.cli.checking_ccxt import ClientHook, check_ccxt
 from cleanslate.cli.manifests import ManifestError, Manifests
 from cleanslate.clock import Clock
 from cleanslate.exchange.coinbase import DEFAULT_BASE_URL
@@ -31,7 +33,11 @@ class CheckReport:
 
 
 async def run_check(
-    manifests: Manifests, clock: Clock, transport: httpx.AsyncBaseTransport | None = None
+    manifests: Manifests,
+    clock: Clock,
+    transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    ccxt_hook: ClientHook | None = None,
 ) -> CheckReport:
     spec = manifests.account.spec
     if spec.exchange.name is ExchangeName.PAPER:
@@ -44,8 +50,11 @@ async def run_check(
             f"spec.exchange.credentialsSecretRef: Secret {wanted!r} is not among the files "
             "(add -f secret.yaml)"
         )
-    base_url = spec.exchange.coinbase.base_url if spec.exchange.coinbase else DEFAULT_BASE_URL
     policy = (manifests.policy or PurgePolicy()).spec
+    if spec.exchange.name is ExchangeName.CCXT:
+        found = await check_ccxt(spec, policy, secret, clock, hook=ccxt_hook)
+        return CheckReport(_text(found), 0 if found.passed else EXIT_FAILED)
+    base_url = spec.exchange.coinbase.base_url if spec.exchange.coinbase else DEFAULT_BASE_URL
     expect = Expectations.of(spec, policy)
     result = await check_secret(secret, clock, expect, base_url=base_url, transport=transport)
     return CheckReport(_text(result), 0 if result.passed else EXIT_FAILED)

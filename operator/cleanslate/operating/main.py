@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import time
 from collections.abc import Sequence
 from datetime import timedelta
@@ -24,6 +25,7 @@ from cleanslate.exchange.marketdata import (
     SharedMarkets,
 )
 from cleanslate.metrics import Metrics
+from cleanslate.operating.ccxt_accounts import CcxtSettings
 from cleanslate.operating.endpoints import EndpointNotAllowed, EndpointPolicy
 from cleanslate.operating.handlers import Runtime, register
 from cleanslate.operating.redacting import secure_logging
@@ -112,6 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
         "fetches its own; the TWAP always fetches its own)",
     )
     p.add_argument(
+        "--ccxt-live-exchange",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="let accounts on this ccxt exchange id trade Live although its client order id "
+        "semantics were not tested here (binance, kraken and coinbase were); repeatable. "
+        "Platform configuration: tenants cannot set it",
+    )
+    p.add_argument(
         "--peering-lifetime-seconds",
         type=int,
         default=60,
@@ -159,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         endpoints = EndpointPolicy.with_extra(args.allow_exchange_url)
     except EndpointNotAllowed as exc:
         parser.error(f"--allow-exchange-url: {exc}")
+    if bad := [i for i in args.ccxt_live_exchange if not re.fullmatch(r"[a-z0-9]{1,64}", i)]:
+        parser.error(f"--ccxt-live-exchange: {bad[0][:64]!r} is not a ccxt exchange id")
     configure_logging(verbose=args.verbose, log_format=args.log_format)
     registry = kopf.OperatorRegistry()
     register(registry, args.selector)
@@ -171,6 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         endpoints=endpoints,
         stand_down_seconds=args.stand_down_seconds,
         markets=SharedMarkets(timedelta(seconds=args.market_data_max_age_seconds)),
+        ccxt=CcxtSettings(live_exchanges=frozenset(args.ccxt_live_exchange)),
     )
     runtime = Runtime(
         config=config,

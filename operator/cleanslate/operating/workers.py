@@ -49,6 +49,8 @@ from cleanslate.exchange.port import Exchange
 from cleanslate.execution.stopping import stop_in_flight
 from cleanslate.metrics import Metrics
 from cleanslate.operating import actions
+from cleanslate.operating.ccxt_accounts import CcxtSettings
+from cleanslate.operating.ccxt_accounts import gate as ccxt_gate
 from cleanslate.operating.endpoints import EndpointPolicy
 from cleanslate.operating.exchanges import CredentialsMissing, build_exchange
 from cleanslate.operating.kube import ApiUnavailable, Fence, Kube, StaleRecord
@@ -78,6 +80,8 @@ class WorkerConfig:
     markets: SharedMarkets = field(default_factory=SharedMarkets)
     """Public market data per market identity, shared by the accounts on it (the operator's
     ``--market-data-max-age-seconds``; zero: every account fetches its own)."""
+    ccxt: CcxtSettings = field(default_factory=CcxtSettings)
+    """ccxt venues opted in for Live (--ccxt-live-exchange) and the shared ccxt clients."""
 
 
 PolicyLookup = Callable[[str, str], Mapping[str, Any] | None]
@@ -252,6 +256,7 @@ class AccountWorker:
             kube=self.config.kube,
             state_dir=self.state_dir,
             endpoints=self.config.endpoints,
+            ccxt=self.config.ccxt,
         )
         self.exchange_key = key
         self.market = self.config.markets.for_exchange(self.exchange, self.clock)
@@ -266,7 +271,11 @@ class AccountWorker:
         assert self.exchange is not None and self.status is not None
         annotations = await self._requests(snap)
         wanted = actions.requested(annotations)
-        dry = spec.mode is Mode.DRY_RUN
+        gate = ccxt_gate(self.exchange, self.config.ccxt)
+        # A venue that may not trade Live runs as DryRun (its adapter is read-only too).
+        dry = spec.mode is Mode.DRY_RUN or (gate is not None and not gate.capable)
+        if gate is not None:
+            conditions = [*conditions, gate.condition()]
         if wanted.liquidate and dry:
             self.events.emit(
                 Event.warning(

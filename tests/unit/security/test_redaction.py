@@ -170,3 +170,47 @@ def test_an_event_posted_on_the_account_carries_no_credential(
 
     [event] = posted
     assert leaks(event["message"]) == [] and "Authorization" in event["message"]
+
+
+# ccxt: the Secret's apiKey/secret/password, and what ccxt puts on the wire with them.
+CCXT_KEY, CCXT_SECRET = (
+    "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
+    "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j",
+)
+SIGNATURE = "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"POST https://api.binance.com/api/v3/order, Request: {{'X-MBX-APIKEY': '{CCXT_KEY}'}} "
+        f"symbol=BTCUSDT&timestamp=1&signature={SIGNATURE}",
+        f"https://api.binance.com/api/v3/account?timestamp=1&signature={SIGNATURE}",
+        f"{{'API-Key': '{CCXT_KEY}', 'API-Sign': '{SIGNATURE}'}}",
+        f"{{'apiKey': '{CCXT_KEY}', 'secret': '{CCXT_SECRET}', 'password': 'hunter2hunter2'}}",
+        f"OK-ACCESS-KEY: {CCXT_KEY} OK-ACCESS-PASSPHRASE: hunter2hunter2 "
+        f"OK-ACCESS-SIGN: {SIGNATURE}",
+    ],
+    ids=["binance-debug-line", "binance-query", "kraken-headers", "ccxt-config", "okx-headers"],
+)
+def test_ccxt_credentials_and_signatures_are_redacted(text: str) -> None:
+    out = redact(text)
+    assert CCXT_KEY not in out and CCXT_SECRET not in out and SIGNATURE not in out, out
+    assert "hunter2" not in out and REDACTED in out
+
+
+def test_ccxt_request_lines_never_reach_the_verbose_log(root_logging: io.StringIO) -> None:
+    """ccxt logs each request's headers at DEBUG (async_support/base/exchange.py ``fetch``);
+    the operator's --verbose does not bring that logger below INFO, and whatever it does
+    log at INFO or above is redacted."""
+    configure_logging(verbose=True, log_format="plain")
+    for handler in logging.getLogger().handlers:
+        assert isinstance(handler, logging.StreamHandler)
+        handler.setStream(root_logging)
+    ccxt_logger = logging.getLogger("ccxt.base.exchange")
+    headers = {"X-MBX-APIKEY": CCXT_KEY}
+    ccxt_logger.debug("%s %s, Request: %s %s", "POST", "https://api.binance.com", headers, "")
+    ccxt_logger.warning("retrying %s with %s", f"signature={SIGNATURE}", headers)
+    out = root_logging.getvalue()
+    assert "Request:" not in out and "retrying" in out
+    assert CCXT_KEY not in out and SIGNATURE not in out, out

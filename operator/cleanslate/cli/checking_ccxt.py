@@ -1,0 +1,106 @@
+"""``cleanslate check`` for a ccxt account: read-only, before it trades.
+
+What it checks, one line each: ccxt is installed; the exchange id is ccxt's and the sandbox
+exists; the origins the operator must allow; whether the venue may trade Live (tested, or
+only with the platform's ``--ccxt-live-exchange``, or missing a capability); that the key
+reads the account's balances; and that every holding the plan could sell has a tradeable
+``-USD`` spot market on the venue (cleanslate sells through them: a venue that lists only
+USDT pairs can sell nothing). Nothing is placed: the adapter is read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from cleanslate.api.account import Mode, TradingAccountSpec
+from cleanslate.api.policy import PurgePolicySpec
+from cleanslate.clock import Clock
+from cleanslate.core.classification import protects
+from cleanslate.core.holdings import PAR_VALUED, product_id_of
+from cleanslate.exchange.coinbase.preflight import Finding, Level, Preflight
+from cleanslate.exchange.errors import ExchangeError
+from cleanslate.operating.ccxt_accounts import (
+    INSTALL_HINT,
+    CcxtRefused,
+    CcxtSettings,
+    credentials_of,
+    gate_for,
+)
+
+ClientHook = Callable[[Any], None]
+"""Called with the ccxt client before any request (tests install a venue at its seam)."""
+
+
+async def check_ccxt(
+    spec: TradingAccountSpec,
+    policy: PurgePolicySpec,
+    secret_data: Mapping[str, bytes | str],
+    clock: Clock,
+    *,
+    hook: ClientHook | None = None,
+) -> Preflight:
+    assert spec.exchange.ccxt is not None  # the model requires it for name ccxt
+    config = spec.exchange.ccxt
+    try:
+        from cleanslate.exchange import ccxt as adapter
+    except ImportError:
+        return Preflight((Finding(Level.ERROR, "ccxt", INSTALL_HINT),))
+    found: list[Finding] = []
+    if config.sub_account is not None:
+        found.append(Finding(Level.ERROR, "subaccount", "subAccount is not supported yet"))
+    text = {k: v.decode() if isinstance(v, bytes) else v for k, v in secret_data.items()}
+    try:
+        credentials = credentials_of(text)
+        client = adapter.make_client(config.exchange_id, credentials, sandbox=config.sandbox)
+    except (CcxtRefused, adapter.UnknownExchange, adapter.NoSandbox) as exc:
+        return Preflight((*found, Finding(Level.ERROR, "venue", str(exc))))
+    if hook is not None:
+        hook(client)
+    origins = ", ".join(adapter.api_origins(client))
+    found.append(
+        Finding(Level.OK, "endpoints", f"the operator must allow (--allow-exchange-url) {origins}")
+    )
+    verdict = gate_for(config.exchange_id, adapter.capabilities(client), CcxtSettings())
+    if verdict.capable:
+        found.append(Finding(Level.OK, "live", verdict.message))
+    elif verdict.reason == "UntestedExchange":
+        found.append(Finding(Level.WARNING, "live", verdict.message))
+    else:
+        level = Level.ERROR if spec.mode is Mode.LIVE else Level.WARNING
+        found.append(Finding(level, "live", verdict.message))
+    exchange = adapter.CcxtExchange(client, clock, exchange_id=config.exchange_id, read_only=True)
+    try:
+        found.extend(await _account(exchange, spec, policy))
+    finally:
+        await exchange.aclose()
+    return Preflight(tuple(found))
+
+
+async def _account(
+    exchange: Any, spec: TradingAccountSpec, policy: PurgePolicySpec
+) -> list[Finding]:
+    try:
+        balances = await exchange.balances()
+    except ExchangeError as exc:
+        return [Finding(Level.ERROR, "key", f"balances not readable: {exc}")]
+    found = [Finding(Level.OK, "key", f"reads the balances ({len(balances)} assets held)")]
+    try:
+        products = {p.product_id: p for p in await exchange.products()}
+    except ExchangeError as exc:
+        return [*found, Finding(Level.ERROR, "markets", f"markets not readable: {exc}")]
+    kept = set(policy.quote_currencies) | PAR_VALUED
+    for balance in balances:
+        product_id = product_id_of(balance.asset)
+        if balance.asset in kept or protects(spec, product_id):
+            continue
+        product = products.get(product_id)
+        if product is None:
+            message = f"no {balance.asset}/USD spot market here: cleanslate cannot sell it"
+            found.append(Finding(Level.WARNING, "product", f"{product_id}: {message}"))
+        elif not product.tradeable:
+            status = product.status.value
+            found.append(Finding(Level.WARNING, "product", f"{product_id}: {status}"))
+        else:
+            found.append(Finding(Level.OK, "product", f"{product_id} trades"))
+    return found
