@@ -251,6 +251,7 @@ class FakeBinance(FakeVenue):
         if endpoint in public:
             return await _call(public[endpoint], request)
         self._check_signature(request)
+        await self._adopt()
         private = {
             ("GET", "account"): self._account,
             ("POST", "order"): self._place,
@@ -273,6 +274,26 @@ class FakeBinance(FakeVenue):
         expected = hmac.new(self.secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(signature, expected):
             raise Outage(error("bad_signature"))
+
+    async def _adopt(self) -> None:
+        """Orders the paper account holds that were not placed through this venue (seeded
+        stale orders) become venue orders with ids of their own."""
+        known = {placed.paper_client_id for placed in self._orders.values()}
+        for order in await _paper(self.paper.open_orders()):
+            if order.client_order_id in known:
+                continue
+            self._next_id += 1
+            product = await _paper(self.paper.product(order.product_id))
+            client_id = order.client_order_id
+            if not CLIENT_ID.match(client_id):
+                client_id = f"web_{self._next_id}"
+            self._orders[self._next_id] = _Placed(
+                self._next_id,
+                client_id,
+                order.client_order_id,
+                product.base + product.quote,
+                product.quote,
+            )
 
     @staticmethod
     def _ok(body: Any) -> Reply:

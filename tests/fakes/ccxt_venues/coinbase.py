@@ -131,6 +131,7 @@ class FakeCoinbaseCcxt(FakeVenue):
             if endpoint.startswith("market/"):
                 return await self._public(request, endpoint[len("market/") :])
             self._check_jwt(request)
+            await self._adopt()
             if endpoint in ("products", "product_book") or endpoint.startswith("products/"):
                 return await self._public(request, endpoint)
             routes = {
@@ -405,6 +406,12 @@ class FakeCoinbaseCcxt(FakeVenue):
             found.append(self._render_order(order))
         found.sort(key=lambda o: o["created_time"], reverse=True)
         return Reply(200, {"orders": found, "sequence": "0", "has_next": False, "cursor": ""})
+
+    async def _adopt(self) -> None:
+        """Orders the paper account holds that were not placed through this venue (seeded
+        stale orders) are listed like any other."""
+        for order in await self._paper(self.paper.open_orders()):
+            self._requests_by_order.setdefault(order.order_id, _request_of(order))
 
     def _all_orders(self) -> list[str]:
         return list(self._requests_by_order)

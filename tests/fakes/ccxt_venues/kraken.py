@@ -243,6 +243,7 @@ class FakeKraken(FakeVenue):
                 return await public[path](request)
             if path in private and request.method == "POST":
                 self._check_signature(request)
+                await self._adopt()
                 return await private[path](request)
             return Reply(404, failure("EGeneral:Unknown method").body)
         except Outage as outage:
@@ -262,6 +263,20 @@ class FakeKraken(FakeVenue):
         if not nonce.isdigit() or int(nonce) <= self._last_nonce:
             raise Outage(failure("EAPI:Invalid nonce"))
         self._last_nonce = int(nonce)
+
+    async def _adopt(self) -> None:
+        """Orders the paper account holds that were not placed through this venue (seeded
+        stale orders) become venue orders with txids of their own."""
+        known = {placed.paper_client_id for placed in self._orders.values()}
+        for order in await _paper(self.paper.open_orders()):
+            if order.client_order_id in known:
+                continue
+            self._count += 1
+            product = await _paper(self.paper.product(order.product_id))
+            txid = _txid("O", self._count)
+            oflags = "post,fciq" if order.post_only else "fciq"
+            pair = product.base + product.quote
+            self._orders[txid] = _Placed(txid, None, None, order.client_order_id, pair, oflags)
 
     # --- market data ----------------------------------------------------------------------
 
@@ -515,9 +530,8 @@ class FakeKraken(FakeVenue):
             ]
         return record
 
-    @staticmethod
-    def _trade_no(placed: _Placed, i: int) -> int:
-        return int(placed.paper_client_id.split("-")[1]) * 100 + i
+    def _trade_no(self, placed: _Placed, i: int) -> int:
+        return list(self._orders).index(placed.txid) * 100 + 100 + i
 
     def _matches(self, placed: _Placed, p: dict[str, str]) -> bool:
         if "cl_ord_id" in p and placed.cl_ord_id != p["cl_ord_id"]:
