@@ -85,7 +85,13 @@ class Classified:
     @property
     def rejected(self) -> bool:
         """The universe rejects this priced holding (ineligible, excluded, banned)."""
-        return not self.verdict.eligible and self.value_usd is not None
+        return not self.verdict.eligible and not self.verdict.unknown and self.value_usd is not None
+
+    @property
+    def volume_unknown(self) -> bool:
+        """Priced, but the venue gave no 24h volume to judge it by: held like an unpriced
+        holding (never "0 volume, sell it"), and it blocks CLEAN."""
+        return self.verdict.unknown and self.value_usd is not None
 
     @property
     def unpriced(self) -> bool:
@@ -179,7 +185,9 @@ def _facts(
         holding.product_id, holding.quote, holding.product, policy.universe, spec.bans, now
     )
     floor = policy.min_liquidation_value_usd
-    purgeable = not verdict.eligible and value is not None and value >= floor
+    purgeable = (
+        not verdict.eligible and not verdict.unknown and value is not None and value >= floor
+    )
     is_dust = value is not None and value < dust_limit_usd and not purgeable
     return Classified(
         holding=holding,
@@ -257,6 +265,8 @@ def _categorize(facts: Classified, over: bool, count: int, policy: PurgePolicySp
     if facts.unpriced:
         error = facts.holding.price_error or "no quote"
         reasons = [*reasons, f"price unknown ({error}): held, not sold this cycle"]
+    elif facts.volume_unknown:
+        reasons = [*reasons, "24h quote volume unknown: held, not sold"]
     if facts.is_protected:
         reasons = [*reasons, "protected: never sold"]
     if facts.left_alone is not None:

@@ -6,6 +6,12 @@ override, then the liquidity floors of the product's tier (or the global fallbac
 Liquidity is judged on 24h volume in the QUOTE currency: the production fixes found that
 reading base units made BTC look like a $6K-a-day market and purged the core assets.
 Every verdict, eligible or not, carries its reasons.
+
+A venue that reports no 24h volume (some ccxt exchanges' tickers have none) leaves the
+volume *unknown*, never 0: "0 means ineligible, sell it" would liquidate a whole account on a
+missing field. A product whose volume is unknown and that fails no other floor gets an
+``unknown`` verdict: the holding is held, neither judged ineligible nor sold, and blocks
+CLEAN with the reason, exactly like a holding without a price (docs/design.md).
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from cleanslate.api.account import Ban
 from cleanslate.api.policy import Tier, Universe
 from cleanslate.core.market import Product, Quote
 
+VOLUME_UNKNOWN = "24h quote volume unknown: the exchange does not report it"
+
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
@@ -26,6 +34,9 @@ class Verdict:
     eligible: bool
     tier: str | None
     reasons: tuple[str, ...]
+    unknown: bool = False
+    """The liquidity could not be judged (no 24h volume where a floor applies): not
+    eligible, but not ineligible either; the holding is held and blocks CLEAN."""
 
 
 def tier_of(product_id: str, universe: Universe) -> Tier | None:
@@ -70,6 +81,9 @@ def judge_eligibility(
     failures = _liquidity_failures(quote, tier, universe)
     if failures:
         return Verdict(False, tier_name, failures)
+    floor = tier.min_quote_volume_usd if tier else universe.global_min_quote_volume_usd
+    if quote.quote_volume_24h is None and floor > 0:
+        return Verdict(False, tier_name, (VOLUME_UNKNOWN,), unknown=True)
     where = f"tier {tier.name}" if tier else "global floor"
     return Verdict(True, tier_name, (f"liquidity floors of {where} met",))
 
@@ -99,7 +113,7 @@ def _liquidity_failures(quote: Quote, tier: Tier | None, universe: Universe) -> 
     """Every floor the quote misses. Products in no tier face only the global volume floor."""
     floor = tier.min_quote_volume_usd if tier else universe.global_min_quote_volume_usd
     failures: list[str] = []
-    if quote.quote_volume_24h < floor:
+    if quote.quote_volume_24h is not None and quote.quote_volume_24h < floor:
         failures.append(
             f"24h quote volume ${quote.quote_volume_24h:,.0f} below floor ${floor:,.0f}"
         )

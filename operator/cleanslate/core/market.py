@@ -91,8 +91,9 @@ class Quote:
     product_id: str
     bid: Decimal
     ask: Decimal
-    quote_volume_24h: Decimal
-    """24h volume in the QUOTE currency (Coinbase's approximate_quote_24h_volume)."""
+    quote_volume_24h: Decimal | None
+    """24h volume in the QUOTE currency (Coinbase's approximate_quote_24h_volume); None when
+    the venue does not report it: unknown, never 0 (see ``core.eligibility``)."""
     bid_depth_quote: Decimal
     """Quote-currency value resting on the bid side near the touch."""
     at: datetime

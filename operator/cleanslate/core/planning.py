@@ -73,6 +73,7 @@ from cleanslate.core.backoff import (
 )
 from cleanslate.core.classification import Classified, classify, zombie_reasons
 from cleanslate.core.decisions import RULE_ORDER, Decision, ExitKind, Rule
+from cleanslate.core.eligibility import VOLUME_UNKNOWN
 from cleanslate.core.exits import (
     close,
     hold,
@@ -226,6 +227,8 @@ def _early_rules(
     if c.unpriced:
         error = h.price_error or "no quote"
         return hold(h, ExitKind.SKIP, Rule.HOLD_OFF, f"price unknown ({error}): held, not sold")
+    if c.volume_unknown:
+        return hold(h, ExitKind.SKIP, Rule.HOLD_OFF, f"{VOLUME_UNKNOWN}: held, not sold")
     if c.is_dust:
         if policy.dust.action is DustAction.CLOSE:
             return close(h, Rule.DUST, f"dust (${h.value_usd:.2f}): dust action Close")

@@ -72,6 +72,8 @@ def _position_blockers(c: Classified, decision: Decision, memory: Memory) -> lis
     # nothing changed must not rewrite the status.
     if c.unpriced:
         return [f"{c.symbol}: price unknown this cycle: not verified"]
+    if c.volume_unknown:
+        return [f"{c.symbol}: 24h quote volume unknown: not verified"]
     if c.category is Category.STRATEGY_ALIGNED:
         if decision.kind is ExitKind.KEEP:
             return []

@@ -1,0 +1,577 @@
+"""Any ccxt exchange behind the ``Exchange`` port: markets, quotes, orders, fills.
+
+Every call goes through ccxt's unified methods on one async client (``client.make_client``),
+translated at this boundary into the port's values and errors (``errors.translate``).
+
+**Idempotent placement.** Venues differ: Binance and Kraken refuse a duplicate client order
+id only while the first order is open, so a re-issued placement of a filled order would sell
+twice. ``place_order`` therefore looks the id up first (``find_order``) and places only when
+no order has it; a duplicate-id refusal is then answered with the existing order too.
+A timeout during placement is ``ExchangeTimeout`` and never retried here: the executor looks
+the order up by its id before anything else.
+
+**Client order ids** are made to fit each venue (``venue_client_id``): an id longer than the
+venue takes (Kraken: 18 characters) is replaced by ``cs-`` and a prefix of its SHA-256, the
+same on every restart; orders read back carry cleanslate's own id when this adapter made the
+venue's. Either way the id starts with ``cs-``, which is how the operator tells its orders.
+
+**Symbols.** ccxt needs a symbol to fetch or cancel an order on most venues (``features``'
+``symbolRequired``); the port passes order ids only, so the adapter remembers each order's
+symbol from every order it has seen (placed, listed or found). An id it never saw is asked
+about without a symbol, which the venues that need one refuse (a permanent error, not a
+guess). ``find_order`` takes the product id as a hint for the same reason.
+
+**Fees** are reported in the quote currency: a fee in the quote is taken as is, a fee in the
+base at the trade's price, and a fee in a third currency (Binance's BNB discount) at that
+currency's bid against the quote when the venue lists the pair; otherwise it is counted as 0
+and logged, so fees_paid is understated rather than a sale blocked.
+
+**Good-till-date** is not sent: none of the tested venues takes it through ccxt's spot
+createOrder except Coinbase, and the TWAP cancels its own maker orders at their TTL (as the
+Coinbase adapter does after a refused end time). Maker orders are GTC.
+
+**Read-only** (DryRun): every order endpoint (create, cancel, edit) is refused before ccxt
+is called; reads still work, because a plan needs them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from cleanslate.clock import Clock
+from cleanslate.core.market import (
+    Balance,
+    Book,
+    BookLevel,
+    Fill,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Product,
+    Quote,
+    Side,
+)
+from cleanslate.exchange.ccxt import markets
+from cleanslate.exchange.ccxt.capabilities import Capabilities, capabilities, semantics
+from cleanslate.exchange.ccxt.errors import ReadOnlyRefused, Unsupported, translate
+from cleanslate.exchange.errors import (
+    ErrorDetail,
+    ExchangeError,
+    InvalidProductId,
+    NotFound,
+    TemporaryError,
+    Unavailable,
+)
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+ZERO = Decimal(0)
+BOOK_LIMIT = 50
+"""Order book levels fetched for a quote: enough to measure depth within 1 % of the bid."""
+DEPTH_BAND = Decimal("0.01")
+"""Bid depth counts the levels within this fraction of the best bid (as for Coinbase)."""
+MARKETS_TTL = timedelta(hours=1)
+"""Markets load once per client and again after this long, for status changes (a suspension)."""
+FIND_WINDOW = timedelta(days=7)
+"""Closed orders searched by ``find_order``: purges look up ids from their own recent attempts."""
+_VENUE_ID_CHARS = re.compile(r"^[A-Za-z0-9_.:/-]+$")
+_STATUSES = {
+    "open": OrderStatus.OPEN,
+    "canceled": OrderStatus.CANCELLED,
+    "cancelled": OrderStatus.CANCELLED,
+    "expired": OrderStatus.EXPIRED,
+    "rejected": OrderStatus.REJECTED,
+}
+
+
+class CcxtExchange:
+    """One account on one ccxt venue. Build the client with ``make_client``; clients are
+    shared between accounts with the same key (``registry``), adapters are not."""
+
+    def __init__(
+        self,
+        client: Any,
+        clock: Clock,
+        *,
+        exchange_id: str,
+        read_only: bool,
+        markets_ttl: timedelta = MARKETS_TTL,
+        find_window: timedelta = FIND_WINDOW,
+        on_close: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self._client = client
+        self._clock = clock
+        self._exchange_id = exchange_id
+        self._read_only = read_only
+        self._markets_ttl = markets_ttl
+        self._find_window = find_window
+        self._on_close = on_close
+        self._markets_at: datetime | None = None
+        self._symbols: dict[str, str] = {}
+        """Order id -> ccxt symbol of every order seen."""
+        self._placed: dict[str, str] = {}
+        """Client order id -> order id of the orders this adapter placed or found."""
+        self._ours: dict[str, str] = {}
+        """Venue client order id -> cleanslate's, for ids shortened to fit the venue."""
+        self._semantics = semantics(exchange_id)
+        self.capabilities: Capabilities = capabilities(client)
+
+    def __repr__(self) -> str:
+        return f"CcxtExchange({self._exchange_id!r}, read_only={self._read_only})"
+
+    @property
+    def name(self) -> str:
+        return f"ccxt-{self._exchange_id}"
+
+    @property
+    def exchange_id(self) -> str:
+        return self._exchange_id
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
+
+    @property
+    def client(self) -> Any:
+        return self._client
+
+    # --- account and market data ----------------------------------------------------------
+
+    async def balances(self) -> Sequence[Balance]:
+        payload = await self._call(self._client.fetch_balance)
+        free = payload.get("free") or {}
+        used = payload.get("used") or {}
+        total = payload.get("total") or {}
+        result: list[Balance] = []
+        for asset in sorted(set(free) | set(used) | set(total)):
+            available = markets.number(free.get(asset)) or ZERO
+            hold = markets.number(used.get(asset))
+            if hold is None:
+                hold = max((markets.number(total.get(asset)) or ZERO) - available, ZERO)
+            if available or hold:
+                result.append(Balance(asset=str(asset), available=available, hold=hold))
+        return result
+
+    async def products(self) -> Sequence[Product]:
+        loaded = await self._markets()
+        mode = self._client.precisionMode
+        return [markets.product(m, mode) for m in loaded.values() if markets.is_spot(m)]
+
+    async def product(self, product_id: str) -> Product:
+        return markets.product(await self._market(product_id), self._client.precisionMode)
+
+    async def quote(self, product_id: str) -> Quote:
+        market = await self._market(product_id)
+        symbol = str(market["symbol"])
+        ticker = await self._call(self._client.fetch_ticker, symbol)
+        top = await self.book(product_id, BOOK_LIMIT)
+        bid = top.bids[0].price if top.bids else markets.number(ticker.get("bid"))
+        ask = top.asks[0].price if top.asks else markets.number(ticker.get("ask"))
+        if not bid or not ask:
+            raise TemporaryError(f"{product_id} has an empty side in its book")
+        return Quote(
+            product_id=product_id,
+            bid=bid,
+            ask=ask,
+            quote_volume_24h=quote_volume(ticker),
+            bid_depth_quote=bid_depth_quote(top.bids),
+            at=top.at,
+        )
+
+    async def book(self, product_id: str, depth: int = 10) -> Book:
+        market = await self._market(product_id)
+        payload = await self._call(self._client.fetch_order_book, str(market["symbol"]), depth)
+        return Book(
+            product_id=product_id,
+            bids=_levels(payload.get("bids"), depth),
+            asks=_levels(payload.get("asks"), depth),
+            at=self._clock.now(),
+        )
+
+    # --- orders ---------------------------------------------------------------------------
+
+    async def place_order(self, request: OrderRequest) -> Order:
+        self._refuse_writes("create_order")
+        market = await self._market(request.product_id)
+        existing = await self.find_order(request.client_order_id, request.product_id)
+        if existing is not None:
+            return existing
+        symbol = str(market["symbol"])
+        kind, price, params = self._order_arguments(request)
+        try:
+            created = await self._client.create_order(
+                symbol,
+                kind,
+                request.side.value.lower(),
+                float(request.base_size),
+                price,
+                params,
+            )
+        except Exception as exc:
+            error = translate(exc, placing=True)
+            if "DuplicateOrderId" in error.detail.message:
+                found = await self.find_order(request.client_order_id, request.product_id)
+                if found is not None:
+                    return found
+            raise error from exc
+        order_id = str(created.get("id") or "")
+        if not order_id:
+            found = await self.find_order(request.client_order_id, request.product_id)
+            if found is None:
+                raise Unavailable(f"{self.name} accepted {request.client_order_id} without an id")
+            return found
+        self._symbols[order_id] = symbol
+        self._placed[request.client_order_id] = order_id
+        try:
+            return await self.get_order(order_id)
+        except ExchangeError:
+            # Accepted means it exists: whatever the read-back says, it is tracked as placed.
+            return self._as_placed(request, order_id, created)
+
+    async def get_order(self, order_id: str) -> Order:
+        symbol = self._symbols.get(order_id)
+        payload = await self._call(self._client.fetch_order, order_id, symbol)
+        return self._order(payload)
+
+    async def find_order(self, client_order_id: str, product_id: str | None = None) -> Order | None:
+        """The order with this client order id, or None. ``product_id`` narrows the search
+        (and is needed on venues that search one market at a time)."""
+        known = self._placed.get(client_order_id)
+        if known:
+            try:
+                return await self.get_order(known)
+            except NotFound:
+                pass
+        venue_id = self.venue_client_id(client_order_id)
+        symbol = markets.symbol_of(product_id) if product_id else None
+        if self._exchange_id == "binance" and symbol is not None:
+            return await self._find_by_client_id(client_order_id, venue_id, symbol)
+        for order in await self._open_payloads(symbol):
+            if order.get("clientOrderId") == venue_id:
+                return self._remember_found(client_order_id, order)
+        for order in await self._closed_payloads(symbol):
+            if order.get("clientOrderId") == venue_id:
+                return self._remember_found(client_order_id, order)
+        return None
+
+    async def cancel_orders(self, order_ids: Sequence[str]) -> Sequence[str]:
+        self._refuse_writes("cancel_order")
+        cancelled: list[str] = []
+        for order_id in dict.fromkeys(order_ids):
+            symbol = self._symbols.get(order_id)
+            try:
+                await self._client.cancel_order(order_id, symbol)
+            except Exception as exc:
+                error = translate(exc)
+                if isinstance(error, NotFound):
+                    continue  # already final (filled, cancelled) or never there
+                raise error from exc
+            cancelled.append(order_id)
+        return cancelled
+
+    async def open_orders(self, product_id: str | None = None) -> Sequence[Order]:
+        """Oldest first, so stale-order rules read naturally."""
+        symbol = markets.symbol_of(product_id) if product_id else None
+        orders = [self._order(o) for o in await self._open_payloads(symbol)]
+        open_orders = [o for o in orders if o.status is OrderStatus.OPEN]
+        return sorted(open_orders, key=lambda o: (o.created_at, o.order_id))
+
+    async def fills(self, order_id: str) -> Sequence[Fill]:
+        symbol = self._symbols.get(order_id)
+        if self._client.has.get("fetchOrderTrades") is True:
+            trades = await self._call(self._client.fetch_order_trades, order_id, symbol)
+        else:
+            since = self._since()
+            trades = await self._call(self._client.fetch_my_trades, symbol, since)
+        result: list[Fill] = []
+        for trade in trades:
+            if str(trade.get("order") or "") != order_id:
+                continue
+            result.append(await self._fill(order_id, trade))
+        return result
+
+    async def aclose(self) -> None:
+        if self._on_close is not None:
+            on_close, self._on_close = self._on_close, None
+            await on_close()
+
+    # --- client order ids ------------------------------------------------------------------
+
+    def venue_client_id(self, client_order_id: str) -> str:
+        """cleanslate's id as this venue takes it: unchanged when it fits, else ``cs-`` and a
+        prefix of its SHA-256 (deterministic, so a restart derives the same one)."""
+        limit = self._semantics.max_length
+        if len(client_order_id) <= limit and _VENUE_ID_CHARS.match(client_order_id):
+            venue = client_order_id
+        else:
+            digest = hashlib.sha256(client_order_id.encode()).hexdigest()
+            venue = "cs-" + digest[: max(limit - 3, 8)]
+        self._ours[venue] = client_order_id
+        return venue
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _refuse_writes(self, endpoint: str) -> None:
+        if self._read_only:
+            raise ReadOnlyRefused(
+                f"{self.name} is read-only (DryRun): {endpoint} refused before sending"
+            )
+
+    def _order_arguments(self, request: OrderRequest) -> tuple[str, float | None, dict[str, Any]]:
+        """ccxt's (type, price, params) for a request."""
+        caps = self.capabilities
+        params: dict[str, Any] = {
+            self._semantics.param: self.venue_client_id(request.client_order_id)
+        }
+        if request.order_type is OrderType.MARKET and request.limit_price is None:
+            if not caps.market_orders:
+                raise Unsupported(f"{self.name} takes no market orders")
+            return "market", None, params
+        if request.limit_price is None:
+            raise Unsupported("a limit order needs a price")
+        if request.post_only:
+            if not caps.post_only:
+                raise Unsupported(f"{self.name} takes no post-only orders")
+            params["postOnly"] = True
+        elif request.immediate_or_cancel or request.order_type is OrderType.MARKET:
+            # A taker order within the slippage cap: IOC at the worst acceptable price.
+            if not caps.ioc:
+                raise Unsupported(f"{self.name} takes no immediate-or-cancel orders")
+            params["timeInForce"] = "IOC"
+        return "limit", float(request.limit_price), params
+
+    async def _markets(self) -> Mapping[str, Any]:
+        now = self._clock.now()
+        stale = self._markets_at is not None and now - self._markets_at >= self._markets_ttl
+        if self._markets_at is None or stale or not self._client.markets:
+            loaded = await self._call(self._client.load_markets, stale)
+            self._markets_at = now
+            return loaded  # type: ignore[no-any-return]
+        return self._client.markets  # type: ignore[no-any-return]
+
+    async def _market(self, product_id: str) -> Mapping[str, Any]:
+        loaded = await self._markets()
+        market = loaded.get(markets.symbol_of(product_id))
+        if market is None or not markets.is_spot(market):
+            detail = ErrorDetail(
+                error="INVALID_PRODUCT_ID", message=f"unknown product {product_id}"
+            )
+            raise InvalidProductId(detail=detail)
+        return market  # type: ignore[no-any-return]
+
+    async def _call(self, method: Callable[..., Awaitable[T]], *args: Any) -> T:
+        try:
+            return await method(*args)
+        except Exception as exc:
+            raise translate(exc) from exc
+
+    async def _find_by_client_id(
+        self, client_order_id: str, venue_id: str, symbol: str
+    ) -> Order | None:
+        """Binance: Query Order by origClientOrderId (ccxt's fetchOrder clientOrderId)."""
+        try:
+            payload = await self._call(
+                self._client.fetch_order, None, symbol, {"clientOrderId": venue_id}
+            )
+        except NotFound:
+            return None
+        return self._remember_found(client_order_id, payload)
+
+    async def _open_payloads(self, symbol: str | None) -> list[Mapping[str, Any]]:
+        return list(await self._call(self._client.fetch_open_orders, symbol))
+
+    async def _closed_payloads(self, symbol: str | None) -> list[Mapping[str, Any]]:
+        """Recently closed orders, by whichever listing the venue has; a venue that can list
+        them only per market gets [] without a symbol (the open-order search still ran)."""
+        has = self._client.has
+        since = self._since()
+        if symbol is None and self._symbol_required("fetchClosedOrders"):
+            return []
+        if has.get("fetchClosedOrders") is True:
+            return list(await self._call(self._client.fetch_closed_orders, symbol, since))
+        if has.get("fetchOrders") is True and not (
+            symbol is None and self._symbol_required("fetchOrders")
+        ):
+            orders = await self._call(self._client.fetch_orders, symbol, since)
+            return [o for o in orders if o.get("status") != "open"]
+        return []
+
+    def _symbol_required(self, method: str) -> bool:
+        features = getattr(self._client, "features", None) or {}
+        block = (features.get("spot") or {}).get(method) or {}
+        return bool(block.get("symbolRequired")) if isinstance(block, Mapping) else False
+
+    def _since(self) -> int:
+        return int((self._clock.now() - self._find_window).timestamp() * 1000)
+
+    def _remember_found(self, client_order_id: str, payload: Mapping[str, Any]) -> Order:
+        order = self._order(payload)
+        self._placed[client_order_id] = order.order_id
+        return order
+
+    def _order(self, payload: Mapping[str, Any]) -> Order:
+        """The port's Order for a ccxt unified order; remembers its symbol."""
+        try:
+            order_id = str(payload["id"])
+            symbol = str(payload["symbol"])
+            amount = markets.number(payload.get("amount")) or ZERO
+            filled = markets.number(payload.get("filled")) or ZERO
+            self._symbols[order_id] = symbol
+            venue_cid = str(payload.get("clientOrderId") or "")
+            return Order(
+                order_id=order_id,
+                client_order_id=self._ours.get(venue_cid, venue_cid),
+                product_id=markets.product_id_of(symbol),
+                side=Side(str(payload["side"]).upper()),
+                order_type=OrderType.MARKET if payload.get("type") == "market" else OrderType.LIMIT,
+                base_size=amount,
+                limit_price=markets.number(payload.get("price"))
+                if payload.get("type") != "market"
+                else None,
+                status=_status(payload.get("status"), amount, filled),
+                created_at=self._time(payload.get("timestamp")),
+                filled_size=filled,
+                average_filled_price=markets.number(payload.get("average")),
+                fees=_order_fees(payload, symbol),
+                post_only=bool(payload.get("postOnly")),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            detail = ErrorDetail(message=f"malformed order ({type(exc).__name__})", raw=payload)
+            raise Unavailable(
+                f"{self.name} answered an order without its fields", detail=detail
+            ) from exc
+
+    def _as_placed(self, request: OrderRequest, order_id: str, created: Mapping[str, Any]) -> Order:
+        return Order(
+            order_id=order_id,
+            client_order_id=request.client_order_id,
+            product_id=request.product_id,
+            side=request.side,
+            order_type=request.order_type,
+            base_size=request.base_size,
+            limit_price=request.limit_price,
+            status=OrderStatus.OPEN,
+            created_at=self._time(created.get("timestamp")),
+            post_only=request.post_only,
+        )
+
+    async def _fill(self, order_id: str, trade: Mapping[str, Any]) -> Fill:
+        symbol = str(trade.get("symbol") or self._symbols.get(order_id, ""))
+        price = markets.number(trade.get("price")) or ZERO
+        size = markets.number(trade.get("amount")) or ZERO
+        fee = ZERO
+        for part in _fee_parts(trade):
+            fee += await self._fee_in_quote(part, symbol, price)
+        return Fill(
+            order_id=order_id,
+            product_id=markets.product_id_of(symbol),
+            side=Side(str(trade.get("side") or "sell").upper()),
+            price=price,
+            size=size,
+            fee=fee,
+            liquidity="maker" if trade.get("takerOrMaker") == "maker" else "taker",
+            at=self._time(trade.get("timestamp")),
+            trade_id=str(trade.get("id") or ""),
+        )
+
+    async def _fee_in_quote(self, part: Mapping[str, Any], symbol: str, price: Decimal) -> Decimal:
+        cost = markets.number(part.get("cost")) or ZERO
+        currency = part.get("currency")
+        base, _, quote = symbol.partition("/")
+        if not cost or currency in (None, quote):
+            return cost
+        if currency == base:
+            return cost * price
+        pair = f"{currency}/{quote}"
+        try:
+            ticker = await self._call(self._client.fetch_ticker, pair)
+            bid = markets.number(ticker.get("bid"))
+        except ExchangeError:
+            bid = None
+        if not bid:
+            logger.warning(
+                "%s: a fee of %s %s has no %s price; counted as 0", self.name, cost, currency, quote
+            )
+            return ZERO
+        return cost * bid
+
+    def _time(self, millis: Any) -> datetime:
+        value = markets.number(millis)
+        if value is None:
+            return self._clock.now()
+        return datetime.fromtimestamp(float(value) / 1000, tz=UTC)
+
+
+def quote_volume(ticker: Mapping[str, Any]) -> Decimal | None:
+    """24h volume in the quote currency: the ticker's ``quoteVolume``; else its base volume
+    at the VWAP, else at the last price; None (unknown, never 0) when the venue gives none."""
+    direct = markets.number(ticker.get("quoteVolume"))
+    if direct is not None:
+        return direct
+    base = markets.number(ticker.get("baseVolume"))
+    if base is None:
+        return None
+    for key in ("vwap", "last", "close"):
+        price = markets.number(ticker.get(key))
+        if price is not None and price > 0:
+            return base * price
+    return None
+
+
+def bid_depth_quote(bids: Sequence[BookLevel], band: Decimal = DEPTH_BAND) -> Decimal:
+    """Quote value resting on the bid within ``band`` of the best bid."""
+    if not bids:
+        return ZERO
+    floor = bids[0].price * (1 - band)
+    return sum((lv.price * lv.size for lv in bids if lv.price >= floor), ZERO)
+
+
+def _levels(raw: Any, depth: int) -> tuple[BookLevel, ...]:
+    levels: list[BookLevel] = []
+    for entry in raw or []:
+        price, size = markets.number(entry[0]), markets.number(entry[1])
+        if price is not None and size is not None and price > 0 and size > 0:
+            levels.append(BookLevel(price, size))
+        if len(levels) >= depth:
+            break
+    return tuple(levels)
+
+
+def _status(raw: Any, amount: Decimal, filled: Decimal) -> OrderStatus:
+    """ccxt's ``closed`` is filled when all of it filled; a closed order with a remainder
+    (an IOC that took part of its size) is over, so it reads as cancelled. No status (some
+    venues' create answer) is open: the order exists and nothing says it ended."""
+    if raw == "closed":
+        return OrderStatus.FILLED if amount > 0 and filled >= amount else OrderStatus.CANCELLED
+    return _STATUSES.get(str(raw), OrderStatus.OPEN) if raw is not None else OrderStatus.OPEN
+
+
+def _fee_parts(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    fees = payload.get("fees")
+    if isinstance(fees, list) and fees:
+        return [f for f in fees if isinstance(f, Mapping)]
+    fee = payload.get("fee")
+    return [fee] if isinstance(fee, Mapping) else []
+
+
+def _order_fees(payload: Mapping[str, Any], symbol: str) -> Decimal:
+    """An order's fees in the quote currency, where ccxt reports them in the quote or base
+    (at the average price); a third currency is left to ``fills`` (counted 0 here)."""
+    base, _, quote = symbol.partition("/")
+    average = markets.number(payload.get("average")) or markets.number(payload.get("price"))
+    total = ZERO
+    for part in _fee_parts(payload):
+        cost = markets.number(part.get("cost")) or ZERO
+        currency = part.get("currency")
+        if currency in (None, quote):
+            total += cost
+        elif currency == base and average:
+            total += cost * average
+    return total

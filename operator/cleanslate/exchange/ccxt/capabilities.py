@@ -1,0 +1,152 @@
+"""What a ccxt venue can do, and what cleanslate needs of it before it may trade there.
+
+Crash safety needs three things: a client order id on every order (a restarted executor
+derives the same id and finds its order instead of placing another), listing open orders
+(the stale-order rules and the resume), and cancelling. The maker-first TWAP also needs
+post-only limit orders. ``capabilities`` reads them from ccxt's ``has`` flags and its
+``features`` (``features.spot.createOrder.timeInForce.PO``); ``missing_for_live`` and
+``missing_for_maker`` name what a venue lacks, for the ExchangeCapable condition.
+
+ccxt has no flag for client order ids, and venues differ in what an id means: whether it must
+be unique among open orders only or forever, how long it may be, which parameter carries it.
+``TESTED`` records, for the venues whose semantics were checked (against ccxt's source and
+the recorded payloads of its static tests, not live), exactly that. A venue outside the table
+is assumed to take ccxt's unified ``clientOrderId`` but trades Live only when the platform
+team opts in for its id (``--ccxt-live-exchange``); see docs/exchanges.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ClientIdSemantics:
+    """How one venue treats client order ids, as ccxt passes them."""
+
+    param: str
+    """The createOrder parameter that carries the id (ccxt's unified ``clientOrderId``, or
+    the venue's own where ccxt ignores the unified one)."""
+    max_length: int
+    """Longest id the venue takes; longer ids are shortened deterministically (``venue_id``)."""
+    unique_while_open: bool
+    """True when the venue refuses a duplicate only while the first order is open: once it is
+    filled or cancelled the id can be placed again, so idempotency must look it up first."""
+    lookup: str
+    """How an order is found by its id (documentation for people; the adapter always checks
+    the ids it placed, then open orders, then closed ones)."""
+    note: str
+
+
+TESTED: Mapping[str, ClientIdSemantics] = {
+    "binance": ClientIdSemantics(
+        param="clientOrderId",
+        max_length=36,
+        unique_while_open=True,
+        lookup="fetchOrder with clientOrderId (origClientOrderId), symbol required",
+        note=(
+            "ccxt sends it as newClientOrderId (ccxt/async_support/binance.py create_order); "
+            "Binance: 'A unique id among open orders', at most 36 characters of "
+            "[.A-Z:/a-z0-9_-]; a closed order's id can be reused"
+        ),
+    ),
+    "kraken": ClientIdSemantics(
+        param="clientOrderId",
+        max_length=18,
+        unique_while_open=True,
+        lookup="fetchOpenOrders / fetchClosedOrders, matched on cl_ord_id",
+        note=(
+            "ccxt sends it as cl_ord_id (kraken.py create_order); Kraken: a UUID or free text "
+            "of at most 18 characters, unique among the client's open orders"
+        ),
+    ),
+    "coinbase": ClientIdSemantics(
+        param="client_order_id",
+        max_length=128,
+        unique_while_open=False,
+        lookup="fetchOrders (List Orders) matched on client_order_id",
+        note=(
+            "ccxt's coinbase.create_order drops the unified clientOrderId and generates its "
+            "own; the venue's client_order_id parameter overrides it. Coinbase answers a "
+            "known id with the existing order (see exchange/coinbase/adapter.py)"
+        ),
+    ),
+}
+
+UNTESTED = ClientIdSemantics(
+    param="clientOrderId",
+    max_length=32,
+    unique_while_open=True,
+    lookup="fetchOpenOrders / fetchClosedOrders / fetchOrders, matched on clientOrderId",
+    note="not verified for this venue: Live only with --ccxt-live-exchange",
+)
+
+
+def semantics(exchange_id: str) -> ClientIdSemantics:
+    return TESTED.get(exchange_id, UNTESTED)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What the venue can do, as ccxt describes it."""
+
+    client_order_id: bool
+    fetch_open_orders: bool
+    cancel_order: bool
+    fetch_order: bool
+    post_only: bool
+    market_orders: bool
+    ioc: bool
+
+
+CRASH_SAFETY = ("client_order_id", "fetch_open_orders", "cancel_order")
+"""Capabilities without which an interrupted purge cannot be found and stopped."""
+MAKER_FIRST = ("post_only",)
+"""Capabilities the maker-first TWAP needs on top of crash safety."""
+
+
+def _flag(has: Mapping[str, Any], key: str) -> bool:
+    """ccxt's ``has`` values are True, False, None or 'emulated'; emulated counts."""
+    value = has.get(key)
+    return value is True or value == "emulated"
+
+
+def _spot_create_order(client: Any) -> Mapping[str, Any]:
+    features = getattr(client, "features", None) or {}
+    spot = features.get("spot") or {}
+    create = spot.get("createOrder") or {}
+    return create if isinstance(create, Mapping) else {}
+
+
+def capabilities(client: Any) -> Capabilities:
+    """Read the venue's capabilities from ccxt's ``has`` and spot ``features``."""
+    has: Mapping[str, Any] = client.has
+    time_in_force = _spot_create_order(client).get("timeInForce") or {}
+    post_only = bool(time_in_force.get("PO")) or _flag(has, "createPostOnlyOrder")
+    ioc = bool(time_in_force.get("IOC"))
+    return Capabilities(
+        client_order_id=_flag(has, "createOrder")
+        and (client.id in TESTED or _flag(has, "fetchOpenOrders")),
+        fetch_open_orders=_flag(has, "fetchOpenOrders"),
+        cancel_order=_flag(has, "cancelOrder"),
+        fetch_order=_flag(has, "fetchOrder"),
+        post_only=post_only,
+        market_orders=_flag(has, "createMarketOrder"),
+        ioc=ioc,
+    )
+
+
+def missing(caps: Capabilities, names: tuple[str, ...]) -> list[str]:
+    return [name for name in names if not getattr(caps, name)]
+
+
+def missing_for_live(caps: Capabilities) -> list[str]:
+    """Capabilities crash safety needs that the venue lacks (Live is refused without them)."""
+    return missing(caps, CRASH_SAFETY)
+
+
+def missing_for_maker(caps: Capabilities) -> list[str]:
+    """Capabilities the maker-first TWAP needs that the venue lacks (taker-only at best)."""
+    return missing(caps, MAKER_FIRST)

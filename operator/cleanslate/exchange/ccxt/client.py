@@ -1,0 +1,121 @@
+"""Building a ccxt client: which options a tenant may influence, and which origins it uses.
+
+The client is ccxt's own async exchange class (``ccxt.async_support``), configured here and
+nowhere else:
+
+* ``enableRateLimit`` on: ccxt paces requests by each venue's documented weights.
+* ``options.defaultType = 'spot'``: the market type is fixed; cleanslate sells spot holdings
+  and never touches margin, futures or options.
+* credentials ``apiKey``, ``secret`` and ``password`` (the passphrase some venues want).
+* sandbox through ``set_sandbox_mode(True)``, which swaps ``urls['api']`` for the venue's test
+  URLs (ccxt raises NotSupported when a venue has none: a clear error, not production).
+* ``verbose`` off, and ccxt's logger held at INFO: ccxt logs every request's headers at DEBUG
+  (``fetch``: "%s %s, Request: %s %s"), and the headers carry the API key.
+* no ccxt retries (``maxRetriesOnFailure`` 0, ccxt's default, kept): a retried placement is a
+  decision for the executor, which looks its order up first.
+
+Tenants choose the exchange id and the sandbox flag, nothing else: no ``urls``, ``hostname``,
+proxies or options reach ccxt from a TradingAccount. The platform decides endpoints:
+``api_origins`` lists every origin the configured client may call, for the operator's
+allow-list to check before it reads a Secret.
+
+The adapter never creates its own HTTP session: every request goes through ccxt's
+``fetch(url, method, headers, body)``, which is the one seam tests replace.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import ccxt.async_support as ccxt_async
+
+CREDENTIAL_KEYS = ("apiKey", "secret", "password")
+"""The Secret keys ccxt reads (``password`` only where the venue has a passphrase)."""
+
+FIXED_OPTIONS: Mapping[str, Any] = {
+    "defaultType": "spot",
+    # Binance refuses (in ccxt) a symbol-less fetchOpenOrders unless told it is deliberate;
+    # the stale-order rules need every open order, and one weighted call is cheap enough.
+    "warnOnFetchOpenOrdersWithoutSymbol": False,
+}
+
+
+VENUE_OPTIONS: Mapping[str, Mapping[str, Any]] = {
+    # Spot markets only: by default ccxt's binance also loads USD-M and COIN-M futures
+    # (fapi, dapi) and the margin pairs (sapi) with every load_markets, and its currencies
+    # through a private sapi call; cleanslate needs none of them.
+    "binance": {
+        "fetchMarkets": {"types": ["spot"]},
+        "fetchMargins": False,
+        "fetchCurrencies": False,
+    },
+}
+"""Per-venue options the platform fixes (never tenant input), on top of FIXED_OPTIONS."""
+
+
+class UnknownExchange(ValueError):
+    """An exchange id ccxt does not have (the message lists how to find valid ones)."""
+
+
+def exchange_ids() -> list[str]:
+    """Every exchange id this ccxt knows (``ccxt.exchanges``)."""
+    return list(ccxt_async.exchanges)
+
+
+def make_client(exchange_id: str, credentials: Mapping[str, str], *, sandbox: bool = False) -> Any:
+    """A ccxt async client for one venue and one key (see the module docstring).
+
+    ``credentials`` holds ``apiKey``, ``secret`` and optionally ``password``; other keys are
+    ignored. Raises UnknownExchange for an id ccxt does not have, and ccxt's NotSupported
+    when ``sandbox`` is asked of a venue without test URLs.
+    """
+    if exchange_id not in ccxt_async.exchanges:
+        raise UnknownExchange(
+            f"unknown ccxt exchange id {exchange_id[:64]!r} (ccxt {ccxt_async.__version__}); "
+            "valid ids are listed in ccxt.exchanges"
+        )
+    logging.getLogger("ccxt").setLevel(max(logging.INFO, logging.getLogger("ccxt").level))
+    config: dict[str, Any] = {
+        "enableRateLimit": True,
+        "verbose": False,
+        "options": {**FIXED_OPTIONS, **VENUE_OPTIONS.get(exchange_id, {})},
+    }
+    for key in CREDENTIAL_KEYS:
+        value = credentials.get(key)
+        if value:
+            config[key] = value
+    client = getattr(ccxt_async, exchange_id)(config)
+    if sandbox:
+        client.set_sandbox_mode(True)
+    return client
+
+
+def api_urls(client: Any) -> Iterator[str]:
+    """Every URL in the client's ``urls['api']`` (a string or nested dicts of strings)."""
+
+    def walk(node: Any) -> Iterator[str]:
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, Mapping):
+            for value in node.values():
+                yield from walk(value)
+
+    yield from walk(client.urls.get("api"))
+
+
+def api_origins(client: Any) -> list[str]:
+    """The distinct origins (``https://host[:port]``) of every API URL the client may call,
+    sorted, for the operator's endpoint allow-list. Placeholders such as ``{hostname}`` are
+    filled in the way ccxt fills them (``client.hostname``)."""
+    origins: set[str] = set()
+    hostname = getattr(client, "hostname", None)
+    for url in api_urls(client):
+        if hostname:
+            url = url.replace("{hostname}", str(hostname))
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            origins.add(f"{parts.scheme}://{parts.netloc}".lower())
+    return sorted(origins)
