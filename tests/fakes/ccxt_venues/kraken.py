@@ -402,7 +402,7 @@ class FakeKraken(FakeVenue):
         cl_ord_id = p.get("cl_ord_id")
         userref = p.get("userref")
         if cl_ord_id is not None and userref is not None:
-            return failure("EGeneral:Invalid arguments:cl_ord_id and userref are exclusive")
+            return failure("EGeneral:Invalid arguments:cl_ord_id")
         if cl_ord_id is not None and not valid_client_id(cl_ord_id):
             return failure("EGeneral:Invalid arguments:cl_ord_id")
         if userref is not None and not userref.lstrip("-").isdigit():
@@ -484,6 +484,10 @@ class FakeKraken(FakeVenue):
             order = await self._order_of(placed)
             if order.status is OrderStatus.OPEN:
                 count += len(await _paper(self.paper.cancel_orders([order.order_id])))
+        if count == 0:
+            # a closed order is no longer among the open ones CancelOrder acts on: Kraken
+            # answers as for an unknown one (ccxt's kraken.cancel_order reads this text)
+            return failure("EOrder:Unknown order")
         return ok({"count": count})
 
     async def _render(self, placed: _Placed, trades: bool) -> dict[str, Any]:
@@ -545,9 +549,10 @@ class FakeKraken(FakeVenue):
         result = {}
         for txid in p.get("txid", "").split(","):
             placed = self._orders.get(txid)
-            if placed is None:
-                return failure("EOrder:Invalid order")
-            if self._matches(placed, p):
+            # an id that names no order of this account is left out of the result (ccxt's
+            # kraken.fetch_order then raises OrderNotFound); the exact answer for unknown
+            # txids is not documented, this is the reading ccxt's code is written for
+            if placed is not None and self._matches(placed, p):
                 result[txid] = await self._render(placed, trades)
         return ok(result)
 
