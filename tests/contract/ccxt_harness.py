@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from cleanslate.exchange.ccxt import CcxtExchange, make_client
-
 from cleanslate.api.account import PaperExchange as PaperConfig
 from cleanslate.clock import SimulatedClock
+from cleanslate.exchange.ccxt import CcxtExchange, make_client
 from cleanslate.exchange.paper import open_paper_exchange
 from cleanslate.exchange.port import Exchange
 from fakes.ccxt_venues import FakeVenue, credentials, open_venue

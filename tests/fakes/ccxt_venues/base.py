@@ -4,9 +4,9 @@ engine behind it.
 ccxt's async exchanges send every HTTP request through ``Exchange.fetch(url, method, headers,
 body)``; ``install`` replaces that one method on a real ccxt exchange object. The fake then
 does what ccxt's own ``fetch`` does with an answer (``ccxt/async_support/base/exchange.py``,
-``fetch``): ``on_rest_response``, ``parse_json``, the ``last_http_response``/``last_json_response``
-bookkeeping some classes read back (kraken's ``cancel_order``), the exchange class's
-``handle_errors`` and ``handle_http_status_code``. So a venue error body becomes exactly the ccxt exception it
+``fetch``): ``on_rest_response``, ``parse_json``, the ``last_http_response`` bookkeeping some
+classes read back (kraken's ``cancel_order``), the exchange class's ``handle_errors`` and
+``handle_http_status_code``. So a venue error body becomes exactly the ccxt exception it
 becomes on the real venue, through ccxt's own tables; nothing of ccxt's parsing is patched.
 
 Behind every dialect sits ONE ``PaperExchange`` (the product's simulator): balances, books,
