@@ -117,6 +117,14 @@ class FakeVenue:
     def inject(self, kind: str, when: Callable[[Request], bool], times: int = 1) -> None:
         self.faults.append(Fault(when, kind, times))
 
+    def placed_client_ids(self) -> list[str]:
+        """The venue-side client order id of every order the venue accepted, in order."""
+        raise NotImplementedError
+
+    async def orders(self) -> list[Order]:
+        """The paper engine's record of every order the venue accepted."""
+        raise NotImplementedError
+
     def order_writes(self) -> list[Request]:
         """Every request that reached an order-writing endpoint."""
         return [r for r in self.requests if r.method != "GET" and r.path.endswith(self.order_paths)]

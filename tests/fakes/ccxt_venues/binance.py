@@ -226,6 +226,12 @@ class FakeBinance(FakeVenue):
         self._orders: dict[int, _Placed] = {}
         self._next_id = 28_000_000_000
 
+    def placed_client_ids(self) -> list[str]:
+        return [o.client_order_id for o in self._orders.values()]
+
+    async def orders(self) -> list[Order]:
+        return [o for _, o in await self._mine(None)]
+
     def rate_limited(self) -> Reply:
         return error("rate_limit", {"Retry-After": "3"})
 

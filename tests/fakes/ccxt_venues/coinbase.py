@@ -108,6 +108,12 @@ class FakeCoinbaseCcxt(FakeVenue):
         self._public_key = key.public_key()
         self._requests_by_order: dict[str, dict[str, Any]] = {}
 
+    def placed_client_ids(self) -> list[str]:
+        return [body["client_order_id"] for body in self._requests_by_order.values()]
+
+    async def orders(self) -> list[Order]:
+        return [await self.paper.get_order(oid) for oid in self._requests_by_order]
+
     def rate_limited(self) -> Reply:
         return Reply(
             429,

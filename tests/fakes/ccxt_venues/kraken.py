@@ -209,6 +209,12 @@ class FakeKraken(FakeVenue):
         self._count = 0
         self._last_nonce = 0
 
+    def placed_client_ids(self) -> list[str]:
+        return [o.cl_ord_id or str(o.userref or o.txid) for o in self._orders.values()]
+
+    async def orders(self) -> list[Order]:
+        return [await self._order_of(placed) for placed in self._orders.values()]
+
     def rate_limited(self) -> Reply:
         return failure("EAPI:Rate limit exceeded")
 
