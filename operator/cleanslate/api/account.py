@@ -30,6 +30,7 @@ from cleanslate.api.fields import (
 class ExchangeName(StrEnum):
     PAPER = "paper"
     COINBASE = "coinbase"
+    CCXT = "ccxt"
 
 
 class Mode(StrEnum):
@@ -160,6 +161,29 @@ class Coinbase(ApiModel):
     (``cleanslate check``, the CredentialsReady condition) fails on a key scoped elsewhere."""
 
 
+class Ccxt(ApiModel):
+    """An exchange reached through ccxt (``pip install cleanslate[ccxt]``; the image has it).
+
+    Spot only, rate limiting on, credentials from the Secret's ``apiKey``, ``secret`` and
+    ``password`` (the passphrase some venues need). Nothing else about the client can be set
+    here: the operator's platform configuration decides which origins it may call and which
+    venues may trade Live (docs/exchanges.md lists the venues tested and how)."""
+
+    exchange_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9]+$")]
+    """ccxt exchange id (binance, kraken, coinbase, ...), checked against the operator's ccxt.
+    Tested: binance, kraken, coinbase; any other trades Live only if the platform team opts it
+    in (operator flag --ccxt-live-exchange)."""
+    sandbox: bool = False
+    """Use the venue's test URLs (ccxt's sandbox mode); refused for a venue without them."""
+    sub_account: (
+        Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")] | None
+    ) = None
+    """Not supported yet: accepted by the schema so the intent is explicit, but an account that
+    sets it is refused (ExchangeCapable=False) rather than trading the key's main account. On
+    the tested venues a sub-account is chosen by the API key itself (Binance and Kraken
+    sub-account keys, a Coinbase portfolio-scoped key): use that key's Secret instead."""
+
+
 class ExchangeSpec(ApiModel):
     """Which exchange the account lives on, and how to reach it."""
 
@@ -171,22 +195,30 @@ class ExchangeSpec(ApiModel):
                     "|| has(self.credentialsSecretRef)",
                     "message": "credentialsSecretRef is required for live exchanges",
                     "fieldPath": ".credentialsSecretRef",
-                }
+                },
+                {
+                    "rule": "!has(self.name) || self.name != 'ccxt' || has(self.ccxt)",
+                    "message": "exchange name ccxt needs the ccxt block (its exchangeId)",
+                    "fieldPath": ".ccxt",
+                },
             ]
         }
     )
 
     name: ExchangeName = ExchangeName.PAPER
-    """paper (embedded simulator, the default) or coinbase."""
+    """paper (embedded simulator, the default), coinbase, or ccxt (any exchange ccxt reaches)."""
     credentials_secret_ref: SecretRef | None = None
     """Secret with the API key (live adapters only)."""
     paper: PaperExchange | None = None
     coinbase: Coinbase | None = None
+    ccxt: Ccxt | None = None
 
     @model_validator(mode="after")
     def _credentials_for_live_adapters(self) -> Self:
         if self.name != ExchangeName.PAPER and self.credentials_secret_ref is None:
             raise ValueError(f"credentialsSecretRef is required for exchange {self.name.value}")
+        if self.name is ExchangeName.CCXT and self.ccxt is None:
+            raise ValueError("exchange name ccxt needs the ccxt block (its exchangeId)")
         return self
 
 

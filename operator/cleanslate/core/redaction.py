@@ -11,7 +11,11 @@ so it needs no registry of the secrets read:
 * the base64 of a PEM (how a Secret's ``data`` carries ``apiPrivateKey``: ``LS0tLS1CRUdJTi``);
 * JWTs (``eyJ...``.``eyJ...``.sig), ``Bearer`` tokens and ``Authorization`` header values;
 * the ``data``/``stringData`` map of anything that names itself a Secret, and any value of a
-  key called like a credential (``apiPrivateKey``, ``privateKey``, ``token``, ``password``).
+  key called like a credential (``apiPrivateKey``, ``privateKey``, ``token``, ``password``,
+  and ccxt's ``apiKey``, ``secret``);
+* the venue headers and query parameters ccxt signs requests with (Binance ``X-MBX-APIKEY``
+  and ``signature=``, Kraken ``API-Key``/``API-Sign``, ``*-ACCESS-KEY``/``-SIGN``/
+  ``-PASSPHRASE`` of Coinbase's and OKX's older schemes, Bybit ``X-BAPI-*``), quoted or not.
 
 ``bounded`` makes exchange-supplied text safe to show: redacted, printable, one line, short.
 """
@@ -37,8 +41,13 @@ _BEARER = re.compile(
 _AUTH_HEADER = re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\"\r\n,}]+")
 _SECRET_KEYS = re.compile(
     r"(?i)((?:api_?private_?key|private_?key|api_?secret|secret_?key|passphrase|password|"
-    r"token)['\"]?\s*[:=]\s*)(b?['\"])(?:\\.|(?!\2).)*\2"
+    r"token|api_?key|secret)['\"]?\s*[:=]\s*)(b?['\"])(?:\\.|(?!\2).)*\2"
 )
+_VENUE_AUTH = re.compile(
+    r"(?i)\b(x-mbx-apikey|api-key|api-sign|[a-z]+-access-(?:key|sign|passphrase)|"
+    r"x-bapi-api-key|x-bapi-sign|signature)(['\"]?\s*[:=]\s*['\"]?)[^'\"\s&,}]+"
+)
+"""ccxt's signing headers and Binance's ``signature`` query parameter, quoted or bare."""
 _SECRET_DATA = re.compile(r"(['\"](?:data|stringData|string_data)['\"]\s*:\s*)\{[^{}]*\}")
 _NAMES_A_SECRET = re.compile(r"""['"]kind['"]\s*:\s*['"]Secret['"]|V1Secret\(|kind=Secret""")
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -53,6 +62,7 @@ def redact(text: str) -> str:
     text = _JWT.sub(REDACTED, text)
     text = _AUTH_HEADER.sub(rf"\1{REDACTED}", text)
     text = _BEARER.sub(rf"\1 {REDACTED}", text)
+    text = _VENUE_AUTH.sub(rf"\1\2{REDACTED}", text)
     return _SECRET_KEYS.sub(rf"\1\2{REDACTED}\2", text)
 
 

@@ -16,6 +16,9 @@ from cleanslate.clock import Clock
 from cleanslate.exchange.coinbase import exchange_from_secret
 from cleanslate.exchange.paper import open_paper_exchange
 from cleanslate.exchange.port import Exchange
+from cleanslate.operating.ccxt_accounts import CcxtRefused, CcxtSettings
+from cleanslate.operating.ccxt_accounts import build as build_ccxt
+from cleanslate.operating.ccxt_accounts import check_spec as check_ccxt_spec
 from cleanslate.operating.endpoints import COINBASE_PRODUCTION, EndpointNotAllowed, EndpointPolicy
 from cleanslate.operating.kube import Kube
 
@@ -32,6 +35,17 @@ class EndpointRefused(CredentialsMissing):
     reason = "EndpointNotAllowed"
 
 
+def _refusal(reason: str, message: str) -> CredentialsMissing:
+    """A CredentialsMissing with ``reason`` (ccxt's refusals: not installed, unknown id,
+    an origin not allowed, a missing Secret key): the account is held, its Secret unused."""
+    refused = EndpointRefused(message) if reason == EndpointRefused.reason else None
+    if refused is not None:
+        return refused
+    error = CredentialsMissing(message)
+    error.reason = reason
+    return error
+
+
 async def build_exchange(
     spec: ExchangeSpec,
     mode: Mode,
@@ -42,6 +56,7 @@ async def build_exchange(
     kube: Kube | None,
     state_dir: Path,
     endpoints: EndpointPolicy | None = None,
+    ccxt: CcxtSettings | None = None,
 ) -> Exchange:
     if spec.name is ExchangeName.PAPER:
         return open_paper_exchange(
@@ -54,6 +69,19 @@ async def build_exchange(
         raise CredentialsMissing("spec.exchange.credentialsSecretRef is not set")
     from cleanslate.exchange.coinbase import CredentialsError
     from cleanslate.operating.kube import SecretUnavailable
+
+    if spec.name is ExchangeName.CCXT and spec.ccxt is not None:
+        settings = ccxt or CcxtSettings()
+        try:
+            check_ccxt_spec(spec.ccxt, endpoints or EndpointPolicy())
+            data = await kube.read_secret(namespace, spec.credentials_secret_ref.name)
+            return await build_ccxt(
+                spec.ccxt, data, clock, dry_run=mode is Mode.DRY_RUN, settings=settings
+            )
+        except CcxtRefused as exc:
+            raise _refusal(exc.reason, str(exc)) from None
+        except SecretUnavailable as exc:
+            raise CredentialsMissing(str(exc)) from None
 
     base_url = spec.coinbase.base_url if spec.coinbase else COINBASE_PRODUCTION
     try:

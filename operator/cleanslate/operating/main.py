@@ -18,6 +18,7 @@ import kopf
 
 from cleanslate.cli.state import default_state_dir
 from cleanslate.metrics import Metrics
+from cleanslate.operating.ccxt_accounts import CcxtSettings
 from cleanslate.operating.endpoints import EndpointNotAllowed, EndpointPolicy
 from cleanslate.operating.handlers import Runtime, register
 from cleanslate.operating.redacting import secure_logging
@@ -87,6 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
         "Default: only https://api.coinbase.com. Platform configuration: tenants cannot set it",
     )
     p.add_argument(
+        "--ccxt-live-exchange",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="let accounts on this ccxt exchange id trade Live although its client order id "
+        "semantics were not tested here (binance, kraken and coinbase were); repeatable. "
+        "Platform configuration: tenants cannot set it",
+    )
+    p.add_argument(
         "--peering-lifetime-seconds",
         type=int,
         default=60,
@@ -145,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         status_refresh_seconds=args.status_refresh_seconds,
         endpoints=endpoints,
         stand_down_seconds=args.stand_down_seconds,
+        ccxt=CcxtSettings(live_exchanges=frozenset(args.ccxt_live_exchange)),
     )
     runtime = Runtime(
         config=config,

@@ -19,7 +19,15 @@ import traceback
 
 from cleanslate.core.redaction import redact
 
-WIRE_LOGGERS = ("kubernetes_asyncio", "urllib3", "httpx", "httpcore", "hpack", "aiohttp.client")
+WIRE_LOGGERS = (
+    "kubernetes_asyncio",
+    "urllib3",
+    "httpx",
+    "httpcore",
+    "hpack",
+    "aiohttp.client",
+    "ccxt",
+)
 """Libraries whose DEBUG records carry request/response content (headers, bodies)."""
 
 

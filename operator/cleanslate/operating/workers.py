@@ -49,6 +49,8 @@ from cleanslate.exchange.port import Exchange
 from cleanslate.execution.stopping import stop_in_flight
 from cleanslate.metrics import Metrics
 from cleanslate.operating import actions
+from cleanslate.operating.ccxt_accounts import CcxtSettings
+from cleanslate.operating.ccxt_accounts import gate as ccxt_gate
 from cleanslate.operating.endpoints import EndpointPolicy
 from cleanslate.operating.exchanges import CredentialsMissing, build_exchange
 from cleanslate.operating.kube import ApiUnavailable, Fence, Kube, StaleRecord
@@ -75,6 +77,8 @@ class WorkerConfig:
     """After a stale write, how long the stored record must stay unwritten by anyone else
     before this replica acts on the account again (kopf's peering lifetime by default)."""
     api: ApiHealth = field(default_factory=ApiHealth)
+    ccxt: CcxtSettings = field(default_factory=CcxtSettings)
+    """ccxt venues opted in for Live (--ccxt-live-exchange) and the shared ccxt clients."""
 
 
 PolicyLookup = Callable[[str, str], Mapping[str, Any] | None]
@@ -248,6 +252,7 @@ class AccountWorker:
             kube=self.config.kube,
             state_dir=self.state_dir,
             endpoints=self.config.endpoints,
+            ccxt=self.config.ccxt,
         )
         self.exchange_key = key
         self.products = ProductCache()
@@ -262,7 +267,11 @@ class AccountWorker:
         assert self.exchange is not None and self.status is not None
         annotations = await self._requests(snap)
         wanted = actions.requested(annotations)
-        dry = spec.mode is Mode.DRY_RUN
+        gate = ccxt_gate(self.exchange, self.config.ccxt)
+        # A venue that may not trade Live runs as DryRun (its adapter is read-only too).
+        dry = spec.mode is Mode.DRY_RUN or (gate is not None and not gate.capable)
+        if gate is not None:
+            conditions = [*conditions, gate.condition()]
         if wanted.liquidate and dry:
             self.events.emit(
                 Event.warning(
