@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import test_operator
 from operator_process import OperatorProcess, wait_for
 from test_operator import FAST_POLICY, condition, debug, state_of
 
@@ -34,6 +35,9 @@ from fakes.ccxt_venues import FakeVenue, credentials, open_venue
 from fakes.ccxt_venues.server import VenueServer
 
 pytestmark = pytest.mark.cluster
+
+crds = test_operator.crds
+"""The session fixture that applies the CRDs, shared with test_operator.py."""
 
 HOLDINGS = {"USD": Decimal("150"), "SEI": Decimal("36.4"), "WLFI": Decimal("57.5")}
 CLEAN_WITHIN = 240.0
