@@ -55,8 +55,10 @@ class Exchange(Protocol):
         """An order by exchange id; NotFound when there is none."""
         ...
 
-    async def find_order(self, client_order_id: str) -> Order | None:
-        """An order by client order id, or None: how a restarted executor finds its work."""
+    async def find_order(self, client_order_id: str, product_id: str | None = None) -> Order | None:
+        """An order by client order id, or None: how a restarted executor finds its work.
+        ``product_id``, when the caller knows it, narrows the search: some venues (Binance,
+        through ccxt) list closed orders only one market at a time."""
         ...
 
     async def cancel_orders(self, order_ids: Sequence[str]) -> Sequence[str]:

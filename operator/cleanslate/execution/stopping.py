@@ -38,7 +38,7 @@ async def stop_in_flight(
     for slice_no in range(1, flight.slice + 1):
         for leg in twap.ORDER_LEGS:
             cid = twap.client_order_id(account, symbol, flight.attempt, slice_no, leg, flight.epoch)
-            order = await exchange.find_order(cid)
+            order = await exchange.find_order(cid, product_id=symbol)
             if order is None or order.product_id != symbol:
                 continue
             if not order.status.is_final:

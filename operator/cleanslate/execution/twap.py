@@ -349,7 +349,9 @@ class _Runner:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def find(self, client_order_id: str) -> Order | None:
-        return await self.call(lambda: self.exchange.find_order(client_order_id))
+        return await self.call(
+            lambda: self.exchange.find_order(client_order_id, product_id=self.symbol)
+        )
 
     async def cancel(self, order_id: str) -> twap.OrderSeen:
         await self.call(lambda: self.exchange.cancel_orders([order_id]))
@@ -392,7 +394,7 @@ class _Runner:
         """Shutdown mid-purge: cancel what this purge left resting (best effort)."""
         try:
             if self.placing is not None and self.open_order is None:
-                found = await self.exchange.find_order(self.placing)
+                found = await self.exchange.find_order(self.placing, product_id=self.symbol)
                 if found is not None and not found.status.is_final:
                     self.open_order = found.order_id
             if self.open_order is not None:

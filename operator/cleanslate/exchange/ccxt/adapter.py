@@ -40,6 +40,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -64,8 +65,13 @@ from cleanslate.exchange.ccxt.errors import ReadOnlyRefused, Unsupported, transl
 from cleanslate.exchange.errors import (
     ErrorDetail,
     ExchangeError,
+    InsufficientBalance,
+    InvalidOrderConfiguration,
     InvalidProductId,
     NotFound,
+    OrderRejected,
+    PermanentError,
+    ProductNotTradeable,
     TemporaryError,
     Unavailable,
 )
@@ -171,6 +177,12 @@ class CcxtExchange:
         market = await self._market(product_id)
         symbol = str(market["symbol"])
         ticker = await self._call(self._client.fetch_ticker, symbol)
+        volume = quote_volume(ticker)
+        if volume is None and self._client.has.get("fetchTickers") is True:
+            # ccxt's coinbase builds its ticker from recent trades, without the 24h volume
+            # that its product listing (fetchTickers) carries.
+            tickers = await self._call(self._client.fetch_tickers, [symbol])
+            volume = quote_volume(tickers.get(symbol) or {})
         top = await self.book(product_id, BOOK_LIMIT)
         bid = top.bids[0].price if top.bids else markets.number(ticker.get("bid"))
         ask = top.asks[0].price if top.asks else markets.number(ticker.get("ask"))
@@ -180,7 +192,7 @@ class CcxtExchange:
             product_id=product_id,
             bid=bid,
             ask=ask,
-            quote_volume_24h=quote_volume(ticker),
+            quote_volume_24h=volume,
             bid_depth_quote=bid_depth_quote(top.bids),
             at=top.at,
         )
@@ -200,6 +212,7 @@ class CcxtExchange:
     async def place_order(self, request: OrderRequest) -> Order:
         self._refuse_writes("create_order")
         market = await self._market(request.product_id)
+        _check_request(request, markets.product(market, self._client.precisionMode))
         existing = await self.find_order(request.client_order_id, request.product_id)
         if existing is not None:
             return existing
@@ -237,8 +250,20 @@ class CcxtExchange:
 
     async def get_order(self, order_id: str) -> Order:
         symbol = self._symbols.get(order_id)
-        payload = await self._call(self._client.fetch_order, order_id, symbol)
-        return self._order(payload)
+        if symbol is None and self._symbol_required("fetchOrder"):
+            raise NotFound(
+                detail=ErrorDetail(
+                    error="ORDER_NOT_FOUND",
+                    message=f"{self.name} has seen no order {order_id[:64]!r}, and the venue "
+                    "looks orders up only within their market",
+                    raw={"order_id": order_id},
+                )
+            )
+        try:
+            payload = await self._client.fetch_order(order_id, symbol)
+        except Exception as exc:
+            raise _not_found_or(translate(exc), order_id) from exc
+        return await self._with_fees(payload)
 
     async def find_order(self, client_order_id: str, product_id: str | None = None) -> Order | None:
         """The order with this client order id, or None. ``product_id`` narrows the search
@@ -255,23 +280,35 @@ class CcxtExchange:
             return await self._find_by_client_id(client_order_id, venue_id, symbol)
         for order in await self._open_payloads(symbol):
             if order.get("clientOrderId") == venue_id:
-                return self._remember_found(client_order_id, order)
+                return await self._remember_found(client_order_id, order)
         for order in await self._closed_payloads(symbol):
             if order.get("clientOrderId") == venue_id:
-                return self._remember_found(client_order_id, order)
+                return await self._remember_found(client_order_id, order)
         return None
 
     async def cancel_orders(self, order_ids: Sequence[str]) -> Sequence[str]:
+        """Cancels each open order. Venues differ on cancelling a final one (Kraken answers
+        success, Coinbase a generic failure, Binance "Unknown order"), so the order's state is
+        read first and again after a refusal: a final order is left out, as the port asks."""
         self._refuse_writes("cancel_order")
         cancelled: list[str] = []
         for order_id in dict.fromkeys(order_ids):
-            symbol = self._symbols.get(order_id)
             try:
-                await self._client.cancel_order(order_id, symbol)
+                if (await self.get_order(order_id)).status.is_final:
+                    continue
+            except NotFound:
+                continue
+            try:
+                await self._client.cancel_order(order_id, self._symbols.get(order_id))
             except Exception as exc:
                 error = translate(exc)
-                if isinstance(error, NotFound):
-                    continue  # already final (filled, cancelled) or never there
+                if isinstance(error, TemporaryError):
+                    raise error from exc
+                try:
+                    if (await self.get_order(order_id)).status.is_final:
+                        continue
+                except NotFound:
+                    continue
                 raise error from exc
             cancelled.append(order_id)
         return cancelled
@@ -358,11 +395,12 @@ class CcxtExchange:
 
     async def _market(self, product_id: str) -> Mapping[str, Any]:
         loaded = await self._markets()
-        market = loaded.get(markets.symbol_of(product_id))
+        symbol = markets.symbol_of(product_id)
+        market = loaded.get(symbol)
         if market is None or not markets.is_spot(market):
-            detail = ErrorDetail(
-                error="INVALID_PRODUCT_ID", message=f"unknown product {product_id}"
-            )
+            message = f"unknown product {product_id}: {self.name} lists no spot market {symbol}"
+            raw = {"symbol": symbol, "listed": market is not None}
+            detail = ErrorDetail(error="INVALID_PRODUCT_ID", message=message, raw=raw)
             raise InvalidProductId(detail=detail)
         return market  # type: ignore[no-any-return]
 
@@ -382,7 +420,7 @@ class CcxtExchange:
             )
         except NotFound:
             return None
-        return self._remember_found(client_order_id, payload)
+        return await self._remember_found(client_order_id, payload)
 
     async def _open_payloads(self, symbol: str | None) -> list[Mapping[str, Any]]:
         return list(await self._call(self._client.fetch_open_orders, symbol))
@@ -411,9 +449,18 @@ class CcxtExchange:
     def _since(self) -> int:
         return int((self._clock.now() - self._find_window).timestamp() * 1000)
 
-    def _remember_found(self, client_order_id: str, payload: Mapping[str, Any]) -> Order:
-        order = self._order(payload)
+    async def _remember_found(self, client_order_id: str, payload: Mapping[str, Any]) -> Order:
+        order = await self._with_fees(payload)
         self._placed[client_order_id] = order.order_id
+        return order
+
+    async def _with_fees(self, payload: Mapping[str, Any]) -> Order:
+        """The order, with its fees from its fills when the venue's order carries none
+        (Binance's order endpoints report no commission)."""
+        order = self._order(payload)
+        if order.filled_size > 0 and not _fee_parts(payload):
+            fees = sum((f.fee for f in await self.fills(order.order_id)), ZERO)
+            order = replace(order, fees=fees)
         return order
 
     def _order(self, payload: Mapping[str, Any]) -> Order:
@@ -509,6 +556,47 @@ class CcxtExchange:
         return datetime.fromtimestamp(float(value) / 1000, tz=UTC)
 
 
+def _check_request(request: OrderRequest, product: Product) -> None:
+    """Refuse what the venue would refuse, before ccxt sees it: ccxt *truncates* an amount
+    to the market's precision (``amount_to_precision``) and would silently sell less than
+    asked, and most venues' minimums come back as free text. The checks use the same market
+    data the planner sized the order with."""
+    size, price = request.base_size, request.limit_price
+    problems: list[tuple[str, str]] = []
+    if not product.tradeable:
+        raise ProductNotTradeable(
+            detail=ErrorDetail(
+                error=ProductNotTradeable.code,
+                message=f"{product.product_id} does not trade ({product.status.value})",
+                preview_failure_reason="MARKET_NOT_ACTIVE",
+                raw={"product_id": product.product_id, "status": product.status.value},
+            )
+        )
+    if size <= 0 or size % product.base_increment:
+        problems.append(
+            ("SIZE_INCREMENT", f"size {size} is not a multiple of {product.base_increment}")
+        )
+    if size < product.min_base_size:
+        problems.append(("BELOW_MIN_SIZE", f"size {size} below minimum {product.min_base_size}"))
+    if price is not None and price % product.price_tick:
+        problems.append(("PRICE_TICK", f"price {price} is not a multiple of {product.price_tick}"))
+    if price is not None and product.min_notional and size * price < product.min_notional:
+        problems.append(
+            (
+                "BELOW_MIN_NOTIONAL",
+                f"value {size * price} below minimum {product.min_notional} {product.quote}",
+            )
+        )
+    if problems:
+        detail = ErrorDetail(
+            error=InvalidOrderConfiguration.code,
+            message="; ".join(text for _, text in problems),
+            preview_failure_reason=problems[0][0],
+            raw={"product_id": product.product_id, "size": str(size), "price": str(price)},
+        )
+        raise InvalidOrderConfiguration(detail=detail)
+
+
 def quote_volume(ticker: Mapping[str, Any]) -> Decimal | None:
     """24h volume in the quote currency: the ticker's ``quoteVolume``; else its base volume
     at the VWAP, else at the last price; None (unknown, never 0) when the venue gives none."""
@@ -531,6 +619,25 @@ def bid_depth_quote(bids: Sequence[BookLevel], band: Decimal = DEPTH_BAND) -> De
         return ZERO
     floor = bids[0].price * (1 - band)
     return sum((lv.price * lv.size for lv in bids if lv.price >= floor), ZERO)
+
+
+def _not_found_or(error: ExchangeError, order_id: str) -> ExchangeError:
+    """Looking up an order by id, a venue's refusal of the id itself (Kraken "EOrder:Invalid
+    order", Coinbase's NOT_FOUND, a malformed id) means there is no such order."""
+    text = error.detail.message
+    refused_id = isinstance(error, OrderRejected) and not isinstance(error, InsufficientBalance)
+    if isinstance(error, NotFound):
+        return error
+    if refused_id or "NOT_FOUND" in text or "not found" in text.lower():
+        detail = ErrorDetail(
+            error="ORDER_NOT_FOUND",
+            message=f"no order {order_id[:64]!r}: {error.detail.message}",
+            raw=error.detail.raw,
+        )
+        return NotFound(detail=detail)
+    if type(error) is PermanentError and "BadRequest" in text:
+        return NotFound(detail=error.detail)
+    return error
 
 
 def _levels(raw: Any, depth: int) -> tuple[BookLevel, ...]:

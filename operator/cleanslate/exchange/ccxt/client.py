@@ -52,6 +52,9 @@ VENUE_OPTIONS: Mapping[str, Mapping[str, Any]] = {
         "fetchMargins": False,
         "fetchCurrencies": False,
     },
+    # ccxt's coinbase reads balances from the v2 accounts API by default, which has no
+    # hold; the Advanced Trade v3 accounts have available_balance and hold.
+    "coinbase": {"fetchBalance": "v3PrivateGetBrokerageAccounts"},
 }
 """Per-venue options the platform fixes (never tenant input), on top of FIXED_OPTIONS."""
 

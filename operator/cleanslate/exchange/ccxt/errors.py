@@ -19,6 +19,7 @@ its port code in ``error``, so the ORDER_REJECT line shows both and the core's r
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import ccxt.async_support as ccxt_async
@@ -92,6 +93,26 @@ _PERMANENT: tuple[tuple[str, type[ExchangeError]], ...] = (
 )
 
 
+_VENUE_TEXTS: tuple[tuple[re.Pattern[str], type[OrderRejected]], ...] = (
+    # Kraken ("EOrder:Post only order"), Coinbase (INVALID_LIMIT_PRICE_POST_ONLY, which ccxt
+    # raises as a generic error) and Binance (-2010 "Order would immediately match and take.")
+    (
+        re.compile(
+            r"EOrder:Post only order|INVALID_LIMIT_PRICE_POST_ONLY|would immediately match", re.I
+        ),
+        PostOnlyWouldCross,
+    ),
+    (re.compile(r"insufficient (?:funds|balance)|INSUFFICIENT_FUND", re.I), InsufficientBalance),
+    (re.compile(r"unknown asset pair|INVALID_PRODUCT_ID|invalid symbol", re.I), InvalidProductId),
+    (
+        re.compile(r"PRODUCT_NOT_TRADEABLE|market is closed|EGeneral:Temporary lockdown", re.I),
+        ProductNotTradeable,
+    ),
+)
+"""What ccxt leaves unclassified (or classifies only as InvalidOrder) on the tested venues,
+recognised by the venue's own text so the core's rules see the right code."""
+
+
 def ccxt_class_of(exc: BaseException) -> str:
     return type(exc).__name__
 
@@ -103,6 +124,11 @@ def translate(exc: BaseException, *, placing: bool = False) -> ExchangeError:
         return exc
     if _is(exc, "OrderNotFound"):
         return NotFound(detail=_detail(exc, "ORDER_NOT_FOUND"))
+    if _is(exc, "ExchangeError") and not _is(exc, "AuthenticationError"):
+        text = str(exc)
+        for pattern, rejection in _VENUE_TEXTS:
+            if pattern.search(text):
+                return rejection(detail=_detail(exc, rejection.code))
     for name, cls in _REJECTIONS:
         if _is(exc, name):
             return cls(detail=_detail(exc, cls.code))
@@ -136,4 +162,9 @@ def _detail(exc: BaseException, code: str) -> ErrorDetail:
     """``error`` is the port's code; ``message`` is ccxt's class and the venue's raw text
     (ccxt prefixes it with the exchange id and usually quotes the JSON body)."""
     raw: Any = str(exc)
-    return ErrorDetail(error=code, message=f"{ccxt_class_of(exc)}: {raw}", raw=raw)
+    return ErrorDetail(
+        error=code,
+        message=f"{ccxt_class_of(exc)}: {raw}",
+        preview_failure_reason=ccxt_class_of(exc),
+        raw=raw,
+    )

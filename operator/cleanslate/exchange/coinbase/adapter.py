@@ -227,7 +227,7 @@ class CoinbaseExchange:
         payload = await self._session.get(f"/orders/historical/{order_id}")
         return _parsed(wire.order, payload, "order")
 
-    async def find_order(self, client_order_id: str) -> Order | None:
+    async def find_order(self, client_order_id: str, product_id: str | None = None) -> Order | None:
         known = self._placed.get(client_order_id)
         if known:
             try:

@@ -171,7 +171,7 @@ class PaperExchange:
         self._advance()
         return self._record(order_id).to_order()
 
-    async def find_order(self, client_order_id: str) -> Order | None:
+    async def find_order(self, client_order_id: str, product_id: str | None = None) -> Order | None:
         await self._faults.before(FaultOperation.GET_ORDER)
         self._advance()
         record = self._by_client.get(client_order_id)
