@@ -25,9 +25,7 @@ from .rig import CcxtRig, venue_for
 
 D = Decimal
 HOLDINGS = {"USD": "150", "WLFI": "200"}  # ~$28 of WLFI: several TWAP slices
-VENUES = ["binance", "kraken"]
-"""ccxt's coinbase has no 24h quote volume in fetch_ticker, so the purge holds (see the
-contract suite); it joins once the adapter reads the volume elsewhere."""
+VENUES = ["binance", "kraken", "coinbase"]
 
 
 def _is_placement(request: Request) -> bool:

@@ -42,8 +42,7 @@ async def test_a_dry_run_cycle_sends_no_order_endpoint_request(exchange_id: str)
     assert rig.exchange.requests == []
     planned = {p.symbol: p.action for p in rig.status.plan}
     assert {"SEI-USD", "WLFI-USD", "BONK-USD"} <= set(planned), planned
-    if exchange_id != "coinbase":  # ccxt's coinbase ticker has no 24h volume: held, not sold
-        assert planned["WLFI-USD"] is PlanAction.PURGE
+    assert planned["WLFI-USD"] is PlanAction.PURGE
     assert sorted((b.asset, b.total, b.hold) for b in await venue.paper.balances()) == before
     assert len(await venue.paper.open_orders()) == 1, "the stale order was not cancelled"
     await rig.close()
