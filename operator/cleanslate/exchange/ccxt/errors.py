@@ -113,6 +113,12 @@ _VENUE_TEXTS: tuple[tuple[re.Pattern[str], type[OrderRejected]], ...] = (
 recognised by the venue's own text so the core's rules see the right code."""
 
 
+_RATE_LIMIT_TEXT = re.compile(r"RATE_LIMIT_EXCEEDED|rate limit exceeded|too many requests", re.I)
+"""A rate limit ccxt raises as a plain ExchangeError: Coinbase's 429 body
+``{"error": "RATE_LIMIT_EXCEEDED", ...}`` goes through its ``handle_errors`` (which raises on
+the unknown ``error`` code) before the HTTP status is looked at. Temporary, never a reject."""
+
+
 def ccxt_class_of(exc: BaseException) -> str:
     return type(exc).__name__
 
@@ -126,6 +132,8 @@ def translate(exc: BaseException, *, placing: bool = False) -> ExchangeError:
         return NotFound(detail=_detail(exc, "ORDER_NOT_FOUND"))
     if _is(exc, "ExchangeError") and not _is(exc, "AuthenticationError"):
         text = str(exc)
+        if _RATE_LIMIT_TEXT.search(text):
+            return _build(RateLimited, exc)
         for pattern, rejection in _VENUE_TEXTS:
             if pattern.search(text):
                 return rejection(detail=_detail(exc, rejection.code))
