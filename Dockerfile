@@ -5,8 +5,10 @@
 #
 # Supply chain: the base is pinned by digest (a tag can be re-pointed; a digest cannot), and
 # every Python package, build tools included, comes from requirements.lock with its sha256
-# (pip --require-hashes refuses anything else). Regenerate the lock after a dependency change:
-#   pip-compile --generate-hashes --strip-extras --allow-unsafe --all-build-deps \
+# (pip --require-hashes refuses anything else). The lock includes the optional ccxt extra
+# (any exchange ccxt reaches, docs/exchanges.md), so the image has it. Regenerate the lock
+# after a dependency change:
+#   pip-compile --generate-hashes --strip-extras --allow-unsafe --all-build-deps --extra ccxt \
 #     --no-emit-index-url --no-emit-find-links --output-file requirements.lock pyproject.toml
 #
 # The digest is the python:3.11-slim-bookworm manifest list that a docker-library maintainer

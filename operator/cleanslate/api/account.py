@@ -179,7 +179,8 @@ class Ccxt(ApiModel):
         Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")] | None
     ) = None
     """Not supported yet: accepted by the schema so the intent is explicit, but an account that
-    sets it is refused (ExchangeCapable=False) rather than trading the key's main account. On
+    sets it is refused (CredentialsReady=False, reason SubAccountUnsupported) before its Secret
+    is read, rather than trading the key's main account. On
     the tested venues a sub-account is chosen by the API key itself (Binance and Kraken
     sub-account keys, a Coinbase portfolio-scoped key): use that key's Secret instead."""
 

@@ -125,10 +125,8 @@ def check_spec(config: Ccxt, endpoints: EndpointPolicy, redirect_to: str | None 
         probe = adapter.make_client(config.exchange_id, {}, sandbox=config.sandbox)
     except adapter.UnknownExchange as exc:
         raise CcxtRefused("UnknownExchange", str(exc)) from None
-    except Exception as exc:  # ccxt's NotSupported: no sandbox URLs for this venue
-        raise CcxtRefused(
-            "SandboxUnsupported", f"{config.exchange_id}: {type(exc).__name__}: {exc}"
-        ) from None
+    except adapter.NoSandbox as exc:
+        raise CcxtRefused("SandboxUnsupported", str(exc)) from None
     if redirect_to:
         redirect(probe, redirect_to)
     refused = []

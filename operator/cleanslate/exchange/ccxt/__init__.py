@@ -15,7 +15,7 @@ from cleanslate.exchange.ccxt.capabilities import (
     missing_for_live,
     missing_for_maker,
 )
-from cleanslate.exchange.ccxt.client import UnknownExchange, api_origins, make_client
+from cleanslate.exchange.ccxt.client import NoSandbox, UnknownExchange, api_origins, make_client
 from cleanslate.exchange.ccxt.errors import ReadOnlyRefused, translate
 from cleanslate.exchange.ccxt.registry import ClientRegistry
 
@@ -24,6 +24,7 @@ __all__ = [
     "Capabilities",
     "CcxtExchange",
     "ClientRegistry",
+    "NoSandbox",
     "ReadOnlyRefused",
     "UnknownExchange",
     "api_origins",

@@ -63,6 +63,10 @@ class UnknownExchange(ValueError):
     """An exchange id ccxt does not have (the message lists how to find valid ones)."""
 
 
+class NoSandbox(ValueError):
+    """Sandbox mode asked of a venue without test URLs: never silently production."""
+
+
 def exchange_ids() -> list[str]:
     """Every exchange id this ccxt knows (``ccxt.exchanges``)."""
     return list(ccxt_async.exchanges)
@@ -72,8 +76,8 @@ def make_client(exchange_id: str, credentials: Mapping[str, str], *, sandbox: bo
     """A ccxt async client for one venue and one key (see the module docstring).
 
     ``credentials`` holds ``apiKey``, ``secret`` and optionally ``password``; other keys are
-    ignored. Raises UnknownExchange for an id ccxt does not have, and ccxt's NotSupported
-    when ``sandbox`` is asked of a venue without test URLs.
+    ignored. Raises UnknownExchange for an id ccxt does not have, and NoSandbox when
+    ``sandbox`` is asked of a venue without test URLs.
     """
     if exchange_id not in ccxt_async.exchanges:
         raise UnknownExchange(
@@ -92,6 +96,8 @@ def make_client(exchange_id: str, credentials: Mapping[str, str], *, sandbox: bo
             config[key] = value
     client = getattr(ccxt_async, exchange_id)(config)
     if sandbox:
+        if not client.urls.get("test"):
+            raise NoSandbox(f"ccxt {exchange_id} has no sandbox (test) URLs")
         client.set_sandbox_mode(True)
     return client
 
