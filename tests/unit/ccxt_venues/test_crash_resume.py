@@ -154,3 +154,40 @@ async def test_a_process_killed_by_a_lost_placement_finds_the_order_after_restar
     await _assert_sold_at_most_held(venue, start)
     await first.close()
     await restarted.close()
+
+
+def _is_taker_placement(request: Request) -> bool:
+    """An immediate (IOC or market) placement, in each dialect's words."""
+    if not _is_placement(request):
+        return False
+    p = request.params
+    body = request.body or ""
+    return (
+        p.get("timeInForce") == "IOC"
+        or p.get("type") == "MARKET"
+        or p.get("timeinforce") == "IOC"
+        or p.get("ordertype") == "market"
+        or "_ioc" in body
+    )
+
+
+@pytest.mark.parametrize("exchange_id", VENUES)
+async def test_a_lost_answer_to_a_filled_taker_order_does_not_sell_twice(exchange_id: str) -> None:
+    """The dangerous case for Binance's and Kraken's id semantics: a taker order fills at
+    once, so its id is no longer "open" and the venue WOULD accept the same id again as a new
+    order. After its answer is lost the order must be found, not re-sent."""
+    spec = account_spec(HOLDINGS, market="calm")
+    clock = SimulatedClock()
+    venue = venue_for(exchange_id, spec, clock)
+    rig = CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id=exchange_id)
+    start = await _ledger(venue)
+    venue.inject("timeout_after", _is_taker_placement)
+
+    await rig.cycle()
+
+    takers = [r for r in venue.requests if _is_taker_placement(r)]
+    assert takers, "the purge crossed the spread at least once"
+    assert not venue.faults[0].times, "the taker's answer was lost"
+    _assert_one_order_per_client_id(venue)
+    await _assert_sold_at_most_held(venue, start)
+    await rig.close()
