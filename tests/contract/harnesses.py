@@ -11,6 +11,7 @@ from cleanslate.clock import SimulatedClock
 from cleanslate.exchange.paper import open_paper_exchange
 from cleanslate.exchange.port import Exchange
 
+from .ccxt_harness import BinanceHarness, CoinbaseCcxtHarness, KrakenHarness
 from .coinbase_harness import CoinbaseHarness
 
 
@@ -57,4 +58,7 @@ class PaperHarness:
 HARNESSES: dict[str, Callable[[], ExchangeHarness]] = {
     "paper": PaperHarness,
     "coinbase": CoinbaseHarness,
+    "ccxt-binance": BinanceHarness,
+    "ccxt-kraken": KrakenHarness,
+    "ccxt-coinbase": CoinbaseCcxtHarness,
 }

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from cleanslate.api.account import Ccxt
 from cleanslate.clock import Clock
@@ -66,6 +67,10 @@ class CcxtSettings:
 
     live_exchanges: frozenset[str] = frozenset()
     """Untested exchange ids the platform team lets trade Live (--ccxt-live-exchange)."""
+    api_redirects: Mapping[str, str] = field(default_factory=dict)
+    """Exchange id -> origin that receives every request of that venue instead
+    (--ccxt-api-url): a forwarding proxy or a test venue. Platform configuration only; the
+    origin must also be allowed (--allow-exchange-url), like any other."""
     _registry: ClientRegistry | None = field(default=None, repr=False)
 
     def registry(self) -> ClientRegistry:
@@ -84,9 +89,31 @@ def _ccxt_module() -> Any:
     return adapter
 
 
-def check_spec(config: Ccxt, endpoints: EndpointPolicy) -> None:
+def redirect(client: Any, origin: str) -> None:
+    """Send every request of ``client`` to ``origin`` (``--ccxt-api-url``): each API URL
+    ``https://HOST/PATH`` becomes ``ORIGIN/HOST/PATH``, so one proxy or test venue serves all
+    of a venue's hosts and still tells them apart. Applying it twice changes nothing."""
+    base = origin.rstrip("/")
+    hostname = getattr(client, "hostname", None)
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, Mapping):
+            return {key: rewrite(value) for key, value in node.items()}
+        if not isinstance(node, str) or node.startswith(base + "/"):
+            return node
+        url = node.replace("{hostname}", str(hostname)) if hostname else node
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return node
+        return f"{base}/{parts.netloc}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+
+    client.urls["api"] = rewrite(client.urls.get("api"))
+
+
+def check_spec(config: Ccxt, endpoints: EndpointPolicy, redirect_to: str | None = None) -> None:
     """Everything decidable before the Secret is read: ccxt present, the id known to it, no
-    unsupported option, and every origin of the client allowed."""
+    unsupported option, and every origin of the client allowed (after the platform's
+    ``--ccxt-api-url`` redirect, when it sets one for this id)."""
     adapter = _ccxt_module()
     if config.sub_account is not None:
         raise CcxtRefused(
@@ -100,6 +127,8 @@ def check_spec(config: Ccxt, endpoints: EndpointPolicy) -> None:
         raise CcxtRefused("UnknownExchange", str(exc)) from None
     except adapter.NoSandbox as exc:
         raise CcxtRefused("SandboxUnsupported", str(exc)) from None
+    if redirect_to:
+        redirect(probe, redirect_to)
     refused = []
     for origin in adapter.api_origins(probe):
         try:
@@ -178,6 +207,9 @@ async def build(
     credentials = credentials_of(secret_data)
     registry = settings.registry()
     key, client = registry.acquire(config.exchange_id, credentials, sandbox=config.sandbox)
+    redirect_to = settings.api_redirects.get(config.exchange_id)
+    if redirect_to:
+        redirect(client, redirect_to)
     verdict = gate_for(config.exchange_id, capabilities(client), settings)
     return CcxtExchange(
         client,

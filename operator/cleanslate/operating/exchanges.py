@@ -73,7 +73,8 @@ async def build_exchange(
     if spec.name is ExchangeName.CCXT and spec.ccxt is not None:
         settings = ccxt or CcxtSettings()
         try:
-            check_ccxt_spec(spec.ccxt, endpoints or EndpointPolicy())
+            redirect_to = settings.api_redirects.get(spec.ccxt.exchange_id)
+            check_ccxt_spec(spec.ccxt, endpoints or EndpointPolicy(), redirect_to)
             data = await kube.read_secret(namespace, spec.credentials_secret_ref.name)
             return await build_ccxt(
                 spec.ccxt, data, clock, dry_run=mode is Mode.DRY_RUN, settings=settings

@@ -26,7 +26,7 @@ from cleanslate.exchange.marketdata import (
 )
 from cleanslate.metrics import Metrics
 from cleanslate.operating.ccxt_accounts import CcxtSettings
-from cleanslate.operating.endpoints import EndpointNotAllowed, EndpointPolicy
+from cleanslate.operating.endpoints import EndpointNotAllowed, EndpointPolicy, origin_of
 from cleanslate.operating.handlers import Runtime, register
 from cleanslate.operating.redacting import secure_logging
 from cleanslate.operating.workers import WorkerConfig
@@ -123,6 +123,15 @@ def build_parser() -> argparse.ArgumentParser:
         "Platform configuration: tenants cannot set it",
     )
     p.add_argument(
+        "--ccxt-api-url",
+        action="append",
+        default=[],
+        metavar="ID=ORIGIN",
+        help="send every request of ccxt exchange ID to ORIGIN instead (a forwarding proxy, a "
+        "test venue): https://HOST/PATH becomes ORIGIN/HOST/PATH. ORIGIN must also be allowed "
+        "with --allow-exchange-url; repeatable. Platform configuration: tenants cannot set it",
+    )
+    p.add_argument(
         "--peering-lifetime-seconds",
         type=int,
         default=60,
@@ -172,6 +181,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--allow-exchange-url: {exc}")
     if bad := [i for i in args.ccxt_live_exchange if not re.fullmatch(r"[a-z0-9]{1,64}", i)]:
         parser.error(f"--ccxt-live-exchange: {bad[0][:64]!r} is not a ccxt exchange id")
+    redirects: dict[str, str] = {}
+    for item in args.ccxt_api_url:
+        exchange_id, _, origin = item.partition("=")
+        try:
+            origin_of(origin)
+        except EndpointNotAllowed as exc:
+            parser.error(f"--ccxt-api-url {item[:80]!r}: {exc}")
+        if not exchange_id:
+            parser.error(f"--ccxt-api-url {item[:80]!r}: expected ID=ORIGIN")
+        redirects[exchange_id] = origin
     configure_logging(verbose=args.verbose, log_format=args.log_format)
     registry = kopf.OperatorRegistry()
     register(registry, args.selector)
@@ -184,7 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         endpoints=endpoints,
         stand_down_seconds=args.stand_down_seconds,
         markets=SharedMarkets(timedelta(seconds=args.market_data_max_age_seconds)),
-        ccxt=CcxtSettings(live_exchanges=frozenset(args.ccxt_live_exchange)),
+        ccxt=CcxtSettings(
+            live_exchanges=frozenset(args.ccxt_live_exchange), api_redirects=redirects
+        ),
     )
     runtime = Runtime(
         config=config,

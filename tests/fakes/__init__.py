@@ -1,0 +1,1 @@
+"""Test doubles shared by several suites (contract, cycle, integration)."""

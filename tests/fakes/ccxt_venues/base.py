@@ -1,0 +1,237 @@
+"""What every fake ccxt venue shares: the HTTP seam, request log, fault queue and the paper
+engine behind it.
+
+ccxt's async exchanges send every HTTP request through ``Exchange.fetch(url, method, headers,
+body)``; ``install`` replaces that one method on a real ccxt exchange object. The fake then
+does what ccxt's own ``fetch`` does with an answer (``ccxt/async_support/base/exchange.py``,
+``fetch``): ``on_rest_response``, ``parse_json``, the ``last_http_response`` bookkeeping some
+classes read back (kraken's ``cancel_order``), the exchange class's ``handle_errors`` and
+``handle_http_status_code``. So a venue error body becomes exactly the ccxt exception it
+becomes on the real venue, through ccxt's own tables; nothing of ccxt's parsing is patched.
+
+Behind every dialect sits ONE ``PaperExchange`` (the product's simulator): balances, books,
+fills and the increments/minimum checks are the paper engine's, and each dialect translates
+requests into paper calls and paper answers (and paper rejects) into the venue's shapes and
+error codes. Venue-side identifiers (order ids, client id rules) are the dialect's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import ccxt
+
+from cleanslate.clock import Clock
+from cleanslate.core.market import Order, OrderRequest, OrderStatus
+from cleanslate.exchange.paper import PaperExchange
+
+REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    418: "I'm a teapot",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request as the venue received it."""
+
+    method: str
+    url: str
+    path: str
+    params: dict[str, str]
+    """Query string and form body together (JSON bodies: top-level keys as given)."""
+    headers: dict[str, str]
+    body: str | None
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: Any
+    """A JSON-able value, or a str sent as is."""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def text(self) -> str:
+        return self.body if isinstance(self.body, str) else json.dumps(self.body)
+
+
+class Outage(Exception):
+    """Raised by a fault to answer a request with ``reply`` instead of handling it."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
+
+
+@dataclass
+class Fault:
+    """``when`` selects requests; ``kind`` is what happens to the next ``times`` of them:
+
+    - ``rate_limit`` / ``unavailable``: the dialect's answer, nothing handled;
+    - ``timeout_before``: no answer and nothing done (ccxt raises RequestTimeout);
+    - ``timeout_after``: the venue handles the request (an order IS placed) but the answer is
+      lost: ccxt raises RequestTimeout, exactly the ambiguous outcome of a real timeout.
+    """
+
+    when: Callable[[Request], bool]
+    kind: str
+    times: int = 1
+
+
+class FakeVenue:
+    """Base of the dialects; subclasses implement ``handle`` and the fault answers."""
+
+    exchange_id = ""
+    order_paths: tuple[str, ...] = ()
+    """Paths of order-writing endpoints (placement and cancellation) for DryRun checks."""
+
+    def __init__(self, paper: PaperExchange, clock: Clock) -> None:
+        self.paper = paper
+        self.clock = clock
+        self.requests: list[Request] = []
+        self.faults: list[Fault] = []
+        self.client: Any = None
+
+    # --- wiring ---------------------------------------------------------------------------
+
+    def install(self, client: Any) -> Any:
+        """Route ``client``'s HTTP through this venue; returns the client."""
+        self.client = client
+        client.fetch = self.fetch
+        return client
+
+    def inject(self, kind: str, when: Callable[[Request], bool], times: int = 1) -> None:
+        self.faults.append(Fault(when, kind, times))
+
+    def placed_client_ids(self) -> list[str]:
+        """The venue-side client order id of every order the venue accepted, in order."""
+        raise NotImplementedError
+
+    async def orders(self) -> list[Order]:
+        """The paper engine's record of every order the venue accepted."""
+        raise NotImplementedError
+
+    def order_writes(self) -> list[Request]:
+        """Every request that reached an order-writing endpoint."""
+        return [r for r in self.requests if r.method != "GET" and r.path.endswith(self.order_paths)]
+
+    # --- the HTTP seam --------------------------------------------------------------------
+
+    async def fetch(
+        self,
+        url: str,
+        method: str = "GET",
+        headers: dict[str, str] | None = None,
+        body: str | None = None,
+    ) -> Any:
+        request = self._parse(url, method, headers or {}, body)
+        self.requests.append(request)
+        fault = self._take_fault(request)
+        if fault == "timeout_before":
+            raise ccxt.RequestTimeout(f"{self.exchange_id} {method} {url}")
+        if fault in ("rate_limit", "unavailable"):
+            reply = self.rate_limited() if fault == "rate_limit" else self.unavailable()
+        else:
+            try:
+                reply = await self.handle(request)
+            except Outage as outage:
+                reply = outage.reply
+        if fault == "timeout_after":
+            raise ccxt.RequestTimeout(f"{self.exchange_id} {method} {url}")
+        return self._deliver(request, reply)
+
+    def _deliver(self, request: Request, reply: Reply) -> Any:
+        """ccxt's ``fetch`` from the moment the response arrived (see the module doc)."""
+        client = self.client
+        reason = REASONS.get(reply.status, "")
+        text = client.on_rest_response(
+            reply.status,
+            reason,
+            request.url,
+            request.method,
+            reply.headers,
+            reply.text(),
+            request.headers,
+            request.body,
+        )
+        parsed = client.parse_json(text)
+        if client.enableLastHttpResponse:
+            client.last_http_response = text
+        if client.enableLastResponseHeaders:
+            client.last_response_headers = reply.headers
+        if client.enableLastJsonResponse:
+            client.last_json_response = parsed
+        client.handle_errors(
+            reply.status,
+            reason,
+            request.url,
+            request.method,
+            reply.headers,
+            text,
+            parsed,
+            request.headers,
+            request.body,
+        )
+        client.handle_http_status_code(reply.status, reason, request.url, request.method, text)
+        return parsed if parsed is not None else text
+
+    def _parse(self, url: str, method: str, headers: dict[str, str], body: str | None) -> Request:
+        parts = urlsplit(url)
+        params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        if body:
+            if body.lstrip().startswith(("{", "[")):
+                loaded = json.loads(body)
+                if isinstance(loaded, dict):
+                    params.update({k: v for k, v in loaded.items()})
+            else:
+                params.update(dict(parse_qsl(body, keep_blank_values=True)))
+        return Request(method, url, parts.path, params, dict(headers), body)
+
+    def _take_fault(self, request: Request) -> str | None:
+        for fault in self.faults:
+            if fault.times > 0 and fault.when(request):
+                fault.times -= 1
+                return fault.kind
+        return None
+
+    # --- per dialect ----------------------------------------------------------------------
+
+    async def handle(self, request: Request) -> Reply:
+        raise NotImplementedError
+
+    def rate_limited(self) -> Reply:
+        raise NotImplementedError
+
+    def unavailable(self) -> Reply:
+        raise NotImplementedError
+
+
+def plain(value: Decimal, places: int = 8) -> str:
+    """A decimal as venues print them: fixed point, never an exponent."""
+    return f"{value.quantize(Decimal(1).scaleb(-places)):f}"
+
+
+def paper_request(**kw: Any) -> OrderRequest:
+    return OrderRequest(**kw)
+
+
+def is_open(order: Order) -> bool:
+    return order.status is OrderStatus.OPEN
+
+
+def millis(order_or_time: Any) -> int:
+    return int(order_or_time.timestamp() * 1000)

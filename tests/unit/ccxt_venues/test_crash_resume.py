@@ -1,0 +1,193 @@
+"""Crash safety over the ccxt adapter: a purge killed mid-flight resumes without a second
+order and never sells more than held, on ccxt's real binance and kraken classes (and
+coinbase's) talking to paper-backed fakes.
+
+The hardest case is a placement whose answer is lost AFTER the venue accepted it (ccxt raises
+RequestTimeout): the order exists, the operator does not know it. Whether the same process
+carries on or dies right there, the next step must find that order by its client id instead
+of placing another one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from cycle.harness import ProcessDied, account_spec, policy
+
+from cleanslate.clock import SimulatedClock
+from cleanslate.core.market import OrderRequest
+from cleanslate.exchange.errors import ExchangeTimeout
+from fakes.ccxt_venues import FakeVenue, Request
+
+from .rig import CcxtRig, venue_for
+
+D = Decimal
+HOLDINGS = {"USD": "150", "WLFI": "200"}  # ~$28 of WLFI: several TWAP slices
+VENUES = ["binance", "kraken", "coinbase"]
+
+
+def _is_placement(request: Request) -> bool:
+    return request.method == "POST" and request.path.endswith(
+        ("/api/v3/order", "/0/private/AddOrder", "/api/v3/brokerage/orders")
+    )
+
+
+async def _ledger(venue: FakeVenue) -> dict[str, Decimal]:
+    return {b.asset: b.total for b in await venue.paper.balances()}
+
+
+def _assert_one_order_per_client_id(venue: FakeVenue) -> None:
+    counts = Counter(venue.placed_client_ids())
+    assert [cid for cid, n in counts.items() if n > 1] == [], counts
+
+
+async def _assert_sold_at_most_held(venue: FakeVenue, start: dict[str, Decimal]) -> None:
+    end = await _ledger(venue)
+    assert D(0) <= end.get("WLFI", D(0)) <= start["WLFI"]
+    assert end["USD"] >= start["USD"]
+    sold = start["WLFI"] - end.get("WLFI", D(0))
+    filled = sum((o.filled_size for o in await venue.orders() if o.product_id == "WLFI-USD"), D(0))
+    assert sold == filled, "the ledger and the orders disagree"
+
+
+class DiesOnTimeout:
+    """Wraps the adapter: the process dies the moment a placement times out."""
+
+    def __init__(self, rig: CcxtRig) -> None:
+        self.rig = rig
+        self.inner = rig.exchange.inner
+        self.died = False
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    async def place_order(self, request: OrderRequest) -> object:
+        try:
+            return await self.inner.place_order(request)
+        except ExchangeTimeout:
+            self.died = True
+            raise ProcessDied from None
+
+
+@pytest.mark.parametrize("exchange_id", VENUES)
+@pytest.mark.parametrize("crash_at", [1, 2, 3])
+async def test_a_purge_killed_after_a_placement_resumes_without_a_second_order(
+    exchange_id: str, crash_at: int
+) -> None:
+    spec = account_spec(HOLDINGS, market="calm")
+    clock = SimulatedClock()
+    venue = venue_for(exchange_id, spec, clock)
+    first = CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id=exchange_id)
+    start = await _ledger(venue)
+    first.exchange.crash_after_place = crash_at
+    with pytest.raises(ProcessDied):
+        await first.cycle()
+    persisted = first.persisted[-1]
+    flight = persisted.in_flight["WLFI-USD"]
+
+    restarted = CcxtRig(
+        spec, policy(), clock=first.clock, status=persisted, venue=venue, exchange_id=exchange_id
+    )
+    restarted.clock.advance(30)
+    await restarted.cycle()
+
+    assert f"resuming attempt {flight.attempt}" in restarted.events.events[0].message
+    both = [r.client_order_id for r in first.exchange.requests + restarted.exchange.requests]
+    assert [c for c, n in Counter(both).items() if n > 1] == []
+    _assert_one_order_per_client_id(venue)
+    assert restarted.status.in_flight == {}
+    await _assert_sold_at_most_held(venue, start)
+    await first.close()
+    await restarted.close()
+
+
+@pytest.mark.parametrize("exchange_id", VENUES)
+async def test_a_placement_lost_after_the_venue_took_it_is_found_not_placed_again(
+    exchange_id: str,
+) -> None:
+    spec = account_spec(HOLDINGS, market="calm")
+    clock = SimulatedClock()
+    venue = venue_for(exchange_id, spec, clock)
+    rig = CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id=exchange_id)
+    start = await _ledger(venue)
+    venue.inject("timeout_after", _is_placement)
+
+    await rig.cycle()
+
+    placements = [r for r in venue.requests if _is_placement(r)]
+    assert placements, "the purge placed something"
+    assert len(venue.placed_client_ids()) >= 1
+    _assert_one_order_per_client_id(venue)
+    await _assert_sold_at_most_held(venue, start)
+    await rig.close()
+
+
+@pytest.mark.parametrize("exchange_id", VENUES)
+async def test_a_process_killed_by_a_lost_placement_finds_the_order_after_restart(
+    exchange_id: str,
+) -> None:
+    spec = account_spec(HOLDINGS, market="calm")
+    clock = SimulatedClock()
+    venue = venue_for(exchange_id, spec, clock)
+    first = CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id=exchange_id)
+    dying = DiesOnTimeout(first)
+    first.exchange.inner = dying  # type: ignore[assignment]
+    start = await _ledger(venue)
+    venue.inject("timeout_after", _is_placement)
+    with pytest.raises(ProcessDied):
+        await first.cycle()
+    assert dying.died
+    accepted = venue.placed_client_ids()
+    assert len(accepted) == 1, "the venue took the order whose answer was lost"
+    persisted = first.persisted[-1]
+
+    restarted = CcxtRig(
+        spec, policy(), clock=first.clock, status=persisted, venue=venue, exchange_id=exchange_id
+    )
+    restarted.clock.advance(30)
+    await restarted.cycle()
+
+    _assert_one_order_per_client_id(venue)
+    assert restarted.status.in_flight == {}
+    await _assert_sold_at_most_held(venue, start)
+    await first.close()
+    await restarted.close()
+
+
+def _is_taker_placement(request: Request) -> bool:
+    """An immediate (IOC or market) placement, in each dialect's words."""
+    if not _is_placement(request):
+        return False
+    p = request.params
+    body = request.body or ""
+    return (
+        p.get("timeInForce") == "IOC"
+        or p.get("type") == "MARKET"
+        or p.get("timeinforce") == "IOC"
+        or p.get("ordertype") == "market"
+        or "_ioc" in body
+    )
+
+
+@pytest.mark.parametrize("exchange_id", VENUES)
+async def test_a_lost_answer_to_a_filled_taker_order_does_not_sell_twice(exchange_id: str) -> None:
+    """The dangerous case for Binance's and Kraken's id semantics: a taker order fills at
+    once, so its id is no longer "open" and the venue WOULD accept the same id again as a new
+    order. After its answer is lost the order must be found, not re-sent."""
+    spec = account_spec(HOLDINGS, market="calm")
+    clock = SimulatedClock()
+    venue = venue_for(exchange_id, spec, clock)
+    rig = CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id=exchange_id)
+    start = await _ledger(venue)
+    venue.inject("timeout_after", _is_taker_placement)
+
+    await rig.cycle()
+
+    takers = [r for r in venue.requests if _is_taker_placement(r)]
+    assert takers, "the purge crossed the spread at least once"
+    assert not venue.faults[0].times, "the taker's answer was lost"
+    _assert_one_order_per_client_id(venue)
+    await _assert_sold_at_most_held(venue, start)
+    await rig.close()

@@ -1,0 +1,71 @@
+"""DryRun over the ccxt adapter is read-only: a whole DryRun cycle of a messy account (small
+caps to purge, a stale resting order) plans its sales and never reaches an order endpoint.
+
+Every request the fake venue receives is recorded; Kraken's private reads are POSTs too, so
+"order endpoint" means the venue's order-writing paths (placement, cancellation, amendment),
+whatever the method.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from cycle.harness import account_spec, policy
+
+from cleanslate.api.account import PlanAction
+from cleanslate.clock import SimulatedClock
+from cleanslate.core.market import OrderRequest, OrderType, Side
+from cleanslate.cycle import CycleOptions
+from cleanslate.exchange.ccxt import ReadOnlyRefused
+
+from .rig import CcxtRig, venue_for
+
+HOLDINGS = {"USD": "120", "SEI": "36.4", "WLFI": "57.5", "BONK": "889587"}
+STALE_SELL = {"productId": "SEI-USD", "side": "SELL", "size": 10, "limitPrice": 0.5,
+              "ageMinutes": 180}  # fmt: skip
+
+
+@pytest.mark.parametrize("exchange_id", ["binance", "kraken", "coinbase"])
+async def test_a_dry_run_cycle_sends_no_order_endpoint_request(exchange_id: str) -> None:
+    spec = account_spec(HOLDINGS, open_orders=[STALE_SELL], mode="DryRun")
+    clock = SimulatedClock()
+    venue = venue_for(exchange_id, spec, clock)
+    rig = CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id=exchange_id,
+                  read_only=True)  # fmt: skip
+    before = sorted((b.asset, b.total, b.hold) for b in await venue.paper.balances())
+
+    await rig.cycle(CycleOptions(dry_run=True))
+
+    assert venue.requests, "the cycle read the account"
+    assert venue.order_writes() == []
+    assert rig.exchange.requests == []
+    planned = {p.symbol: p.action for p in rig.status.plan}
+    assert {"SEI-USD", "WLFI-USD", "BONK-USD"} <= set(planned), planned
+    assert planned["WLFI-USD"] is PlanAction.PURGE
+    assert sorted((b.asset, b.total, b.hold) for b in await venue.paper.balances()) == before
+    assert len(await venue.paper.open_orders()) == 1, "the stale order was not cancelled"
+    await rig.close()
+
+
+@pytest.mark.parametrize("exchange_id", ["binance", "kraken", "coinbase"])
+async def test_a_read_only_adapter_refuses_writes_before_any_request(exchange_id: str) -> None:
+    spec = account_spec(HOLDINGS, open_orders=[STALE_SELL], mode="DryRun")
+    clock = SimulatedClock()
+    venue = venue_for(exchange_id, spec, clock)
+    rig = CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id=exchange_id,
+                  read_only=True)  # fmt: skip
+    adapter = rig.exchange.inner
+    stale = await adapter.open_orders()
+    assert [o.product_id for o in stale] == ["SEI-USD"]
+    seen = len(venue.requests)
+
+    sell = OrderRequest("dry-1", "SEI-USD", Side.SELL, Decimal(10), OrderType.MARKET)
+    with pytest.raises(ReadOnlyRefused):
+        await adapter.place_order(sell)
+    with pytest.raises(ReadOnlyRefused):
+        await adapter.cancel_orders([stale[0].order_id])
+
+    assert len(venue.requests) == seen
+    assert venue.order_writes() == []
+    await rig.close()
