@@ -61,6 +61,7 @@ from cleanslate.core.market import (
 )
 from cleanslate.exchange.ccxt import markets
 from cleanslate.exchange.ccxt.capabilities import Capabilities, capabilities, semantics
+from cleanslate.exchange.ccxt.client import api_origins
 from cleanslate.exchange.ccxt.errors import ReadOnlyRefused, Unsupported, translate
 from cleanslate.exchange.errors import (
     ErrorDetail,
@@ -145,6 +146,13 @@ class CcxtExchange:
     @property
     def read_only(self) -> bool:
         return self._read_only
+
+    @property
+    def market_identity(self) -> str:
+        """``ccxt:<id>@<origins>``: the exchange id and every API origin its client calls, so
+        accounts share public data only with accounts that reach the same venue the same way
+        (a sandbox, or a platform redirect, is another market)."""
+        return f"ccxt:{self._exchange_id}@{','.join(api_origins(self._client))}"
 
     @property
     def client(self) -> Any:
