@@ -94,6 +94,7 @@ class Recovery:
             logger.info("%s: no longer carries this shard's labels; letting go", self.key)
             self.departed = True
             return None
+        if self.quiet_at is not None:
             sequence = Fence.of(stored).sequence or 0
             if sequence != self.quiet_at:
                 self.quiet_at, self.quiet_since = sequence, self.monotonic()
