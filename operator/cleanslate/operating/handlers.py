@@ -4,7 +4,7 @@ Handlers are registered on an explicit registry so that the command line can sha
 selector (``--selector``). The selector filters the TradingAccount watch on the API server, not
 only kopf's handlers: with a client-side filter alone every shard sees every account, and kopf
 removes from an account the finalizer no handler of *this* shard needs, which the owning shard
-adds back at once, a write loop per account that never ends (measured: ~10 writes a second).
+adds back at once, a write loop per account that never ends (measured: ~8 writes a second).
 
 Moving an account between shards is a label change. The old shard's watch reports it DELETED
 (it left the selection; nothing was deleted) with the labels it had *before*, so kopf's filter
