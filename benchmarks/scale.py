@@ -295,7 +295,11 @@ async def create_and_watch(
                         w.stop()
                         await w.close()
                     if pending:
-                        rv = await relist()
+                        try:
+                            rv = await relist()
+                        except Exception as exc:  # an overloaded API server: try again
+                            print(f"  relist failed ({type(exc).__name__}); again", flush=True)
+                            await asyncio.sleep(1.0)
             finally:
                 all_clean.set()
 
