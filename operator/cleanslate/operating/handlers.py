@@ -331,4 +331,6 @@ async def _let_go(worker: AccountWorker, stopped: Stopping, runtime: Runtime) ->
     if deleted or moved:
         runtime.config.metrics.forget_account(worker.namespace, worker.name)
         runtime.wakeups.pop(worker.key, None)
+        for users in runtime.policy_users.values():  # a policy edit must not wake it here
+            users.discard(worker.key)
     await worker.close()

@@ -68,11 +68,12 @@ async def _left_with(stopped: Stopping) -> tuple[_Worker, Metrics]:
     metrics = Metrics()
     metrics.cycles.labels("ns", "moved").inc()
     metrics.account_clean.labels("ns", "moved").set(1)
-    runtime = Runtime(
-        config=WorkerConfig(state_dir=Path("/nonexistent"), metrics=metrics, kube=None)
-    )
+    config = WorkerConfig(state_dir=Path("/nonexistent"), metrics=metrics, kube=None)
+    runtime = Runtime(config=config, policy_users={"ns/default": {"ns/moved", "ns/other"}})
     worker = _Worker()
     await _let_go(worker, stopped, runtime)  # type: ignore[arg-type]
+    gone = "ns/moved" not in runtime.policy_users["ns/default"]
+    assert gone == (not _series(metrics))  # forgotten everywhere, or nowhere
     return worker, metrics
 
 
