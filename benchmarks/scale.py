@@ -1,7 +1,9 @@
 """Scale benchmark: N paper accounts, one operator process, a real API server.
 
 Usage: ``python benchmarks/scale.py --accounts 1000 [--interval 60] [--steady-seconds 180]``
-(``--existing-cluster`` uses $KUBECONFIG instead of starting a local control plane).
+(``--existing-cluster`` uses $KUBECONFIG instead of starting a local control plane;
+``--shards 3`` runs three operators with ``--selector cleanslate.dev/shard=<i>`` over accounts
+labelled round-robin and reports per shard, see ``run_shards``).
 
 What it does, and stops by itself:
 
@@ -63,6 +65,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 MIB = 1024 * 1024
 CYCLE = "cleanslate_cycle_duration_seconds"
+SHARD_LABEL = "cleanslate.dev/shard"
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -181,11 +184,14 @@ class Bench:
 # -- cluster objects -------------------------------------------------------------------------
 
 
-def account_manifest(name: str, namespace: str, interval: int) -> dict[str, Any]:
+def account_manifest(
+    name: str, namespace: str, interval: int, shard: str | None = None
+) -> dict[str, Any]:
+    labels = {"bench": "scale", **({SHARD_LABEL: shard} if shard is not None else {})}
     return {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": "TradingAccount",
-        "metadata": {"name": name, "namespace": namespace, "labels": {"bench": "scale"}},
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
         "spec": {
             "policyRef": {"name": "bench"},
             "mode": "Live",
@@ -226,6 +232,7 @@ async def create_and_watch(
     interval: int,
     concurrency: int,
     timeout: float,
+    shards: int = 0,
 ) -> tuple[dict[str, float], dict[str, float], float, list[float]]:
     """Create the accounts; return (created-at, clean-at) per name, the creation time and
     the latency of each create call."""
@@ -288,7 +295,11 @@ async def create_and_watch(
                         w.stop()
                         await w.close()
                     if pending:
-                        rv = await relist()
+                        try:
+                            rv = await relist()
+                        except Exception as exc:  # an overloaded API server: try again
+                            print(f"  relist failed ({type(exc).__name__}); again", flush=True)
+                            await asyncio.sleep(1.0)
             finally:
                 all_clean.set()
 
@@ -297,7 +308,7 @@ async def create_and_watch(
 
         async def create(name: str) -> None:
             async with gate:
-                body = account_manifest(name, namespace, interval)
+                body = account_manifest(name, namespace, interval, shard_of(name, shards))
                 sent = time.monotonic()
                 await custom.create_namespaced_custom_object(
                     GROUP, VERSION, namespace, "tradingaccounts", body
@@ -333,6 +344,7 @@ def start_operator(
     namespace: str,
     others: dict[str, int],
     label: str,
+    extra: Sequence[str] = (),
 ) -> tuple[subprocess.Popen[bytes], Bench, Path]:
     metrics_port = free_port()
     log_path = workdir / f"{label}.log"
@@ -353,6 +365,7 @@ def start_operator(
     ]
     if args.status_refresh_seconds is not None:
         argv += ["--status-refresh-seconds", str(args.status_refresh_seconds)]
+    argv += extra
     env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
     operator = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
     stack.callback(stop_process, operator)
@@ -738,6 +751,184 @@ def report(
     )
 
 
+# -- shards (--shards N) ---------------------------------------------------------------------
+
+
+def shard_of(name: str, shards: int) -> str | None:
+    """Round-robin by the account's number: with 3 shards acct-00007 is shard "1"."""
+    if shards <= 0:
+        return None
+    return str(int(name.rsplit("-", 1)[1]) % shards)
+
+
+@dataclass
+class Shard:
+    """One operator process serving ``cleanslate.dev/shard=<index>``."""
+
+    index: int
+    process: subprocess.Popen[bytes]
+    bench: Bench
+    log: Path
+    baseline_rss: int = 0
+    peak_rss: int = 0
+
+
+def run_shards(args: argparse.Namespace) -> int:
+    """``--shards N``: N operator processes, each with ``--selector cleanslate.dev/shard=<i>``
+    and its own metrics port, over N accounts labelled round-robin; the same figures as the
+    single-process run, per shard, plus the machine's load average (the benchmark shares it)."""
+    n, k = args.accounts, args.shards
+    load = [os.getloadavg()]
+    with ExitStack() as stack:
+        workdir = Path(tempfile.mkdtemp(prefix="cleanslate-shards-"))
+        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+        others: dict[str, int] = {}
+        if args.existing_cluster:
+            configured = os.environ.get("KUBECONFIG", "")
+            kubeconfig = Path(configured.split(os.pathsep)[0] or Path.home() / ".kube/config")
+            kubectl_bin = find_tool("kubectl", allow_path=True)
+        else:
+            plane = stack.enter_context(LocalControlPlane())
+            kubeconfig = plane.kubeconfig
+            kubectl_bin = find_tool("kubectl", root=plane.tools_dir)
+            for process in getattr(plane, "_processes", []):
+                others[process.name] = process.pid
+        kubectl = Kubectl(kubectl_bin, kubeconfig, workdir / "kcache")
+        namespace = f"shards-{os.getpid()}"
+        setup_cluster(kubectl, namespace)
+        if args.existing_cluster:
+            stack.callback(
+                kubectl, "delete", "namespace", namespace, "--wait=false", "--ignore-not-found"
+            )
+        shards = []
+        for i in range(k):
+            selector = ("--selector", f"{SHARD_LABEL}={i}")
+            process, bench, log = start_operator(
+                stack, args, workdir, kubeconfig, kubectl, namespace, others, f"shard-{i}", selector
+            )
+            shards.append(Shard(i, process, bench, log))
+        for shard in shards:
+            wait_for(lambda b=shard.bench: bool(b.operator_metrics()), "a shard's metrics", 60)
+        time.sleep(args.idle_seconds)
+        for shard in shards:
+            shard.baseline_rss = shard.peak_rss = rss_bytes(shard.process.pid)
+        print(
+            "shards idle: RSS "
+            + ", ".join(f"{s.index}: {s.baseline_rss / MIB:.0f} MiB" for s in shards),
+            flush=True,
+        )
+        names = [f"acct-{i:05d}" for i in range(n)]
+        created, clean, creation, _ = asyncio.run(
+            create_and_watch(
+                kubeconfig, namespace, names, args.interval, args.concurrency, args.clean_timeout, k
+            )
+        )
+        print(f"  {len(clean)}/{n} CLEAN", flush=True)
+        load.append(os.getloadavg())
+        for shard in shards:
+            if shard.process.poll() is not None:
+                print(f"shard {shard.index} exited; log tail:", file=sys.stderr)
+                print(shard.log.read_text()[-4000:], file=sys.stderr)
+                return 1
+        print(f"  steady state: {args.steady_seconds:.0f}s of no-op cycles ...", flush=True)
+        before = [s.bench.snapshot() for s in shards]
+        deadline = time.monotonic() + args.steady_seconds
+        while time.monotonic() < deadline:
+            time.sleep(min(5.0, max(0.0, deadline - time.monotonic())))
+            for shard in shards:
+                shard.peak_rss = max(shard.peak_rss, rss_bytes(shard.process.pid))
+        after = [s.bench.snapshot() for s in shards]
+        load.append(os.getloadavg())
+        report_shards(args, shards, before, after, created, clean, creation, load)
+    return 0
+
+
+def report_shards(
+    args: argparse.Namespace,
+    shards: Sequence[Shard],
+    before: Sequence[Snapshot],
+    after: Sequence[Snapshot],
+    created: dict[str, float],
+    clean: dict[str, float],
+    creation: float,
+    load: Sequence[tuple[float, float, float]],
+) -> None:
+    """One column per shard, against the single-replica targets of issue 17."""
+    n, k = args.accounts, len(shards)
+    window = after[0].at - before[0].at
+    columns: list[list[str]] = []
+    for shard, s0, s1 in zip(shards, before, after, strict=True):
+        mine = [name for name in created if shard_of(name, k) == str(shard.index)]
+        op = diff(s1.operator, s0.operator)
+        cycles = total(op, "cleanslate_cycles_total")
+        writes = total(op, "cleanslate_status_writes_total")
+        to_clean = [clean[m] - created[m] for m in mine if m in clean]
+        cpu = s1.cpu["operator"] - s0.cpu["operator"]
+        lag50 = quantile(0.50, op, "cleanslate_cycle_lag_seconds")
+        lag99 = quantile(0.99, op, "cleanslate_cycle_lag_seconds")
+        columns.append(
+            [
+                f"{len(mine)}",
+                f"{sum(1 for m in mine if m in clean)}",
+                f"{cycles:.0f} / ~{len(mine) * window / args.interval:.0f}",
+                f"{lag50 or 0:.3f} / {lag99 or 0:.3f} s",
+                f"{writes / cycles:.4f}" if cycles else "n/a",
+                f"{shard.baseline_rss / MIB:.0f}/{s1.rss / MIB:.0f}/{shard.peak_rss / MIB:.0f}",
+                f"{(s1.rss - shard.baseline_rss) / max(1, len(mine)) / 1024:.0f} KiB",
+                f"{100 * cpu / window:.0f}%",
+                f"{percentile(to_clean, 0.5):.1f} / {percentile(to_clean, 0.99):.1f} s",
+            ]
+        )
+    rows = [
+        ("accounts", ""),
+        ("CLEAN", "all"),
+        ("cycles / expected", ""),
+        ("cycle lag p50 / p99", "p99 < 5 s"),
+        ("status writes per cycle", "0"),
+        ("RSS MiB idle/after/peak", ""),
+        ("RSS per account", "< 150 KiB"),
+        ("CPU (of a core)", ""),
+        ("apply -> CLEAN p50 / p99", "p99 < 60 s"),
+    ]
+    api = diff(after[0].apiserver, before[0].apiserver)
+    cycles_all = sum(
+        total(diff(s1.operator, s0.operator), "cleanslate_cycles_total")
+        for s0, s1 in zip(before, after, strict=True)
+    )
+    api_writes = sum(
+        v
+        for (name, labels), v in api.items()
+        if name == "apiserver_request_total"
+        and dict(labels).get("verb") not in READ_VERBS
+        and dict(labels).get("resource") not in OWN_RESOURCES
+    )
+    heads = [f"shard {s.index}" for s in shards]
+    width = max(len(r[0]) for r in rows)
+    cells = [
+        max(len(h), *(len(c[i]) for i in range(len(rows))))
+        for h, c in zip(heads, columns, strict=True)
+    ]
+    print(f"\n{n} accounts, {k} shards, interval {args.interval}s, window {window:.0f}s")
+    print(
+        f"{'figure':<{width}}  "
+        + "  ".join(f"{h:<{w}}" for h, w in zip(heads, cells, strict=True))
+        + "  target"
+    )
+    for i, (name, target) in enumerate(rows):
+        values = "  ".join(f"{c[i]:<{w}}" for c, w in zip(columns, cells, strict=True))
+        print(f"{name:<{width}}  {values}  {target}")
+    print(f"API writes per cycle (apiserver, all shards): {api_writes / max(1.0, cycles_all):.4f}")
+    print(f"create {n} accounts: {creation:.1f} s (concurrency {args.concurrency})")
+    for name in shards[0].bench.others:
+        cpu = after[0].cpu[name] - before[0].cpu[name]
+        print(f"{name} CPU in window: {cpu:.1f} s ({100 * cpu / window:.0f}% of a core)")
+    print(
+        "load average (1/5/15 min) at start, after CLEAN, after the window: "
+        + "; ".join("/".join(f"{x:.2f}" for x in sample) for sample in load)
+        + f" on {os.cpu_count()} CPUs"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--accounts", type=int, default=100)
@@ -773,10 +964,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="use $KUBECONFIG instead of starting a local control plane",
     )
+    p.add_argument(
+        "--shards",
+        type=int,
+        default=0,
+        help="label accounts round-robin cleanslate.dev/shard=<i> and run one operator per "
+        "shard (--selector); report the figures per shard",
+    )
     args = p.parse_args(argv)
     if args.steady_seconds is None:
         args.steady_seconds = 2.5 * args.interval
-    return run(args)
+    return run_shards(args) if args.shards > 0 else run(args)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
 
 from cleanslate.api.account import AccountState, TradingAccountStatus
 
@@ -233,29 +234,20 @@ class Metrics:
         self._failing[key] = set(failure_counts)
 
     def forget_account(self, namespace: str, account: str, symbols: Iterable[str] = ()) -> None:
-        """Drop a deleted account's series so gauges do not report a ghost (every symbol it
-        exported is removed, whether or not the caller names it)."""
+        """Drop every series of an account this process no longer handles (deleted, or moved
+        to another shard), counters included: a ghost would read as a second owner, and
+        series that outlive their accounts grow without bound on a multi-tenant platform.
+        ``symbols`` is kept for callers; every symbol the account exported goes anyway."""
         if self._states.pop((namespace, account), None) is not None:
             self._count_states()
-        for gauge in (
-            self.purge_failures,
-            self.frozen_symbols,
-            self.balance_age,
-            self.balance_stale,
-            self.balance_fetch_errors,
-            self.account_clean,
-            self.dirty_since,
-            self.open_positions,
-            self.account_value,
-            self.max_positions,
-            self.exposure,
-            self.exposure_cap,
-        ):
-            with contextlib.suppress(KeyError):
-                gauge.remove(namespace, account)
-        for symbol in self._failing.pop((namespace, account), set()) | set(symbols):
-            with contextlib.suppress(KeyError):
-                self.purge_failure_count.remove(namespace, account, symbol)
+        self._failing.pop((namespace, account), None)
+        del symbols
+        labels = {"namespace": namespace, "account": account}
+        for metric in vars(self).values():
+            if isinstance(metric, MetricWrapperBase) and set(ACCOUNT) <= set(
+                metric._labelnames  # prometheus_client has no public accessor
+            ):
+                metric.remove_by_labels(labels)
 
 
 def _dirty_since(status: TradingAccountStatus, now: datetime) -> float:

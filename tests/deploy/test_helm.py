@@ -217,6 +217,33 @@ def test_each_selector_shard_is_its_own_deployment_with_its_own_peering(
         assert service["spec"]["selector"].items() <= pod_labels.items()
 
 
+def test_three_selector_shards_split_accounts_disjointly_and_never_adopt_each_others_pods(
+    helm: Path, tmp_path: Path
+) -> None:
+    """The layout the shard benchmark and the handover test run: three Deployments, each
+    serving one value of the same account label (so an account is served by exactly one
+    and a relabel moves it), each pausing only its own replicas (its own peering), and no
+    Deployment's pod selector matching another shard's pods."""
+    shards = [{"name": str(i), "selector": f"cleanslate.dev/shard={i}"} for i in range(3)]
+    docs = render(helm, tmp_path, {"shards": shards})
+    deployments = by_name(docs, "Deployment")
+    assert len(deployments) == 3
+    selectors = {
+        name: flag_values(container(d)["args"], "--selector") for name, d in deployments.items()
+    }
+    assert all(len(v) == 1 for v in selectors.values()), selectors
+    keys = {v[0].split("=", 1)[0] for v in selectors.values()}
+    values = [v[0].split("=", 1)[1] for v in selectors.values()]
+    assert keys == {"cleanslate.dev/shard"} and sorted(values) == ["0", "1", "2"]
+    peerings = [flag_values(container(d)["args"], "--peering") for d in deployments.values()]
+    assert len({p[0] for p in peerings}) == 3
+    for name, deployment in deployments.items():
+        wanted = deployment["spec"]["selector"]["matchLabels"].items()
+        for other, theirs in deployments.items():
+            pods = theirs["spec"]["template"]["metadata"]["labels"].items()
+            assert (wanted <= pods) == (name == other), (name, other)
+
+
 def test_namespace_shards_watch_their_namespaces_with_namespaced_peering(
     helm: Path, tmp_path: Path
 ) -> None:

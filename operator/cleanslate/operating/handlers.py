@@ -1,7 +1,25 @@
 """kopf registration: one daemon per TradingAccount, an index of PurgePolicies, wake-ups.
 
 Handlers are registered on an explicit registry so that the command line can shard by label
-selector (``--selector``): a shard's handlers only ever see the accounts its filter matches.
+selector (``--selector``). The selector filters the TradingAccount watch on the API server, not
+only kopf's handlers: with a client-side filter alone every shard sees every account, and kopf
+removes from an account the finalizer no handler of *this* shard needs, which the owning shard
+adds back at once, a write loop per account that never ends (measured: ~8 writes a second).
+
+Moving an account between shards is a label change. The old shard's watch reports it DELETED
+(it left the selection; nothing was deleted) with the labels it had *before*, so kopf's filter
+still matches and kopf would leave its daemon running, forgotten. The ``account_changed``
+handler therefore ends the daemon itself (``Stopping.left``): the cycle is cancelled (the TWAP
+cancels its resting order, the in-flight record stays for the next owner), its series are
+dropped, and no other order is cancelled and no record closed on its way out. Its status
+writes test the shard label (``kube.Kube.shard``), so none lands after the label moved; should
+the DELETED event be missed, the failed write makes the worker re-read the account, find the
+label gone and end the same way.
+
+The new shard's watch reports the account ADDED with a status already written: it waits until
+that record has been quiet for ``--stand-down-seconds`` (the old owner has let go), then
+resumes from ``status.inFlight`` as after a restart.
+
 kopf's own bookkeeping lives in annotations (``cleanslate.dev/...``), never in ``spec`` and not
 in ``status`` (the structural schema would prune it); the status belongs to cleanslate alone.
 """
@@ -65,6 +83,12 @@ class Runtime:
     """Last seen ``metadata.generation`` per account: a change means the spec was edited."""
     policy_users: dict[str, set[str]] = field(default_factory=dict)
     """``namespace/policy`` -> accounts referencing it, to wake them on a policy edit."""
+    departures: dict[str, asyncio.Event] = field(default_factory=dict)
+    """The running daemons' "left this shard" flags, set when the watch reports the account
+    DELETED (moved away, or its deletion finished)."""
+    arrivals: set[str] = field(default_factory=set)
+    """Accounts that moved into this shard while it ran (``arrived``): their first cycle
+    waits until the previous owner has let go."""
 
     def wake(self, key: str) -> asyncio.Event:
         return self.wakeups.setdefault(key, asyncio.Event())
@@ -91,8 +115,13 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
         settings.watching.client_timeout = 330
         runtime: Runtime = memo.runtime
         settings.peering.lifetime = runtime.peering_lifetime_seconds
+        if account_filter:  # the API server filters: see the module docstring
+            selector = ",".join(f"{k}={v}" for k, v in sorted(account_filter.items()))
+            settings.watching.label_selectors[GROUP, ACCOUNTS] = selector
         if runtime.config.kube is None:
-            runtime.config.kube = await Kube.connect(timeout=runtime.api_timeout_seconds)
+            runtime.config.kube = await Kube.connect(
+                timeout=runtime.api_timeout_seconds, shard=account_filter
+            )
         if runtime.metrics_port and runtime.metrics_auth:
             reviewer = KubeReviewer(runtime.config.kube.api)
             runtime.metrics_runner = await serve_metrics(
@@ -128,6 +157,15 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
         writes cleanslate itself makes (they would make every cycle start the next)."""
         runtime: Runtime = kwargs["memo"].runtime
         key, meta = f"{kwargs['namespace']}/{kwargs['name']}", kwargs["body"].get("metadata", {})
+        if kwargs.get("type") == "DELETED":  # deleted, or moved to another shard
+            runtime.generations.pop(key, None)
+            runtime.arrivals.discard(key)
+            left = runtime.departures.get(key)
+            if left is not None:
+                left.set()
+            return
+        if arrived(kwargs.get("type"), kwargs["body"]):
+            runtime.arrivals.add(key)
         seen = runtime.generations.get(key)
         runtime.generations[key] = meta.get("generation")
         if wakes(kwargs.get("type"), seen, meta):
@@ -164,11 +202,50 @@ def wakes(event_type: str | None, seen: int | None, meta: Mapping[str, Any]) -> 
     return asked or (seen is not None and seen != generation)
 
 
+def arrived(event_type: str | None, body: Mapping[str, Any]) -> bool:
+    """Whether the account moved into this shard from another: the filtered watch reports it
+    ADDED while it already has a status, which only an operator writes. A new account has
+    none yet; the listing at start-up (type None) is a restart, not a handover."""
+    return event_type == "ADDED" and bool(body.get("status"))
+
+
+class Stopping:
+    """kopf's stop flag, or the account leaving this shard, whichever comes first; used
+    where the daemon would use kopf's ``stopped`` alone."""
+
+    def __init__(self, stopped: Any) -> None:
+        self.stopped = stopped
+        self.left = asyncio.Event()
+
+    def __bool__(self) -> bool:
+        return bool(self.stopped) or self.left.is_set()
+
+    @property
+    def reason(self) -> Any:
+        return getattr(self.stopped, "reason", None)
+
+    async def wait(self) -> None:
+        waiters = {
+            asyncio.ensure_future(self.stopped.wait()),
+            asyncio.ensure_future(self.left.wait()),
+        }
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+
 async def run_account(
-    stopped: Any, namespace: str, name: str, body: Any, runtime: Runtime, policies: Any
+    kopf_stopped: Any, namespace: str, name: str, body: Any, runtime: Runtime, policies: Any
 ) -> None:
     key = f"{namespace}/{name}"
     worker = AccountWorker(namespace, name, runtime.config, KopfEvents(body, key))
+    stopped = Stopping(kopf_stopped)
+    runtime.departures[key] = stopped.left
+    if key in runtime.arrivals:
+        runtime.arrivals.discard(key)
+        worker.recovery.arrive()
 
     def policy_of(ns: str, policy: str) -> Mapping[str, Any] | None:
         runtime.policy_users.setdefault(f"{ns}/{policy}", set()).add(key)
@@ -184,11 +261,15 @@ async def run_account(
             if await _cycle_until_interrupted(worker, body, policy_of, stopped, runtime.wake(key)):
                 scheduled = None
                 continue
+            if worker.recovery.departed:  # a re-read found the shard label gone
+                stopped.left.set()
             if stopped:
                 break
             scheduled = time.monotonic() + worker.next_wait
             await wait_or_wake(worker.next_wait, runtime.wake(key), stopped)
     finally:
+        if runtime.departures.get(key) is stopped.left:
+            del runtime.departures[key]
         await _let_go(worker, stopped, runtime)
 
 
@@ -235,11 +316,21 @@ def _cycle_wait(cycle: asyncio.Future[float], key: str) -> float:
         return 30.0
 
 
-async def _let_go(worker: AccountWorker, stopped: Any, runtime: Runtime) -> None:
-    reason = getattr(stopped, "reason", None)
+async def _let_go(worker: AccountWorker, stopped: Stopping, runtime: Runtime) -> None:
+    """Deleted: cancel cleanslate's open orders, then forget the account. Moved to another
+    shard (a filter mismatch): only forget it here; its purge belongs to the new owner, who
+    resumes it from the in-flight record this shard leaves in place."""
+    reason = stopped.reason
     deleted = reason is not None and bool(reason & kopf.DaemonStoppingReason.RESOURCE_DELETED)
+    mismatch = reason is not None and bool(reason & kopf.DaemonStoppingReason.FILTERS_MISMATCH)
+    moved = stopped.left.is_set() or mismatch
     if deleted:
         await worker.cancel_own_orders()
+    if moved and not deleted:
+        logger.info("%s: moved to another shard; letting go", worker.key)
+    if deleted or moved:
         runtime.config.metrics.forget_account(worker.namespace, worker.name)
         runtime.wakeups.pop(worker.key, None)
+        for users in runtime.policy_users.values():  # a policy edit must not wake it here
+            users.discard(worker.key)
     await worker.close()

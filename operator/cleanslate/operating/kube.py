@@ -11,7 +11,9 @@ atomically with the change:
 * a status write tests ``status.writeSequence``, the counter the writer last read or wrote,
   and stores it plus one. A replica that was frozen (a GC pause, a stuck node) while another
   took over holds an older number: its write fails with ``StaleRecord`` instead of
-  overwriting the newer record, and it places nothing.
+  overwriting the newer record, and it places nothing. A shard (``--selector``) also tests
+  its label: once an account is relabelled to another shard, the old shard's writes fail
+  the same way, even in the instant before its watch tells it the account left.
 * an annotation is removed only while it still holds the value that was handled, so a new
   value written meanwhile survives to be acted on.
 
@@ -117,8 +119,16 @@ class SecretUnavailable(Exception):
 class Kube:
     """A kubernetes-asyncio client with the calls the operator needs."""
 
-    def __init__(self, api: client.ApiClient, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        api: client.ApiClient,
+        timeout: float = 30.0,
+        shard: Mapping[str, str] | None = None,
+    ) -> None:
         self._api = api
+        self.shard = dict(shard or {})
+        """The labels an account must carry for this process to write its status (the shard's
+        ``--selector``); tested atomically with every status write."""
         self._custom = client.CustomObjectsApi(api)
         self._core = client.CoreV1Api(api)
         self.timeout = timeout
@@ -127,13 +137,18 @@ class Kube:
         """API writes made so far (status patches and annotation removals)."""
 
     @classmethod
-    async def connect(cls, kubeconfig: str | None = None, timeout: float = 30.0) -> Kube:
+    async def connect(
+        cls,
+        kubeconfig: str | None = None,
+        timeout: float = 30.0,
+        shard: Mapping[str, str] | None = None,
+    ) -> Kube:
         """In-cluster config when running in a pod, else the kubeconfig (KUBECONFIG)."""
         try:
             config.load_incluster_config()
         except config.ConfigException:
             await config.load_kube_config(config_file=kubeconfig)
-        return cls(client.ApiClient(), timeout)
+        return cls(client.ApiClient(), timeout, shard)
 
     @property
     def api(self) -> client.ApiClient:
@@ -147,8 +162,13 @@ class Kube:
         self, namespace: str, name: str, status: Mapping[str, Any], fence: Fence
     ) -> None:
         """Replace the status subresource if nobody wrote it since ``fence`` was read
-        (``StaleRecord`` otherwise). JSON Patch ``add`` replaces an existing member."""
-        patch = [fence.test(), {"op": "add", "path": "/status", "value": dict(status)}]
+        (``StaleRecord`` otherwise), and while the account still carries this shard's labels.
+        JSON Patch ``add`` replaces an existing member."""
+        shard = [
+            {"op": "test", "path": f"/metadata/labels/{_pointer(key)}", "value": value}
+            for key, value in sorted(self.shard.items())
+        ]
+        patch = [*shard, fence.test(), {"op": "add", "path": "/status", "value": dict(status)}]
         self.writes += 1
         async with _translated(conflict_is_stale=True):
             await self._custom.patch_namespaced_custom_object_status(

@@ -1,7 +1,8 @@
 """``cleanslate operator``: run the operator (kopf) with cleanslate's handlers.
 
 Watch every namespace (``--all-namespaces``, the default) or only listed tenant namespaces
-(``--namespace``, repeatable); shard further by account label (``--selector key=value``).
+(``--namespace``, repeatable); shard further by account label (``--selector key=value``;
+``handlers`` says how a relabelled account is handed over).
 ``--peering NAME`` turns on kopf peering for high availability: of several replicas with the
 same peering name, one acts and the others stand by.
 """
@@ -60,7 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="watch this namespace (repeatable); default: all namespaces",
     )
     scope.add_argument("--all-namespaces", "-A", action="store_true", help="watch every namespace")
-    p.add_argument("--selector", type=_selector, help="only accounts with this label (KEY=VALUE)")
+    p.add_argument(
+        "--selector",
+        type=_selector,
+        help="only accounts with this label (KEY=VALUE), filtered by the API server: a shard. "
+        "Relabelling an account hands it over to the shard it matches now",
+    )
     p.add_argument("--metrics-port", type=int, default=9090, help="Prometheus port (0: off)")
     p.add_argument(
         "--metrics-auth",

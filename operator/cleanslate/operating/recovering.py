@@ -10,6 +10,10 @@ starting from the resource as stored rather than from what this process held:
   other took over. It stands down: it reads the record's ``writeSequence`` and acts again
   only once a whole ``stand_down_seconds`` has passed without the number moving, by which
   time kopf's peering has settled which replica acts.
+
+An account that moves in from another shard (a label change) starts the same way, standing
+down before its first cycle: the old shard may still be cancelling the order its purge left
+resting, and the new one must start from what it leaves, not race it.
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ class Recovery:
     monotonic: Callable[[], float] = field(default=time.monotonic)
     tries: int = 0
     """Requests that failed in a row (the outage backoff's step)."""
+    departed: bool = False
+    """A re-read found the account without this shard's labels: it moved to another shard."""
 
     def api_lost(self, error: str) -> float:
         self.pending = True
@@ -63,6 +69,15 @@ class Recovery:
         self.pending, self.quiet_at = True, _UNSEEN
         return 0.0
 
+    def arrive(self) -> None:
+        """The account moved in from another shard: wait for a quiet record before acting."""
+        logger.info(
+            "%s: moved in from another shard; acting once its status has been quiet for %.0fs",
+            self.key,
+            self.stand_down_seconds,
+        )
+        self.pending, self.quiet_at = True, _UNSEEN
+
     def quiet_left(self) -> float:
         """Seconds until the record has been quiet for a whole stand-down period."""
         return max(0.0, self.quiet_since + self.stand_down_seconds - self.monotonic())
@@ -74,6 +89,11 @@ class Recovery:
         written less than ``stand_down_seconds`` ago, as far as this worker has seen (wait
         ``quiet_left()`` and look again; a wake-up meanwhile does not shorten it)."""
         stored = (await kube.read_account(namespace, name) if kube else None) or body
+        labels = (stored.get("metadata") or {}).get("labels") or {}
+        if kube is not None and any(labels.get(k) != v for k, v in kube.shard.items()):
+            logger.info("%s: no longer carries this shard's labels; letting go", self.key)
+            self.departed = True
+            return None
         if self.quiet_at is not None:
             sequence = Fence.of(stored).sequence or 0
             if sequence != self.quiet_at:

@@ -25,8 +25,10 @@ def _at(body: Mapping[str, Any], pointer: str) -> Any:
 
 
 class FakeApi:
-    def __init__(self, body: Mapping[str, Any]) -> None:
+    def __init__(self, body: Mapping[str, Any], shard: Mapping[str, str] | None = None) -> None:
         self.body: dict[str, Any] = copy.deepcopy(dict(body))
+        self.shard = dict(shard or {})
+        """The labels a status write tests, as ``Kube.shard``."""
         self.down = False
         self.status_writes = 0
         self.stale_writes = 0
@@ -40,7 +42,9 @@ class FakeApi:
     ) -> None:
         self._answer()
         test = fence.test()
-        if _at(self.body, test["path"]) != test["value"]:
+        labels = self.body["metadata"].get("labels") or {}
+        moved = any(labels.get(k) != v for k, v in self.shard.items())
+        if moved or _at(self.body, test["path"]) != test["value"]:
             self.stale_writes += 1
             raise StaleRecord(f"testing value {test['path']} failed")
         self.body["status"] = copy.deepcopy(dict(status))

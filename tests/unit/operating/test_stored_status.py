@@ -22,6 +22,7 @@ FLIGHT = {"attempt": 3, "startedAt": STARTED, "targetQuantity": 57.5, "slice": 1
 class RecordingKube:
     def __init__(self) -> None:
         self.statuses: list[dict[str, Any]] = []
+        self.shard: dict[str, str] = {}
 
     async def write_status(
         self, namespace: str, name: str, status: dict[str, Any], fence: Any

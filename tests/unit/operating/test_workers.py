@@ -233,3 +233,56 @@ def test_the_fence_tests_the_sequence_or_the_absence_of_a_status() -> None:
         "value": None,
     }
     assert Fence.of({"status": {"writeSequence": 7}}).test()["value"] == 7
+
+
+SHARD = {"cleanslate.dev/shard": "a"}
+
+
+def sharded(holdings: Mapping[str, float]) -> dict[str, Any]:
+    body = account(holdings)
+    body["metadata"]["labels"] = dict(SHARD)
+    return body
+
+
+async def test_a_shard_whose_account_was_relabelled_writes_nothing_places_nothing_and_lets_go(
+    tmp_path: Path,
+) -> None:
+    """The label moved before the old shard's watch said so: its next write fails on the
+    label test, it places no order, and the re-read that follows finds the label gone."""
+    api = FakeApi(sharded(HOLDINGS), shard=SHARD)
+    old = worker(api, tmp_path)
+    body = copy.deepcopy(api.body)  # the account as the old shard last saw it
+    api.body["metadata"]["labels"] = {"cleanslate.dev/shard": "b"}
+    await old.cycle(body, policy_of)
+    assert own_orders(old) == [] and api.status_writes == 0 and api.stale_writes == 0
+    assert old.recovery.departed  # its first cycle re-reads: the label is gone
+
+    api.body["metadata"]["labels"] = dict(SHARD)  # the same, caught by a write this time
+    late = worker(api, tmp_path / "late")
+    late.recovery.pending = False  # it had read the account before the move
+    api.body["metadata"]["labels"] = {"cleanslate.dev/shard": "b"}
+    assert await late.cycle(body, policy_of) == 0.0  # the write failed: stand down
+    assert own_orders(late) == [] and api.status_writes == 0 and api.stale_writes == 1
+    await late.cycle(body, policy_of)
+    assert late.recovery.departed and own_orders(late) == []
+
+
+async def test_an_account_that_moved_in_waits_for_a_quiet_record_before_acting(
+    tmp_path: Path,
+) -> None:
+    """The new shard's first cycle waits a whole stand-down period from its first look, and
+    longer while the old shard still writes; then it acts from the record as stored."""
+    api = FakeApi(sharded(HOLDINGS), shard=SHARD)
+    api.body["status"] = {"writeSequence": 7}
+    new = worker(api, tmp_path, stand_down=30.0)
+    now = [1000.0]
+    new.recovery.monotonic = lambda: now[0]
+    new.recovery.arrive()
+    assert await new.cycle(api.body, policy_of) == 30.0
+    now[0] += 20
+    api.body["status"]["writeSequence"] = 8  # the old owner's last write, late
+    assert await new.cycle(api.body, policy_of) == 30.0
+    assert own_orders(new) == [] and api.status_writes == 0
+    now[0] += 30
+    await new.cycle(api.body, policy_of)
+    assert own_orders(new) and api.status()["writeSequence"] > 8
