@@ -311,10 +311,11 @@ class CcxtExchange:
         symbol = markets.symbol_of(product_id) if product_id else None
         if self._exchange_id == "binance" and symbol is not None:
             return await self._find_by_client_id(client_order_id, venue_id, symbol)
-        for order in await self._open_payloads(symbol):
+        by_id = {self._semantics.listing_filter: venue_id} if self._semantics.listing_filter else {}
+        for order in await self._open_payloads(symbol, by_id):
             if order.get("clientOrderId") == venue_id:
                 return await self._remember_found(client_order_id, order)
-        for order in await self._closed_payloads(symbol):
+        for order in await self._closed_payloads(symbol, by_id):
             if order.get("clientOrderId") == venue_id:
                 return await self._remember_found(client_order_id, order)
         return None
@@ -462,17 +463,33 @@ class CcxtExchange:
             return None
         return await self._remember_found(client_order_id, payload)
 
-    async def _open_payloads(self, symbol: str | None) -> list[Mapping[str, Any]]:
+    async def _open_payloads(
+        self, symbol: str | None, params: Mapping[str, Any] | None = None
+    ) -> list[Mapping[str, Any]]:
+        if params:
+            return list(
+                await self._call(self._client.fetch_open_orders, symbol, None, None, dict(params))
+            )
         return list(await self._call(self._client.fetch_open_orders, symbol))
 
-    async def _closed_payloads(self, symbol: str | None) -> list[Mapping[str, Any]]:
+    async def _closed_payloads(
+        self, symbol: str | None, params: Mapping[str, Any] | None = None
+    ) -> list[Mapping[str, Any]]:
         """Recently closed orders, by whichever listing the venue has; a venue that can list
-        them only per market gets [] without a symbol (the open-order search still ran)."""
+        them only per market gets [] without a symbol (the open-order search still ran).
+        ``params`` narrow the closed listing to one client id where the venue can
+        (``ClientIdSemantics.listing_filter``): listings are paged, newest first."""
         has = self._client.has
         since = self._since()
         if symbol is None and self._symbol_required("fetchClosedOrders"):
             return []
         if has.get("fetchClosedOrders") is True:
+            if params:
+                return list(
+                    await self._call(
+                        self._client.fetch_closed_orders, symbol, since, None, dict(params)
+                    )
+                )
             return list(await self._call(self._client.fetch_closed_orders, symbol, since))
         if has.get("fetchOrders") is True and not (
             symbol is None and self._symbol_required("fetchOrders")

@@ -1,0 +1,69 @@
+"""Finding an order by its client id on a busy account, after a restart.
+
+A restarted adapter knows no order: ``place_order`` must find a filled order by its client
+id on the venue, or it sends it again, and Binance and Kraken accept the id of a closed order
+as a new one (a second sale). Kraken lists closed orders 50 at a time, newest first, so an
+account that closed 50 orders since (a trading bot's, or other purges') hides the order from
+an unfiltered listing.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from cycle.harness import account_spec
+
+from cleanslate.clock import SimulatedClock
+from cleanslate.core.market import OrderRequest, OrderType, Side
+from cleanslate.exchange.ccxt import CcxtExchange, make_client
+from fakes.ccxt_venues import credentials
+
+from .rig import venue_for
+
+D = Decimal
+
+
+def _adapter(venue: object, clock: SimulatedClock) -> CcxtExchange:
+    client = venue.install(make_client("kraken", credentials("kraken")))  # type: ignore[attr-defined]
+    client.enableRateLimit = False
+    return CcxtExchange(client, clock, exchange_id="kraken", read_only=False)
+
+
+async def test_a_filled_order_behind_fifty_closed_ones_is_found_not_sold_again() -> None:
+    spec = account_spec({"USD": "150", "WLFI": "200"}, market="calm")
+    clock = SimulatedClock()
+    venue = venue_for("kraken", spec, clock)
+    first = _adapter(venue, clock)
+    quote = await first.quote("WLFI-USD")
+    product = await first.product("WLFI-USD")
+    taker = OrderRequest(
+        client_order_id="cs-taker-1",
+        product_id="WLFI-USD",
+        side=Side.SELL,
+        base_size=D(10),
+        order_type=OrderType.LIMIT,
+        limit_price=(quote.bid * D("0.9")).quantize(product.price_tick),
+        immediate_or_cancel=True,
+    )
+    sold = await first.place_order(taker)
+    assert sold.filled_size == D(10)
+    far = (quote.ask * 2).quantize(product.price_tick)
+    for n in range(50):  # fifty maker orders placed and cancelled afterwards
+        maker = OrderRequest(
+            client_order_id=f"cs-maker-{n}",
+            product_id="WLFI-USD",
+            side=Side.SELL,
+            base_size=D(10),
+            order_type=OrderType.LIMIT,
+            limit_price=far,
+            post_only=True,
+        )
+        placed = await first.place_order(maker)
+        assert await first.cancel_orders([placed.order_id]) == [placed.order_id]
+    await first.aclose()
+
+    restarted = _adapter(venue, clock)
+    again = await restarted.place_order(taker)
+    await restarted.aclose()
+    assert again.order_id == sold.order_id
+    assert venue.placed_client_ids().count("cs-taker-1") == 1
