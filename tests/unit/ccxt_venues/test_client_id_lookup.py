@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from cycle.harness import account_spec
 
 from cleanslate.clock import SimulatedClock
 from cleanslate.core.market import OrderRequest, OrderType, Side
 from cleanslate.exchange.ccxt import CcxtExchange, make_client
+from cleanslate.exchange.errors import TemporaryError
 from fakes.ccxt_venues import credentials
 
 from .rig import venue_for
@@ -67,3 +69,38 @@ async def test_a_filled_order_behind_fifty_closed_ones_is_found_not_sold_again()
     await restarted.aclose()
     assert again.order_id == sold.order_id
     assert venue.placed_client_ids().count("cs-taker-1") == 1
+
+
+async def test_a_server_error_after_the_venue_took_an_order_is_not_a_rejection() -> None:
+    """Coinbase answers a back-end failure with HTTP 500 and an ``error`` body, which ccxt's
+    coinbase raises as a plain ExchangeError before it looks at the status. Read as a
+    rejection, the executor would give the slice up without looking the order up, and the
+    order the venue took would live on untracked (a second order of the purge resting next
+    to it). A 5xx is temporary: the retry finds the order by its client id."""
+    spec = account_spec({"USD": "150", "WLFI": "200"}, market="calm")
+    clock = SimulatedClock()
+    venue = venue_for("coinbase", spec, clock)
+    client = venue.install(make_client("coinbase", credentials("coinbase")))
+    client.enableRateLimit = False
+    exchange = CcxtExchange(client, clock, exchange_id="coinbase", read_only=False)
+    quote = await exchange.quote("WLFI-USD")
+    product = await exchange.product("WLFI-USD")
+    request = OrderRequest(
+        client_order_id="cs-after-500",
+        product_id="WLFI-USD",
+        side=Side.SELL,
+        base_size=D(10),
+        order_type=OrderType.LIMIT,
+        limit_price=(quote.ask * 2).quantize(product.price_tick),
+        post_only=True,
+    )
+    venue.inject(
+        "server_error_after",
+        lambda r: r.method == "POST" and r.path.endswith("/api/v3/brokerage/orders"),
+    )
+    with pytest.raises(TemporaryError):
+        await exchange.place_order(request)
+    again = await exchange.place_order(request)
+    await exchange.aclose()
+    assert again.client_order_id == "cs-after-500"
+    assert venue.placed_client_ids().count("cs-after-500") == 1
