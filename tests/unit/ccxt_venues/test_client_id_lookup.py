@@ -104,3 +104,45 @@ async def test_a_server_error_after_the_venue_took_an_order_is_not_a_rejection()
     await exchange.aclose()
     assert again.client_order_id == "cs-after-500"
     assert venue.placed_client_ids().count("cs-after-500") == 1
+
+
+async def test_a_cancelled_order_with_fills_is_found_on_coinbase_after_a_restart() -> None:
+    """ccxt's coinbase ``fetchClosedOrders`` lists FILLED orders only; a maker order that
+    filled in part and was cancelled at its TTL is CANCELLED. A resume that cannot find it
+    counts none of its fills, and the purge then sells that much again beyond its plan."""
+    spec = account_spec({"USD": "150", "WLFI": "100000"}, market="calm")
+    clock = SimulatedClock()
+    venue = venue_for("coinbase", spec, clock)
+
+    def adapter() -> CcxtExchange:
+        client = venue.install(make_client("coinbase", credentials("coinbase")))
+        client.enableRateLimit = False
+        return CcxtExchange(client, clock, exchange_id="coinbase", read_only=False)
+
+    first = adapter()
+    quote = await first.quote("WLFI-USD")
+    request = OrderRequest(
+        client_order_id="cs-partly-filled",
+        product_id="WLFI-USD",
+        side=Side.SELL,
+        base_size=D(50000),
+        order_type=OrderType.LIMIT,
+        limit_price=quote.ask,
+        post_only=True,
+    )
+    placed = await first.place_order(request)
+    order = placed
+    for _ in range(40):
+        clock.advance(30)
+        order = await first.get_order(placed.order_id)
+        if order.filled_size:
+            break
+    assert 0 < order.filled_size < request.base_size, "the maker order filled in part"
+    assert await first.cancel_orders([placed.order_id]) == [placed.order_id]
+    await first.aclose()
+
+    restarted = adapter()
+    found = await restarted.find_order("cs-partly-filled", "WLFI-USD")
+    await restarted.aclose()
+    assert found is not None and found.order_id == placed.order_id
+    assert found.filled_size == order.filled_size

@@ -478,9 +478,19 @@ class CcxtExchange:
         """Recently closed orders, by whichever listing the venue has; a venue that can list
         them only per market gets [] without a symbol (the open-order search still ran).
         ``params`` narrow the closed listing to one client id where the venue can
-        (``ClientIdSemantics.listing_filter``): listings are paged, newest first."""
+        (``ClientIdSemantics.listing_filter``): listings are paged, newest first.
+
+        ``fetchOrders`` (every status) comes first where the venue has it: "closed" is not one
+        thing in ccxt, and coinbase's ``fetchClosedOrders`` lists FILLED orders only, so a
+        partly filled order cancelled at its TTL would not be found and its fills would not
+        count on a resume."""
         has = self._client.has
         since = self._since()
+        if has.get("fetchOrders") is True and not (
+            symbol is None and self._symbol_required("fetchOrders")
+        ):
+            orders = await self._call(self._client.fetch_orders, symbol, since)
+            return [o for o in orders if o.get("status") != "open"]
         if symbol is None and self._symbol_required("fetchClosedOrders"):
             return []
         if has.get("fetchClosedOrders") is True:
@@ -491,11 +501,6 @@ class CcxtExchange:
                     )
                 )
             return list(await self._call(self._client.fetch_closed_orders, symbol, since))
-        if has.get("fetchOrders") is True and not (
-            symbol is None and self._symbol_required("fetchOrders")
-        ):
-            orders = await self._call(self._client.fetch_orders, symbol, since)
-            return [o for o in orders if o.get("status") != "open"]
         return []
 
     def _symbol_required(self, method: str) -> bool:
