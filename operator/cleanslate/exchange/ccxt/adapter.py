@@ -520,8 +520,18 @@ class CcxtExchange:
         """The order, with its fees from its fills when the venue's order carries none
         (Binance's order endpoints report no commission)."""
         order = self._order(payload)
-        if order.filled_size > 0 and not _fee_parts(payload):
+        parts = _fee_parts(payload)
+        if order.filled_size > 0 and not parts:
             fees = sum((f.fee for f in await self.fills(order.order_id)), ZERO)
+            order = replace(order, fees=fees)
+        elif any(_third_currency(part, str(payload.get("symbol") or "")) for part in parts):
+            # A fee in neither the base nor the quote (a BNB discount) is priced as fills'
+            # are, never counted 0 because the order rather than its fills carried it.
+            symbol = str(payload.get("symbol") or "")
+            price = order.average_filled_price or order.limit_price or ZERO
+            fees = ZERO
+            for part in parts:
+                fees += await self._fee_in_quote(part, symbol, price)
             order = replace(order, fees=fees)
         return order
 
@@ -738,9 +748,15 @@ def _fee_parts(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [fee] if isinstance(fee, Mapping) else []
 
 
+def _third_currency(part: Mapping[str, Any], symbol: str) -> bool:
+    base, _, quote = symbol.partition("/")
+    currency = part.get("currency")
+    return currency not in (None, base, quote) and bool(markets.number(part.get("cost")))
+
+
 def _order_fees(payload: Mapping[str, Any], symbol: str) -> Decimal:
     """An order's fees in the quote currency, where ccxt reports them in the quote or base
-    (at the average price); a third currency is left to ``fills`` (counted 0 here)."""
+    (at the average price); a third currency is priced by ``_with_fees`` (counted 0 here)."""
     base, _, quote = symbol.partition("/")
     average = markets.number(payload.get("average")) or markets.number(payload.get("price"))
     total = ZERO
