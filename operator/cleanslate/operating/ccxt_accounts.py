@@ -9,7 +9,7 @@ Before any Secret is read, every API origin the configured client could call (it
 for Coinbase: the platform decides where credentials go. Tenants choose only the exchange id
 and the sandbox flag.
 
-Accounts on the same (exchange id, sandbox, API key) share one client (``ClientRegistry``),
+Accounts on the same (exchange id, sandbox, credentials) share one client (``ClientRegistry``),
 so they share its rate limiter; the last adapter closed closes it.
 
 **Live gate.** A ccxt venue trades Live only when it has what crash safety needs (client

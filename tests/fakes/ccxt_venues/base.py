@@ -85,6 +85,8 @@ class Fault:
     - ``timeout_before``: no answer and nothing done (ccxt raises RequestTimeout);
     - ``timeout_after``: the venue handles the request (an order IS placed) but the answer is
       lost: ccxt raises RequestTimeout, exactly the ambiguous outcome of a real timeout.
+    - ``server_error_after``: the venue handles the request (an order IS placed) and then
+      answers its dialect's HTTP 500 body (a gateway or back-end failure after acceptance).
     """
 
     when: Callable[[Request], bool]
@@ -152,6 +154,8 @@ class FakeVenue:
                 reply = outage.reply
         if fault == "timeout_after":
             raise ccxt.RequestTimeout(f"{self.exchange_id} {method} {url}")
+        if fault == "server_error_after":
+            reply = self.server_error()
         return self._deliver(request, reply)
 
     def _deliver(self, request: Request, reply: Reply) -> Any:
@@ -217,6 +221,9 @@ class FakeVenue:
         raise NotImplementedError
 
     def unavailable(self) -> Reply:
+        raise NotImplementedError
+
+    def server_error(self) -> Reply:
         raise NotImplementedError
 
 

@@ -124,6 +124,11 @@ class FakeCoinbaseCcxt(FakeVenue):
     def unavailable(self) -> Reply:
         return Reply(503, "upstream connect error or disconnect/reset before headers")
 
+    def server_error(self) -> Reply:
+        # Advanced Trade's error shape (as its 429 above: gRPC status name and code); 13 is
+        # gRPC INTERNAL. ccxt's coinbase.handle_errors raises a plain ExchangeError for it.
+        return Reply(500, {"error": "INTERNAL", "code": 13, "message": "Internal error"})
+
     # --- routing --------------------------------------------------------------------------
 
     async def handle(self, request: Request) -> Reply:

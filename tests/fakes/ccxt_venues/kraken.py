@@ -164,6 +164,9 @@ _PAPER_REJECTS = {  # paper engine's preview failure -> Kraken error string
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SHORT_UUID = re.compile(r"^[0-9a-fA-F]{32}$")
 _FREE_TEXT = re.compile(r"^[\x20-\x7e]{1,18}$")
+CLOSED_PAGE = 50
+"""Closed orders per ClosedOrders answer (Kraken docs: "50 results are returned at a time")."""
+
 FIAT = {"USD": "ZUSD", "EUR": "ZEUR", "GBP": "ZGBP"}
 """Kraken's legacy asset names for the quote currencies the paper markets use."""
 
@@ -574,14 +577,18 @@ class FakeKraken(FakeVenue):
         return ok({"open": found})
 
     async def _closed_orders(self, request: Request) -> Reply:
-        # Kraken docs, Account Data > Get Closed Orders: {"closed": {...}, "count": n}.
+        # Kraken docs, Account Data > Get Closed Orders: {"closed": {...}, "count": n};
+        # "50 results are returned at a time, the most recent by default" (``ofs`` pages on;
+        # ccxt's fetchClosedOrders sends no ``ofs``, so it sees the first page only).
         p = request.params
         trades = p.get("trades") in ("true", "True", "1")
         found = {}
         for txid, placed in reversed(self._orders.items()):
             if self._matches(placed, p) and not await self._is_open(placed):
-                found[txid] = await self._render(placed, trades)
-        return ok({"closed": found, "count": len(found)})
+                found[txid] = placed
+        page = list(found.items())[int(p.get("ofs", 0)) :][:CLOSED_PAGE]
+        closed = {txid: await self._render(placed, trades) for txid, placed in page}
+        return ok({"closed": closed, "count": len(found)})
 
     async def _trades(self) -> dict[str, dict[str, Any]]:
         result = {}

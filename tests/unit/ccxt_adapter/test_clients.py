@@ -155,3 +155,30 @@ async def test_an_adapter_that_alone_holds_its_client_closes_it() -> None:
 def test_the_registry_keys_by_a_hash_of_the_api_key_never_the_key() -> None:
     key = ClientRegistry.key_of("kraken", KEY, False)
     assert "test-key" not in repr(key) and key[:2] == ("kraken", False)
+
+
+async def test_a_secret_that_only_shares_the_api_key_does_not_get_the_keys_client() -> None:
+    """An API key travels in clear request headers (Binance's X-MBX-APIKEY) and is no proof
+    of owning the account: a tenant whose Secret holds someone else's apiKey with any secret
+    must get a client signing with that secret, never the owner's shared one (which would
+    let that tenant's TradingAccount sell the owner's holdings)."""
+    registry = ClientRegistry(
+        factory=lambda exchange_id, credentials, sandbox: make_client(
+            exchange_id, credentials, sandbox=sandbox
+        )
+    )
+    clock: Any = type("C", (), {"now": lambda self: NOW})()
+    owner = registry.exchange("kraken", KEY, clock, sandbox=False, read_only=False)
+    intruder = registry.exchange(
+        "kraken", {**KEY, "secret": "guessed"}, clock, sandbox=False, read_only=False
+    )
+    try:
+        assert intruder.client is not owner.client
+        assert intruder.client.secret == "guessed"
+        same = registry.exchange("kraken", dict(KEY), clock, sandbox=False, read_only=True)
+        assert same.client is owner.client  # the same credentials still share one client
+        await same.aclose()
+    finally:
+        await owner.aclose()
+        await intruder.aclose()
+    assert "test-secret" not in repr(ClientRegistry.key_of("kraken", KEY, False))

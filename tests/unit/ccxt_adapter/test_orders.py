@@ -388,3 +388,50 @@ async def test_a_duplicate_refusal_is_answered_with_the_existing_order() -> None
     again = await racer.place_order(sell())
     assert again.order_id == first.order_id
     assert len(venue.called("POST", "/api/v3/order")) == 2  # the second was refused
+
+
+class _FeeInBnbClient:
+    """A venue whose order answers carry their fee, in a third currency (BNB): ccxt's
+    unified order for a venue that reports commissions on its orders."""
+
+    id = "somevenue"
+    has: dict[str, Any] = {"fetchOrderTrades": True}
+    features: dict[str, Any] = {}
+    urls: dict[str, Any] = {"api": {}}
+
+    async def fetch_order(self, order_id: str, symbol: str | None = None) -> dict[str, Any]:
+        return {
+            "id": order_id,
+            "symbol": "BTC/USDT",
+            "side": "sell",
+            "type": "limit",
+            "price": 100000.0,
+            "amount": 0.001,
+            "filled": 0.001,
+            "average": 100000.0,
+            "status": "closed",
+            "timestamp": 1737635557000,
+            "fee": {"cost": 0.0002, "currency": "BNB"},
+        }
+
+    async def fetch_order_trades(self, order_id: str, symbol: str | None = None) -> list[Any]:
+        trade = {"order": order_id, "symbol": "BTC/USDT", "side": "sell", "price": 100000.0}
+        return [{**trade, "amount": 0.001, "fee": {"cost": 0.0002, "currency": "BNB"}}]
+
+    async def fetch_ticker(self, symbol: str) -> dict[str, Any]:
+        assert symbol == "BNB/USDT"
+        return {"symbol": symbol, "bid": 600.0}
+
+
+async def test_an_order_fee_in_a_third_currency_is_converted_not_dropped() -> None:
+    """The order's own fee in BNB counts as much as its fills' (0.0002 BNB at 600 USDT),
+    never 0: fees_paid is what the report gives the purge's cost as."""
+    from cleanslate.clock import SimulatedClock
+    from cleanslate.exchange.ccxt import CcxtExchange
+
+    exchange = CcxtExchange(
+        _FeeInBnbClient(), SimulatedClock(NOW), exchange_id="somevenue", read_only=True
+    )
+    exchange._symbols["1"] = "BTC/USDT"
+    order = await exchange.get_order("1")
+    assert order.fees == Decimal("0.12")

@@ -311,10 +311,11 @@ class CcxtExchange:
         symbol = markets.symbol_of(product_id) if product_id else None
         if self._exchange_id == "binance" and symbol is not None:
             return await self._find_by_client_id(client_order_id, venue_id, symbol)
-        for order in await self._open_payloads(symbol):
+        by_id = {self._semantics.listing_filter: venue_id} if self._semantics.listing_filter else {}
+        for order in await self._open_payloads(symbol, by_id):
             if order.get("clientOrderId") == venue_id:
                 return await self._remember_found(client_order_id, order)
-        for order in await self._closed_payloads(symbol):
+        for order in await self._closed_payloads(symbol, by_id):
             if order.get("clientOrderId") == venue_id:
                 return await self._remember_found(client_order_id, order)
         return None
@@ -462,23 +463,44 @@ class CcxtExchange:
             return None
         return await self._remember_found(client_order_id, payload)
 
-    async def _open_payloads(self, symbol: str | None) -> list[Mapping[str, Any]]:
+    async def _open_payloads(
+        self, symbol: str | None, params: Mapping[str, Any] | None = None
+    ) -> list[Mapping[str, Any]]:
+        if params:
+            return list(
+                await self._call(self._client.fetch_open_orders, symbol, None, None, dict(params))
+            )
         return list(await self._call(self._client.fetch_open_orders, symbol))
 
-    async def _closed_payloads(self, symbol: str | None) -> list[Mapping[str, Any]]:
+    async def _closed_payloads(
+        self, symbol: str | None, params: Mapping[str, Any] | None = None
+    ) -> list[Mapping[str, Any]]:
         """Recently closed orders, by whichever listing the venue has; a venue that can list
-        them only per market gets [] without a symbol (the open-order search still ran)."""
+        them only per market gets [] without a symbol (the open-order search still ran).
+        ``params`` narrow the closed listing to one client id where the venue can
+        (``ClientIdSemantics.listing_filter``): listings are paged, newest first.
+
+        ``fetchOrders`` (every status) comes first where the venue has it: "closed" is not one
+        thing in ccxt, and coinbase's ``fetchClosedOrders`` lists FILLED orders only, so a
+        partly filled order cancelled at its TTL would not be found and its fills would not
+        count on a resume."""
         has = self._client.has
         since = self._since()
-        if symbol is None and self._symbol_required("fetchClosedOrders"):
-            return []
-        if has.get("fetchClosedOrders") is True:
-            return list(await self._call(self._client.fetch_closed_orders, symbol, since))
         if has.get("fetchOrders") is True and not (
             symbol is None and self._symbol_required("fetchOrders")
         ):
             orders = await self._call(self._client.fetch_orders, symbol, since)
             return [o for o in orders if o.get("status") != "open"]
+        if symbol is None and self._symbol_required("fetchClosedOrders"):
+            return []
+        if has.get("fetchClosedOrders") is True:
+            if params:
+                return list(
+                    await self._call(
+                        self._client.fetch_closed_orders, symbol, since, None, dict(params)
+                    )
+                )
+            return list(await self._call(self._client.fetch_closed_orders, symbol, since))
         return []
 
     def _symbol_required(self, method: str) -> bool:
@@ -498,8 +520,18 @@ class CcxtExchange:
         """The order, with its fees from its fills when the venue's order carries none
         (Binance's order endpoints report no commission)."""
         order = self._order(payload)
-        if order.filled_size > 0 and not _fee_parts(payload):
+        parts = _fee_parts(payload)
+        if order.filled_size > 0 and not parts:
             fees = sum((f.fee for f in await self.fills(order.order_id)), ZERO)
+            order = replace(order, fees=fees)
+        elif any(_third_currency(part, str(payload.get("symbol") or "")) for part in parts):
+            # A fee in neither the base nor the quote (a BNB discount) is priced as fills'
+            # are, never counted 0 because the order rather than its fills carried it.
+            symbol = str(payload.get("symbol") or "")
+            price = order.average_filled_price or order.limit_price or ZERO
+            fees = ZERO
+            for part in parts:
+                fees += await self._fee_in_quote(part, symbol, price)
             order = replace(order, fees=fees)
         return order
 
@@ -716,9 +748,15 @@ def _fee_parts(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [fee] if isinstance(fee, Mapping) else []
 
 
+def _third_currency(part: Mapping[str, Any], symbol: str) -> bool:
+    base, _, quote = symbol.partition("/")
+    currency = part.get("currency")
+    return currency not in (None, base, quote) and bool(markets.number(part.get("cost")))
+
+
 def _order_fees(payload: Mapping[str, Any], symbol: str) -> Decimal:
     """An order's fees in the quote currency, where ccxt reports them in the quote or base
-    (at the average price); a third currency is left to ``fills`` (counted 0 here)."""
+    (at the average price); a third currency is priced by ``_with_fees`` (counted 0 here)."""
     base, _, quote = symbol.partition("/")
     average = markets.number(payload.get("average")) or markets.number(payload.get("price"))
     total = ZERO

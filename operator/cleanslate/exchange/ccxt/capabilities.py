@@ -38,6 +38,10 @@ class ClientIdSemantics:
     """How an order is found by its id (documentation for people; the adapter always checks
     the ids it placed, then open orders, then closed ones)."""
     note: str
+    listing_filter: str | None = None
+    """The fetchOpenOrders/fetchClosedOrders parameter that asks the venue for one client id,
+    where it has one. Kraken lists closed orders 50 at a time, newest first: without the
+    filter an order behind 50 later ones is not found, and a restart would sell it again."""
 
 
 TESTED: Mapping[str, ClientIdSemantics] = {
@@ -61,6 +65,7 @@ TESTED: Mapping[str, ClientIdSemantics] = {
             "ccxt sends it as cl_ord_id (kraken.py create_order); Kraken: a UUID or free text "
             "of at most 18 characters, unique among the client's open orders"
         ),
+        listing_filter="clientOrderId",
     ),
     "coinbase": ClientIdSemantics(
         param="client_order_id",

@@ -13,6 +13,11 @@ nowhere else:
   (``fetch``: "%s %s, Request: %s %s"), and the headers carry the API key.
 * no ccxt retries (``maxRetriesOnFailure`` 0, ccxt's default, kept): a retried placement is a
   decision for the executor, which looks its order up first.
+* an HTTP 5xx answer is never a venue's verdict (``server_errors_are_unavailable``): some
+  classes (coinbase) raise a plain ``ExchangeError`` for a 500's error body before ccxt looks
+  at the status, and the adapter reads a plain ExchangeError on placement as a rejection. The
+  venue may have taken the order; a temporary error makes the executor retry with the same
+  client order id, which looks the order up first.
 
 Tenants choose the exchange id and the sandbox flag, nothing else: no ``urls``, ``hostname``,
 proxies or options reach ccxt from a TradingAccount. The platform decides endpoints:
@@ -95,11 +100,29 @@ def make_client(exchange_id: str, credentials: Mapping[str, str], *, sandbox: bo
         if value:
             config[key] = value
     client = getattr(ccxt_async, exchange_id)(config)
+    server_errors_are_unavailable(client)
     if sandbox:
         if not client.urls.get("test"):
             raise NoSandbox(f"ccxt {exchange_id} has no sandbox (test) URLs")
         client.set_sandbox_mode(True)
     return client
+
+
+def server_errors_are_unavailable(client: Any) -> None:
+    """Wrap the client's ``handle_errors`` (ccxt calls it with the HTTP status before its own
+    status mapping) so that an unclassified ``ExchangeError`` raised for a 5xx answer becomes
+    ``ExchangeNotAvailable``. Errors ccxt classified (insufficient funds, ...) pass unchanged."""
+    handle_errors = client.handle_errors
+
+    def handle(code: Any, *args: Any) -> Any:
+        try:
+            return handle_errors(code, *args)
+        except ccxt_async.ExchangeError as exc:
+            if type(exc) is ccxt_async.ExchangeError and isinstance(code, int) and code >= 500:
+                raise ccxt_async.ExchangeNotAvailable(f"HTTP {code}: {exc}") from exc
+            raise
+
+    client.handle_errors = handle
 
 
 def api_urls(client: Any) -> Iterator[str]:

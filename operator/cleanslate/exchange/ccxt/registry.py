@@ -3,7 +3,10 @@
 ccxt's rate limiter lives in the client: accounts on the same key must share one client, or
 each would spend the key's whole budget. The registry counts users; the adapter of each
 account releases its share on ``aclose``, and the last release closes the client (its
-aiohttp session). Keys are held as a SHA-256 of the API key, never the key itself.
+aiohttp session). Keys are held as a SHA-256 of the whole credential set (API key, secret,
+passphrase), never the credentials themselves: an API key alone travels in clear request
+headers and proves nothing, so a Secret that shares only the key with another account's gets
+its own client, signing with its own secret, never the other account's.
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ class ClientRegistry:
 
     @staticmethod
     def key_of(exchange_id: str, credentials: Mapping[str, str], sandbox: bool) -> ClientKey:
-        digest = hashlib.sha256(credentials.get("apiKey", "").encode()).hexdigest()
+        parts = (credentials.get(name, "") for name in ("apiKey", "secret", "password"))
+        digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()
         return exchange_id, sandbox, digest
 
     def users(self, key: ClientKey) -> int:
