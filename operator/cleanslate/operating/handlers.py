@@ -22,6 +22,7 @@ from cleanslate.api import GROUP, VERSION
 from cleanslate.core.redaction import redact
 from cleanslate.events import Event, Severity
 from cleanslate.operating import actions
+from cleanslate.operating.collecting import CollectorSchedule
 from cleanslate.operating.kube import Kube
 from cleanslate.operating.metrics_auth import KubeReviewer, serve_metrics
 from cleanslate.operating.workers import AccountWorker, WorkerConfig, wait_or_wake
@@ -65,6 +66,10 @@ class Runtime:
     """Last seen ``metadata.generation`` per account: a change means the spec was edited."""
     policy_users: dict[str, set[str]] = field(default_factory=dict)
     """``namespace/policy`` -> accounts referencing it, to wake them on a policy edit."""
+    collector: CollectorSchedule = field(default_factory=lambda: CollectorSchedule(0))
+    """Full garbage collections on a schedule (``--gc-interval-seconds``); off by default
+    here, so an embedded runtime (tests) keeps Python's own."""
+    collecting: asyncio.Task[None] | None = None
 
     def wake(self, key: str) -> asyncio.Event:
         return self.wakeups.setdefault(key, asyncio.Event())
@@ -100,9 +105,13 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
             )
         elif runtime.metrics_port:
             start_http_server(runtime.metrics_port, registry=runtime.config.metrics.registry)
+        if runtime.collector.enabled:
+            runtime.collecting = asyncio.create_task(runtime.collector.run())
 
     @kopf.on.cleanup(id="cleanup", registry=registry)
     async def cleanup(memo: Any, **_: Any) -> None:
+        if memo.runtime.collecting is not None:
+            memo.runtime.collecting.cancel()
         if memo.runtime.metrics_runner is not None:
             await memo.runtime.metrics_runner.cleanup()
         kube = memo.runtime.config.kube
