@@ -271,36 +271,48 @@ async def create_and_watch(
                 seen(obj)
             return str(listing["metadata"]["resourceVersion"])
 
+        async def watch_from(rv: str) -> str | None:
+            """Follow the watch from ``rv``; the last version seen when the server ends it,
+            None when it must be relisted (410 Gone after a burst of writes, say)."""
+            w = watch.Watch()
+            try:
+                async for event in w.stream(
+                    custom.list_namespaced_custom_object,
+                    GROUP,
+                    VERSION,
+                    namespace,
+                    "tradingaccounts",
+                    resource_version=rv,
+                    timeout_seconds=60,
+                ):
+                    obj = event["object"]
+                    if event.get("type") == "ERROR" or not isinstance(obj, dict):
+                        return None
+                    rv = obj["metadata"]["resourceVersion"]
+                    seen(obj)
+                    if not pending:
+                        break
+            finally:
+                w.stop()
+                with suppress(Exception):
+                    await w.close()
+            return rv
+
         async def watcher() -> None:
+            """Until every account is CLEAN (or the deadline): a failed watch or listing
+            is retried from a fresh listing, never ends the wait."""
             deadline = time.monotonic() + timeout
-            rv = version
+            rv: str | None = version
             try:
                 while pending and time.monotonic() < deadline:
-                    w = watch.Watch()
                     try:
-                        async for event in w.stream(
-                            custom.list_namespaced_custom_object,
-                            GROUP,
-                            VERSION,
-                            namespace,
-                            "tradingaccounts",
-                            resource_version=rv,
-                            timeout_seconds=60,
-                        ):
-                            obj = event["object"]
-                            if event.get("type") == "ERROR" or not isinstance(obj, dict):
-                                break
-                            rv = obj["metadata"]["resourceVersion"]
-                            seen(obj)
-                            if not pending:
-                                break
-                    except Exception as exc:  # relist, then watch again
-                        print(f"  watch ended ({type(exc).__name__}); relisting", flush=True)
-                    finally:
-                        w.stop()
-                        await w.close()
-                    if pending:
-                        rv = await relist()
+                        rv = await relist() if rv is None else await watch_from(rv)
+                    except Exception as exc:
+                        print(
+                            f"  watch failed ({type(exc).__name__}: {exc}); relisting", flush=True
+                        )
+                        rv = None
+                        await asyncio.sleep(1.0)
             finally:
                 all_clean.set()
 
@@ -321,8 +333,15 @@ async def create_and_watch(
         await asyncio.gather(*(create(n) for n in names))
         creation = time.monotonic() - began
         print(f"  created {len(names)} accounts in {creation:.1f}s", flush=True)
-        with suppress(TimeoutError):
-            await asyncio.wait_for(all_clean.wait(), timeout)
+        while not all_clean.is_set():
+            with suppress(TimeoutError):
+                await asyncio.wait_for(all_clean.wait(), 30)
+            if pending:
+                print(
+                    f"  {len(names) - len(pending)}/{len(names)} CLEAN after "
+                    f"{time.monotonic() - began:.0f}s",
+                    flush=True,
+                )
         watching.cancel()
         await asyncio.gather(watching, return_exceptions=True)
     return created, clean, creation, latencies

@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--gc-interval-seconds",
         type=float,
-        default=300.0,
+        default=600.0,
         help="run Python's full garbage collection this often, freezing what survives it, "
         "instead of whenever allocations add up (pauses that delay every account's cycle); "
         "0: Python's own schedule",
