@@ -82,8 +82,9 @@ class ValidatedSpec:
 @dataclass
 class ValidatedPolicies:
     """Each PurgePolicy as last validated, shared by every worker: thousands of accounts
-    name the same few policies, and a model per account was ~10 KiB and its validation a
-    tenth of a no-op cycle. Keyed by ``(namespace, name)``, compared by the raw dict."""
+    name the same few policies, and each account held its own model (~10 KiB, measured with
+    tracemalloc) validated again on every cycle. Keyed by ``(namespace, name)``, compared by
+    the raw dict; models are never mutated (changes go through ``model_copy``)."""
 
     by_ref: dict[tuple[str, str], tuple[dict[str, Any], PurgePolicySpec]] = field(
         default_factory=dict
