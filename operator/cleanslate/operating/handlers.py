@@ -40,6 +40,7 @@ from cleanslate.api import GROUP, VERSION
 from cleanslate.core.redaction import redact
 from cleanslate.events import Event, Severity
 from cleanslate.operating import actions
+from cleanslate.operating.collecting import CollectorSchedule
 from cleanslate.operating.kube import Kube
 from cleanslate.operating.metrics_auth import KubeReviewer, serve_metrics
 from cleanslate.operating.workers import AccountWorker, WorkerConfig, wait_or_wake
@@ -89,6 +90,10 @@ class Runtime:
     arrivals: set[str] = field(default_factory=set)
     """Accounts that moved into this shard while it ran (``arrived``): their first cycle
     waits until the previous owner has let go."""
+    collector: CollectorSchedule = field(default_factory=lambda: CollectorSchedule(0))
+    """Full garbage collections on a schedule (``--gc-interval-seconds``); off by default
+    here, so an embedded runtime (tests) keeps Python's own."""
+    collecting: asyncio.Task[None] | None = None
 
     def wake(self, key: str) -> asyncio.Event:
         return self.wakeups.setdefault(key, asyncio.Event())
@@ -129,9 +134,13 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
             )
         elif runtime.metrics_port:
             start_http_server(runtime.metrics_port, registry=runtime.config.metrics.registry)
+        if runtime.collector.enabled:
+            runtime.collecting = asyncio.create_task(runtime.collector.run())
 
     @kopf.on.cleanup(id="cleanup", registry=registry)
     async def cleanup(memo: Any, **_: Any) -> None:
+        if memo.runtime.collecting is not None:
+            memo.runtime.collecting.cancel()
         if memo.runtime.metrics_runner is not None:
             await memo.runtime.metrics_runner.cleanup()
         kube = memo.runtime.config.kube

@@ -27,6 +27,7 @@ from cleanslate.exchange.marketdata import (
 )
 from cleanslate.metrics import Metrics
 from cleanslate.operating.ccxt_accounts import CcxtSettings
+from cleanslate.operating.collecting import CollectorSchedule
 from cleanslate.operating.endpoints import EndpointNotAllowed, EndpointPolicy, origin_of
 from cleanslate.operating.handlers import Runtime, register
 from cleanslate.operating.redacting import secure_logging
@@ -157,6 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long one of cleanslate's own Kubernetes API requests may take before it "
         "counts as an outage (the cycle stops before its next order and waits for the API)",
     )
+    p.add_argument(
+        "--gc-interval-seconds",
+        type=float,
+        default=600.0,
+        help="run Python's full garbage collection this often, freezing what survives it, "
+        "instead of whenever allocations add up (pauses that delay every account's cycle); "
+        "0: Python's own schedule",
+    )
     p.add_argument("--log-format", choices=("plain", "json"), default="plain")
     p.add_argument("--verbose", "-v", action="store_true")
     return p
@@ -219,8 +228,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         metrics_auth=args.metrics_auth,
         api_timeout_seconds=args.api_timeout_seconds,
         peering_lifetime_seconds=args.peering_lifetime_seconds,
+        collector=CollectorSchedule(args.gc_interval_seconds),
     )
     liveness = f"http://0.0.0.0:{args.liveness_port}/healthz" if args.liveness_port else None
+    runtime.collector.start_up()
     kopf.run(
         registry=registry,
         clusterwide=not args.namespace,

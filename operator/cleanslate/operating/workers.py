@@ -17,6 +17,7 @@ next cycle starts from the record as stored, never from what this process assume
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -64,6 +65,43 @@ OVERRUN_BACKOFF_SECONDS = 15.0
 
 
 @dataclass
+class ValidatedSpec:
+    """The account's spec as last validated, kept with a private copy of the dict it came
+    from. A no-op cycle reads the same dict every interval; validating it again is work
+    with a known answer (validation is a pure function of the dict), and the copy makes an
+    edit made in place count as a change."""
+
+    raw: dict[str, Any] | None = None
+    model: TradingAccountSpec | None = None
+
+    def of(self, raw: Mapping[str, Any]) -> TradingAccountSpec:
+        if self.model is None or raw != self.raw:
+            model = TradingAccountSpec.model_validate(raw)  # raises: the cache stays as it was
+            self.raw, self.model = copy.deepcopy(dict(raw)), model
+        return self.model
+
+
+@dataclass
+class ValidatedPolicies:
+    """Each PurgePolicy as last validated, shared by every worker: thousands of accounts
+    name the same few policies, and each account held its own model (~10 KiB, measured with
+    tracemalloc) validated again on every cycle. Keyed by ``(namespace, name)``, compared by
+    the raw dict; models are never mutated (changes go through ``model_copy``)."""
+
+    by_ref: dict[tuple[str, str], tuple[dict[str, Any], PurgePolicySpec]] = field(
+        default_factory=dict
+    )
+
+    def of(self, namespace: str, name: str, raw: Mapping[str, Any]) -> PurgePolicySpec:
+        cached = self.by_ref.get((namespace, name))
+        if cached is not None and raw == cached[0]:
+            return cached[1]
+        model = PurgePolicySpec.model_validate(raw)
+        self.by_ref[(namespace, name)] = (copy.deepcopy(dict(raw)), model)
+        return model
+
+
+@dataclass
 class WorkerConfig:
     state_dir: Path
     metrics: Metrics
@@ -82,6 +120,8 @@ class WorkerConfig:
     ``--market-data-max-age-seconds``; zero: every account fetches its own)."""
     ccxt: CcxtSettings = field(default_factory=CcxtSettings)
     """ccxt venues opted in for Live (--ccxt-live-exchange) and the shared ccxt clients."""
+    policies: ValidatedPolicies = field(default_factory=ValidatedPolicies)
+    """Validated PurgePolicies, shared by the workers."""
 
 
 PolicyLookup = Callable[[str, str], Mapping[str, Any] | None]
@@ -118,7 +158,8 @@ class AccountWorker:
     config: WorkerConfig
     events: EventSink
     status: TradingAccountStatus | None = None
-    written: TradingAccountStatus | None = None
+    written: reporting.Written | None = None
+    """The stored status as far as change detection needs it (None: nothing stored yet)."""
     exchange: Exchange | None = None
     exchange_key: str | None = None
     clock: Clock = field(default_factory=SystemClock)
@@ -134,6 +175,7 @@ class AccountWorker:
     fence: Fence | None = None
     """The stored status as this worker last read or wrote it; every write tests it."""
     recovery: Recovery = field(init=False)
+    _spec: ValidatedSpec = field(default_factory=ValidatedSpec, repr=False)
 
     def __post_init__(self) -> None:
         # the first cycle starts from a fresh read, not from the watched body, which may not
@@ -177,10 +219,10 @@ class AccountWorker:
                 await self._refuse_status(snap, _first_error(exc))
                 return 60.0
             self.refused_status = None
-            self.written = self.status if snap.status else None
+            self.written = reporting.Written.of(self.status) if snap.status else None
             self.fence = Fence.of(body)
         try:
-            spec = TradingAccountSpec.model_validate(snap.spec)
+            spec = self._spec.of(snap.spec)
         except ValidationError as exc:
             await self._halt(snap, "SpecInvalid", _first_error(exc), Reason.SPEC_INVALID, [])
             return 60.0
@@ -225,7 +267,7 @@ class AccountWorker:
             message = f"PurgePolicy {snap.namespace}/{ref} not found"
             return None, [Desired("PolicyResolved", FALSE, "PolicyMissing", message)]
         try:
-            policy = PurgePolicySpec.model_validate(raw)
+            policy = self.config.policies.of(snap.namespace, ref, raw)
         except ValidationError as exc:
             message = f"PurgePolicy {ref}: {_first_error(exc)}"
             return None, [Desired("PolicyResolved", FALSE, "PolicyInvalid", message)]
@@ -350,7 +392,10 @@ class AccountWorker:
         if status.account_state is not None:
             self.config.metrics.set_account_state(self.namespace, self.name, status.account_state)
         if reporting.worth_writing(
-            self.written, status, self.clock.now(), self.config.status_refresh_seconds
+            self.written,
+            status,
+            self.clock.now(),
+            self.config.status_refresh_seconds,
         ):
             await self._write(status)
         else:
@@ -364,7 +409,7 @@ class AccountWorker:
         if self.config.kube is not None:
             await self.config.kube.write_status(self.namespace, self.name, stored.to_wire(), fence)
         self.config.metrics.status_writes.labels(self.namespace, self.name).inc()
-        self.status = self.written = stored
+        self.status, self.written = stored, reporting.Written.of(stored)
         self.fence = Fence(stored.write_sequence, True)
 
     async def _halt(

@@ -49,6 +49,7 @@ def test_accounts_are_counted_by_their_latest_state_and_forgotten_when_deleted()
     metrics.set_account_state("a", "one", "Dirty")
     metrics.set_account_state("a", "two", "Dirty")
     metrics.set_account_state("a", "one", "Clean")
+    metrics.set_account_state("a", "one", "Clean")  # every cycle reports it again
     assert value(metrics, "cleanslate_accounts", state="Dirty") == 1
     assert value(metrics, "cleanslate_accounts", state="Clean") == 1
     metrics.forget_account("a", "two")

@@ -11,14 +11,16 @@ do to its view of the market (impact, refill, drift) is ``impact.py``'s.
 
 from __future__ import annotations
 
+import functools
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 
-from cleanslate.api.account import FaultOperation
+from cleanslate.api.account import FaultOperation, PaperMarketModel
 from cleanslate.api.account import PaperExchange as PaperConfig
 from cleanslate.clock import Clock
 from cleanslate.core.market import (
@@ -61,10 +63,7 @@ class PaperExchange:
     ) -> None:
         self._config = config
         self._model = model(config.model)
-        self._specs = {
-            pid: with_model(spec, self._model)
-            for pid, spec in market(config.market).products.items()
-        }
+        self._specs, self._products = _priced(config.market, config.model)
         self._maker_bps, self._taker_bps = fees.rates(config.fees)
         self._seed = config.seed
         self._clock = clock
@@ -108,7 +107,7 @@ class PaperExchange:
 
     async def products(self) -> Sequence[Product]:
         await self._faults.before(FaultOperation.PRODUCTS)
-        return [s.to_product() for s in self._specs.values()]
+        return list(self._products)
 
     async def product(self, product_id: str) -> Product:
         await self._faults.before(FaultOperation.PRODUCTS, product_id)
@@ -424,3 +423,17 @@ class PaperExchange:
                     f"paper openOrders lock {hold} {asset} but holdings have "
                     f"{self._state.balances.get(asset, ZERO)}: add it to holdings"
                 )
+
+
+@functools.cache
+def _priced(
+    market_name: str, model_name: PaperMarketModel
+) -> tuple[Mapping[str, ProductSpec], tuple[Product, ...]]:
+    """A market's products as a market model trades them, and the metadata they report:
+    built once per pair and shared by every paper account (all frozen). Built per account,
+    they were a tenth of an idle account's memory."""
+    chosen = model(model_name)
+    specs = MappingProxyType(
+        {pid: with_model(spec, chosen) for pid, spec in market(market_name).products.items()}
+    )
+    return specs, tuple(s.to_product() for s in specs.values())
