@@ -441,30 +441,41 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
+def open_cluster(
+    stack: ExitStack, args: argparse.Namespace, prefix: str
+) -> tuple[Path, Path, Kubectl, str, dict[str, int]]:
+    """A work directory, the cluster (a local control plane, or $KUBECONFIG's with
+    ``--existing-cluster``) with the CRDs, a policy and a fresh ``<prefix>-<pid>`` namespace,
+    and the control plane's processes by name (whose CPU the benchmark reports); everything is
+    removed when ``stack`` closes."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"cleanslate-{prefix}-"))
+    stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+    others: dict[str, int] = {}
+    if args.existing_cluster:
+        configured = os.environ.get("KUBECONFIG", "")
+        kubeconfig = Path(configured.split(os.pathsep)[0] or Path.home() / ".kube/config")
+        kubectl_bin = find_tool("kubectl", allow_path=True)
+    else:
+        began = time.monotonic()
+        plane = stack.enter_context(LocalControlPlane())
+        print(f"control plane ready in {time.monotonic() - began:.1f}s", flush=True)
+        kubeconfig = plane.kubeconfig
+        kubectl_bin = find_tool("kubectl", root=plane.tools_dir)
+        for process in getattr(plane, "_processes", []):
+            others[process.name] = process.pid
+    kubectl = Kubectl(kubectl_bin, kubeconfig, workdir / "kcache")
+    namespace = f"{prefix}-{os.getpid()}"
+    setup_cluster(kubectl, namespace)
+    if args.existing_cluster:
+        stack.callback(
+            kubectl, "delete", "namespace", namespace, "--wait=false", "--ignore-not-found"
+        )
+    return workdir, kubeconfig, kubectl, namespace, others
+
+
 def run(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
-        workdir = Path(tempfile.mkdtemp(prefix="cleanslate-scale-"))
-        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
-        others: dict[str, int] = {}
-        if args.existing_cluster:
-            configured = os.environ.get("KUBECONFIG", "")
-            kubeconfig = Path(configured.split(os.pathsep)[0] or Path.home() / ".kube/config")
-            kubectl_bin = find_tool("kubectl", allow_path=True)
-        else:
-            began = time.monotonic()
-            plane = stack.enter_context(LocalControlPlane())
-            print(f"control plane ready in {time.monotonic() - began:.1f}s", flush=True)
-            kubeconfig = plane.kubeconfig
-            kubectl_bin = find_tool("kubectl", root=plane.tools_dir)
-            for process in getattr(plane, "_processes", []):
-                others[process.name] = process.pid
-        kubectl = Kubectl(kubectl_bin, kubeconfig, workdir / "kcache")
-        namespace = f"scale-{os.getpid()}"
-        setup_cluster(kubectl, namespace)
-        if args.existing_cluster:
-            stack.callback(
-                kubectl, "delete", "namespace", namespace, "--wait=false", "--ignore-not-found"
-            )
+        workdir, kubeconfig, kubectl, namespace, others = open_cluster(stack, args, "scale")
 
         operator, bench, log_path = start_operator(
             stack, args, workdir, kubeconfig, kubectl, namespace, others, "operator"
@@ -894,26 +905,7 @@ def run_shards(args: argparse.Namespace) -> int:
     n, k = args.accounts, args.shards
     load = [os.getloadavg()]
     with ExitStack() as stack:
-        workdir = Path(tempfile.mkdtemp(prefix="cleanslate-shards-"))
-        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
-        others: dict[str, int] = {}
-        if args.existing_cluster:
-            configured = os.environ.get("KUBECONFIG", "")
-            kubeconfig = Path(configured.split(os.pathsep)[0] or Path.home() / ".kube/config")
-            kubectl_bin = find_tool("kubectl", allow_path=True)
-        else:
-            plane = stack.enter_context(LocalControlPlane())
-            kubeconfig = plane.kubeconfig
-            kubectl_bin = find_tool("kubectl", root=plane.tools_dir)
-            for process in getattr(plane, "_processes", []):
-                others[process.name] = process.pid
-        kubectl = Kubectl(kubectl_bin, kubeconfig, workdir / "kcache")
-        namespace = f"shards-{os.getpid()}"
-        setup_cluster(kubectl, namespace)
-        if args.existing_cluster:
-            stack.callback(
-                kubectl, "delete", "namespace", namespace, "--wait=false", "--ignore-not-found"
-            )
+        workdir, kubeconfig, kubectl, namespace, others = open_cluster(stack, args, "shards")
         shards = []
         for i in range(k):
             selector = ("--selector", f"{SHARD_LABEL}={i}")

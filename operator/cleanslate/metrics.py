@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -242,15 +242,14 @@ class Metrics:
         self.purge_failures.labels(namespace, account).set(len(failure_counts))
         self._failing[key] = set(failure_counts)
 
-    def forget_account(self, namespace: str, account: str, symbols: Iterable[str] = ()) -> None:
+    def forget_account(self, namespace: str, account: str) -> None:
         """Drop every series of an account this process no longer handles (deleted, or moved
         to another shard), counters included: a ghost would read as a second owner, and
         series that outlive their accounts grow without bound on a multi-tenant platform.
-        ``symbols`` is kept for callers; every symbol the account exported goes anyway."""
+        Every symbol the account exported goes too."""
         if (state := self._states.pop((namespace, account), None)) is not None:
             self._count(state, -1)
         self._failing.pop((namespace, account), None)
-        del symbols
         labels = {"namespace": namespace, "account": account}
         for metric in vars(self).values():
             if isinstance(metric, MetricWrapperBase) and set(ACCOUNT) <= set(
