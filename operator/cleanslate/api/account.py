@@ -415,6 +415,24 @@ class CleanupMetrics(ApiModel):
     purges_failed: Annotated[int, Field(ge=0)] = 0
 
 
+class PaceInputs(ApiModel):
+    """What the adaptive TWAP weighs time with (``core.pace``), kept so a restarted operator
+    decides each slice the same way as the one that stopped."""
+
+    decided_at: datetime
+    decision_mid: Number
+    maker_fee_bps: Number
+    taker_fee_bps: Number
+    maker_legs: Annotated[int, Field(ge=0)] = 0
+    maker_filled_legs: Annotated[int, Field(ge=0)] = 0
+    var_sum: Number = Decimal("0")
+    """Squared log returns seen between looks, bps^2."""
+    var_minutes: Number = Decimal("0")
+    ret_sum: Number = Decimal("0")
+    last_mid: Number | None = None
+    last_at: datetime | None = None
+
+
 class InFlightPurge(ApiModel):
     """A liquidation that has started. Written before the first order is placed, so a
     restarted operator derives the same client order ids and finds its orders instead of
@@ -434,6 +452,8 @@ class InFlightPurge(ApiModel):
     decision_mid: Number | None = None
     """The mid when the sale was decided, kept so a resumed purge's cost is measured against
     the market it was decided in, not the one it resumed in."""
+    pace: PaceInputs | None = None
+    """The time-cost inputs of the adaptive TWAP as of the last placement (``core.pace``)."""
 
 
 LAST_PURGES = 20

@@ -149,7 +149,10 @@ async def test_restart_mid_slice_places_no_second_order_for_that_slice() -> None
     clock.advance(3)
     again = Recording(inner)
     resume = ResumeFrom.from_in_flight(persisted[-1].to_in_flight("ineligible"))
-    assert resume == ResumeFrom(started_at=started, target_quantity=D("400"), last_slice=1)
+    assert resume == ResumeFrom(
+        started_at=started, target_quantity=D("400"), last_slice=1, pace=persisted[-1].pace
+    )
+    assert resume.pace is not None and resume.pace.decided_at == started  # kept for the restart
     out = await run_twap(
         cast(Exchange, again),
         clock,
