@@ -49,11 +49,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import heapq
+import itertools
 import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
@@ -140,6 +141,11 @@ class Run:
         )
         assert cost is not None, "a basket is worth something at the decision"
         return cost
+
+    def ideal_bps(self, tier: FeeTier) -> Decimal:
+        """Everything sold as a maker at the decision-time ask, the maker fee paid."""
+        ideal = self.ideal_gross * (1 - tier.maker_bps / BPS)
+        return (self.decision_value - ideal) / self.decision_value * BPS
 
 
 class EventClock:
@@ -289,7 +295,7 @@ async def sell_hb_maker(
             )
             try:
                 order = await ex.place_order(request)
-            except Exception:  # noqa: BLE001 - a rejected order is retried at the next price
+            except Exception:
                 await clock.sleep(HB_RESUBMIT)
                 continue
             await clock.sleep(min(HB_RESUBMIT, (end - clock.now()).total_seconds()))
@@ -356,7 +362,7 @@ async def _market_order(ex: Any, symbol: str, qty: Decimal, tag: str) -> None:
     request = OrderRequest(f"bench-{symbol}-{tag}", symbol, Side.SELL, qty, OrderType.MARKET)
     try:
         await ex.place_order(request)
-    except Exception:  # noqa: BLE001 - a refused slice stays unsold and is charged as such
+    except Exception:
         return
 
 
@@ -541,7 +547,7 @@ def break_even(results: Results, basket: Basket, name: str, tier: FeeTier) -> st
         return "n/a"
     if points[0][1] >= 0:
         return "never wins"
-    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
         if y0 < 0 <= y1:
             return f"{x0 + (x1 - x0) * (-y0) / (y1 - y0):.1f}"
     return f"> {points[-1][0]:.0f}"
@@ -606,7 +612,9 @@ def plot(results: list[Results], tier: FeeTier, path: str) -> Any:
             err = [[m - lo for m, lo, _ in stats], [hi - m for m, _, hi in stats]]
             ax.bar(xs, med, width, yerr=err, capsize=2, label=name)
         ax.axhline(0, color="black", linewidth=0.8)
-        ax.set_title(f"{res.model.value} ({tier.name}: maker {tier.maker_bps} / taker {tier.taker_bps})")
+        ax.set_title(
+            f"{res.model.value} ({tier.name}: maker {tier.maker_bps} / taker {tier.taker_bps})"
+        )
         ax.set_xticks(
             range(len(groups)), [f"{s}\n{b.name.split(' ')[0]}" for s, b in groups], fontsize=7
         )
@@ -620,7 +628,11 @@ def plot(results: list[Results], tier: FeeTier, path: str) -> Any:
 
 
 async def collect(
-    model: PaperMarketModel, seeds: list[int], tiers: list[FeeTier], scenarios: list[str], market: str
+    model: PaperMarketModel,
+    seeds: list[int],
+    tiers: list[FeeTier],
+    scenarios: list[str],
+    market: str,
 ) -> Results:
     results = Results(model)
     for scenario in scenarios:
@@ -630,7 +642,12 @@ async def collect(
                 for name, strategy in STRATEGIES.items():
                     for tier in tiers if strategy.reads_fees else tiers[:1]:
                         run = await run_basket(basket, strategy, seed, market, model, trend, tier)
-                        key = (scenario, basket.name, name, tier.name if strategy.reads_fees else "")
+                        key = (
+                            scenario,
+                            basket.name,
+                            name,
+                            tier.name if strategy.reads_fees else "",
+                        )
                         results.runs.setdefault(key, []).append(run)
     return results
 
@@ -670,11 +687,13 @@ async def main(
                 f"{b.name.split(' ')[0]} {break_even(results, b, 'twap-fixed', tier)} -> "
                 f"{break_even(results, b, 'twap', tier)}" for b in BASKETS
             ))  # fmt: skip
-            print("cost ratio twap / peer (medians): " + "; ".join(
-                f"{s} " + ",".join(
-                    f"{peer}={_ratio(results, s, b, peer, tier)}" for peer in PEERS for b in BASKETS[2:]
-                ) for s in scenarios
-            ))  # fmt: skip
+            print("cleanslate's median cost as a ratio to each peer's (small / mid / large):")
+            for scenario in scenarios:
+                ratios = [
+                    f"{peer} " + "/".join(_ratio(results, scenario, b, peer, tier) for b in BASKETS)
+                    for peer in PEERS
+                ]
+                print(f"  {scenario:<6} " + " | ".join(ratios))
     if plot_to is not None:
         plot(everything, chosen[0], plot_to)
         print(f"plot written to {plot_to}")

@@ -38,6 +38,10 @@ PRIOR_MINUTES = Decimal(1)
 MIN_ELAPSED_SECONDS = Decimal(5)
 """Below this the drift estimate is too noisy to divide by: no trend."""
 LOOK_SECONDS = Decimal(5)
+STORED_BPS = Decimal("0.01")
+STORED_MINUTES = Decimal("0.0001")
+"""Returns and their times are kept at these steps: the in-flight record stores them as
+JSON numbers, and a restarted executor must read back exactly what it decided with."""
 """How often a resting maker order's market is looked at (a quote call, see core.twap)."""
 
 
@@ -90,10 +94,10 @@ def look(record: PaceRecord, mid: Decimal, now: datetime) -> PaceRecord:
         return record
     last_mid = record.last_mid or record.decision_mid
     last_at = record.last_at or record.decided_at
-    minutes = Decimal(str((now - last_at).total_seconds())) / 60
+    minutes = (Decimal(str((now - last_at).total_seconds())) / 60).quantize(STORED_MINUTES)
     if minutes <= 0 or last_mid <= 0:
         return replace(record, last_mid=mid, last_at=now)
-    ret = _log_bps(mid / last_mid)
+    ret = _log_bps(mid / last_mid).quantize(STORED_BPS)
     return replace(
         record,
         var_sum=record.var_sum + ret * ret,

@@ -648,7 +648,9 @@ def _finish(plan: TwapPlan, state: TwapState) -> Step:
     return state, (Finish(outcome),)
 
 
-def _held_note(plan: TwapPlan, state: TwapState, residual: Decimal, bid: Decimal) -> tuple[str, ...]:
+def _held_note(
+    plan: TwapPlan, state: TwapState, residual: Decimal, bid: Decimal
+) -> tuple[str, ...]:
     """When a sellable residual is left because the bid fell through the cap (crash: hold),
     say what holding gave up so far against the decision mid."""
     if not _sellable(plan, residual, bid) or bid >= plan.floor_for(bid):

@@ -36,8 +36,8 @@ from cleanslate.api.account import InFlightPurge, PaceInputs
 from cleanslate.api.policy import Execution
 from cleanslate.clock import Clock
 from cleanslate.core import twap
-from cleanslate.core.pace import PaceRecord
 from cleanslate.core.market import Order, OrderRequest
+from cleanslate.core.pace import PaceRecord
 from cleanslate.core.twap import Leg, TwapOutcome, TwapPlan
 from cleanslate.exchange.errors import (
     ExchangeError,

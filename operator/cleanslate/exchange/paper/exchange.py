@@ -435,9 +435,6 @@ def _priced(
     they were a tenth of an idle account's memory."""
     chosen = model(model_name)
     specs = MappingProxyType(
-        {
-            pid: with_model(spec, chosen, trend)
-            for pid, spec in market(market_name).products.items()
-        }
+        {pid: with_model(spec, chosen, trend) for pid, spec in market(market_name).products.items()}
     )
     return specs, tuple(s.to_product() for s in specs.values())
