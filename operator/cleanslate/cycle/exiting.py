@@ -9,6 +9,7 @@ A success clears the symbol's failure record; a failure is tracked with its back
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -35,6 +36,9 @@ class Books:
     status: TradingAccountStatus
     outcomes: dict[str, TwapOutcome] = field(default_factory=dict)
     acted: bool = False
+    writing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """One status write at a time: purges of one account run concurrently, and an older
+    write landing after a newer one would lose the newer in-flight record."""
 
 
 def _iso(moment: datetime | None) -> str:
@@ -141,7 +145,8 @@ async def _execute(
         )
         books.acted = True
         if inputs.persist is not None:
-            await inputs.persist(books.status)
+            async with books.writing:  # the latest status, which has every record so far
+                await inputs.persist(books.status)
 
     try:
         return await run_twap(

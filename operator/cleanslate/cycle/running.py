@@ -9,6 +9,7 @@ exchange they are simulated seconds.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
@@ -314,10 +315,35 @@ async def _controlled_exit(
         mid = _decision_mid(snapshot, decision.symbol)
         await exiting.sell(inputs, books, decision, forced=True, decision_mid=mid)
     forced, only = inputs.options.liquidate, inputs.options.only
-    for decision in plan.purges:
-        if decision.symbol not in forced and only in (None, decision.symbol):
+    sales = [d for d in plan.purges if d.symbol not in forced and only in (None, d.symbol)]
+    lanes = _lanes(inputs, len(sales))
+    if lanes <= 1:
+        for decision in sales:
+            await exiting.sell(
+                inputs, books, decision, decision_mid=_decision_mid(snapshot, decision.symbol)
+            )
+        return
+    gate = asyncio.Semaphore(lanes)
+
+    async def sale(decision: Decision) -> None:
+        async with gate:
             mid = _decision_mid(snapshot, decision.symbol)
             await exiting.sell(inputs, books, decision, decision_mid=mid)
+
+    async with asyncio.TaskGroup() as group:  # a failure cancels the others' resting orders
+        for decision in sales:
+            group.create_task(sale(decision))
+
+
+def _lanes(inputs: CycleInputs, sales: int) -> int:
+    """How many symbols are purged at once: ``execution.maxConcurrentSymbols``, so the last
+    symbol does not wait for the others (issue 28). Every order still goes through the key's
+    request budget (half the venue's limit, seed 000), which queues them. Only on a clock
+    whose waits run side by side (the wall clock): a simulated clock moves for every waiter,
+    so concurrent purges on it would each see time pass several times over."""
+    if not getattr(inputs.clock, "concurrent_waits", False):
+        return 1
+    return min(sales, inputs.policy.execution.max_concurrent_symbols)
 
 
 def _decision_mid(snapshot: Snapshot, symbol: str) -> Decimal | None:
