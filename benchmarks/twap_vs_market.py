@@ -50,6 +50,7 @@ import argparse
 import asyncio
 import heapq
 import itertools
+import logging
 import statistics
 import sys
 import time
@@ -661,6 +662,7 @@ async def main(
     plot_to: str | None = None,
 ) -> int:
     started = time.perf_counter()
+    logging.getLogger("cleanslate").setLevel(logging.CRITICAL)  # purges' own logs: noise here
     verdict = Verdict()
     chosen = [TIERS[t] for t in tiers]
     everything = []

@@ -5,13 +5,20 @@ fill; it pays for that with time. In a calm market time is free on average and t
 rests as the documents say. In a falling market every minute the position waits costs the
 fall; people purge when prices fall (issue 28). ``decide`` weighs the two for one slice:
 
-    saving  = maker fill share so far, less the share a fall leaves behind
-              x (fee gap at the account's tier + spread)
+    saving  = maker fill share (what the spread and volatility let a resting ask expect,
+              updated by the purge's own maker orders), less the share a fall leaves
+              behind, x (fee gap at the account's tier + spread)
     waiting = the fall per minute observed since the decision, beyond its noise,
               x the minutes the position is still expected to wait
+              + ADVERSE x the volatility over that wait (the fills a resting order gets are
+              the moves that reach it; what it misses is sold later, lower)
 
-and answers ``REST`` (as scheduled), ``CROSS`` (this slice goes to the taker leg now) or
-``SHORTEN`` (everything left is sold now, within the slippage cap). The fall counts only
+and answers ``REST`` (as scheduled), ``CROSS`` (this slice goes to the taker leg now, the
+next one keeps its time) or ``SHORTEN`` (everything left is sold now, within the slippage
+cap), weighing the rest of this slice for CROSS and the rest of the schedule for SHORTEN.
+Where a resting ask can hardly expect the price to come to it (a 45 bps spread over 25 s),
+the schedule does not pay for its wait even in a calm market and the position is sold now:
+the TWAP was a delayed taker sale there (issue 28). The fall counts only
 beyond ``NOISE_SIGMAS`` standard deviations of the observed volatility (a prior, blended
 with the returns seen between looks), so noise alone never makes a calm purge cross; a rise
 is never acted on (waiting is then free or better).
@@ -35,6 +42,12 @@ PRIOR_SIGMA_BPS = Decimal(10)
 """Prior volatility, bps per square-root minute (about 380 bps a day, between BTC's and a
 small cap's on the paper market), weighted as ``PRIOR_MINUTES`` of observation."""
 PRIOR_MINUTES = Decimal(1)
+ADVERSE = Decimal("0.25")
+"""Share of the standard deviation of the price over a wait charged to waiting: a resting
+sell fills when the market comes to it and is left when it goes away (adverse selection,
+the paper market's informed flow). A guess; 0 would make a calm market's wait free."""
+PRIOR_LEGS = Decimal(2)
+"""Weight, in maker orders, of the fill share expected from the spread and volatility."""
 MIN_ELAPSED_SECONDS = Decimal(5)
 """Below this the drift estimate is too noisy to divide by: no trend."""
 LOOK_SECONDS = Decimal(5)
@@ -71,11 +84,11 @@ class PaceRecord:
     last_mid: Decimal | None = None
     last_at: datetime | None = None
 
-    @property
-    def fill_share(self) -> Decimal:
-        """Maker fill share so far, with one filled and one empty leg as a prior (a new
-        purge starts at one half: resting is tried before it is given up)."""
-        return Decimal(self.maker_filled_legs + 1) / Decimal(self.maker_legs + 2)
+    def fill_share(self, expected: Decimal = Decimal("0.5")) -> Decimal:
+        """Maker fill share so far, with ``PRIOR_LEGS`` orders at the ``expected`` share as
+        a prior (``touch_share``), so a purge's own fills soon outweigh the guess."""
+        prior = PRIOR_LEGS * expected
+        return (self.maker_filled_legs + prior) / (self.maker_legs + PRIOR_LEGS)
 
     @property
     def sigma_bps(self) -> Decimal:
@@ -129,6 +142,22 @@ def trend_bps_per_minute(record: PaceRecord, mid: Decimal, now: datetime) -> Dec
     return (move + band) / minutes
 
 
+def touch_share(spread_bps: Decimal, sigma_bps: Decimal, rest_seconds: Decimal) -> Decimal:
+    """The chance that the price comes to a resting ask within ``rest_seconds``: a random
+    walk of ``sigma_bps`` per square-root minute reaching half the spread up (the
+    reflection principle, 2 x (1 - Phi(half spread / (sigma x sqrt(t))))). Near one on a
+    one-tick book (BTC), near zero on a 45 bps spread over 25 s (SEI). Kept within
+    [0.01, 0.99]: neither certainty is ever earned by a formula."""
+    spread = max(ZERO, spread_bps)
+    scale = sigma_bps * (max(ZERO, rest_seconds) / 60).sqrt()
+    if scale <= 0:
+        share = 1.0 if spread == 0 else 0.0
+    else:
+        z = float(spread / 2 / scale)
+        share = 2 * (1 - 0.5 * (1 + math.erf(z / math.sqrt(2))))
+    return min(Decimal("0.99"), max(Decimal("0.01"), Decimal(repr(share))))
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     verdict: Verdict
@@ -154,10 +183,13 @@ def decide(
     trend = trend_bps_per_minute(record, mid, now)
     gap = max(ZERO, record.taker_fee_bps - record.maker_fee_bps)
     spread = max(ZERO, spread_bps)
-    slice_wait = -trend * max(ZERO, rest_seconds) / 60
-    left_behind = Decimal(repr(math.exp(-float(slice_wait / max(spread, Decimal(1))))))
-    saving = record.fill_share * left_behind * (gap + spread)
-    schedule_wait = -trend * max(ZERO, schedule_seconds) / 60
+    rest, schedule = max(ZERO, rest_seconds), max(ZERO, schedule_seconds)
+    fall = -trend * rest / 60
+    left_behind = Decimal(repr(math.exp(-float(fall / max(spread, Decimal(1))))))
+    share = record.fill_share(touch_share(spread, record.sigma_bps, rest))
+    saving = share * left_behind * (gap + spread)
+    slice_wait = fall + _adverse(record, rest)
+    schedule_wait = -trend * schedule / 60 + _adverse(record, schedule)
     if schedule_wait > saving:
         verdict = Verdict.SHORTEN
     elif slice_wait > saving:
@@ -165,6 +197,10 @@ def decide(
     else:
         verdict = Verdict.REST
     return Decision(verdict, saving, slice_wait, schedule_wait, trend)
+
+
+def _adverse(record: PaceRecord, seconds: Decimal) -> Decimal:
+    return ADVERSE * record.sigma_bps * (seconds / 60).sqrt()
 
 
 def _log_bps(ratio: Decimal) -> Decimal:

@@ -295,6 +295,9 @@ class TwapState:
     """The time-cost inputs as they stand (fill share, volatility seen): persisted."""
     hurry: bool = False
     """This slice's maker legs are given up: waiting was judged to cost more (core.pace)."""
+    shortened: bool = False
+    """This slice took everything left (SHORTEN); a crossed slice (CROSS) keeps the schedule:
+    the next slice starts one ``replaceSeconds`` after it began."""
     verdicts: tuple[str, ...] = ()
     """Each non-rest verdict of the purge, for its event: "slice 3: shorten (...)"."""
 
@@ -434,7 +437,7 @@ def _on_market(plan: TwapPlan, state: TwapState, quote: Quote, now: datetime) ->
             return state, (Place(request, state.slice_no, state.leg),)
         crossed = state.leg is not Leg.TAKER and _maker_price(plan, quote) is None
         state = _after_leg(plan, state, now, crossed=crossed)
-    return _end_slice(state)
+    return _end_slice(plan, state, now)
 
 
 def _stop_before_slice(plan: TwapPlan, state: TwapState, now: datetime) -> StopReason | None:
@@ -548,15 +551,22 @@ def _after_leg(plan: TwapPlan, state: TwapState, now: datetime, *, crossed: bool
     return replace(state, leg=Leg.TAKER if p.allow_taker_fallback else Leg.DONE)
 
 
-def _end_slice(state: TwapState) -> Step:
+def _end_slice(plan: TwapPlan, state: TwapState, now: datetime) -> Step:
     no_fill = 0 if state.slice_filled > 0 else state.no_fill_slices + 1
-    return replace(state, leg=Leg.DONE, no_fill_slices=no_fill, hurry=False), (Refresh(),)
+    spaced = state.hurry and not state.shortened and state.slice_started_at is not None
+    done = replace(state, leg=Leg.DONE, no_fill_slices=no_fill, hurry=False, shortened=False)
+    if spaced and state.slice_started_at is not None:
+        due = min(state.slice_started_at + _seconds(plan.policy.replace_seconds), plan.deadline)
+        left = Decimal(str((due - now).total_seconds()))
+        if left > 0 and _sellable(plan, _residual(plan, state), state.bid or plan.arrival.bid):
+            return done, (Wait(left), Refresh())
+    return done, (Refresh(),)
 
 
 def _next_leg(plan: TwapPlan, state: TwapState, now: datetime, *, crossed: bool = False) -> Step:
     state = _after_leg(plan, state, now, crossed=crossed)
     if state.leg is Leg.DONE:
-        return _end_slice(state)
+        return _end_slice(plan, state, now)
     return state, (Refresh(),)
 
 
@@ -725,7 +735,8 @@ def _hurry(plan: TwapPlan, state: TwapState, verdict: pace.Verdict) -> TwapState
     """Give up the slice's maker legs; on SHORTEN the slice takes everything left."""
     state = replace(state, hurry=True)
     if verdict is pace.Verdict.SHORTEN:
-        state = replace(state, slice_quantity=state.slice_filled + _residual(plan, state))
+        left = state.slice_filled + _residual(plan, state)
+        state = replace(state, slice_quantity=left, shortened=True)
     return state
 
 

@@ -56,17 +56,32 @@ def mid_after(bps: float) -> Decimal:
 # --- the rule, with injected values ---------------------------------------------------------
 
 
-def test_a_calm_market_rests_as_scheduled() -> None:
+def test_a_calm_market_rests_as_scheduled_where_the_price_comes_to_the_ask() -> None:
     d = decide(
         record(),
         mid=D("100"),
-        spread_bps=D("40"),
+        spread_bps=D("1"),  # a one-tick book: the price reaches a resting ask all the time
         now=at(60),
         rest_seconds=D("25"),
         schedule_seconds=D("200"),
     )
     assert d.verdict is Verdict.REST and d.trend_bps_per_minute == 0
-    assert d.saving_bps == D("0.5") * (60 + 40)  # prior fill share one half x (gap + spread)
+    assert d.saving_bps > 50  # nearly the whole fee gap plus the spread
+
+
+def test_a_wide_spread_the_price_never_reaches_is_sold_now_even_when_calm() -> None:
+    # 45 bps wide, 25 s of rest at 10 bps per square-root minute: a resting ask is reached
+    # about once in a hundred; the TWAP would be a delayed taker sale (issue 28)
+    assert pace.touch_share(D("45"), D("10"), D("25")) == D("0.01")
+    d = decide(
+        record(),
+        mid=D("100"),
+        spread_bps=D("45"),
+        now=at(60),
+        rest_seconds=D("25"),
+        schedule_seconds=D("200"),
+    )
+    assert d.trend_bps_per_minute == 0 and d.verdict is Verdict.SHORTEN
 
 
 def test_a_fall_within_the_noise_band_is_not_a_trend() -> None:
@@ -74,10 +89,10 @@ def test_a_fall_within_the_noise_band_is_not_a_trend() -> None:
     d = decide(
         record(),
         mid=mid_after(-19),
-        spread_bps=D("40"),
+        spread_bps=D("1"),
         now=at(60),
         rest_seconds=D("25"),
-        schedule_seconds=D("1000"),
+        schedule_seconds=D("200"),
     )
     assert d.verdict is Verdict.REST and d.trend_bps_per_minute == 0
 
@@ -86,22 +101,29 @@ def test_a_steady_fall_beyond_the_noise_shortens_the_schedule() -> None:
     d = decide(
         record(),
         mid=mid_after(-100),
-        spread_bps=D("40"),
+        spread_bps=D("1"),
         now=at(60),
         rest_seconds=D("25"),
         schedule_seconds=D("90"),
     )
     assert abs(d.trend_bps_per_minute - D(-80)) < D("0.01")  # -100 beyond the 20 bps band
-    assert abs(d.schedule_wait_bps - D(120)) < D("0.01")  # 80 bps/min x 1.5 min
+    adverse = pace.ADVERSE * 10 * D("1.5").sqrt()
+    assert abs(d.schedule_wait_bps - (120 + adverse)) < D("0.01")  # 80 bps/min x 1.5 min
     assert d.verdict is Verdict.SHORTEN
 
 
-def test_waiting_that_costs_less_than_resting_saves_keeps_resting() -> None:
-    # a 30 bps/min fall (beyond noise) over a 10 s schedule is 5 bps; resting saves more
+def filling(legs: int, filled: int) -> PaceRecord:
+    r = record()
+    for i in range(legs):
+        r = maker_ended(r, filled=i < filled)
+    return r
+
+
+def test_a_purge_whose_makers_fill_keeps_resting_through_a_mild_fall() -> None:
     d = decide(
-        record(),
-        mid=mid_after(-50),
-        spread_bps=D("100"),
+        filling(8, 8),
+        mid=mid_after(-50),  # 30 bps/min beyond noise
+        spread_bps=D("20"),
         now=at(60),
         rest_seconds=D("5"),
         schedule_seconds=D("10"),
@@ -112,7 +134,7 @@ def test_waiting_that_costs_less_than_resting_saves_keeps_resting() -> None:
 
 def test_only_this_slice_crosses_when_its_rest_is_what_costs() -> None:
     d = decide(
-        record(),
+        filling(8, 8),
         mid=mid_after(-100),
         spread_bps=D("400"),
         now=at(60),
@@ -127,7 +149,7 @@ def test_a_rise_is_never_acted_on() -> None:
     d = decide(
         record(),
         mid=mid_after(300),
-        spread_bps=D("40"),
+        spread_bps=D("1"),
         now=at(60),
         rest_seconds=D("25"),
         schedule_seconds=D("1000"),
@@ -137,20 +159,18 @@ def test_a_rise_is_never_acted_on() -> None:
 
 def test_the_fee_tier_and_the_fill_share_set_what_resting_saves() -> None:
     kw = {
-        "mid": mid_after(-40),
-        "spread_bps": D("10"),
+        "mid": mid_after(-40),  # 20 bps/min beyond noise
+        "spread_bps": D("30"),
         "now": at(60),
         "rest_seconds": D("5"),
         "schedule_seconds": D("60"),
     }
-    # 20 bps/min beyond noise for a minute of schedule: 20 bps of waiting
-    assert decide(record(), **kw).verdict is Verdict.REST  # type: ignore[arg-type]
-    cheap_tier = record(maker_fee_bps=D("25"), taker_fee_bps=D("40"))
+    half = filling(8, 4)  # half of its maker orders filled
+    assert decide(half, **kw).verdict is Verdict.REST  # type: ignore[arg-type]
+    cheap_tier = replace(half, maker_fee_bps=D("25"), taker_fee_bps=D("40"))
     assert decide(cheap_tier, **kw).verdict is Verdict.SHORTEN  # type: ignore[arg-type]
-    unlucky = record()
-    for _ in range(8):  # eight maker orders, none filled: the fill share falls to 1/10
-        unlucky = maker_ended(unlucky, filled=False)
-    assert unlucky.fill_share == D("0.1")
+    unlucky = filling(8, 0)
+    assert unlucky.fill_share(D("0.5")) == D("0.1")  # none of eight: one in ten with the prior
     assert decide(unlucky, **kw).verdict is Verdict.SHORTEN  # type: ignore[arg-type]
 
 
@@ -169,7 +189,7 @@ def test_a_steady_fall_is_not_counted_as_volatility() -> None:
 
 
 def make_plan(qty: str = "640", **knobs: object) -> TwapPlan:
-    arrival = Quote("SEI-USD", D("0.1560"), D("0.1566"), D("1500000"), D("5000"), T0)
+    arrival = Quote("SEI-USD", D("0.1560"), D("0.1561"), D("1500000"), D("5000"), T0)
     return plan_twap(
         account="acct",
         attempt=1,
@@ -198,7 +218,7 @@ class Market:
         minutes = (self.now - T0).total_seconds() / 60
         factor = D(repr(1 - self.fall_bps * minutes / 10000))
         bid = (D("0.1560") * factor).quantize(D("0.0001"))
-        return Quote("SEI-USD", bid, bid + D("0.0006"), D("1500000"), D("5000"), self.now)
+        return Quote("SEI-USD", bid, bid + D("0.0001"), D("1500000"), D("5000"), self.now)
 
     def run(self, state: TwapState | None = None, stop_after: int = 10_000) -> TwapOutcome | None:
         state = state or start(self.plan)
@@ -314,7 +334,7 @@ def test_a_restarted_purge_with_the_stored_record_decides_the_same_way() -> None
 
 
 def test_crash_widen_sells_below_the_cap_and_hold_says_what_it_gave_up() -> None:
-    fallen = Quote("SEI-USD", D("0.1500"), D("0.1506"), D("1500000"), D("5000"), at(1))
+    fallen = Quote("SEI-USD", D("0.1500"), D("0.1501"), D("1500000"), D("5000"), at(1))
     for crash, placed in ((CrashAction.HOLD, False), (CrashAction.WIDEN, True)):
         plan = make_plan("64", crash=crash, pace=Pace.FIXED, taker_fallback_threshold_usd=1)
         state = replace(start(plan), leg=Leg.TAKER, slice_no=1, slice_quantity=D("64"))
