@@ -485,6 +485,16 @@ class CycleTiming(ApiModel):
     over_budget: bool = False
 
 
+class FeeTierStatus(ApiModel):
+    """The fees the TWAP weighs resting with (``core.pace``): as the venue reported them
+    for this account, or the policy's ``makerFeeBps``/``takerFeeBps`` when it did not."""
+
+    maker_bps: Number
+    taker_bps: Number
+    source: Literal["venue", "policy"]
+    read_at: datetime
+
+
 class TradingAccountStatus(ApiModel):
     account_state: AccountState | None = None
     mode: Mode | None = None
@@ -499,6 +509,8 @@ class TradingAccountStatus(ApiModel):
     balance: BalanceStatus = Field(default_factory=BalanceStatus)
     cleanup_metrics: CleanupMetrics = Field(default_factory=CleanupMetrics)
     in_flight: dict[str, InFlightPurge] = Field(default_factory=dict)
+    fee_tier: FeeTierStatus | None = None
+    """The account's fee tier as last read for a purge (venue, or the policy's fallback)."""
     last_purges: Annotated[dict[str, LastPurge], Field(max_length=LAST_PURGES)] = Field(
         default_factory=dict
     )

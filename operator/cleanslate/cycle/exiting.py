@@ -55,15 +55,21 @@ async def sell(
     decision: Decision,
     forced: bool = False,
     decision_mid: Decimal | None = None,
+    *,
+    fees: tuple[Decimal, Decimal] | None = None,
+    decided_at: datetime | None = None,
 ) -> None:
     """Run one sale to its end and record the outcome; its cost is measured against
-    ``decision_mid``, the mid in the snapshot the sale was decided on."""
+    ``decision_mid``, the mid in the snapshot the sale was decided on (at ``decided_at``),
+    which is also what the adaptive pace measures a fall from; ``fees`` the account's
+    (maker, taker) bps as the venue reported them."""
     status = books.status
     attempt = status.next_attempt
     books.status = status = status.model_copy(update={"next_attempt": attempt + 1})
     _announce(inputs, status, decision, forced)
+    decided = (decision_mid, decided_at) if decision_mid and decided_at else None
     outcome = await _execute(
-        inputs, books, decision, attempt, None, inputs.new_epoch(), decision_mid
+        inputs, books, decision, attempt, None, inputs.new_epoch(), decision_mid, fees, decided
     )
     record(
         inputs,
@@ -136,6 +142,8 @@ async def _execute(
     resume: ResumeFrom | None,
     epoch: str,
     decision_mid: Decimal | None = None,
+    fees: tuple[Decimal, Decimal] | None = None,
+    decided: tuple[Decimal, datetime] | None = None,
 ) -> TwapOutcome | ExchangeError:
     async def before_place(intent: PlaceIntent) -> None:
         flight = intent.to_in_flight(decision.kind.value)
@@ -161,6 +169,8 @@ async def _execute(
             on_before_place=before_place,
             urgent=decision.kind is not ExitKind.PURGE,
             epoch=epoch,
+            fees=fees,
+            decided=decided,
             on_notice=lambda message: inputs.events.emit(
                 Event.warning(Reason.GOOD_TILL_DATE_REFUSED, message)
             ),

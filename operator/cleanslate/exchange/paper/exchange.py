@@ -106,6 +106,10 @@ class PaperExchange:
                 result.append(Balance(asset, total - hold, hold))
         return result
 
+    async def fee_rates(self) -> tuple[Decimal, Decimal] | None:
+        """The configured schedule (``paper.fees``): what this paper account is charged."""
+        return self._maker_bps, self._taker_bps
+
     async def products(self) -> Sequence[Product]:
         await self._faults.before(FaultOperation.PRODUCTS)
         return list(self._products)
