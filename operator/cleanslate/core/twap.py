@@ -294,10 +294,11 @@ class TwapState:
     pace: pace.PaceRecord | None = None
     """The time-cost inputs as they stand (fill share, volatility seen): persisted."""
     hurry: bool = False
-    """This slice's maker legs are given up: waiting was judged to cost more (core.pace)."""
-    shortened: bool = False
-    """This slice took everything left (SHORTEN); a crossed slice (CROSS) keeps the schedule:
-    the next slice starts one ``replaceSeconds`` after it began."""
+    """This slice's maker legs are given up: waiting was judged to cost more (core.pace).
+    After a hurried slice the next one starts one ``replaceSeconds`` after it began, as
+    scheduled: a crossed slice keeps the schedule's time, and what a shortened one could not
+    sell within the cap waits for the book to refill instead of spending the empty-slice
+    budget at once."""
     verdicts: tuple[str, ...] = ()
     """Each non-rest verdict of the purge, for its event: "slice 3: shorten (...)"."""
 
@@ -553,9 +554,8 @@ def _after_leg(plan: TwapPlan, state: TwapState, now: datetime, *, crossed: bool
 
 def _end_slice(plan: TwapPlan, state: TwapState, now: datetime) -> Step:
     no_fill = 0 if state.slice_filled > 0 else state.no_fill_slices + 1
-    spaced = state.hurry and not state.shortened and state.slice_started_at is not None
-    done = replace(state, leg=Leg.DONE, no_fill_slices=no_fill, hurry=False, shortened=False)
-    if spaced and state.slice_started_at is not None:
+    done = replace(state, leg=Leg.DONE, no_fill_slices=no_fill, hurry=False)
+    if state.hurry and state.slice_started_at is not None:
         due = min(state.slice_started_at + _seconds(plan.policy.replace_seconds), plan.deadline)
         left = Decimal(str((due - now).total_seconds()))
         if left > 0 and _sellable(plan, _residual(plan, state), state.bid or plan.arrival.bid):
@@ -736,7 +736,7 @@ def _hurry(plan: TwapPlan, state: TwapState, verdict: pace.Verdict) -> TwapState
     state = replace(state, hurry=True)
     if verdict is pace.Verdict.SHORTEN:
         left = state.slice_filled + _residual(plan, state)
-        state = replace(state, slice_quantity=left, shortened=True)
+        state = replace(state, slice_quantity=left)
     return state
 
 

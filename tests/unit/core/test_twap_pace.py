@@ -363,3 +363,36 @@ def test_the_record_survives_the_in_flight_status_unchanged() -> None:
     intent = PlaceIntent("SEI-USD", 1, T0, D("640"), 2, Leg.MAKER_FIRST, "cid", D("0"), "", seen)
     stored = InFlightPurge.model_validate_json(intent.to_in_flight("ineligible").model_dump_json())
     assert ResumeFrom.from_in_flight(stored).pace == seen
+
+
+def test_after_a_hurried_slice_left_something_the_next_waits_its_scheduled_time() -> None:
+    plan = make_plan()
+    state = replace(
+        start(plan),
+        slice_no=1,
+        leg=Leg.TAKER,
+        slice_started_at=T0,
+        slice_quantity=D("640"),
+        hurry=True,
+        available=D("640"),
+        bid=D("0.1560"),
+    )
+    ioc = Order(
+        "o1",
+        "cid",
+        "SEI-USD",
+        Side.SELL,
+        OrderType.LIMIT,
+        D("640"),
+        D("0.1545"),
+        OrderStatus.CANCELLED,
+        at(1),
+        filled_size=D("300"),
+        average_filled_price=D("0.1550"),
+    )
+    after, actions = next_actions(plan, replace(state, order=ioc), OrderSeen(ioc), at(1))
+    assert actions == (Wait(D("44")), Refresh())  # the book refills; the schedule's 45 s
+    assert not after.hurry and after.filled == D("300")
+    calm = replace(state, hurry=False)
+    _, actions = next_actions(plan, replace(calm, order=ioc), OrderSeen(ioc), at(1))
+    assert actions == (Refresh(),)  # a slice that was not hurried ends as before
