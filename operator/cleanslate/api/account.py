@@ -374,6 +374,10 @@ class PurgeFailure(ApiModel):
     a made-up $0, which would read as "nothing at stake")."""
     next_retry_at: datetime | None = None
     """When the backoff ends; None while retries happen every cycle."""
+    decision_mid: Number | None = None
+    """The mid when the first of these consecutive failed purges was decided: a retry is
+    measured (``lastPurges``) and paced from it, so the wait between cycles is charged."""
+    decided_at: datetime | None = None
 
 
 class UnwindProgress(ApiModel):

@@ -80,6 +80,7 @@ async def sell(
         outcome,
         decision,
         decision_mid=decision_mid,
+        decided_at=decided_at,
     )
 
 
@@ -212,6 +213,7 @@ def record(
     decision: Decision | None,
     *,
     decision_mid: Decimal | None = None,
+    decided_at: datetime | None = None,
 ) -> None:
     """Book one finished sale: failures, unwind progress, counters, events and metrics.
     Without a decision-time mid (a purge resumed from a record written before it was kept)
@@ -227,7 +229,8 @@ def record(
     elif isinstance(outcome, TwapOutcome) and outcome.success and cost is not None:
         _succeeded(inputs, books, symbol, kind, rule, outcome, decision, cost)
     else:
-        _failed(inputs, books, symbol, outcome, decision, cost)
+        decided = (decision_mid, decided_at) if decision_mid and decided_at else None
+        _failed(inputs, books, symbol, outcome, decision, cost, decided)
 
 
 def _succeeded(
@@ -292,12 +295,13 @@ def _failed(
     outcome: TwapOutcome | ExchangeError,
     decision: Decision | None,
     cost: PurgeCost | None = None,
+    decided: tuple[Decimal, datetime] | None = None,
 ) -> None:
     status, now = books.status, inputs.clock.now()
     error, code, balance, value = _failure_facts(outcome, decision)
     schedule = inputs.policy.backoff.schedule
     failures = backoff.record_failure(
-        status.purge_failures, symbol, now, error, balance, value, schedule, code
+        status.purge_failures, symbol, now, error, balance, value, schedule, code, decided
     )
     count = failures[symbol].failure_count
     metrics = _count(status.cleanup_metrics, outcome, None, succeeded=False, whole=False)

@@ -324,6 +324,11 @@ async def _controlled_exit(
     async def sale(decision: Decision) -> None:
         mid = _decision_mid(snapshot, decision.symbol)
         at = _decided_at(snapshot, decision.symbol)
+        failed = books.status.purge_failures.get(decision.symbol)
+        if failed is not None and failed.decision_mid is not None and failed.decided_at:
+            # a retry of a purge that failed: measured and paced from the first decision,
+            # so what the wait between cycles cost is in its lastPurges entry (issue 28)
+            mid, at = failed.decision_mid, failed.decided_at
         await exiting.sell(inputs, books, decision, decision_mid=mid, fees=fees, decided_at=at)
 
     if lanes <= 1:
