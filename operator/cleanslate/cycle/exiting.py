@@ -231,6 +231,21 @@ def record(
     else:
         decided = (decision_mid, decided_at) if decision_mid and decided_at else None
         _failed(inputs, books, symbol, outcome, decision, cost, decided)
+    if isinstance(outcome, TwapOutcome) and outcome.notes:
+        _paced(inputs, symbol, outcome)
+
+
+def _paced(inputs: CycleInputs, symbol: str, outcome: TwapOutcome) -> None:
+    """What the purge decided against its schedule (``core.pace``: crossed, sold the rest at
+    once) and, when it held below the slippage cap, what that gave up against the decision
+    mid (issue 28). The last notes are kept when there are many: the event stays short."""
+    notes = list(outcome.notes)
+    text = f"{symbol}: " + "; ".join(notes[-3:])
+    if len(notes) > 3:
+        text = f"{symbol}: ({len(notes) - 3} earlier) " + "; ".join(notes[-3:])
+    held = any(n.startswith("held ") for n in notes)
+    event = Event.warning if held else Event
+    inputs.events.emit(event(Reason.PURGE_PACED, text[:1000]))
 
 
 def _succeeded(
