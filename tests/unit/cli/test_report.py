@@ -124,7 +124,8 @@ def test_the_summary_shows_each_purges_cost_against_the_decision_time_mid(
 ) -> None:
     argv = ["once", *EXAMPLES, "--state-dir", str(tmp_path), "--now", NOW, "--max-cycles", "2"]
     _, out, _ = run(capsys, *argv, "--until-clean")  # AUT stays escalated: not CLEAN
-    header, *rows = section(out, "Last purges (cost vs decision-time mid, fees in):")
+    title = "Last purges (cost vs decision-time mid, fees in; fee tier 60/120 bps from the venue):"
+    header, *rows = section(out, title)  # the paper account's schedule: the entry tier
     assert header == ["SYMBOL", "RESULT", "COST", "FEES", "FILLED", "UNSOLD", "TOOK", "FINISHED"]
     by_symbol = {row[0]: row for row in rows}
     assert by_symbol["WLFI-USD"][1:2] == ["Succeeded"]
