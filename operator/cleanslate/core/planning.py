@@ -35,8 +35,9 @@ be an order under the exchange minimum; the broker cleanup document closes such 
 whole. Rule 8 trims only positions no earlier rule decided, and not undersized ones.
 
 While any holding (a position or a quote currency) is unpriced, the account's value is
-understated, so sales that depend on it (over-cap closes, unwinds, trims, normalization)
-wait: a price glitch on one holding never sells another.
+unknown within bounds: each sale is made only when it is also made at both bounds of that
+value, and any other sale waits alone (``core.uncertainty``): a price glitch on one holding
+never sells another, and never stops the exits that do not depend on it.
 
 At most ``maxLiquidationsPerCycle`` sales run per cycle (every kind of sale counts, because
 the limit protects the cycle's time budget). They are chosen in rule order (dust, zombies,
@@ -64,6 +65,7 @@ from cleanslate.api.account import (
     UnwindProgress,
 )
 from cleanslate.api.policy import DustAction, PurgePolicySpec
+from cleanslate.core import uncertainty
 from cleanslate.core.backoff import (
     NO_WAIT,
     SUSPENDED_CODE,
@@ -86,7 +88,7 @@ from cleanslate.core.exits import (
     zombie_exit,
 )
 from cleanslate.core.freezing import frozen_remaining, is_frozen
-from cleanslate.core.holdbacks import await_complete_value, unpriced_symbols, unsellable
+from cleanslate.core.holdbacks import unsellable
 from cleanslate.core.holdings import Snapshot, open_orders_older_than
 from cleanslate.core.leave_alone import describe as describe_left_alone
 from cleanslate.core.leave_alone import is_left_alone
@@ -102,6 +104,9 @@ class Memory:
     frozen_symbols: Mapping[str, FrozenSymbol] = field(default_factory=dict)
     cycles: int = 0
     """Cycles run before this one (drives ``exposure.trimIntervalCycles``)."""
+    last_values: Mapping[str, Decimal] = field(default_factory=dict)
+    """Each position's value in the last status that knew it: the high bound of a holding
+    whose price is unknown this cycle (``core.uncertainty``)."""
 
     @classmethod
     def from_status(cls, status: TradingAccountStatus | None) -> Memory:
@@ -112,6 +117,9 @@ class Memory:
             unwind_progress=dict(status.unwind_progress),
             frozen_symbols=dict(status.frozen_symbols),
             cycles=status.cycles,
+            last_values={
+                p.symbol: p.value_usd for p in status.positions if p.value_usd is not None
+            },
         )
 
 
@@ -155,7 +163,39 @@ def plan_cycle(
     memory: Memory,
     now: datetime,
 ) -> CyclePlan:
-    """Decide what to do with every position this cycle. Pure: equal input, equal plan."""
+    """Decide what to do with every position this cycle. Pure: equal input, equal plan.
+
+    With a holding unpriced, each sale is decided again at the two bounds of its value
+    (``core.uncertainty``); a sale made at both is made, any other waits alone."""
+    classified, decisions = _decide(snapshot, account_spec, policy, memory, now)
+    bounded = uncertainty.bounds(snapshot, memory.last_values)
+    if bounded is not None:
+        views = (
+            {d.symbol: d for d in _decide(view, account_spec, policy, memory, now)[1]}
+            for view in (bounded.low, bounded.high)
+        )
+        decisions = uncertainty.agree(decisions, views, bounded)
+    legacy = frozenset(c.symbol for c in classified if c.legacy)
+    decisions, purges = _budget(decisions, policy.max_liquidations_per_cycle, legacy)
+    return CyclePlan(
+        classified=classified,
+        decisions=tuple(decisions),
+        stale_orders=_stale_orders(snapshot, account_spec, policy, now),
+        purges=purges,
+        nav_usd=snapshot.nav_usd,
+        at_risk_usd=_at_risk(classified),
+        now=now,
+    )
+
+
+def _decide(
+    snapshot: Snapshot,
+    account_spec: TradingAccountSpec,
+    policy: PurgePolicySpec,
+    memory: Memory,
+    now: datetime,
+) -> tuple[tuple[Classified, ...], list[Decision]]:
+    """The rules, in order, over one snapshot: a decision per position, before the budget."""
     classified = classify(snapshot, account_spec, policy)
     decided = {
         c.symbol: d for c in classified if (d := _early_rules(c, policy, memory, now)) is not None
@@ -178,19 +218,7 @@ def plan_cycle(
     decisions = [
         _released(unsellable(_nothing_available(decided[c.symbol]), c), policy) for c in classified
     ]
-    unpriced = unpriced_symbols(snapshot)
-    decisions = [await_complete_value(d, unpriced) for d in decisions]
-    legacy = frozenset(c.symbol for c in classified if c.legacy)
-    decisions, purges = _budget(decisions, policy.max_liquidations_per_cycle, legacy)
-    return CyclePlan(
-        classified=classified,
-        decisions=tuple(decisions),
-        stale_orders=_stale_orders(snapshot, account_spec, policy, now),
-        purges=purges,
-        nav_usd=snapshot.nav_usd,
-        at_risk_usd=_at_risk(classified),
-        now=now,
-    )
+    return classified, decisions
 
 
 def _stale_orders(
