@@ -16,15 +16,29 @@ from cleanslate.core.decisions import Decision, ExitKind
 from cleanslate.core.exits import below_exchange_minimum
 
 
+HELD_BY_ORDERS = "held by open orders"
+
+
 def unsellable(decision: Decision, c: Classified) -> Decision:
-    """A sale of a holding whose whole available balance is under the exchange's minimum
-    would fill nothing: it is left as an unsellable remainder (Ignore), not retried every
-    cycle and never reported as sold."""
+    """A sale of a holding whose whole balance is under the exchange's minimum would fill
+    nothing: it is left as an unsellable remainder (Ignore), not retried every cycle and never
+    reported as sold. The holding is judged by its total: when open orders hold the rest, what
+    is available is no remainder but a position waiting for those orders (a Skip, which
+    blocks CLEAN, with the reason), never Ignore while a real position sits in an order."""
+    holding = c.holding
     if not decision.sells:
         return decision
-    why = below_exchange_minimum(c.holding, c.holding.available)
+    why = below_exchange_minimum(holding, holding.available)
     if why is None:
         return decision
+    if below_exchange_minimum(holding, holding.quantity) is None:
+        held = holding.quantity - holding.available
+        reason = (
+            f"{decision.reason}; {held} of {holding.quantity} {holding.asset} held by open orders"
+        )
+        return replace(
+            decision, kind=ExitKind.SKIP, quantity=Decimal(0), progress=None, reason=reason
+        )
     return replace(
         decision,
         kind=ExitKind.IGNORE,
