@@ -15,7 +15,6 @@ from cleanslate.core.classification import Classified
 from cleanslate.core.decisions import Decision, ExitKind
 from cleanslate.core.exits import below_exchange_minimum
 
-
 HELD_BY_ORDERS = "held by open orders"
 
 

@@ -104,6 +104,10 @@ class Memory:
     frozen_symbols: Mapping[str, FrozenSymbol] = field(default_factory=dict)
     cycles: int = 0
     """Cycles run before this one (drives ``exposure.trimIntervalCycles``)."""
+    resumed: frozenset[str] = frozenset()
+    """Symbols whose sale a previous process left in flight and this cycle resumed: that sale
+    is this cycle's sale of the symbol, so no second one is planned (a resumed unwind step is
+    the step it was, not one more)."""
     last_values: Mapping[str, Decimal] = field(default_factory=dict)
     """Each position's value in the last status that knew it: the high bound of a holding
     whose price is unknown this cycle (``core.uncertainty``)."""
@@ -218,7 +222,7 @@ def _decide(
     decisions = [
         _released(unsellable(_nothing_available(decided[c.symbol]), c), policy) for c in classified
     ]
-    return classified, decisions
+    return classified, [_once_per_cycle(d, memory.resumed) for d in decisions]
 
 
 def _stale_orders(
@@ -384,6 +388,14 @@ def _released(decision: Decision, policy: PurgePolicySpec) -> Decision:
         return decision
     note = "default quote currency released by the policy (releasedQuoteCurrencies)"
     return replace(decision, reason=f"{decision.reason}; {note}")
+
+
+def _once_per_cycle(decision: Decision, resumed: frozenset[str]) -> Decision:
+    """A symbol whose in-flight sale was resumed this cycle had its sale: the next waits."""
+    if decision.symbol not in resumed or not decision.sells:
+        return decision
+    reason = f"{decision.reason}; waits: a sale left in flight was resumed this cycle"
+    return replace(decision, kind=ExitKind.SKIP, quantity=Decimal(0), progress=None, reason=reason)
 
 
 def _nothing_available(decision: Decision) -> Decision:

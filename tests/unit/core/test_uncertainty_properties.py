@@ -32,8 +32,7 @@ def accounts(draw: st.DrawFn) -> tuple[Snapshot, Holding, Decimal, object, objec
     assets = draw(st.lists(st.sampled_from(ASSETS), unique=True, min_size=2, max_size=6))
     unknown_asset, others = assets[0], assets[1:]
     held = [
-        holding(a, draw(values) * 10, "0.1", volume=draw(volumes), price_lost=False)
-        for a in others
+        holding(a, draw(values) * 10, "0.1", volume=draw(volumes), price_lost=False) for a in others
     ]
     unknown = holding(unknown_asset, draw(values) * 10, None, price_error="503")
     cash = holding("USD", draw(values), "1")
