@@ -42,15 +42,20 @@ class Dust(ApiModel):
     A holding is dust when it is worth less than ``thresholdUsd`` or less than
     ``thresholdPctOfAccount`` percent of the account's value (the legacy protocol's 1 %),
     that share capped at ``minPositionUsd``: the percentage marks crumbs, not positions. A
-    holding the universe rejects and worth ``minLiquidationValueUsd`` is never dust.
+    holding the universe rejects is dust only under ``thresholdUsd`` (worth less than
+    ``minLiquidationValueUsd`` it is a residual, at every account size; worth more, it is
+    purged).
     """
 
     threshold_usd: NonNegative = Decimal("1")
     """Holdings worth less than this (USD) are dust (broker dust cleanup: $1)."""
     threshold_pct_of_account: Percent = Decimal("1")
     """Holdings worth less than this percentage of the account are dust (legacy protocol: 1 %)."""
-    action: DustAction = DustAction.IGNORE
-    """Ignore: report and leave the holding (it does not block CLEAN). Close: sell it."""
+    action: DustAction = DustAction.CLOSE
+    """Close (the documents' default): sell it, where the exchange's minimum allows; a
+    position under ``minPositionUsd`` worth less than an order is closed too, so one holding
+    gets one answer at every account size. Ignore: report and leave the holding (it does not
+    block CLEAN)."""
 
 
 class Unwind(ApiModel):

@@ -237,12 +237,18 @@ def plan_trims(
 
 
 def normalize(
-    holding: Holding, min_position_usd: Decimal, min_liquidation_usd: Decimal
+    holding: Holding, min_position_usd: Decimal, min_liquidation_usd: Decimal, close_dust: bool
 ) -> Decision:
-    """A position under the minimum size: close it if it is worth an order, else leave it."""
+    """A position under the minimum size: close it if it is worth an order, else leave it.
+    Under the dust action Close a smaller one is closed too (the exchange's minimum permitting):
+    on a larger account the same holding is dust and closed, and one holding gets one answer
+    whatever the account's size."""
     value = holding.value_usd or Decimal(0)
     flagged = f"below minimum position ${min_position_usd} (${value:.2f})"
     if value >= min_liquidation_usd:
         return close(holding, Rule.NORMALIZATION, f"normalization: {flagged}, close")
+    if close_dust:
+        reason = f"normalization: {flagged}, under ${min_liquidation_usd}: dust action Close"
+        return close(holding, Rule.NORMALIZATION, reason)
     reason = f"normalization: {flagged}, residual under ${min_liquidation_usd} left alone"
     return hold(holding, ExitKind.IGNORE, Rule.NORMALIZATION, reason)

@@ -370,7 +370,12 @@ def _trims(
 def _late_rules(c: Classified, policy: PurgePolicySpec) -> Decision:
     """Rules 9-10: normalization of undersized positions, else keep."""
     if c.undersized:
-        return normalize(c.holding, policy.min_position_usd, policy.min_liquidation_value_usd)
+        return normalize(
+            c.holding,
+            policy.min_position_usd,
+            policy.min_liquidation_value_usd,
+            policy.dust.action is DustAction.CLOSE,
+        )
     if c.category is not Category.STRATEGY_ALIGNED:
         why = "; ".join(c.reasons)
         return hold(c.holding, ExitKind.KEEP, Rule.ALIGNED, f"not strategy-aligned ({why}): kept")

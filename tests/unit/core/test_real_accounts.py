@@ -50,7 +50,8 @@ def test_a_large_account_holding_ineligible_coins_is_not_clean_until_they_are_so
 def test_eligible_crumbs_are_dust_but_positions_are_not_whatever_the_percentage() -> None:
     crumb = holding("DOGE", "30", "0.2")  # $6: a crumb, under minPositionUsd and under 1 %
     dust = decided(plan(BIG_BANK, crumb))["DOGE-USD"]
-    assert (dust.kind, dust.rule) == (ExitKind.IGNORE, Rule.DUST)
+    # closed under the default dust action Close (issue 25 item 2; was Ignore)
+    assert (dust.kind, dust.rule) == (ExitKind.CLOSE, Rule.DUST)
     position = holding("DOGE", "300", "0.2")  # $60: 0.6 % of $10k, yet a position
     legacy = decided(plan(BIG_BANK, position))["DOGE-USD"]
     assert legacy.rule is not Rule.DUST
