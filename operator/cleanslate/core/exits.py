@@ -215,12 +215,19 @@ def _with_progress(decision: Decision, progress: UnwindProgress) -> Decision:
 
 
 def plan_trims(
-    candidates: Sequence[Holding], excess_usd: Decimal, min_liquidation_usd: Decimal, reason: str
+    candidates: Sequence[Holding],
+    excess_usd: Decimal,
+    min_liquidation_usd: Decimal,
+    reason: str,
+    first: Callable[[Holding], bool] = lambda _: False,
 ) -> list[Decision]:
-    """Trims that sell at least ``excess_usd`` (when the candidates hold that much), largest
-    position first. Each trim is at least the minimum liquidation value."""
+    """Trims that sell at least ``excess_usd`` (when the candidates hold that much), those for
+    which ``first`` holds (legacy ones) before the others, each group largest position first.
+    Each trim is at least the minimum liquidation value."""
     trims: list[Decision] = []
-    ordered = sorted(candidates, key=lambda h: (-(h.value_usd or Decimal(0)), h.product_id))
+    ordered = sorted(
+        candidates, key=lambda h: (not first(h), -(h.value_usd or Decimal(0)), h.product_id)
+    )
     for holding in ordered:
         value, price = holding.value_usd, holding.price
         if excess_usd <= 0:

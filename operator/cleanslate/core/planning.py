@@ -32,7 +32,10 @@ positions opened outside the system: over-cap ones belong to rule 6, and a non-c
 position worth less than ``minPositionUsd`` is normalized (closed whole, or left as a
 residual under ``minLiquidationValueUsd``) instead of unwound, because a quarter of it would
 be an order under the exchange minimum; the broker cleanup document closes such positions
-whole. Rule 8 trims only positions no earlier rule decided, and not undersized ones.
+whole. Rule 8 trims only positions no earlier rule decided, and not undersized ones; legacy ones
+(B and C) before strategy-aligned ones, as over the position cap, and it counts a legacy
+position being unwound as leaving whole, so a strategy position is trimmed only by what
+remains above the cap (issue 25 item 4).
 
 While any holding (a position or a quote currency) is unpriced, the account's value is
 unknown within bounds: each sale is made only when it is also made at both bounds of that
@@ -343,9 +346,19 @@ def _exits(decision: Decision | None) -> bool:
 def _at_risk(classified: tuple[Classified, ...]) -> Decimal:
     """Value the exposure cap limits: positions cleanslate may sell. Holdings a person keeps
     (protected, left alone) are outside it, like quote currencies: trims never sell them, so
-    counting them would trim every strategy position and still never reach the cap."""
-    kept = (c for c in classified if not c.is_protected and c.left_alone is None)
-    return sum((c.value_usd for c in kept if c.value_usd is not None), Decimal(0))
+    counting them would trim every strategy position and still never reach the cap. Dust and
+    residuals are outside it too: the auto-purge guide's residual is "ignored in exposure
+    calculations", and a few dollars of crumbs must not trim a strategy position."""
+    return sum((c.value_usd or Decimal(0) for c in _exposed(classified)), Decimal(0))
+
+
+def _exposed(classified: tuple[Classified, ...]) -> list[Classified]:
+    return [
+        c
+        for c in classified
+        if c.value_usd is not None
+        and not (c.is_protected or c.left_alone is not None or c.is_dust or c.is_residual)
+    ]
 
 
 def _trims(
@@ -355,16 +368,36 @@ def _trims(
     policy: PurgePolicySpec,
 ) -> dict[str, Decision]:
     """Trims that bring at-risk value (all positions, after this plan's sales) under the cap."""
-    sold = sum((d.value_usd or Decimal(0) for d in decided.values() if d.sells), Decimal(0))
-    at_risk = _at_risk(classified) - sold
+    exposed = _exposed(classified)
+    at_risk = sum((c.value_usd or Decimal(0) for c in exposed), Decimal(0)) - sum(
+        (_leaving(decided.get(c.symbol), c) for c in exposed), Decimal(0)
+    )
     cap_pct = policy.exposure.max_total_at_risk_pct
     cap_usd = nav_usd * cap_pct / 100
     if at_risk <= cap_usd:
         return {}
-    candidates = [c.holding for c in classified if c.symbol not in decided and not c.undersized]
+    candidates = [c for c in classified if c.symbol not in decided and not c.undersized]
+    legacy = {c.symbol for c in candidates if c.category is not Category.STRATEGY_ALIGNED}
     reason = f"exposure ${at_risk:.2f} above {percent(cap_pct / 100)} of NAV (${cap_usd:.2f}): trim"
-    trims = plan_trims(candidates, at_risk - cap_usd, policy.min_liquidation_value_usd, reason)
+    trims = plan_trims(
+        [c.holding for c in candidates],
+        at_risk - cap_usd,
+        policy.min_liquidation_value_usd,
+        reason,
+        first=lambda h: h.product_id in legacy,
+    )
     return {d.symbol: d for d in trims}
+
+
+def _leaving(decision: Decision | None, c: Classified) -> Decimal:
+    """The exposure this plan's decision takes away. A legacy position being unwound leaves
+    whole (it is sold step by step whatever the cap says), so its remaining steps are counted
+    now and a strategy position is trimmed only by what remains above the cap."""
+    if decision is None or not decision.sells:
+        return Decimal(0)
+    if decision.kind is ExitKind.UNWIND:
+        return c.value_usd or Decimal(0)
+    return decision.value_usd or Decimal(0)
 
 
 def _late_rules(c: Classified, policy: PurgePolicySpec) -> Decision:

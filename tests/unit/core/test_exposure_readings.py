@@ -1,0 +1,73 @@
+"""Issue 25 items 3, 4 and 7: what the exposure cap counts, and in which order it trims.
+
+3. residuals and crumbs do not count (seed 000 §6: a residual is "ignored in exposure
+   calculations");
+4. over the exposure cap legacy goes first, as over the position cap, and a strategy
+   position is trimmed only by what remains above the cap once the legacy exits are counted;
+7. cash is never exposure."""
+
+from __future__ import annotations
+
+from cleanslate.core.decisions import Decision, ExitKind, Rule
+from cleanslate.core.holdings import Holding
+from cleanslate.core.planning import CyclePlan, Memory, plan_cycle
+
+from .builders import NOW, THIN_VOLUME, D, cash, holding, policy, snapshot, spec
+
+CAP_25 = {"exposure": {"maxTotalAtRiskPct": 25}}
+
+
+def plan(*held: Holding, account=None, **pol) -> CyclePlan:  # type: ignore[no-untyped-def]
+    return plan_cycle(snapshot(*held), account or spec(), policy(**pol), Memory(), NOW)
+
+
+def decided(p: CyclePlan) -> dict[str, Decision]:
+    return {d.symbol: d for d in p.decisions}
+
+
+def test_residuals_and_crumbs_do_not_push_a_strategy_position_over_the_exposure_cap() -> None:
+    sol = holding("SOL", "0.4", "150")  # $60 tracked: 24 % of a ~$249 account
+    sei = holding("SEI", "25", "0.16", volume=THIN_VOLUME)  # $4 ineligible residual
+    wlfi = holding("WLFI", "30", "0.15", volume=THIN_VOLUME)  # $4.50 ineligible residual
+    crumb = holding("DOGE", "3", "0.16")  # $0.48: under the exchange's $1 minimum
+    account = spec(tracked={"SOL-USD": "150"})
+    p = plan(cash("USD", "180"), sol, sei, wlfi, crumb, account=account, **CAP_25)
+    assert decided(p)["SOL-USD"].kind is ExitKind.KEEP
+    assert p.at_risk_usd == D("60.0")
+
+
+def test_over_the_exposure_cap_a_legacy_unwind_counts_whole_before_a_strategy_trim() -> None:
+    sol = holding("SOL", "1.4667", "150")  # ~$220 tracked: 22 % of ~$1,000
+    doge = holding("DOGE", "1625", "0.16")  # $260 untracked: unwound anyway
+    account = spec(tracked={"SOL-USD": "150"})
+    p = plan(cash("USD", "520"), sol, doge, account=account, **CAP_25)
+    assert decided(p)["DOGE-USD"].kind is ExitKind.UNWIND
+    assert decided(p)["SOL-USD"].kind is ExitKind.KEEP
+
+
+def test_a_strategy_position_is_trimmed_only_by_what_remains_above_the_cap() -> None:
+    sol = holding("SOL", "2", "150")  # $300 tracked: 30 % of ~$1,000
+    doge = holding("DOGE", "1000", "0.16")  # $160 untracked: unwound anyway
+    account = spec(tracked={"SOL-USD": "150"})
+    p = plan(cash("USD", "540"), sol, doge, account=account, **CAP_25)
+    trim = decided(p)["SOL-USD"]
+    assert (trim.kind, trim.rule) == (ExitKind.TRIM, Rule.EXPOSURE)
+    # $300 - $250 (rounded up to the increment): DOGE's whole $160 is leaving already
+    assert D("50") <= (trim.value_usd or 0) < D("50.01")
+
+
+def test_legacy_holdings_are_trimmed_before_strategy_positions() -> None:
+    sol = holding("SOL", "4", "150")  # $600 tracked, strategy-aligned
+    ada = holding("ADA", "400", "0.5")  # $200 tracked but excluded, kept (no auto-purge): B
+    account = spec(tracked={"SOL-USD": "150", "ADA-USD": "0.5"})
+    p = plan(
+        cash("USD", "200"),
+        sol,
+        ada,
+        account=account,
+        autoLiquidateIneligible=False,
+        universe={"excludedSymbols": ["ADA-USD"]},
+        **CAP_25,
+    )
+    trims = {d.symbol: round(d.value_usd or 0) for d in p.decisions if d.rule is Rule.EXPOSURE}
+    assert trims == {"ADA-USD": 200, "SOL-USD": 350}
