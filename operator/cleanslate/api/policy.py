@@ -28,6 +28,10 @@ from cleanslate.api.fields import (
 
 DEFAULT_QUOTE_CURRENCIES = ("USD", "USDC", "USDT", "BTC", "ETH")
 
+SETTLEMENT_CURRENCY = "USD"
+"""The currency every sale goes into (products are ``<ASSET>-USD``): cash, never a position,
+and never releasable."""
+
 
 class DustAction(StrEnum):
     """What to do with a holding below the dust threshold."""
@@ -318,6 +322,20 @@ class BalanceFetch(ApiModel):
 class PurgePolicySpec(ApiModel):
     """The declared clean state of the accounts that reference this policy."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "!has(self.releasedQuoteCurrencies) || "
+                    f"!self.releasedQuoteCurrencies.exists(c, c == '{SETTLEMENT_CURRENCY}')",
+                    "message": f"releasedQuoteCurrencies: {SETTLEMENT_CURRENCY} is the currency "
+                    "the account sells into and cannot be released",
+                    "fieldPath": ".releasedQuoteCurrencies",
+                }
+            ]
+        }
+    )
+
     auto_liquidate_ineligible: bool = True
     """Purge ineligible and excluded holdings (auto_liquidate_ineligible)."""
     quote_currencies: list[Asset] = Field(default_factory=lambda: list(DEFAULT_QUOTE_CURRENCIES))
@@ -327,7 +345,8 @@ class PurgePolicySpec(ApiModel):
     released_quote_currencies: list[Asset] = Field(default_factory=list, max_length=5)
     """Default quote currencies this policy means to sell like any holding (an explicit
     opt-in; the plan and an event say so each cycle one is held). Must be among USD, USDC,
-    USDT, BTC, ETH and not also listed in quoteCurrencies."""
+    USDT, BTC, ETH and not also listed in quoteCurrencies; never USD, the currency every
+    sale goes into."""
     min_liquidation_value_usd: NonNegative = Decimal("5")
     """Holdings worth less than this are not purged (not worth the fees)."""
     max_liquidations_per_cycle: Annotated[int, Field(ge=0, le=100)] = 2
@@ -357,6 +376,11 @@ class PurgePolicySpec(ApiModel):
         """Dropping a default quote currency from the list (``[USD]``, meant as "only USD")
         must not make USDC or BTC sellable; only releasedQuoteCurrencies does."""
         released = set(self.released_quote_currencies)
+        if SETTLEMENT_CURRENCY in released:
+            raise ValueError(
+                f"releasedQuoteCurrencies: {SETTLEMENT_CURRENCY} is the currency the account "
+                "sells into and cannot be released"
+            )
         if stray := sorted(released - set(DEFAULT_QUOTE_CURRENCIES)):
             raise ValueError(
                 f"releasedQuoteCurrencies: {', '.join(stray)} is not a default quote currency"

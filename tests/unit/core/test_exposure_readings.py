@@ -8,6 +8,11 @@
 
 from __future__ import annotations
 
+import pytest
+from pydantic import ValidationError
+
+from cleanslate.api.crds import structural_schema
+from cleanslate.api.policy import PurgePolicySpec
 from cleanslate.core.decisions import Decision, ExitKind, Rule
 from cleanslate.core.holdings import Holding
 from cleanslate.core.planning import CyclePlan, Memory, plan_cycle
@@ -71,3 +76,24 @@ def test_legacy_holdings_are_trimmed_before_strategy_positions() -> None:
     )
     trims = {d.symbol: round(d.value_usd or 0) for d in p.decisions if d.rule is Rule.EXPOSURE}
     assert trims == {"ADA-USD": 200, "SOL-USD": 350}
+
+
+def test_the_currency_the_account_sells_into_cannot_be_released() -> None:
+    with pytest.raises(ValidationError, match="releasedQuoteCurrencies: USD is the currency"):
+        policy(releasedQuoteCurrencies=["USD"])
+    schema = structural_schema(PurgePolicySpec)
+    rules = [r["rule"] for r in schema.get("x-kubernetes-validations", [])]
+    assert any("releasedQuoteCurrencies" in r and "'USD'" in r for r in rules)
+
+
+def test_cash_is_never_a_position_whatever_the_policy_says() -> None:
+    forced = PurgePolicySpec().model_copy(
+        update={"quote_currencies": [], "released_quote_currencies": ["USD"]}
+    )
+    sol = holding("SOL", "1", "150")
+    p = plan_cycle(
+        snapshot(cash("USD", "1140"), sol), spec(tracked={"SOL-USD": "150"}), forced, Memory(), NOW
+    )
+    assert [c.symbol for c in p.classified] == ["SOL-USD"]
+    assert p.at_risk_usd == D("150")
+    assert decided(p)["SOL-USD"].kind is ExitKind.KEEP
