@@ -186,6 +186,10 @@ def _facts(
     verdict = judge_eligibility(
         holding.product_id, holding.quote, holding.product, policy.universe, spec.bans, now
     )
+    if holding.asset in policy.released_quote_currencies and not verdict.eligible:
+        # Released cash is not a strategy asset: it is sold because the policy says so, not
+        # for a liquidity verdict (a par-valued USDC has no quote to judge by).
+        verdict = Verdict(False, verdict.tier, (RELEASED,))
     rejected = not verdict.eligible and not verdict.unknown
     limit = policy.dust.threshold_usd if rejected else dust_limit_usd
     is_dust = value is not None and value < limit
@@ -203,6 +207,9 @@ def _facts(
         pnl=pnl,
         left_alone=left_alone(spec, holding.product_id, now),
     )
+
+
+RELEASED = "released quote currency: not a strategy asset"
 
 
 def zombie_reasons(facts: Classified) -> list[str]:

@@ -220,10 +220,13 @@ def plan_trims(
     min_liquidation_usd: Decimal,
     reason: str,
     first: Callable[[Holding], bool] = lambda _: False,
+    min_position_usd: Decimal = Decimal(0),
 ) -> list[Decision]:
     """Trims that sell at least ``excess_usd`` (when the candidates hold that much), those for
     which ``first`` holds (legacy ones) before the others, each group largest position first.
-    Each trim is at least the minimum liquidation value."""
+    Each trim is at least the minimum liquidation value, and one that would leave a stub under
+    ``min_position_usd`` (which normalization would close next cycle) closes the position
+    whole: trim to the cap or close whole, one decision."""
     trims: list[Decision] = []
     ordered = sorted(
         candidates, key=lambda h: (not first(h), -(h.value_usd or Decimal(0)), h.product_id)
@@ -235,8 +238,14 @@ def plan_trims(
         if value is None or price is None or price <= 0 or value < min_liquidation_usd:
             continue
         amount = min(max(excess_usd, min_liquidation_usd), value)
-        quantity = ceil_to(amount / price, _increment(holding))
-        trim = sell(holding, quantity, ExitKind.TRIM, Rule.EXPOSURE, reason)
+        why = reason
+        if value - amount < min_position_usd:
+            amount = value
+            why = f"{reason}; the rest would be under ${min_position_usd}: closed whole"
+        quantity = (
+            holding.quantity if amount == value else ceil_to(amount / price, _increment(holding))
+        )
+        trim = sell(holding, quantity, ExitKind.TRIM, Rule.EXPOSURE, why)
         if trim.quantity > 0:
             trims.append(trim)
             excess_usd -= trim.value_usd or Decimal(0)

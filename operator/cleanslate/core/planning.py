@@ -385,6 +385,7 @@ def _trims(
         policy.min_liquidation_value_usd,
         reason,
         first=lambda h: h.product_id in legacy,
+        min_position_usd=policy.min_position_usd,
     )
     return {d.symbol: d for d in trims}
 

@@ -97,3 +97,27 @@ def test_cash_is_never_a_position_whatever_the_policy_says() -> None:
     assert [c.symbol for c in p.classified] == ["SOL-USD"]
     assert p.at_risk_usd == D("150")
     assert decided(p)["SOL-USD"].kind is ExitKind.KEEP
+
+
+def test_a_trim_that_would_leave_a_stub_under_the_minimum_position_closes_whole() -> None:
+    # $12 of SOL on $100 with a 10 % cap: the $5 minimum trim would leave $7, which
+    # normalization closes next cycle. One decision: the position is closed whole now.
+    sol = holding("SOL", "0.08", "150")
+    account = spec(tracked={"SOL-USD": "150"})
+    p = plan(cash("USD", "88"), sol, account=account, exposure={"maxTotalAtRiskPct": 10})
+    trim = decided(p)["SOL-USD"]
+    assert (trim.rule, trim.quantity) == (Rule.EXPOSURE, D("0.08"))
+    assert "closed whole" in trim.reason
+
+
+def test_a_released_usdc_is_sold_because_it_is_released_not_for_a_missing_quote() -> None:
+    usdc = cash("USDC", "60")  # par-valued: no quote is fetched for it
+    released = {
+        "quoteCurrencies": ["USD", "USDT", "BTC", "ETH"],
+        "releasedQuoteCurrencies": ["USDC"],
+    }
+    p = plan(cash("USD", "500"), usdc, **released)
+    sale = decided(p)["USDC-USD"]
+    assert sale.kind is ExitKind.PURGE
+    assert "no quote" not in sale.reason
+    assert sale.reason.startswith("ineligible (released quote currency: not a strategy asset)")
