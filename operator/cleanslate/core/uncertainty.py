@@ -107,7 +107,8 @@ def _agreed(decision: Decision, others: list[Decision | None], b: Bounds) -> Dec
     value = decision.value_usd
     if value is not None and decision.quantity > 0:
         value = value * quantity / decision.quantity
-    return replace(decision, quantity=quantity, value_usd=value)
+    reason = f"{decision.reason}; {quantity} of {decision.quantity}: what every bound sells"
+    return replace(decision, quantity=quantity, value_usd=value, reason=reason)
 
 
 def wait(decision: Decision, b: Bounds) -> Decision:
