@@ -17,7 +17,14 @@
 # It was not pulled from here (no registry access when it was written). Refresh it with
 #   docker buildx imagetools inspect python:3.11-slim-bookworm
 # (or let Renovate/Dependabot bump it) to pick up Debian security updates.
-FROM python:3.11-slim-bookworm@sha256:6d2502238109c929569ae99355e28890c438cb11bc88ef02cd189c173b3db07c AS build
+# BASE is a build argument so that one Dockerfile serves both: users build on the official
+# image pinned above (the default, nothing to pass); the image tests here (make image,
+# hack/build-image.sh), which reach no container registry, pass a bookworm root filesystem made
+# with debootstrap from Debian's packages and committed as a local image. Both are Debian 12
+# with Python 3.11, the same minor, so the same locked wheels install on either. A base must
+# have `python` (3.11, with venv), groupadd and useradd.
+ARG BASE=python:3.11-slim-bookworm@sha256:6d2502238109c929569ae99355e28890c438cb11bc88ef02cd189c173b3db07c
+FROM ${BASE} AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
@@ -47,7 +54,7 @@ RUN /opt/cleanslate/bin/pip install --no-deps --no-build-isolation . \
        -x '/ccxt/static_dependencies/bip/conf/bip[0-9]+/bip[0-9]+_conf(_getter)?[.]py$' \
        /opt/cleanslate
 
-FROM python:3.11-slim-bookworm@sha256:6d2502238109c929569ae99355e28890c438cb11bc88ef02cd189c173b3db07c
+FROM ${BASE}
 LABEL org.opencontainers.image.title="cleanslate" \
       org.opencontainers.image.description="Kubernetes operator that keeps crypto trading accounts clean" \
       org.opencontainers.image.licenses="Apache-2.0"
