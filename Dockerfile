@@ -33,8 +33,15 @@ WORKDIR /src
 # Dependencies first, from the lock file with hashes, so a code change does not re-download
 # them; then the operator itself, with no dependency resolution and no build isolation (its
 # build tools are the locked ones just installed).
+#
+# WHEELS (empty by default: pip downloads from the index) names a directory inside the build
+# that already holds every locked file; pip then installs offline from it (--no-index), with
+# the same hash check. hack/build-image.sh downloads them on the host (where TLS to the index
+# can be verified; a root filesystem made by debootstrap has no CA bundle) and mounts them.
+ARG WHEELS=
 COPY requirements.lock ./
-RUN /opt/cleanslate/bin/pip install --require-hashes --no-deps -r requirements.lock
+RUN /opt/cleanslate/bin/pip install --require-hashes --no-deps \
+        ${WHEELS:+--no-index --find-links "$WHEELS"} -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY operator ./operator
 # Byte-compile everything once here, since the root filesystem is read-only at run time (and
