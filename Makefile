@@ -29,7 +29,7 @@ image: venv
 # The built image checked by running it with runc: uid 10001, read-only root filesystem,
 # `cleanslate --version`, `import ccxt`, its size.
 image-check: image
-	CLEANSLATE_IMAGE_TAR=$(HOME)/.cache/cleanslate/images/cleanslate-image.tar \
+	CLEANSLATE_IMAGE_TAR=$${CLEANSLATE_CACHE_DIR:-$$HOME/.cache/cleanslate}/images/cleanslate-image.tar \
 	  $(BIN)/pytest -m image tests/image $(PYTEST_ARGS)
 
 # The main job: a local control plane, the operator, two tenants' paper accounts going
