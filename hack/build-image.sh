@@ -45,15 +45,17 @@ arch="$(dpkg --print-architecture 2>/dev/null || uname -m)"
 
 buildah_() { buildah --root "$storage/root" --runroot "$storage/run" --storage-driver vfs "$@"; }
 
-# A fresh machine or CI has neither tool: install them from Debian's packages.
+# A fresh machine or CI has none of these: install them from Debian's packages. runc is not
+# needed to build (chroot isolation) but runs the image checks (tests/image); buildah only
+# recommends it, or crun.
 ensure_tools() {
   local missing=() cmd
-  for cmd in buildah debootstrap; do
+  for cmd in buildah debootstrap runc; do
     command -v "$cmd" >/dev/null || missing+=("$cmd")
   done
   (( ${#missing[@]} )) || return 0
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
-    log "missing ${missing[*]}; install them (Debian: apt-get install buildah debootstrap)"
+    log "missing ${missing[*]}; install them (Debian: apt-get install buildah debootstrap runc)"
     exit 1
   fi
   log "installing ${missing[*]} from Debian's packages ..."

@@ -94,8 +94,11 @@ def _apply_layer(layer: tarfile.TarFile, rootfs: Path) -> None:
         elif base.startswith(WHITEOUT):
             _remove(rootfs / parent / base[len(WHITEOUT) :])
     kept = [m for m in members if not m.name.rpartition("/")[2].startswith(WHITEOUT)]
-    # "tar" keeps owners and links as a runtime does, but refuses paths outside rootfs.
-    layer.extractall(rootfs, members=kept, numeric_owner=True, filter="tar")
+    if hasattr(tarfile, "tar_filter"):
+        # "tar" keeps owners and links as a runtime does, but refuses paths outside rootfs.
+        layer.extractall(rootfs, members=kept, numeric_owner=True, filter="tar")
+    else:  # Python before 3.11.4 (Debian 12's 3.11.2) has no filters
+        layer.extractall(rootfs, members=kept, numeric_owner=True)
 
 
 def _remove(path: Path) -> None:
