@@ -78,6 +78,7 @@ ensure_base() {
   if [[ ! -s "$dir/rootfs.tar" ]]; then
     log "debootstrap $SUITE ($VARIANT, +$PACKAGES) ${mirror:+from $mirror }..."
     mkdir -p "$dir"
+    rm -rf "$dir"/rootfs.?????? # an interrupted run's
     rootfs="$(mktemp -d "$dir/rootfs.XXXXXX")"
     nice -n 10 debootstrap --variant="$VARIANT" --include="$PACKAGES" --arch="$arch" \
       "$SUITE" "$rootfs" ${mirror:+"$mirror"} >"$dir/debootstrap.log" 2>&1 \
@@ -159,6 +160,9 @@ main() {
   start=$SECONDS
   ensure_tools
   mkdir -p "$storage" "$(dirname "$out")"
+  # One build at a time per cache (make test and make e2e may both ask for the image).
+  exec 9>"$(dirname "$out")/.lock"
+  flock 9
   step=$SECONDS
   base="$(ensure_base)"
   log "base ready in $((SECONDS - step)) s"
