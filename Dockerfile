@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
-# cleanslate operator image: python:3.11-slim, a virtualenv built in a separate stage,
-# non-root uid 10001, nothing writable but the volumes the Deployment mounts
-# (--state-dir and /tmp), so it runs with readOnlyRootFilesystem: true.
+# cleanslate operator image: python:3.11-slim by default (the BASE argument below), a
+# virtualenv built in a separate stage, non-root uid 10001, nothing writable but the volumes
+# the Deployment mounts (--state-dir and /tmp), so it runs with readOnlyRootFilesystem: true.
 #
 # Supply chain: the base is pinned by digest (a tag can be re-pointed; a digest cannot), and
 # every Python package, build tools included, comes from requirements.lock with its sha256
