@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from importlib import metadata
 from pathlib import Path
 from typing import NoReturn
 
@@ -116,8 +117,20 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", choices=("summary", "yaml", "json"), default="summary")
 
 
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml's, which also tags the image), so
+    ``cleanslate --version`` in a container names the build it runs."""
+    try:
+        return metadata.version("cleanslate")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        from cleanslate import __version__
+
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="cleanslate", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"cleanslate {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     once = commands.add_parser("once", help="run cycles of the four phases on the paper exchange")
     _common(once)
