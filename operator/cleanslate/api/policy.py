@@ -28,6 +28,11 @@ from cleanslate.api.fields import (
 
 DEFAULT_QUOTE_CURRENCIES = ("USD", "USDC", "USDT", "BTC", "ETH")
 
+DEFAULT_USD_PAR_CURRENCIES = ("USDC",)
+"""Counted at $1 without a price: USDC only. Coinbase converts USDC and USD one for one
+without a fee, so there a USDC is a dollar by redemption, not by a market; USDT trades at a
+market price that has left $1 (about $0.95 in May 2022), so it is priced, never assumed."""
+
 
 class DustAction(StrEnum):
     """What to do with a holding below the dust threshold."""
@@ -323,6 +328,13 @@ class PurgePolicySpec(ApiModel):
     """Default quote currencies this policy means to sell like any holding (an explicit
     opt-in; the plan and an event say so each cycle one is held). Must be among USD, USDC,
     USDT, BTC, ETH and not also listed in quoteCurrencies."""
+    usd_par_currencies: list[Asset] = Field(
+        default_factory=lambda: list(DEFAULT_USD_PAR_CURRENCIES), max_length=10
+    )
+    """Stablecoins counted at exactly one US dollar, besides USD itself (default [USDC]).
+    Every other currency is priced from the venue's own markets (USDT by USDT-USD or
+    USDC-USDT, EUR by EUR-USD or EUR-USDT). A stablecoin can lose its peg: list only those
+    the account would accept a dollar for."""
     min_liquidation_value_usd: NonNegative = Decimal("5")
     """Holdings worth less than this are not purged (not worth the fees)."""
     max_liquidations_per_cycle: Annotated[int, Field(ge=0, le=100)] = 2

@@ -33,6 +33,7 @@ from cleanslate.core.market import Order, Side
 from cleanslate.core.planning import CyclePlan, Memory, plan_cycle
 from cleanslate.core.policy_warnings import policy_warnings
 from cleanslate.core.resuming import resume_refusal
+from cleanslate.core.settlement import cash_currencies
 from cleanslate.core.verification import verify
 from cleanslate.cycle import exiting, previewing, reporting, snapshotting
 from cleanslate.cycle.context import CountingExchange, CycleInputs, CycleResult
@@ -107,6 +108,7 @@ async def _phases(
             books.status.frozen_symbols,
             inputs.market,
             inputs.events,
+            inputs.spec.settlement_currencies,
         ),
     )
     now = inputs.clock.now()
@@ -331,7 +333,7 @@ def _decision_mid(snapshot: Snapshot, symbol: str) -> Decimal | None:
 
 def _forced(inputs: CycleInputs, snapshot: Snapshot) -> list[Decision]:
     """``liquidate --force``: ignores backoff and the minimum value, never quote or protected."""
-    quote = set(inputs.policy.quote_currencies)
+    quote = cash_currencies(inputs.spec, inputs.policy)
     forced = []
     for symbol in sorted(inputs.options.liquidate):
         holding = snapshot.holding(symbol.split("-")[0])
@@ -382,6 +384,7 @@ async def _resnapshot(inputs: CycleInputs, books: exiting.Books) -> Snapshot:
         books.status.frozen_symbols,
         inputs.market,
         inputs.events,
+        inputs.spec.settlement_currencies,
     )
     books.status = books.status.model_copy(update={"frozen_symbols": gathered.frozen})
     return gathered.snapshot
