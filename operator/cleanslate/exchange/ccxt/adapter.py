@@ -60,7 +60,13 @@ from cleanslate.core.market import (
     Side,
 )
 from cleanslate.exchange.ccxt import markets
-from cleanslate.exchange.ccxt.capabilities import Capabilities, capabilities, semantics
+from cleanslate.exchange.ccxt.capabilities import (
+    Capabilities,
+    Lookup,
+    LookupKind,
+    capabilities,
+    semantics,
+)
 from cleanslate.exchange.ccxt.client import api_origins
 from cleanslate.exchange.ccxt.errors import ReadOnlyRefused, Unsupported, translate
 from cleanslate.exchange.errors import (
@@ -300,7 +306,13 @@ class CcxtExchange:
 
     async def find_order(self, client_order_id: str, product_id: str | None = None) -> Order | None:
         """The order with this client order id, or None. ``product_id`` narrows the search
-        (and is needed on venues that search one market at a time)."""
+        (and is needed on venues that search one market at a time).
+
+        None means the venue said no such order exists, never "not on the page we read": a
+        placement follows a None, and on Binance or Kraken a filled order's id is accepted
+        again as a new order. How the venue is asked is its ``ClientIdSemantics.lookup``: by
+        id, by a listing filtered to the id, or every page of the find window; a lookup that
+        cannot read to the end raises ``Unavailable`` instead of answering."""
         known = self._placed.get(client_order_id)
         if known:
             try:
@@ -309,16 +321,14 @@ class CcxtExchange:
                 pass
         venue_id = self.venue_client_id(client_order_id)
         symbol = markets.symbol_of(product_id) if product_id else None
-        if self._exchange_id == "binance" and symbol is not None:
-            return await self._find_by_client_id(client_order_id, venue_id, symbol)
-        by_id = {self._semantics.listing_filter: venue_id} if self._semantics.listing_filter else {}
-        for order in await self._open_payloads(symbol, by_id):
-            if order.get("clientOrderId") == venue_id:
-                return await self._remember_found(client_order_id, order)
-        for order in await self._closed_payloads(symbol, by_id):
-            if order.get("clientOrderId") == venue_id:
-                return await self._remember_found(client_order_id, order)
-        return None
+        lookup = self._semantics.lookup
+        if lookup.kind is LookupKind.BY_ID:
+            payload = await self._find_by_client_id(venue_id, symbol, lookup)
+        elif lookup.kind is LookupKind.PAGED:
+            payload = await self._find_in_pages(venue_id, symbol, lookup)
+        else:
+            payload = await self._find_in_listings(venue_id, symbol, lookup)
+        return None if payload is None else await self._remember_found(client_order_id, payload)
 
     async def cancel_orders(self, order_ids: Sequence[str]) -> Sequence[str]:
         """Cancels each open order. Venues differ on cancelling a final one (Kraken answers
@@ -452,16 +462,69 @@ class CcxtExchange:
             raise translate(exc) from exc
 
     async def _find_by_client_id(
-        self, client_order_id: str, venue_id: str, symbol: str
-    ) -> Order | None:
-        """Binance: Query Order by origClientOrderId (ccxt's fetchOrder clientOrderId)."""
+        self, venue_id: str, symbol: str | None, lookup: Lookup
+    ) -> Mapping[str, Any] | None:
+        """Binance: Query Order by origClientOrderId (ccxt's fetchOrder ``clientOrderId``),
+        which answers for open, filled and cancelled orders alike."""
+        if symbol is None and self._symbol_required("fetchOrder"):
+            raise Unavailable(
+                f"{self.name} looks client order ids up within one market: no product given"
+            )
         try:
             payload = await self._call(
-                self._client.fetch_order, None, symbol, {"clientOrderId": venue_id}
+                self._client.fetch_order, None, symbol, {lookup.param or "clientOrderId": venue_id}
             )
         except NotFound:
             return None
-        return await self._remember_found(client_order_id, payload)
+        return payload  # type: ignore[no-any-return]
+
+    async def _find_in_pages(
+        self, venue_id: str, symbol: str | None, lookup: Lookup
+    ) -> Mapping[str, Any] | None:
+        """Every order of the find window, any status, page after page until the venue has
+        no next page (Coinbase's List Orders: ccxt copies the answer's cursor into one
+        order's ``info``). Running out of ``max_pages`` is a failure, not an absence."""
+        cursor_key = lookup.cursor or "cursor"
+        params: dict[str, Any] = {}
+        for _ in range(lookup.max_pages):
+            page = list(
+                await self._call(
+                    self._client.fetch_orders, symbol, self._since(), lookup.page_size, params
+                )
+            )
+            found = _with_client_id(page, venue_id)
+            if found is not None:
+                return found
+            # ccxt sorts a page by time after parsing: the order carrying the cursor may
+            # be anywhere in it (ccxt's own fetch_paginated_call_cursor searches it too)
+            cursor = next((c for o in page if (c := (o.get("info") or {}).get(cursor_key))), None)
+            if not cursor:
+                return None
+            params = {cursor_key: cursor}
+        raise Unavailable(
+            f"{self.name}: {venue_id} not in the first {lookup.max_pages} pages of orders"
+        )
+
+    async def _find_in_listings(
+        self, venue_id: str, symbol: str | None, lookup: Lookup
+    ) -> Mapping[str, Any] | None:
+        """Open orders, then closed ones: filtered to the id where the venue can (Kraken's
+        cl_ord_id); otherwise one page, and a full page without the id is no proof that the
+        id is absent (the order may be on the next page): that raises."""
+        filtered = lookup.kind is LookupKind.FILTERED and lookup.param is not None
+        params = {lookup.param: venue_id} if filtered and lookup.param else {}
+        found = _with_client_id(await self._open_payloads(symbol, params), venue_id)
+        if found is not None:
+            return found
+        limit = None if filtered else lookup.page_size
+        closed, read = await self._closed_payloads(symbol, params, limit)
+        found = _with_client_id(closed, venue_id)
+        if found is None and limit is not None and read >= limit:
+            raise Unavailable(
+                f"{self.name}: {venue_id} not in one full page of closed orders and the venue "
+                "cannot be asked for it by id: cannot prove it was never placed"
+            )
+        return found
 
     async def _open_payloads(
         self, symbol: str | None, params: Mapping[str, Any] | None = None
@@ -473,12 +536,13 @@ class CcxtExchange:
         return list(await self._call(self._client.fetch_open_orders, symbol))
 
     async def _closed_payloads(
-        self, symbol: str | None, params: Mapping[str, Any] | None = None
-    ) -> list[Mapping[str, Any]]:
-        """Recently closed orders, by whichever listing the venue has; a venue that can list
+        self, symbol: str | None, params: Mapping[str, Any], limit: int | None
+    ) -> tuple[list[Mapping[str, Any]], int]:
+        """Recently closed orders, by whichever listing the venue has, and how many orders
+        the listing returned (a full page says there may be more); a venue that can list
         them only per market gets [] without a symbol (the open-order search still ran).
         ``params`` narrow the closed listing to one client id where the venue can
-        (``ClientIdSemantics.listing_filter``): listings are paged, newest first.
+        (``Lookup.param`` of a FILTERED lookup): listings are paged, newest first.
 
         ``fetchOrders`` (every status) comes first where the venue has it: "closed" is not one
         thing in ccxt, and coinbase's ``fetchClosedOrders`` lists FILLED orders only, so a
@@ -489,19 +553,18 @@ class CcxtExchange:
         if has.get("fetchOrders") is True and not (
             symbol is None and self._symbol_required("fetchOrders")
         ):
-            orders = await self._call(self._client.fetch_orders, symbol, since)
-            return [o for o in orders if o.get("status") != "open"]
+            orders = await self._call(self._client.fetch_orders, symbol, since, limit, dict(params))
+            return [o for o in orders if o.get("status") != "open"], len(orders)
         if symbol is None and self._symbol_required("fetchClosedOrders"):
-            return []
+            return [], 0
         if has.get("fetchClosedOrders") is True:
-            if params:
-                return list(
-                    await self._call(
-                        self._client.fetch_closed_orders, symbol, since, None, dict(params)
-                    )
+            closed = list(
+                await self._call(
+                    self._client.fetch_closed_orders, symbol, since, limit, dict(params)
                 )
-            return list(await self._call(self._client.fetch_closed_orders, symbol, since))
-        return []
+            )
+            return closed, len(closed)
+        return [], 0
 
     def _symbol_required(self, method: str) -> bool:
         features = getattr(self._client, "features", None) or {}
@@ -711,6 +774,12 @@ def _not_found_or(error: ExchangeError, order_id: str) -> ExchangeError:
     if type(error) is PermanentError and "BadRequest" in text:
         return NotFound(detail=error.detail)
     return error
+
+
+def _with_client_id(
+    payloads: Sequence[Mapping[str, Any]], venue_id: str
+) -> Mapping[str, Any] | None:
+    return next((o for o in payloads if o.get("clientOrderId") == venue_id), None)
 
 
 def _levels(raw: Any, depth: int) -> tuple[BookLevel, ...]:
