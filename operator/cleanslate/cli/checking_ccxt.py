@@ -19,15 +19,15 @@ from cleanslate.api.policy import PurgePolicySpec
 from cleanslate.clock import Clock
 from cleanslate.core.classification import protects
 from cleanslate.core.settlement import cash_currencies, par_currencies, routes, sale_market
-from cleanslate.exchange.coinbase.preflight import Finding, Level, Preflight
-from cleanslate.exchange.errors import ExchangeError
-from cleanslate.operating.ccxt_accounts import (
+from cleanslate.exchange.ccxt_accounts import (
     INSTALL_HINT,
     CcxtRefused,
     CcxtSettings,
     credentials_of,
     gate_for,
 )
+from cleanslate.exchange.coinbase.preflight import Finding, Level, Preflight
+from cleanslate.exchange.errors import ExchangeError
 
 ClientHook = Callable[[Any], None]
 """Called with the ccxt client before any request (tests install a venue at its seam)."""

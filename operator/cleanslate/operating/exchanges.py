@@ -13,13 +13,13 @@ from pathlib import Path
 
 from cleanslate.api.account import ExchangeName, ExchangeSpec, Mode, PaperExchange
 from cleanslate.clock import Clock
+from cleanslate.exchange.ccxt_accounts import CcxtRefused, CcxtSettings
+from cleanslate.exchange.ccxt_accounts import build as build_ccxt
+from cleanslate.exchange.ccxt_accounts import check_spec as check_ccxt_spec
 from cleanslate.exchange.coinbase import exchange_from_secret
+from cleanslate.exchange.endpoints import COINBASE_PRODUCTION, EndpointNotAllowed, EndpointPolicy
 from cleanslate.exchange.paper import open_paper_exchange
 from cleanslate.exchange.port import Exchange
-from cleanslate.operating.ccxt_accounts import CcxtRefused, CcxtSettings
-from cleanslate.operating.ccxt_accounts import build as build_ccxt
-from cleanslate.operating.ccxt_accounts import check_spec as check_ccxt_spec
-from cleanslate.operating.endpoints import COINBASE_PRODUCTION, EndpointNotAllowed, EndpointPolicy
 from cleanslate.operating.kube import Kube
 
 

@@ -44,15 +44,15 @@ from cleanslate.cycle import (
     run_cycle,
 )
 from cleanslate.events import Event, EventSink, Reason
+from cleanslate.exchange.ccxt_accounts import CcxtSettings
+from cleanslate.exchange.ccxt_accounts import gate as ccxt_gate
+from cleanslate.exchange.endpoints import EndpointPolicy
 from cleanslate.exchange.errors import ExchangeError
 from cleanslate.exchange.marketdata import MarketData, SharedMarkets
 from cleanslate.exchange.port import Exchange
 from cleanslate.execution.stopping import stop_in_flight
 from cleanslate.metrics import Metrics
 from cleanslate.operating import actions
-from cleanslate.operating.ccxt_accounts import CcxtSettings
-from cleanslate.operating.ccxt_accounts import gate as ccxt_gate
-from cleanslate.operating.endpoints import EndpointPolicy
 from cleanslate.operating.exchanges import CredentialsMissing, build_exchange
 from cleanslate.operating.kube import ApiUnavailable, Fence, Kube, StaleRecord
 from cleanslate.operating.outages import ApiHealth

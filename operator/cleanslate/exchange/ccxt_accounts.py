@@ -31,8 +31,8 @@ from urllib.parse import urlsplit
 from cleanslate.api.account import Ccxt
 from cleanslate.clock import Clock
 from cleanslate.core.conditions import FALSE, TRUE, Desired
+from cleanslate.exchange.endpoints import EndpointNotAllowed, EndpointPolicy
 from cleanslate.exchange.port import Exchange
-from cleanslate.operating.endpoints import EndpointNotAllowed, EndpointPolicy
 
 if TYPE_CHECKING:
     from cleanslate.exchange.ccxt import ClientRegistry
