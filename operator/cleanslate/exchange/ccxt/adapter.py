@@ -39,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -62,6 +63,8 @@ from cleanslate.core.market import (
 from cleanslate.exchange.ccxt import markets
 from cleanslate.exchange.ccxt.capabilities import (
     Capabilities,
+    ClientIdSemantics,
+    IdForm,
     Lookup,
     LookupKind,
     capabilities,
@@ -95,7 +98,6 @@ MARKETS_TTL = timedelta(hours=1)
 """Markets load once per client and again after this long, for status changes (a suspension)."""
 FIND_WINDOW = timedelta(days=7)
 """Closed orders searched by ``find_order``: purges look up ids from their own recent attempts."""
-_VENUE_ID_CHARS = re.compile(r"^[A-Za-z0-9_.:/-]+$")
 _STATUSES = {
     "open": OrderStatus.OPEN,
     "canceled": OrderStatus.CANCELLED,
@@ -393,16 +395,23 @@ class CcxtExchange:
     # --- client order ids ------------------------------------------------------------------
 
     def venue_client_id(self, client_order_id: str) -> str:
-        """cleanslate's id as this venue takes it: unchanged when it fits, else ``cs-`` and a
-        prefix of its SHA-256 (deterministic, so a restart derives the same one)."""
-        limit = self._semantics.max_length
-        if len(client_order_id) <= limit and _VENUE_ID_CHARS.match(client_order_id):
-            venue = client_order_id
-        else:
-            digest = hashlib.sha256(client_order_id.encode()).hexdigest()
-            venue = "cs-" + digest[: max(limit - 3, 8)]
+        """cleanslate's id as this venue takes it (``ClientIdSemantics``: its form, charset
+        and length): unchanged when it fits, else derived from its SHA-256, deterministic so a
+        restart derives the same one (``cs-`` and a digest prefix, a UUID, or an integer)."""
+        venue = derived_client_id(client_order_id, self._semantics)
         self._ours[venue] = client_order_id
         return venue
+
+    def _matching(
+        self, payloads: Sequence[Mapping[str, Any]], venue_id: str
+    ) -> Mapping[str, Any] | None:
+        return next((o for o in payloads if self._read_back(o) == venue_id), None)
+
+    def _read_back(self, payload: Mapping[str, Any]) -> str:
+        """The venue's client id on an order it returned, without the prefix it adds."""
+        text = str(payload.get("clientOrderId") or "")
+        prefix = self._semantics.read_back_prefix
+        return text[len(prefix) :] if prefix and text.startswith(prefix) else text
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -416,7 +425,8 @@ class CcxtExchange:
         """ccxt's (type, price, params) for a request."""
         caps = self.capabilities
         params: dict[str, Any] = {
-            self._semantics.param: self.venue_client_id(request.client_order_id)
+            **self._semantics.order_params,
+            self._semantics.param: self.venue_client_id(request.client_order_id),
         }
         if request.order_type is OrderType.MARKET and request.limit_price is None:
             if not caps.market_orders:
@@ -492,7 +502,7 @@ class CcxtExchange:
                     self._client.fetch_orders, symbol, self._since(), lookup.page_size, params
                 )
             )
-            found = _with_client_id(page, venue_id)
+            found = self._matching(page, venue_id)
             if found is not None:
                 return found
             # ccxt sorts a page by time after parsing: the order carrying the cursor may
@@ -513,12 +523,12 @@ class CcxtExchange:
         id is absent (the order may be on the next page): that raises."""
         filtered = lookup.kind is LookupKind.FILTERED and lookup.param is not None
         params = {lookup.param: venue_id} if filtered and lookup.param else {}
-        found = _with_client_id(await self._open_payloads(symbol, params), venue_id)
+        found = self._matching(await self._open_payloads(symbol, params), venue_id)
         if found is not None:
             return found
         limit = None if filtered else lookup.page_size
         closed, read = await self._closed_payloads(symbol, params, limit)
-        found = _with_client_id(closed, venue_id)
+        found = self._matching(closed, venue_id)
         if found is None and limit is not None and read >= limit:
             raise Unavailable(
                 f"{self.name}: {venue_id} not in one full page of closed orders and the venue "
@@ -606,7 +616,7 @@ class CcxtExchange:
             amount = markets.number(payload.get("amount")) or ZERO
             filled = markets.number(payload.get("filled")) or ZERO
             self._symbols[order_id] = symbol
-            venue_cid = str(payload.get("clientOrderId") or "")
+            venue_cid = self._read_back(payload)
             return Order(
                 order_id=order_id,
                 client_order_id=self._ours.get(venue_cid, venue_cid),
@@ -776,10 +786,21 @@ def _not_found_or(error: ExchangeError, order_id: str) -> ExchangeError:
     return error
 
 
-def _with_client_id(
-    payloads: Sequence[Mapping[str, Any]], venue_id: str
-) -> Mapping[str, Any] | None:
-    return next((o for o in payloads if o.get("clientOrderId") == venue_id), None)
+def derived_client_id(client_order_id: str, semantics: ClientIdSemantics) -> str:
+    """The venue's form of cleanslate's id (see ``CcxtExchange.venue_client_id``)."""
+    digest = hashlib.sha256(client_order_id.encode()).digest()
+    limit = semantics.max_length
+    if semantics.form is IdForm.UUID:
+        return str(uuid.UUID(bytes=digest[:16], version=4))
+    if semantics.form is IdForm.INTEGER:
+        return str(int.from_bytes(digest, "big") % (16 ** min(limit, 15)) + 1)
+    if len(client_order_id) <= limit and re.match(semantics.charset, client_order_id):
+        return client_order_id
+    for prefix in ("cs-", "cs", ""):  # the first the venue's charset takes
+        derived = prefix + digest.hex()[: max(limit - len(prefix), 8)]
+        if re.match(semantics.charset, derived):
+            return derived
+    return derived
 
 
 def _levels(raw: Any, depth: int) -> tuple[BookLevel, ...]:

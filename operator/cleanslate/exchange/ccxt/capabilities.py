@@ -18,7 +18,7 @@ team opts in for its id (``--ccxt-live-exchange``); see docs/exchanges.md.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -53,6 +53,18 @@ class Lookup:
     """PAGED: pages read before the lookup gives up and fails (never "not found")."""
 
 
+class IdForm(StrEnum):
+    """The form a venue wants a client order id in."""
+
+    TEXT = "text"
+    """Free text within ``charset`` and ``max_length`` (cleanslate's id, or ``cs-`` and a
+    SHA-256 prefix when it does not fit)."""
+    UUID = "uuid"
+    """A UUID, derived from the SHA-256 of cleanslate's id (the same after a restart)."""
+    INTEGER = "integer"
+    """A positive integer below ``2**(4 * max_length)``, from the same digest."""
+
+
 @dataclass(frozen=True)
 class ClientIdSemantics:
     """How one venue treats client order ids, as ccxt passes them."""
@@ -70,6 +82,14 @@ class ClientIdSemantics:
     lists closed orders 50 at a time and bybit 50, newest first, so an order behind a page of
     later ones would not be found and a restart would sell it again."""
     note: str
+    charset: str = r"^[A-Za-z0-9_.:/-]+$"
+    """Characters the venue takes in an id (a regular expression over the whole id)."""
+    form: IdForm = IdForm.TEXT
+    read_back_prefix: str = ""
+    """What the venue puts before the id when it reads an order back (gate's ``t-``)."""
+    order_params: Mapping[str, Any] = field(default_factory=dict)
+    """Parameters the venue wants on every order that ccxt does not add (ccxt's bitvavo
+    refuses an order without ``operatorId``)."""
 
 
 TESTED: Mapping[str, ClientIdSemantics] = {

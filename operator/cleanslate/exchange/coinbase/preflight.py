@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 import httpx
 
@@ -35,42 +34,10 @@ from cleanslate.exchange.coinbase.adapter import DEFAULT_BASE_URL, CoinbaseExcha
 from cleanslate.exchange.coinbase.auth import CredentialsError
 from cleanslate.exchange.coinbase.factory import exchange_from_secret
 from cleanslate.exchange.errors import ExchangeError, InvalidProductId, TemporaryError
+from cleanslate.exchange.findings import Finding, Level, Preflight
 
 SKEW_ERROR_SECONDS = 30.0
 SKEW_WARNING_SECONDS = 5.0
-
-
-class Level(StrEnum):
-    OK = "ok"
-    WARNING = "warning"
-    ERROR = "error"
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    level: Level
-    check: str
-    message: str
-
-    def line(self) -> str:
-        return f"{self.level.value:<7} {self.check:<11} {self.message}"
-
-
-@dataclass(frozen=True, slots=True)
-class Preflight:
-    findings: tuple[Finding, ...]
-
-    @property
-    def passed(self) -> bool:
-        return not self.errors
-
-    @property
-    def errors(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.level is Level.ERROR)
-
-    @property
-    def warnings(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.level is Level.WARNING)
 
 
 @dataclass(frozen=True, slots=True)

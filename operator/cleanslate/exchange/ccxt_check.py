@@ -26,8 +26,8 @@ from cleanslate.exchange.ccxt_accounts import (
     credentials_of,
     gate_for,
 )
-from cleanslate.exchange.coinbase.preflight import Finding, Level, Preflight
 from cleanslate.exchange.errors import ExchangeError
+from cleanslate.exchange.findings import Finding, Level, Preflight
 
 ClientHook = Callable[[Any], None]
 """Called with the ccxt client before any request (tests install a venue at its seam)."""
