@@ -62,7 +62,10 @@ async def check_ccxt(
     found.append(
         Finding(Level.OK, "endpoints", f"the operator must allow (--allow-exchange-url) {origins}")
     )
-    verdict = gate_for(config.exchange_id, adapter.capabilities(client), CcxtSettings())
+    from cleanslate.exchange.ccxt.proving import proof_of
+
+    proof = await proof_of(config.exchange_id, client.has)
+    verdict = gate_for(config.exchange_id, adapter.capabilities(client), CcxtSettings(), proof)
     if verdict.capable:
         found.append(Finding(Level.OK, "live", verdict.message))
     elif verdict.reason == "UntestedExchange":

@@ -90,6 +90,12 @@ class ClientIdSemantics:
     order_params: Mapping[str, Any] = field(default_factory=dict)
     """Parameters the venue wants on every order that ccxt does not add (ccxt's bitvavo
     refuses an order without ``operatorId``)."""
+    wire_names: frozenset[str] = frozenset()
+    """ccxt unified parameter names that are also the venue's own, so seeing them in the
+    request proves nothing is lost (Binance reads ``timeInForce``); see ``proving``."""
+    probe_market_info: Mapping[str, Any] = field(default_factory=dict)
+    """The venue's own market fields its ccxt createOrder reads, for the gate's probe market
+    (Binance checks ``orderTypes``)."""
 
 
 TESTED: Mapping[str, ClientIdSemantics] = {
@@ -98,6 +104,8 @@ TESTED: Mapping[str, ClientIdSemantics] = {
         max_length=36,
         unique_while_open=True,
         lookup=Lookup(LookupKind.BY_ID, param="clientOrderId"),
+        wire_names=frozenset({"timeInForce"}),
+        probe_market_info={"orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"]},
         note=(
             "ccxt sends it as newClientOrderId (ccxt/async_support/binance.py create_order); "
             "Binance: 'A unique id among open orders', at most 36 characters of "
