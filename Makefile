@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: venv tools demo once cluster lint test chaos crds chart bench
+.PHONY: venv tools demo once cluster lint test chaos crds chart bench venues
 
 # The virtualenv, reinstalled whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -43,6 +43,11 @@ crds: venv
 # when they drift).
 chart: venv
 	$(BIN)/python hack/chart_values.py
+
+# Regenerate docs/venues.md: the Live gate over ccxt's classes (with the ccxt that
+# requirements.lock pins; a test compares the page when that ccxt is installed).
+venues: venv
+	$(BIN)/python -m cleanslate.exchange.ccxt.survey docs/venues.md
 
 lint: venv
 	$(BIN)/ruff check operator tests benchmarks
