@@ -71,7 +71,7 @@ class Exposure(ApiModel):
     """Cap on the value at risk (non-quote holdings) as a share of the account's value.
 
     Quote currencies are outside the cap: BTC, ETH and USDT held as quote currencies count in
-    NAV (at their -USD bid) but never as value at risk, even though BTC and ETH move in
+    NAV (at their bid, in USD) but never as value at risk, even though BTC and ETH move in
     price, because they are never sold and trimming other positions could not bring them
     under any cap. An account of mostly BTC and ETH therefore shows little at risk.
     """

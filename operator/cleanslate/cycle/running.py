@@ -337,13 +337,16 @@ def _forced(inputs: CycleInputs, snapshot: Snapshot) -> list[Decision]:
     forced = []
     for symbol in sorted(inputs.options.liquidate):
         holding = snapshot.holding(symbol.split("-")[0])
+        elsewhere = ""
         if holding is not None and holding.product_id != symbol:
-            holding = None  # the holding is sold through its own product only
+            # sold through its own market only (the first of the settlement currencies)
+            elsewhere = f"; {holding.asset} sells through {holding.product_id}"
+            holding = None
         if holding is None or holding.asset in quote or is_protected(holding, inputs.spec):
             inputs.events.emit(
                 Event.warning(
                     Reason.MANUAL_LIQUIDATE,
-                    f"{symbol}: not liquidated (not held, quote or protected)",
+                    f"{symbol}: not liquidated (not held, quote or protected{elsewhere})",
                 )
             )
             continue
