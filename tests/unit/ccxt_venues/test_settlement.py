@@ -61,6 +61,7 @@ async def test_usdt_is_valued_through_usdc_and_the_holdings_in_usd() -> None:
     assert {"SEI-USDT", "WLFI-USDT", "AMP-USDT"} <= set(plan), plan
     assert plan["WLFI-USDT"].action is PlanAction.PURGE
     assert not [s for s in plan if s.startswith(("USDT", "USDC"))], "cash is never planned"
+    assert venue.order_writes() == [], "DryRun over a USDT venue reaches no order endpoint"
     usdc_usdt = await venue.paper.quote("USDC-USDT")
     usdt_in_usd = 1 / usdc_usdt.ask
     assert usdt_in_usd < 1, "USDT is priced by the venue, not assumed at par"
