@@ -10,6 +10,7 @@ import pytest
 
 from cleanslate.api.account import Mode
 from cleanslate.exchange.ccxt import capabilities, make_client
+from cleanslate.exchange.ccxt.capabilities import UNTESTED
 from cleanslate.exchange.ccxt.proving import Proof, prove
 from cleanslate.exchange.ccxt_accounts import CcxtSettings, gate, gate_for
 from unit.operating.test_ccxt_accounts import RecordingKube, allowing, build, spec
@@ -39,7 +40,7 @@ async def test_flags_passed_through_under_ccxt_names_and_no_closed_lookup_are_na
 
 @pytest.mark.parametrize(
     ("exchange_id", "why"),
-    [("gate", "28 characters"), ("bybit", "asks the server"), ("bitvavo", "operatorId")],
+    [("bybit", "asks the server"), ("bitvavo", "operatorId")],
 )
 async def test_an_order_ccxt_will_not_build_offline_is_not_proven(
     exchange_id: str, why: str
@@ -70,3 +71,12 @@ async def test_an_opted_in_venue_that_fails_the_proof_builds_read_only(tmp_path:
     verdict = gate(exchange, opted_in)
     assert exchange.read_only and verdict is not None and verdict.reason == "Unproven"
     await exchange.aclose()
+
+
+async def test_the_venue_facts_decide_whether_its_order_is_built_right() -> None:
+    """Gate takes at most 28 characters and reads ours back with a t- prefix: with its
+    documented facts the probe order carries our id; with the defaults ccxt refuses it."""
+    has = make_client("gate", {}).has
+    assert (await prove("gate", has)).proven
+    (found,) = (await prove("gate", has, UNTESTED)).unproven
+    assert "28 characters" in found

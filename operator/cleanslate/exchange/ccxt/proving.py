@@ -166,9 +166,12 @@ def _verbatim(name: str, wire: Wire) -> bool:
     return re.search(rf'(^|[?&{{,\s"]){re.escape(name)}("?\s*[:=])', wire.text) is not None
 
 
-async def prove(exchange_id: str, has: Mapping[str, Any]) -> Proof:
-    """Build the probe orders and say what is not proven (see the module docstring)."""
-    facts = semantics(exchange_id)
+async def prove(
+    exchange_id: str, has: Mapping[str, Any], facts: ClientIdSemantics | None = None
+) -> Proof:
+    """Build the probe orders and say what is not proven (see the module docstring), with
+    the venue's client-id facts (``capabilities.semantics``) unless ``facts`` are given."""
+    facts = facts or semantics(exchange_id)
     our_id = derived_client_id(PROBE_ID, facts)
     base = {**facts.order_params, facts.param: our_id}
     plain = await _wire(exchange_id, facts, dict(base))
