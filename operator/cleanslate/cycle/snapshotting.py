@@ -90,7 +90,9 @@ async def gather(
     holdings, failures, unpriced = [], {}, {}
     held = [b for b in sorted(balances, key=lambda b: b.asset) if b.total > 0]
     sold_through = {b.asset: sale_market(b.asset, settlement, products) for b in held}
-    currencies = {quote_of(p) for p in sold_through.values()} | {b.asset for b in held}
+    # only the quote currencies of the markets sold through (and, in usd_rates, the
+    # settlement currencies): a held asset is valued by its own market, never asked twice
+    currencies = {quote_of(p) for p in sold_through.values()}
     valuing = Valuing(
         par_currencies(policy),
         tuple(settlement),
