@@ -108,6 +108,13 @@ async def _account(
         elif not product.tradeable:
             status = product.status.value
             found.append(Finding(Level.WARNING, "product", f"{product_id}: {status}"))
+        elif product.min_notional <= 0:
+            message = (
+                f"{product_id} trades ({balance.asset} would sell through it), but ccxt "
+                "gives no minimum order value: a slice below the venue's minimum would be "
+                "refused (and retried)"
+            )
+            found.append(Finding(Level.WARNING, "product", message))
         else:
             message = f"{product_id} trades: {balance.asset} would sell through it"
             found.append(Finding(Level.OK, "product", message))
