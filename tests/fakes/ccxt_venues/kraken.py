@@ -32,9 +32,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import itertools
 import re
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -166,13 +164,6 @@ _PAPER_REJECTS = {  # paper engine's preview failure -> Kraken error string
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SHORT_UUID = re.compile(r"^[0-9a-fA-F]{32}$")
 _FREE_TEXT = re.compile(r"^[\x20-\x7e]{1,18}$")
-_NONCES = itertools.count(int(time.time() * 1000))
-
-
-def _next_nonce() -> int:
-    return next(_NONCES)
-
-
 CLOSED_PAGE = 50
 """Closed orders per ClosedOrders answer (Kraken docs: "50 results are returned at a time")."""
 
@@ -226,15 +217,6 @@ class FakeKraken(FakeVenue):
 
     async def orders(self) -> list[Order]:
         return [await self._order_of(placed) for placed in self._orders.values()]
-
-    def install(self, client: Any) -> Any:
-        """Also give the client a nonce that always increases: ccxt's kraken uses the wall
-        clock in milliseconds, so two requests within one millisecond (a fast test machine)
-        repeat it and the venue refuses the second, which made tests depend on speed.
-        The counter is shared by every client of the process, as a restart's new client
-        must still send larger nonces than the old one."""
-        client.nonce = _next_nonce
-        return super().install(client)
 
     def rate_limited(self) -> Reply:
         return failure("EAPI:Rate limit exceeded")
