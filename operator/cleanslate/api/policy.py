@@ -33,6 +33,11 @@ DEFAULT_USD_PAR_CURRENCIES = ("USDC",)
 without a fee, so there a USDC is a dollar by redemption, not by a market; USDT trades at a
 market price that has left $1 (about $0.95 in May 2022), so it is priced, never assumed."""
 
+SETTLEMENT_CURRENCY = "USD"
+"""The currency valuation is in and a default account sells into (``<ASSET>-USD``): cash,
+never a position, and never releasable. An account's own ``settlementCurrencies`` are cash
+too (``core.settlement.cash_currencies``)."""
+
 
 class DustAction(StrEnum):
     """What to do with a holding below the dust threshold."""
@@ -47,15 +52,20 @@ class Dust(ApiModel):
     A holding is dust when it is worth less than ``thresholdUsd`` or less than
     ``thresholdPctOfAccount`` percent of the account's value (the legacy protocol's 1 %),
     that share capped at ``minPositionUsd``: the percentage marks crumbs, not positions. A
-    holding the universe rejects and worth ``minLiquidationValueUsd`` is never dust.
+    holding the universe rejects is dust only under ``thresholdUsd`` (worth less than
+    ``minLiquidationValueUsd`` it is a residual, at every account size; worth more, it is
+    purged).
     """
 
     threshold_usd: NonNegative = Decimal("1")
     """Holdings worth less than this (USD) are dust (broker dust cleanup: $1)."""
     threshold_pct_of_account: Percent = Decimal("1")
     """Holdings worth less than this percentage of the account are dust (legacy protocol: 1 %)."""
-    action: DustAction = DustAction.IGNORE
-    """Ignore: report and leave the holding (it does not block CLEAN). Close: sell it."""
+    action: DustAction = DustAction.CLOSE
+    """Close (the documents' default): sell it, where the exchange's minimum allows; a
+    position under ``minPositionUsd`` worth less than an order is closed too, so one holding
+    gets one answer at every account size. Ignore: report and leave the holding (it does not
+    block CLEAN)."""
 
 
 class Unwind(ApiModel):
@@ -178,6 +188,28 @@ def _within_purge(field: str, default: str) -> JsonDict:
     }
 
 
+class Pace(StrEnum):
+    """How a TWAP slice weighs time (issue 28; docs/design.md, "Time is a cost")."""
+
+    ADAPTIVE = "adaptive"
+    """Each slice weighs what resting is expected to save (the maker fill share so far times
+    the fee gap and spread) against what waiting is expected to cost (the fall observed since
+    the decision beyond its noise); when waiting costs more it crosses, or sells the rest at
+    once, within the slippage cap. In a calm market it rests as the schedule says."""
+    FIXED = "fixed"
+    """Every slice rests as the schedule says, whatever the market does (before issue 28)."""
+
+
+class CrashAction(StrEnum):
+    """What a purge does when the bid has fallen through ``takerMaxSlippageBps``."""
+
+    HOLD = "hold"
+    """Place no taker order below the cap: the purge ends with the residual, which the next
+    cycle retries after the policy's backoff (the documents' behaviour)."""
+    WIDEN = "widen"
+    """Sell within ``crashMaxSlippageBps`` below the arrival bid instead."""
+
+
 class Execution(ApiModel):
     """The maker-first TWAP liquidation (``purge_execution`` in the auto-purge guide)."""
 
@@ -218,6 +250,20 @@ class Execution(ApiModel):
     instead of after the re-priced retry."""
     taker_max_slippage_bps: Annotated[Number, Field(ge=0, le=10000)] = Decimal("100")
     """Worst price a taker slice accepts, in basis points below the arrival bid."""
+    pace: Pace = Pace.ADAPTIVE
+    """adaptive: a slice crosses, or the rest is sold at once, when waiting is expected to cost
+    more than resting saves; fixed: every slice rests as scheduled."""
+    maker_fee_bps: Annotated[Number, Field(ge=0, le=1000)] = Decimal("60")
+    """The account's maker fee when the venue does not report one (Coinbase's entry tier)."""
+    taker_fee_bps: Annotated[Number, Field(ge=0, le=1000)] = Decimal("120")
+    """The account's taker fee when the venue does not report one (Coinbase's entry tier)."""
+    crash: CrashAction = CrashAction.HOLD
+    """When the bid is below the slippage cap: hold (no sale below it; retried next cycle) or
+    widen (sell within crashMaxSlippageBps)."""
+    crash_max_slippage_bps: Annotated[Number, Field(ge=0, le=10000)] = Decimal("500")
+    """Worst price a taker order accepts under crash: widen, in bps below the arrival bid."""
+    max_concurrent_symbols: Annotated[int, Field(ge=1, le=16)] = 4
+    """Most symbols of one account purged at the same time."""
 
     @model_validator(mode="after")
     def _times_fit_the_purge(self) -> Self:
@@ -318,6 +364,20 @@ class BalanceFetch(ApiModel):
 class PurgePolicySpec(ApiModel):
     """The declared clean state of the accounts that reference this policy."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "!has(self.releasedQuoteCurrencies) || "
+                    f"!self.releasedQuoteCurrencies.exists(c, c == '{SETTLEMENT_CURRENCY}')",
+                    "message": f"releasedQuoteCurrencies: {SETTLEMENT_CURRENCY} is the currency "
+                    "the account sells into and cannot be released",
+                    "fieldPath": ".releasedQuoteCurrencies",
+                }
+            ]
+        }
+    )
+
     auto_liquidate_ineligible: bool = True
     """Purge ineligible and excluded holdings (auto_liquidate_ineligible)."""
     quote_currencies: list[Asset] = Field(default_factory=lambda: list(DEFAULT_QUOTE_CURRENCIES))
@@ -327,7 +387,8 @@ class PurgePolicySpec(ApiModel):
     released_quote_currencies: list[Asset] = Field(default_factory=list, max_length=5)
     """Default quote currencies this policy means to sell like any holding (an explicit
     opt-in; the plan and an event say so each cycle one is held). Must be among USD, USDC,
-    USDT, BTC, ETH and not also listed in quoteCurrencies."""
+    USDT, BTC, ETH and not also listed in quoteCurrencies; never USD, the currency every
+    sale goes into. An account's settlementCurrencies stay cash even when listed here."""
     usd_par_currencies: list[Asset] = Field(
         default_factory=lambda: list(DEFAULT_USD_PAR_CURRENCIES), max_length=10
     )
@@ -364,6 +425,11 @@ class PurgePolicySpec(ApiModel):
         """Dropping a default quote currency from the list (``[USD]``, meant as "only USD")
         must not make USDC or BTC sellable; only releasedQuoteCurrencies does."""
         released = set(self.released_quote_currencies)
+        if SETTLEMENT_CURRENCY in released:
+            raise ValueError(
+                f"releasedQuoteCurrencies: {SETTLEMENT_CURRENCY} is the currency the account "
+                "sells into and cannot be released"
+            )
         if stray := sorted(released - set(DEFAULT_QUOTE_CURRENCIES)):
             raise ValueError(
                 f"releasedQuoteCurrencies: {', '.join(stray)} is not a default quote currency"

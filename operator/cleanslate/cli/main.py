@@ -153,7 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     once.add_argument(
         "--dust-pct",
         type=_fraction,
-        help="dust threshold as a fraction of the account (0.02 = 2 %%)",
+        help="dust threshold as a fraction of the account (0.02 = 2 %%); the share is capped "
+        "at minPositionUsd ($7.50 by default), so above $7.50 / fraction of account value "
+        "(0.02: $375) it changes nothing: a position is never dust",
     )
     liquidate = commands.add_parser("liquidate", help="sell one symbol with the TWAP executor")
     _common(liquidate)

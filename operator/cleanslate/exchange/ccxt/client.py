@@ -11,6 +11,8 @@ nowhere else:
   URLs (ccxt raises NotSupported when a venue has none: a clear error, not production).
 * ``verbose`` off, and ccxt's logger held at INFO: ccxt logs every request's headers at DEBUG
   (``fetch``: "%s %s, Request: %s %s"), and the headers carry the API key.
+* nonces strictly increasing per key within the process (``nonces.py``): Kraken refuses a
+  nonce not greater than the last, and ccxt's is the clock in milliseconds.
 * no ccxt retries (``maxRetriesOnFailure`` 0, ccxt's default, kept): a retried placement is a
   decision for the executor, which looks its order up first.
 * an HTTP 5xx answer is never a venue's verdict (``server_errors_are_unavailable``): some
@@ -36,6 +38,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import ccxt.async_support as ccxt_async
+
+from cleanslate.exchange.ccxt.nonces import PROCESS_NONCES
 
 CREDENTIAL_KEYS = ("apiKey", "secret", "password")
 """The Secret keys ccxt reads (``password`` only where the venue has a passphrase)."""
@@ -101,6 +105,7 @@ def make_client(exchange_id: str, credentials: Mapping[str, str], *, sandbox: bo
             config[key] = value
     client = getattr(ccxt_async, exchange_id)(config)
     server_errors_are_unavailable(client)
+    PROCESS_NONCES.install(client, exchange_id, credentials.get("apiKey", ""))
     if sandbox:
         if not client.urls.get("test"):
             raise NoSandbox(f"ccxt {exchange_id} has no sandbox (test) URLs")
