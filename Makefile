@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: venv lock tools demo once cluster lint test test-random chaos crds chart bench image image-check
+.PHONY: venv lock tools demo once cluster lint test test-random chaos crds chart bench venues image image-check
 
 # The virtualenv, reinstalled whenever pyproject.toml or the lock changes. It installs
 # requirements-dev.lock with its hashes: the test and ccxt extras at exactly the versions
@@ -64,6 +64,11 @@ crds: venv
 # when they drift).
 chart: venv
 	$(BIN)/python hack/chart_values.py
+
+# Regenerate docs/venues.md: the Live gate over ccxt's classes (with the ccxt that
+# requirements.lock pins; a test compares the page when that ccxt is installed).
+venues: venv
+	$(BIN)/python -m cleanslate.exchange.ccxt.survey docs/venues.md
 
 lint: venv
 	$(BIN)/ruff check operator tests benchmarks

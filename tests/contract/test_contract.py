@@ -157,7 +157,7 @@ async def test_orders_are_found_by_id_and_client_id(exchange_harness: ExchangeHa
     assert (await ex.get_order(placed.order_id)).client_order_id == "find-1"
     found = await ex.find_order("find-1")
     assert found is not None and found.order_id == placed.order_id
-    assert await ex.find_order("never-placed") is None
+    assert await ex.find_order("never-placed", exchange_harness.product_id) is None
     with pytest.raises(NotFound) as caught:
         await ex.get_order("no-such-order")
     assert caught.value.detail.raw is not None

@@ -46,20 +46,32 @@ CLEAN_WITHIN = 240.0
 
 HOSTS = {"binance": "api.binance.com", "kraken": "api.kraken.com"}
 KEY_HEADER = {"binance": "X-MBX-APIKEY", "kraken": "API-Key"}
+CASES = {
+    "binance": ("binance", "calm", "USD"),
+    "kraken": ("kraken", "calm", "USD"),
+    "binance-usdt": ("binance", "usdt", "USDT"),
+}
+"""Case -> (exchange id, paper market, settlement currency). binance-usdt is Binance's real
+shape: every market against USDT, none against USD, the account settling in USDT."""
 
 
-@pytest.fixture(params=sorted(HOSTS))
-def served(request: pytest.FixtureRequest) -> Iterator[tuple[str, FakeVenue, VenueServer]]:
-    """A paper-backed fake venue of the param's dialect, on loopback HTTP."""
-    exchange_id: str = request.param
+@pytest.fixture(params=sorted(CASES))
+def served(request: pytest.FixtureRequest) -> Iterator[tuple[str, FakeVenue, VenueServer, str]]:
+    """A paper-backed fake venue of the param's dialect and market, on loopback HTTP, and
+    the currency the account settles in."""
+    exchange_id, market, cash = CASES[request.param]
     clock = SystemClock()
-    config = PaperConfig(seed=7, market="calm", holdings=dict(HOLDINGS))
+    holdings = {(cash if a == "USD" else a): q for a, q in HOLDINGS.items()}
+    config = PaperConfig(seed=7, market=market, holdings=holdings)
     venue = open_venue(exchange_id, open_paper_exchange(config, clock, account="ccxt"), clock)
     with VenueServer({HOSTS[exchange_id]: venue}) as server:
-        yield exchange_id, venue, server
+        yield exchange_id, venue, server, cash
 
 
-def ccxt_account(namespace: str, name: str, secret: str, exchange_id: str) -> dict[str, Any]:
+def ccxt_account(
+    namespace: str, name: str, secret: str, exchange_id: str, cash: str = "USD"
+) -> dict[str, Any]:
+    settlement = {} if cash == "USD" else {"settlementCurrencies": [cash]}
     return {
         "apiVersion": "cleanslate.dev/v1alpha1",
         "kind": "TradingAccount",
@@ -73,6 +85,7 @@ def ccxt_account(namespace: str, name: str, secret: str, exchange_id: str) -> di
                 "ccxt": {"exchangeId": exchange_id},
                 "credentialsSecretRef": {"name": secret},
             },
+            **settlement,
         },
     }
 
@@ -83,10 +96,10 @@ def test_a_paper_backed_ccxt_account_reaches_clean(
     kubeconfig: Path,
     namespace: str,
     tmp_path: Path,
-    served: tuple[str, FakeVenue, VenueServer],
+    served: tuple[str, FakeVenue, VenueServer, str],
 ) -> None:
-    exchange_id, venue, server = served
-    ns, name, secret = namespace, f"{exchange_id}-main", f"{exchange_id}-key"
+    exchange_id, venue, server, cash = served
+    ns, name, secret = namespace, f"{exchange_id}-{cash.lower()}", f"{exchange_id}-key"
     key = credentials(exchange_id)
     literals = [f"--from-literal={k}={key[k]}" for k in ("apiKey", "secret")]
     kubectl("create", "secret", "generic", secret, "-n", ns, *literals)
@@ -113,7 +126,7 @@ def test_a_paper_backed_ccxt_account_reaches_clean(
         ],
     )
     with process:
-        kubectl.apply(ccxt_account(ns, name, secret, exchange_id))
+        kubectl.apply(ccxt_account(ns, name, secret, exchange_id, cash))
         st = wait_for(
             lambda: state_of(kubectl, ns, name, "Clean"),
             CLEAN_WITHIN,
@@ -132,9 +145,11 @@ def test_a_paper_backed_ccxt_account_reaches_clean(
     for asset in ("SEI", "WLFI"):
         left = ledger.get(asset, Decimal(0))
         assert Decimal(0) <= left < HOLDINGS[asset], f"{asset} was sold, never beyond holding"
-        sold = sum((o.filled_size for o in orders if o.product_id == f"{asset}-USD"), Decimal(0))
+        market = f"{asset}-{cash}"
+        sold = sum((o.filled_size for o in orders if o.product_id == market), Decimal(0))
         assert HOLDINGS[asset] - left == sold, f"{asset}: ledger and orders disagree"
-    assert ledger["USD"] > HOLDINGS["USD"]
+    assert {o.product_id for o in orders} <= {f"SEI-{cash}", f"WLFI-{cash}"}
+    assert ledger[cash] > HOLDINGS["USD"], f"the sales were paid in {cash}"
     assert all(o.side.value == "SELL" for o in orders)
     counts = Counter(venue.placed_client_ids())
     assert [c for c, n in counts.items() if n > 1] == []

@@ -26,6 +26,10 @@ from cleanslate.api.fields import (
     ProductOrAsset,
 )
 
+DEFAULT_SETTLEMENT_CURRENCIES = ("USD",)
+"""What an account sells into unless it says otherwise: Coinbase's and the paper market's
+USD, so an account written before settlement currencies existed behaves as it did."""
+
 
 class ExchangeName(StrEnum):
     PAPER = "paper"
@@ -274,6 +278,19 @@ class LeaveAlone(ApiModel):
 class TradingAccountSpec(ApiModel):
     """What the account should look like; cleanslate never writes the spec."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "!has(self.settlementCurrencies) || self.settlementCurrencies.all("
+                    "c, self.settlementCurrencies.exists_one(d, d == c))",
+                    "message": "settlementCurrencies must not repeat a currency",
+                    "fieldPath": ".settlementCurrencies",
+                }
+            ]
+        }
+    )
+
     exchange: ExchangeSpec = Field(default_factory=ExchangeSpec)
     policy_ref: PolicyRef
     mode: Mode = Mode.DRY_RUN
@@ -295,6 +312,19 @@ class TradingAccountSpec(ApiModel):
     """Free-form tenant label, for reports; isolation comes from the namespace."""
     interval_seconds: Annotated[int, Field(ge=1, le=86400)] = 60
     """Seconds between cycles."""
+    settlement_currencies: list[Asset] = Field(
+        default_factory=lambda: list(DEFAULT_SETTLEMENT_CURRENCIES), min_length=1, max_length=5
+    )
+    """What holdings are sold into, in order of preference (e.g. [USDT, USDC] on Binance):
+    each holding sells through the first tradeable BASE-QUOTE market of this list. These
+    currencies are cash: never sold and never counted as exposure. Default [USD]."""
+
+    @model_validator(mode="after")
+    def _settlement_unique(self) -> Self:
+        listed = self.settlement_currencies
+        if repeated := sorted({c for c in listed if listed.count(c) > 1}):
+            raise ValueError(f"settlementCurrencies repeats {', '.join(repeated)}")
+        return self
 
 
 # --- status -------------------------------------------------------------------------------

@@ -28,9 +28,15 @@ from cleanslate.api.fields import (
 
 DEFAULT_QUOTE_CURRENCIES = ("USD", "USDC", "USDT", "BTC", "ETH")
 
+DEFAULT_USD_PAR_CURRENCIES = ("USDC",)
+"""Counted at $1 without a price: USDC only. Coinbase converts USDC and USD one for one
+without a fee, so there a USDC is a dollar by redemption, not by a market; USDT trades at a
+market price that has left $1 (about $0.95 in May 2022), so it is priced, never assumed."""
+
 SETTLEMENT_CURRENCY = "USD"
-"""The currency every sale goes into (products are ``<ASSET>-USD``): cash, never a position,
-and never releasable."""
+"""The currency valuation is in and a default account sells into (``<ASSET>-USD``): cash,
+never a position, and never releasable. An account's own ``settlementCurrencies`` are cash
+too (``core.settlement.cash_currencies``)."""
 
 
 class DustAction(StrEnum):
@@ -75,7 +81,7 @@ class Exposure(ApiModel):
     """Cap on the value at risk (non-quote holdings) as a share of the account's value.
 
     Quote currencies are outside the cap: BTC, ETH and USDT held as quote currencies count in
-    NAV (at their -USD bid) but never as value at risk, even though BTC and ETH move in
+    NAV (at their bid, in USD) but never as value at risk, even though BTC and ETH move in
     price, because they are never sold and trimming other positions could not bring them
     under any cap. An account of mostly BTC and ETH therefore shows little at risk.
     """
@@ -382,7 +388,14 @@ class PurgePolicySpec(ApiModel):
     """Default quote currencies this policy means to sell like any holding (an explicit
     opt-in; the plan and an event say so each cycle one is held). Must be among USD, USDC,
     USDT, BTC, ETH and not also listed in quoteCurrencies; never USD, the currency every
-    sale goes into."""
+    sale goes into. An account's settlementCurrencies stay cash even when listed here."""
+    usd_par_currencies: list[Asset] = Field(
+        default_factory=lambda: list(DEFAULT_USD_PAR_CURRENCIES), max_length=10
+    )
+    """Stablecoins counted at exactly one US dollar, besides USD itself (default [USDC]).
+    Every other currency is priced from the venue's own markets (USDT by USDT-USD or
+    USDC-USDT, EUR by EUR-USD or EUR-USDT). A stablecoin can lose its peg: list only those
+    the account would accept a dollar for."""
     min_liquidation_value_usd: NonNegative = Decimal("5")
     """Holdings worth less than this are not purged (not worth the fees)."""
     max_liquidations_per_cycle: Annotated[int, Field(ge=0, le=100)] = 2

@@ -5,8 +5,8 @@ Give it the account, its policy and the Secret holding the key, as files::
     cleanslate check -f account.yaml -f policy.yaml -f secret.yaml
 
 It prints one line per finding and exits 0 when nothing is an error (warnings included), 1
-when something is. A paper account has nothing to check; a ccxt account gets its own checks
-(``checking_ccxt``).
+when something is. What is checked is the venue's (``exchange.venues``): nothing for a paper
+account, the key, clock and products for Coinbase, ``exchange.ccxt_check`` for ccxt.
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ from dataclasses import dataclass
 
 import httpx
 
-from cleanslate.api.account import ExchangeName
 from cleanslate.api.policy import PurgePolicy
-from cleanslate.cli.checking_ccxt import ClientHook, check_ccxt
 from cleanslate.cli.manifests import ManifestError, Manifests
 from cleanslate.clock import Clock
-from cleanslate.exchange.coinbase import DEFAULT_BASE_URL
-from cleanslate.exchange.coinbase.preflight import Expectations, Preflight, check_secret
+from cleanslate.exchange.ccxt_check import ClientHook
+from cleanslate.exchange.findings import Preflight
+from cleanslate.exchange.venues import CheckRequest, venue_of
 
 EXIT_FAILED = 1
 
@@ -40,8 +39,10 @@ async def run_check(
     ccxt_hook: ClientHook | None = None,
 ) -> CheckReport:
     spec = manifests.account.spec
-    if spec.exchange.name is ExchangeName.PAPER:
-        return CheckReport("ok      exchange    the paper exchange needs no preflight", 0)
+    venue = venue_of(spec.exchange.name)
+    if not venue.needs_secret:
+        found = await venue.check(CheckRequest(spec, PurgePolicy().spec, {}, clock))
+        return CheckReport("\n".join(f.line() for f in found.findings), 0)
     ref = spec.exchange.credentials_secret_ref
     secret = manifests.secrets.get(ref.name) if ref else None
     if ref is None or secret is None:
@@ -51,12 +52,8 @@ async def run_check(
             "(add -f secret.yaml)"
         )
     policy = (manifests.policy or PurgePolicy()).spec
-    if spec.exchange.name is ExchangeName.CCXT:
-        found = await check_ccxt(spec, policy, secret, clock, hook=ccxt_hook)
-        return CheckReport(_text(found), 0 if found.passed else EXIT_FAILED)
-    base_url = spec.exchange.coinbase.base_url if spec.exchange.coinbase else DEFAULT_BASE_URL
-    expect = Expectations.of(spec, policy)
-    result = await check_secret(secret, clock, expect, base_url=base_url, transport=transport)
+    request = CheckRequest(spec, policy, secret, clock, transport, ccxt_hook)
+    result = await venue.check(request)
     return CheckReport(_text(result), 0 if result.passed else EXIT_FAILED)
 
 

@@ -28,6 +28,7 @@ from cleanslate.cli.report import not_clean, nothing_sold
 from cleanslate.cli.running import OnceRequest, Report, run_liquidate, run_once
 from cleanslate.cli.state import StateError, default_state_dir
 from cleanslate.clock import SystemClock
+from cleanslate.core.settlement import cash_currencies
 
 EXIT_NOT_CLEAN = 1
 EXIT_NOT_SOLD = 1
@@ -237,7 +238,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(report.summary)
     if args.command == "liquidate":
-        return _liquidate_exit(args.symbol, report, request.policy.quote_currencies)
+        cash = cash_currencies(request.account.spec, request.policy)
+        return _liquidate_exit(args.symbol, report, sorted(cash))
     return _until_clean_exit(args, report)
 
 

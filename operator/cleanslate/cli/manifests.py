@@ -23,9 +23,10 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from cleanslate.api import API_VERSION
-from cleanslate.api.account import ExchangeName, TradingAccount
+from cleanslate.api.account import TradingAccount
 from cleanslate.api.policy import PurgePolicy
 from cleanslate.exchange.paper.markets import MARKETS
+from cleanslate.exchange.venues import venue_of
 
 MAX_FILE_BYTES = 1024 * 1024
 """A manifest is a few kilobytes; a larger file is refused before it is parsed."""
@@ -194,7 +195,7 @@ def _check_reference(account: TradingAccount, path: Path, policy: PurgePolicy) -
 def _check_paper(path: Path, account: TradingAccount) -> None:
     """The paper market and the seeded open orders must exist in the built-in data."""
     paper = account.spec.exchange.paper
-    if account.spec.exchange.name is not ExchangeName.PAPER or paper is None:
+    if not venue_of(account.spec.exchange.name).simulated or paper is None:
         return
     market = MARKETS.get(paper.market)
     if market is None:

@@ -159,5 +159,5 @@ def nothing_sold(
     if reason:
         return reason
     if symbol.split("-")[0] in quote_currencies:
-        return "it is a quote currency the policy keeps"
+        return "it is a quote or settlement currency the account keeps"
     return "the account holds none of it"

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from cleanslate.api.account import ExchangeName, Mode, TradingAccount, TradingAccountStatus
+from cleanslate.api.account import Mode, TradingAccount, TradingAccountStatus
 from cleanslate.api.account import PaperExchange as PaperConfig
 from cleanslate.api.policy import PurgePolicy, PurgePolicySpec
 from cleanslate.cli.manifests import ManifestError, Manifests
@@ -34,6 +34,7 @@ from cleanslate.events import Event, EventList, Reason
 from cleanslate.exchange.marketdata import MarketData
 from cleanslate.exchange.paper import PaperExchange, open_paper_exchange
 from cleanslate.exchange.paper.persistence import state_file as paper_state_file
+from cleanslate.exchange.venues import venue_of
 from cleanslate.execution.stopping import stop_in_flight
 
 DAMAGED_PAPER_STATE = (ValueError, KeyError, TypeError, AttributeError, IndexError, ArithmeticError)
@@ -121,7 +122,7 @@ class _Session:
 
     def __init__(self, request: OnceRequest) -> None:
         spec = request.account.spec
-        if spec.exchange.name is not ExchangeName.PAPER:
+        if not venue_of(spec.exchange.name).simulated:
             raise ManifestError(
                 "spec.exchange.name: the one-shot run works on the paper exchange "
                 "only; run the operator for live exchanges"

@@ -30,7 +30,7 @@ same reason, and neither do protected holdings, which nothing may close.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -47,7 +47,8 @@ from cleanslate.core.eligibility import Verdict, judge_eligibility
 from cleanslate.core.exits import over_cap
 from cleanslate.core.holdings import Holding, Snapshot, positions
 from cleanslate.core.leave_alone import describe, left_alone
-from cleanslate.core.market import ProductStatus
+from cleanslate.core.market import ProductStatus, asset_of, names_asset
+from cleanslate.core.settlement import cash_currencies
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +134,27 @@ def is_protected(holding: Holding, spec: TradingAccountSpec) -> bool:
 
 
 def protects(spec: TradingAccountSpec, product_id: str) -> bool:
-    """``protectedSymbols`` may name the product (SEI-USD) or the asset (SEI)."""
-    protected = set(spec.protected_symbols)
-    return product_id in protected or product_id.split("-")[0] in protected
+    """``protectedSymbols`` may name the product (SEI-USD) or the asset (SEI); either
+    protects the asset on whichever market it sells through (SEI-USDT too)."""
+    return names_asset(spec.protected_symbols, product_id)
+
+
+def tracked_by_product(
+    spec: TradingAccountSpec, holdings: Iterable[Holding]
+) -> dict[str, TrackedPosition]:
+    """The tracker's entry of each held product: the entry naming the product, else one
+    naming another market of the same asset (a tracker written as ETH-USD still tracks ETH
+    on an account that sells through ETH-USDT: being untracked would make it a sale)."""
+    exact = {t.symbol: t for t in spec.tracked_positions}
+    by_asset: dict[str, TrackedPosition] = {}
+    for t in spec.tracked_positions:
+        by_asset.setdefault(asset_of(t.symbol), t)
+    found = {}
+    for h in holdings:
+        entry = exact.get(h.product_id) or by_asset.get(h.asset)
+        if entry is not None:
+            found[h.product_id] = entry
+    return found
 
 
 def dust_limit(nav_usd: Decimal, policy: PurgePolicySpec) -> Decimal:
@@ -152,9 +171,10 @@ def classify(
     snapshot: Snapshot, account_spec: TradingAccountSpec, policy: PurgePolicySpec
 ) -> tuple[Classified, ...]:
     """Classify every position of the snapshot, ordered by product id."""
-    tracked = {t.symbol: t for t in account_spec.tracked_positions}
+    tracked = tracked_by_product(account_spec, snapshot.holdings)
     limit = dust_limit(snapshot.nav_usd, policy)
-    held = sorted(positions(snapshot.holdings, policy.quote_currencies), key=lambda h: h.product_id)
+    cash = cash_currencies(account_spec, policy)
+    held = sorted(positions(snapshot.holdings, cash), key=lambda h: h.product_id)
     facts = [_facts(h, snapshot.now, account_spec, policy, tracked, limit) for h in held]
     facts = [
         replace(f, legacy=bool(zombie_reasons(f) or _legacy_reasons(f, False, 0, policy)))
@@ -184,7 +204,7 @@ def _facts(
     if entry and entry.entry_price and holding.price is not None:
         pnl = holding.price / entry.entry_price - 1
     verdict = judge_eligibility(
-        holding.product_id, holding.quote, holding.product, policy.universe, spec.bans, now
+        holding.product_id, holding.usd_quote, holding.product, policy.universe, spec.bans, now
     )
     if holding.asset in policy.released_quote_currencies and not verdict.eligible:
         # Released cash is not a strategy asset: it is sold because the policy says so, not

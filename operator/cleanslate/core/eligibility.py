@@ -22,7 +22,7 @@ from datetime import datetime
 
 from cleanslate.api.account import Ban
 from cleanslate.api.policy import Tier, Universe
-from cleanslate.core.market import Product, Quote
+from cleanslate.core.market import Product, Quote, names_asset
 
 VOLUME_UNKNOWN = "24h quote volume unknown: the exchange does not report it"
 
@@ -40,21 +40,22 @@ class Verdict:
 
 
 def tier_of(product_id: str, universe: Universe) -> Tier | None:
-    """The first tier that lists the product; None means the global floor applies."""
-    return next((t for t in universe.tiers if product_id in t.symbols), None)
+    """The first tier that lists the product's asset; None means the global floor applies.
+    Tiers, like every universe rule, are keyed by asset (``core.market.names_asset``)."""
+    return next((t for t in universe.tiers if names_asset(t.symbols, product_id)), None)
 
 
 def is_force_eligible(product_id: str, universe: Universe) -> bool:
-    return any(product_id in t.force_eligible for t in universe.tiers)
+    return any(names_asset(t.force_eligible, product_id) for t in universe.tiers)
 
 
 def active_ban(product_id: str, bans: Iterable[Ban], now: datetime) -> Ban | None:
-    """A ban on the product that has not expired (no ``expiresAt`` means it never does)."""
+    """A ban on the product's asset that has not expired (no ``expiresAt``: it never does)."""
     return next(
         (
             b
             for b in bans
-            if b.symbol == product_id and (b.expires_at is None or b.expires_at > now)
+            if names_asset((b.symbol,), product_id) and (b.expires_at is None or b.expires_at > now)
         ),
         None,
     )
@@ -96,7 +97,7 @@ def _refusal(
     now: datetime,
 ) -> str | None:
     """Reasons that no liquidity can override: a person's decision, or no market at all."""
-    if product_id in universe.excluded_symbols:
+    if names_asset(universe.excluded_symbols, product_id):
         return "excluded: listed in universe.excludedSymbols"
     ban = active_ban(product_id, bans, now)
     if ban is not None:

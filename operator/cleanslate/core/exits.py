@@ -28,6 +28,7 @@ from cleanslate.api.account import UnwindProgress
 from cleanslate.api.policy import Unwind
 from cleanslate.core.decisions import Decision, ExitKind, Rule
 from cleanslate.core.holdings import Holding
+from cleanslate.core.market import Product
 
 _EPOCH_PLACEHOLDER = datetime.min
 
@@ -119,15 +120,22 @@ def hold(holding: Holding, kind: ExitKind, rule: Rule, reason: str) -> Decision:
 def below_exchange_minimum(holding: Holding, quantity: Decimal) -> str | None:
     """Why the exchange would refuse to sell ``quantity`` (under its minimum size or
     notional), or None when it would take the order or the minimums are unknown."""
-    product, price = holding.product, holding.price
-    if product is None or price is None:
+    product, price, native = holding.product, holding.price, holding.quote_price
+    if product is None or price is None or native is None:
         return None
-    if quantity >= product.min_base_size and quantity * price >= product.min_notional:
+    if quantity >= product.min_base_size and quantity * native >= product.min_notional:
         return None
+    minimum = f"{product.min_base_size} {holding.asset}, {_money(product.min_notional, product)}"
     return (
         f"unsellable remainder: {quantity} {holding.asset} (${quantity * price:.2f}) below the "
-        f"exchange minimum ({product.min_base_size} {holding.asset}, ${product.min_notional})"
+        f"exchange minimum ({minimum})"
     )
+
+
+def _money(amount: Decimal, product: Product) -> str:
+    """A venue amount in its quote currency: ``$1`` on a USD market, ``5 USDT`` elsewhere
+    (the minimum order value is the venue's, in the market's quote currency)."""
+    return f"${amount}" if product.quote == "USD" else f"{amount} {product.quote}"
 
 
 def close(holding: Holding, rule: Rule, reason: str) -> Decision:

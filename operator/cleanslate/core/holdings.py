@@ -3,14 +3,16 @@
 Holdings are valued at the **bid**, not the mid: every decision here is about selling, and a
 sale realises the bid. Valuing at the bid keeps the dust, minimum-liquidation and exposure
 thresholds honest on wide-spread tokens (a mid price would call a holding sellable above $5
-that only fetches $4.90). USD and USDC count at par (one dollar each); every other asset,
-including the quote currencies USDT, BTC and ETH, is valued by its ``-USD`` quote.
+that only fetches $4.90). USD and the policy's par currencies (USDC by default) count at one
+dollar each; every other asset, including the quote currencies USDT, BTC and ETH, is valued
+by the bid of the market it sells through, times that market's quote currency in USD
+(``core.settlement``: 1 for USD, a venue price for USDT or EUR).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -18,11 +20,13 @@ from cleanslate.api.policy import SETTLEMENT_CURRENCY
 from cleanslate.core.market import Order, OrderStatus, Product, Quote
 
 PAR_VALUED = frozenset({"USD", "USDC"})
-"""Assets worth exactly one US dollar per unit, whatever a quote says."""
+"""The default par currencies (USD and the policy's default ``usdParCurrencies``), for
+callers that have no policy at hand."""
 
 
 def product_id_of(asset: str) -> str:
-    """The USD product an asset is sold through, as the documents name it (SEI -> SEI-USD)."""
+    """The USD product an asset is sold through, as the documents name it (SEI -> SEI-USD).
+    An account with other settlement currencies uses ``core.settlement.sale_market``."""
     return f"{asset}-USD"
 
 
@@ -48,15 +52,45 @@ class Holding:
     quote: Quote | None = None
     price_error: str | None = None
     price_lost: bool = False
+    usd_rate: Decimal | None = Decimal(1)
+    """USD per unit of the product's quote currency (1 on a -USD product); None when the
+    venue gives no price for it: the holding is then unpriced."""
+    unit_usd: Decimal | None = None
+    """USD per unit of the asset itself when it is valued as a currency (a par currency, or
+    a settlement currency priced by ``core.settlement``), not by its own market."""
 
     @property
     def price(self) -> Decimal | None:
         """USD per unit at the bid, or None when unknown (see the module docstring)."""
-        if self.asset in PAR_VALUED:
-            return Decimal("1")
-        if self.quote is None or self.quote.bid <= 0:
+        if self.unit_usd is not None:
+            return self.unit_usd
+        if self.quote is None or self.quote.bid <= 0 or self.usd_rate is None:
             return None
-        return self.quote.bid
+        return self.quote.bid * self.usd_rate
+
+    @property
+    def quote_price(self) -> Decimal | None:
+        """Price per unit in the product's own quote currency (what the venue's minimum
+        order value is written in), or None when unknown."""
+        price = self.price
+        if price is None or not self.usd_rate:
+            return None
+        return price / self.usd_rate
+
+    @property
+    def usd_quote(self) -> Quote | None:
+        """The quote with prices, volume and depth in USD, for the universe's USD floors."""
+        quote, rate = self.quote, self.usd_rate
+        if quote is None or rate is None or rate == 1:
+            return quote if rate is not None else None
+        volume = None if quote.quote_volume_24h is None else quote.quote_volume_24h * rate
+        return replace(
+            quote,
+            bid=quote.bid * rate,
+            ask=quote.ask * rate,
+            quote_volume_24h=volume,
+            bid_depth_quote=quote.bid_depth_quote * rate,
+        )
 
     @property
     def value_usd(self) -> Decimal | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cleanslate.api.account import LeaveAlone, TradingAccountSpec
+from cleanslate.core.market import names_asset
 
 
 def left_alone(spec: TradingAccountSpec, symbol: str, now: datetime) -> LeaveAlone | None:
@@ -28,11 +29,10 @@ def left_alone(spec: TradingAccountSpec, symbol: str, now: datetime) -> LeaveAlo
     (exclusive); without ``until``, forever. When several entries match, the one that lasts
     longest wins, so adding a shorter entry never shortens a longer one.
     """
-    asset = symbol.split("-", 1)[0]
     active = [
         e
         for e in spec.leave_alone
-        if e.symbol in (symbol, asset) and (e.until is None or now < e.until)
+        if names_asset((e.symbol,), symbol) and (e.until is None or now < e.until)
     ]
     if not active:
         return None

@@ -6,12 +6,26 @@ Holdings are keyed by asset (``SEI``); everything about trading is keyed by prod
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
 BPS = Decimal("10000")
+
+
+def asset_of(symbol: str) -> str:
+    """The asset a product id or asset names (``SEI-USDT`` and ``SEI`` -> ``SEI``)."""
+    return symbol.partition("-")[0]
+
+
+def names_asset(entries: Iterable[str], symbol: str) -> bool:
+    """Whether any entry (a product id or an asset) names ``symbol``'s asset. Rules a person
+    writes (universe tiers, exclusions, bans, protected, leave alone) are keyed by asset, so
+    a policy written as ``SEI-USD`` for Coinbase covers SEI-USDT on Binance unchanged."""
+    asset = asset_of(symbol)
+    return any(asset_of(e) == asset for e in entries)
 
 
 class ProductStatus(StrEnum):

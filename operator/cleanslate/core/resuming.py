@@ -19,6 +19,7 @@ from cleanslate.api.policy import PurgePolicySpec
 from cleanslate.core.classification import protects
 from cleanslate.core.freezing import is_frozen
 from cleanslate.core.leave_alone import is_left_alone
+from cleanslate.core.settlement import cash_currencies
 
 
 def resume_refusal(
@@ -35,7 +36,7 @@ def resume_refusal(
     checks = (
         (spec.suspend, "the account is suspended"),
         (spec.mode is Mode.DRY_RUN, "the account is in DryRun"),
-        (asset in policy.quote_currencies, f"{asset} is a quote currency"),
+        (asset in cash_currencies(spec, policy), f"{asset} is a quote or settlement currency"),
         (protects(spec, symbol), "protected symbol"),
         (is_left_alone(spec, symbol, now), "left alone by the account (spec.leaveAlone)"),
         (is_frozen(frozen, symbol, now), "frozen symbol"),

@@ -36,6 +36,7 @@ from cleanslate.core.market import Order, Side
 from cleanslate.core.planning import CyclePlan, Memory, plan_cycle
 from cleanslate.core.policy_warnings import policy_warnings
 from cleanslate.core.resuming import resume_refusal
+from cleanslate.core.settlement import cash_currencies
 from cleanslate.core.verification import verify
 from cleanslate.cycle import exiting, previewing, reporting, snapshotting
 from cleanslate.cycle.context import CountingExchange, CycleInputs, CycleResult
@@ -111,6 +112,7 @@ async def _phases(
             books.status.frozen_symbols,
             inputs.market,
             inputs.events,
+            inputs.spec.settlement_currencies,
         ),
     )
     now = inputs.clock.now()
@@ -398,17 +400,20 @@ def _decision_mid(snapshot: Snapshot, symbol: str) -> Decimal | None:
 
 def _forced(inputs: CycleInputs, snapshot: Snapshot) -> list[Decision]:
     """``liquidate --force``: ignores backoff and the minimum value, never quote or protected."""
-    quote = set(inputs.policy.quote_currencies)
+    quote = cash_currencies(inputs.spec, inputs.policy)
     forced = []
     for symbol in sorted(inputs.options.liquidate):
         holding = snapshot.holding(symbol.split("-")[0])
+        elsewhere = ""
         if holding is not None and holding.product_id != symbol:
-            holding = None  # the holding is sold through its own product only
+            # sold through its own market only (the first of the settlement currencies)
+            elsewhere = f"; {holding.asset} sells through {holding.product_id}"
+            holding = None
         if holding is None or holding.asset in quote or is_protected(holding, inputs.spec):
             inputs.events.emit(
                 Event.warning(
                     Reason.MANUAL_LIQUIDATE,
-                    f"{symbol}: not liquidated (not held, quote or protected)",
+                    f"{symbol}: not liquidated (not held, quote or protected{elsewhere})",
                 )
             )
             continue
@@ -449,6 +454,7 @@ async def _resnapshot(inputs: CycleInputs, books: exiting.Books) -> Snapshot:
         books.status.frozen_symbols,
         inputs.market,
         inputs.events,
+        inputs.spec.settlement_currencies,
     )
     books.status = books.status.model_copy(update={"frozen_symbols": gathered.frozen})
     return gathered.snapshot

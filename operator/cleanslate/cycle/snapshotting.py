@@ -15,21 +15,30 @@ like any other, so a single bad answer can never market-close a tracked position
 may be shared with other accounts on the market (``exchange.marketdata``); a held product it
 lacks is asked of the account's own adapter before it counts as unknown, since only the
 account's own venue can say a product is gone for it.
+
+Each holding is valued on the market it would sell through (``core.settlement``: the first
+tradeable market against the account's settlement currencies) and that market's quote
+currency is converted to USD by the venue's own prices, asked once per cycle and currency.
+A quote currency the venue cannot price leaves its holdings unpriced (held, not counted
+toward a freeze: the holding's own market is fine). On a ``[USD]`` account nothing changes:
+USD is worth a dollar and no extra price is asked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 
-from cleanslate.api.account import BalanceStatus, FrozenSymbol
+from cleanslate.api.account import DEFAULT_SETTLEMENT_CURRENCIES, BalanceStatus, FrozenSymbol
 from cleanslate.api.policy import PurgePolicySpec
 from cleanslate.clock import Clock
 from cleanslate.core import balances as balance_rules
 from cleanslate.core import freezing
-from cleanslate.core.holdings import PAR_VALUED, Holding, Snapshot, product_id_of
+from cleanslate.core.holdings import Holding, Snapshot
 from cleanslate.core.market import Balance, Product, ProductStatus
+from cleanslate.core.settlement import par_currencies, quote_of, routes, sale_market
 from cleanslate.events import Event, EventSink, Reason
 from cleanslate.exchange.errors import ExchangeError, TemporaryError
 from cleanslate.exchange.marketdata import MarketData
@@ -70,6 +79,7 @@ async def gather(
     frozen: Mapping[str, FrozenSymbol],
     market: MarketData,
     events: EventSink,
+    settlement: Sequence[str] = DEFAULT_SETTLEMENT_CURRENCIES,
 ) -> Gathered:
     """Value every balance and list the open orders. Products and quotes come through
     ``market`` (shared with the other accounts on this market, within its freshness bound);
@@ -78,10 +88,21 @@ async def gather(
     products = await market.products(exchange, now)
     frozen_now = dict(frozen)
     holdings, failures, unpriced = [], {}, {}
-    for balance in sorted(balances, key=lambda b: b.asset):
-        if balance.total <= 0:
-            continue
-        holding, error, counts = await _value(exchange, market, balance, products, frozen_now, now)
+    held = [b for b in sorted(balances, key=lambda b: b.asset) if b.total > 0]
+    sold_through = {b.asset: sale_market(b.asset, settlement, products) for b in held}
+    # only the quote currencies of the markets sold through (and, in usd_rates, the
+    # settlement currencies): a held asset is valued by its own market, never asked twice
+    currencies = {quote_of(p) for p in sold_through.values()}
+    valuing = Valuing(
+        par_currencies(policy),
+        tuple(settlement),
+        await usd_rates(exchange, market, products, currencies, policy, settlement, now),
+    )
+    for balance in held:
+        product_id = sold_through[balance.asset]
+        holding, error, counts = await _value(
+            exchange, market, balance, product_id, products, frozen_now, now, valuing
+        )
         if error is not None and not counts:
             unpriced[holding.product_id] = error
             holdings.append(holding)
@@ -106,21 +127,77 @@ async def gather(
     return Gathered(snapshot, frozen_now, failures, unpriced)
 
 
+@dataclass(frozen=True, slots=True)
+class Valuing:
+    """What turns a venue price into USD this cycle: the par currencies, the settlement
+    list and the USD rate of every currency the venue could price."""
+
+    par: frozenset[str]
+    settlement: tuple[str, ...]
+    rates: Mapping[str, Decimal]
+
+
+async def usd_rates(
+    exchange: Exchange,
+    market: MarketData,
+    products: Mapping[str, Product],
+    currencies: Iterable[str],
+    policy: PurgePolicySpec,
+    settlement: Sequence[str],
+    now: datetime,
+) -> dict[str, Decimal]:
+    """USD per unit of each currency the venue prices (``core.settlement.routes``; the first
+    route that answers wins). Settlement currencies go first, in the account's order, so a
+    later currency may be priced through an earlier one (EUR through USDT). Par currencies
+    are one and ask nothing; a failed or missing price leaves the currency out."""
+    par = par_currencies(policy)
+    rates = dict.fromkeys(par, Decimal(1))
+    rest = sorted(set(currencies) - set(settlement))
+    for currency in [*(s for s in settlement if s not in par), *rest]:
+        if currency in rates:
+            continue
+        for route in routes(currency, par, settlement):
+            product = products.get(route.product_id)
+            if route.via not in rates or product is None or not product.tradeable:
+                continue
+            try:
+                quote = await market.quote(exchange, route.product_id, now)
+            except ExchangeError:
+                continue
+            if (rate := route.rate(quote)) is not None:
+                rates[currency] = rate * rates[route.via]
+                break
+    return rates
+
+
 async def _value(
     exchange: Exchange,
     market: MarketData,
     balance: Balance,
+    product_id: str,
     products: Mapping[str, Product],
     frozen: Mapping[str, FrozenSymbol],
     now: datetime,
+    valuing: Valuing,
 ) -> tuple[Holding, str | None, bool]:
     """The valued holding, the price error if any, and whether that error counts toward the
     symbol's freeze (temporary errors do not)."""
-    product_id = product_id_of(balance.asset)
     product = products.get(product_id)
-    holding = Holding(balance.asset, product_id, balance.total, balance.available, product)
-    if balance.asset in PAR_VALUED:
-        return holding, None, False
+    rate = valuing.rates.get(quote_of(product_id))
+    holding = Holding(
+        balance.asset, product_id, balance.total, balance.available, product, usd_rate=rate
+    )
+    if balance.asset in valuing.par:
+        return replace(holding, unit_usd=Decimal(1)), None, False
+    if balance.asset in valuing.settlement:
+        own = valuing.rates.get(balance.asset)
+        if own is not None:
+            return replace(holding, unit_usd=own), None, False
+        error = f"no USD price for settlement currency {balance.asset} on this venue"
+        return replace(holding, price_error=error), error, False
+    if rate is None:
+        error = f"no USD price for {quote_of(product_id)} on this venue"
+        return replace(holding, price_error=error), error, False
     if freezing.is_frozen(frozen, product_id, now):
         why = f"frozen after repeated price failures: {frozen[product_id].last_error}"
         return replace(holding, price_error=why, price_lost=True), None, False

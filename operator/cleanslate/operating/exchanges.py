@@ -11,15 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cleanslate.api.account import ExchangeName, ExchangeSpec, Mode, PaperExchange
+from cleanslate.api.account import ExchangeSpec, Mode
 from cleanslate.clock import Clock
-from cleanslate.exchange.coinbase import exchange_from_secret
-from cleanslate.exchange.paper import open_paper_exchange
+from cleanslate.exchange.ccxt_accounts import CcxtSettings
+from cleanslate.exchange.endpoints import EndpointPolicy
 from cleanslate.exchange.port import Exchange
-from cleanslate.operating.ccxt_accounts import CcxtRefused, CcxtSettings
-from cleanslate.operating.ccxt_accounts import build as build_ccxt
-from cleanslate.operating.ccxt_accounts import check_spec as check_ccxt_spec
-from cleanslate.operating.endpoints import COINBASE_PRODUCTION, EndpointNotAllowed, EndpointPolicy
+from cleanslate.exchange.venues import BuildRequest, Platform, VenueRefused, venue_of
 from cleanslate.operating.kube import Kube
 
 
@@ -36,7 +33,7 @@ class EndpointRefused(CredentialsMissing):
 
 
 def _refusal(reason: str, message: str) -> CredentialsMissing:
-    """A CredentialsMissing with ``reason`` (ccxt's refusals: not installed, unknown id,
+    """A CredentialsMissing with ``reason`` (a venue's refusals: not installed, unknown id,
     an origin not allowed, a missing Secret key): the account is held, its Secret unused."""
     refused = EndpointRefused(message) if reason == EndpointRefused.reason else None
     if refused is not None:
@@ -58,40 +55,25 @@ async def build_exchange(
     endpoints: EndpointPolicy | None = None,
     ccxt: CcxtSettings | None = None,
 ) -> Exchange:
-    if spec.name is ExchangeName.PAPER:
-        return open_paper_exchange(
-            spec.paper or PaperExchange(),
-            clock,
-            state_dir=state_dir / "paper",
-            account=f"{namespace}/{name}",
-        )
-    if spec.credentials_secret_ref is None or kube is None:
-        raise CredentialsMissing("spec.exchange.credentialsSecretRef is not set")
-    from cleanslate.exchange.coinbase import CredentialsError
+    """The account's adapter, through its venue's registry entry (``exchange.venues``):
+    the Secret reference first, then what the venue checks before any Secret is read,
+    then the Secret, then the adapter."""
     from cleanslate.operating.kube import SecretUnavailable
 
-    if spec.name is ExchangeName.CCXT and spec.ccxt is not None:
-        settings = ccxt or CcxtSettings()
-        try:
-            redirect_to = settings.api_redirects.get(spec.ccxt.exchange_id)
-            check_ccxt_spec(spec.ccxt, endpoints or EndpointPolicy(), redirect_to)
-            data = await kube.read_secret(namespace, spec.credentials_secret_ref.name)
-            return await build_ccxt(
-                spec.ccxt, data, clock, dry_run=mode is Mode.DRY_RUN, settings=settings
-            )
-        except CcxtRefused as exc:
-            raise _refusal(exc.reason, str(exc)) from None
-        except SecretUnavailable as exc:
-            raise CredentialsMissing(str(exc)) from None
-
-    base_url = spec.coinbase.base_url if spec.coinbase else COINBASE_PRODUCTION
+    venue = venue_of(spec.name)
+    platform = Platform(endpoints or EndpointPolicy(), ccxt or CcxtSettings())
+    secret = None
     try:
-        (endpoints or EndpointPolicy()).check(base_url)
-    except EndpointNotAllowed as exc:
-        raise EndpointRefused(str(exc)) from None
-    secret = spec.credentials_secret_ref.name
-    try:
-        data = await kube.read_secret(namespace, secret)
-        return exchange_from_secret(data, clock, read_only=mode is Mode.DRY_RUN, base_url=base_url)
-    except (SecretUnavailable, CredentialsError) as exc:
+        if venue.needs_secret:
+            if spec.credentials_secret_ref is None or kube is None:
+                raise CredentialsMissing("spec.exchange.credentialsSecretRef is not set")
+            venue.check_spec(spec, platform)
+            secret = await kube.read_secret(namespace, spec.credentials_secret_ref.name)
+        request = BuildRequest(
+            spec, mode, secret, clock, f"{namespace}/{name}", state_dir, platform
+        )
+        return await venue.build(request)
+    except VenueRefused as exc:
+        raise _refusal(exc.reason, str(exc)) from None
+    except SecretUnavailable as exc:
         raise CredentialsMissing(str(exc)) from None

@@ -20,15 +20,15 @@ from pathlib import Path
 import kopf
 
 from cleanslate.cli.state import default_state_dir
+from cleanslate.exchange.ccxt_accounts import CcxtSettings
+from cleanslate.exchange.endpoints import EndpointNotAllowed, EndpointPolicy, origin_of
 from cleanslate.exchange.marketdata import (
     DEFAULT_QUOTE_MAX_AGE,
     MAX_QUOTE_AGE_SECONDS,
     SharedMarkets,
 )
 from cleanslate.metrics import Metrics
-from cleanslate.operating.ccxt_accounts import CcxtSettings
 from cleanslate.operating.collecting import CollectorSchedule
-from cleanslate.operating.endpoints import EndpointNotAllowed, EndpointPolicy, origin_of
 from cleanslate.operating.handlers import Runtime, register
 from cleanslate.operating.redacting import secure_logging
 from cleanslate.operating.workers import WorkerConfig

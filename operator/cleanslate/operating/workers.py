@@ -28,7 +28,6 @@ from pydantic import ValidationError
 
 from cleanslate.api.account import (
     AccountState,
-    ExchangeName,
     Mode,
     TradingAccountSpec,
     TradingAccountStatus,
@@ -44,15 +43,15 @@ from cleanslate.cycle import (
     run_cycle,
 )
 from cleanslate.events import Event, EventSink, Reason
+from cleanslate.exchange.ccxt_accounts import CcxtSettings
+from cleanslate.exchange.endpoints import EndpointPolicy
 from cleanslate.exchange.errors import ExchangeError
 from cleanslate.exchange.marketdata import MarketData, SharedMarkets
 from cleanslate.exchange.port import Exchange
+from cleanslate.exchange.venues import Platform, venue_of
 from cleanslate.execution.stopping import stop_in_flight
 from cleanslate.metrics import Metrics
 from cleanslate.operating import actions
-from cleanslate.operating.ccxt_accounts import CcxtSettings
-from cleanslate.operating.ccxt_accounts import gate as ccxt_gate
-from cleanslate.operating.endpoints import EndpointPolicy
 from cleanslate.operating.exchanges import CredentialsMissing, build_exchange
 from cleanslate.operating.kube import ApiUnavailable, Fence, Kube, StaleRecord
 from cleanslate.operating.outages import ApiHealth
@@ -285,9 +284,9 @@ class AccountWorker:
         if self.exchange is not None and key == self.exchange_key:
             return
         await self.close()
-        paper = spec.exchange.name is ExchangeName.PAPER
+        simulated = venue_of(spec.exchange.name).simulated
         self.clock = (
-            WarpClock() if paper and self.config.paper_time == "simulated" else SystemClock()
+            WarpClock() if simulated and self.config.paper_time == "simulated" else SystemClock()
         )
         self.exchange = await build_exchange(
             spec.exchange,
@@ -313,7 +312,8 @@ class AccountWorker:
         assert self.exchange is not None and self.status is not None
         annotations = await self._requests(snap)
         wanted = actions.requested(annotations)
-        gate = ccxt_gate(self.exchange, self.config.ccxt)
+        venue = venue_of(spec.exchange.name)
+        gate = venue.gate(self.exchange, Platform(self.config.endpoints, self.config.ccxt))
         # A venue that may not trade Live runs as DryRun (its adapter is read-only too).
         dry = spec.mode is Mode.DRY_RUN or (gate is not None and not gate.capable)
         if gate is not None:

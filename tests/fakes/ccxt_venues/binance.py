@@ -48,6 +48,9 @@ from .base import FakeVenue, Outage, Reply, Request, millis, plain
 
 API = "/api/v3/"
 
+ALL_ORDERS_PAGE = 500
+"""allOrders' default page (Binance docs: "Default 500; max 1000")."""
+
 # Binance docs, General endpoints > Exchange information (no ccxt static fixture records
 # the raw exchangeInfo answer): one entry of "symbols".
 EXCHANGE_INFO_SYMBOL: dict[str, Any] = {
@@ -516,9 +519,13 @@ class FakeBinance(FakeVenue):
         return self._ok(orders)
 
     async def _all_orders(self, request: Request) -> Reply:
+        # Binance docs, All orders: "limit: Default 500; max 1000"; without orderId or a time
+        # range "most recent orders are returned", oldest first within the page.
         symbol = request.params.get("symbol")
         await self._product(symbol)
-        return self._ok([self._order(pl, o) for pl, o in await self._mine(symbol)])
+        limit = min(int(request.params.get("limit") or ALL_ORDERS_PAGE), 1000)
+        mine = await self._mine(symbol)
+        return self._ok([self._order(pl, o) for pl, o in mine[-limit:]])
 
     async def _my_trades(self, request: Request) -> Reply:
         symbol = request.params.get("symbol")

@@ -44,6 +44,9 @@ from .base import FakeVenue, Outage, Reply, Request, plain
 
 V3 = "/api/v3/brokerage/"
 
+LIST_PAGE_MAX = 1000
+"""The fake's largest List Orders page (the reference sets no default; ccxt asks for 100)."""
+
 # Coinbase docs, Advanced Trade > Fees > Get Transaction Summary (ccxt reads the fee tier
 # for its markets' maker/taker fees).
 TRANSACTION_SUMMARY: dict[str, Any] = {
@@ -416,7 +419,17 @@ class FakeCoinbaseCcxt(FakeVenue):
                 continue
             found.append(self._render_order(order))
         found.sort(key=lambda o: o["created_time"], reverse=True)
-        return Reply(200, {"orders": found, "sequence": "0", "has_next": False, "cursor": ""})
+        # Coinbase docs, List Orders: "limit: A pagination limit ... If has_next is true,
+        # additional orders are available to be fetched with pagination; also the cursor
+        # value in the response can be passed as cursor parameter in the subsequent
+        # request." The cursor is opaque; here it is the offset of the next page.
+        params = dict(pairs)
+        start = int(params.get("cursor") or 0)
+        limit = min(int(params.get("limit") or LIST_PAGE_MAX), LIST_PAGE_MAX)
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        cursor = str(start + limit) if more else ""
+        return Reply(200, {"orders": page, "sequence": "0", "has_next": more, "cursor": cursor})
 
     async def _adopt(self) -> None:
         """Orders the paper account holds that were not placed through this venue (seeded

@@ -126,3 +126,22 @@ async def test_check_names_a_missing_secret_key_and_reads_nothing(tmp_path: Path
     report = await run_check(manifests, SimulatedClock(NOW), ccxt_hook=kraken(requests))
     assert report.exit_code == 1 and "'secret'" in report.text
     assert requests == []
+
+
+async def test_check_says_which_settlement_market_each_holding_sells_through(
+    tmp_path: Path,
+) -> None:
+    """With settlementCurrencies [USDT, USD] on a venue listing SEI/USD only, SEI sells
+    through SEI-USD (the first tradeable one), DOGE has neither market, and USDT, which no
+    market here prices in USD, is named as unpriced."""
+    docs = documents()
+    docs[0]["spec"]["settlementCurrencies"] = ["USDT", "USD"]
+    manifests = load(files(tmp_path, docs))
+    report = await run_check(manifests, SimulatedClock(NOW), ccxt_hook=kraken([]))
+    lines = report.text.splitlines()
+    sei = [line for line in lines if "SEI-USD trades" in line]
+    assert sei and "SEI would sell through it" in sei[0], lines
+    # the recorded Kraken market has no cost minimum (it is only in info): said, not hidden
+    assert "no minimum order value" in sei[0]
+    assert any("DOGE-USDT: no DOGE/USDT or DOGE/USD spot market" in line for line in lines)
+    assert any("no market here prices USDT in USD" in line for line in lines), lines

@@ -9,6 +9,7 @@ an unfiltered listing.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -17,8 +18,10 @@ from cycle.harness import account_spec
 from cleanslate.clock import SimulatedClock
 from cleanslate.core.market import OrderRequest, OrderType, Side
 from cleanslate.exchange.ccxt import CcxtExchange, make_client
-from cleanslate.exchange.errors import TemporaryError
-from fakes.ccxt_venues import credentials
+from cleanslate.exchange.ccxt.capabilities import Lookup, LookupKind
+from cleanslate.exchange.errors import TemporaryError, Unavailable
+from fakes.ccxt_venues import FakeVenue, Request, credentials
+from fakes.ccxt_venues.kraken import CLOSED_PAGE
 
 from .rig import venue_for
 
@@ -146,3 +149,110 @@ async def test_a_cancelled_order_with_fills_is_found_on_coinbase_after_a_restart
     await restarted.aclose()
     assert found is not None and found.order_id == placed.order_id
     assert found.filled_size == order.filled_size
+
+
+PAGE = {"binance": 500, "kraken": 50, "coinbase": 100}
+"""The venue's page of closed orders: Binance allOrders (default 500), Kraken ClosedOrders
+(50, newest first), Coinbase List Orders as ccxt asks it (limit 100)."""
+
+
+def _venue_adapter(venue: object, exchange_id: str, clock: SimulatedClock) -> CcxtExchange:
+    client = venue.install(make_client(exchange_id, credentials(exchange_id)))  # type: ignore[attr-defined]
+    client.enableRateLimit = False
+    return CcxtExchange(client, clock, exchange_id=exchange_id, read_only=False)
+
+
+def _lookups(venue: FakeVenue, exchange_id: str, since: int) -> list[Request]:
+    """The requests a lookup made after request number ``since``."""
+    paths = {
+        "binance": ("/api/v3/order", "/api/v3/allOrders", "/api/v3/openOrders"),
+        "kraken": ("/0/private/OpenOrders", "/0/private/ClosedOrders"),
+        "coinbase": ("/api/v3/brokerage/orders/historical/batch",),
+    }[exchange_id]
+    return [r for r in venue.requests[since:] if r.method != "POST" or exchange_id == "kraken"
+            if r.path.endswith(paths)]  # fmt: skip
+
+
+@pytest.mark.parametrize("exchange_id", ["binance", "kraken", "coinbase"])
+async def test_a_filled_order_behind_more_than_a_page_of_orders_is_found_after_a_restart(
+    exchange_id: str,
+) -> None:
+    """A taker sale that filled, then a page and one more of orders placed and cancelled: a
+    restarted adapter must find the sale by its client id (by id, by a filtered listing, or
+    by reading every page), never conclude from the first page that it was never placed."""
+    spec = account_spec({"USD": "150", "WLFI": "20000"}, market="calm")
+    clock = SimulatedClock()
+    venue = venue_for(exchange_id, spec, clock)
+    first = _venue_adapter(venue, exchange_id, clock)
+    quote = await first.quote("WLFI-USD")
+    product = await first.product("WLFI-USD")
+    taker = OrderRequest(
+        client_order_id="cs-taker-paged",
+        product_id="WLFI-USD",
+        side=Side.SELL,
+        base_size=D(10),
+        order_type=OrderType.LIMIT,
+        limit_price=(quote.bid * D("0.9")).quantize(product.price_tick),
+        immediate_or_cancel=True,
+    )
+    sold = await first.place_order(taker)
+    assert sold.filled_size == D(10)
+    far = (quote.ask * 2).quantize(product.price_tick)
+    for n in range(PAGE[exchange_id] + 1):
+        clock.advance(1)  # later orders list first where the venue lists newest first
+        maker = OrderRequest(f"cs-m-{n}", "WLFI-USD", Side.SELL, D(10), OrderType.LIMIT,
+                             limit_price=far, post_only=True)  # fmt: skip
+        placed = await first.place_order(maker)
+        assert await first.cancel_orders([placed.order_id]) == [placed.order_id]
+    await first.aclose()
+
+    restarted = _venue_adapter(venue, exchange_id, clock)
+    since = len(venue.requests)
+    again = await restarted.place_order(taker)
+    await restarted.aclose()
+
+    assert again.order_id == sold.order_id
+    assert venue.placed_client_ids().count("cs-taker-paged") == 1
+    lookups = _lookups(venue, exchange_id, since)
+    if exchange_id == "binance":
+        assert [r.params.get("origClientOrderId") for r in lookups] == ["cs-taker-paged"]
+    elif exchange_id == "kraken":
+        assert lookups and all(r.params.get("cl_ord_id") == "cs-taker-paged" for r in lookups)
+    else:
+        assert len(lookups) == 2, "the sale is on the second page of List Orders"
+
+
+async def test_an_untested_venue_cannot_conclude_absence_from_one_full_page() -> None:
+    """A venue with neither an id lookup nor a filter reads one page; an id missing from a
+    FULL page may be on the next one, so the lookup fails instead of answering None (which
+    would place the order again)."""
+    spec = account_spec({"USD": "150", "WLFI": "20000"}, market="calm")
+    clock = SimulatedClock()
+    venue = venue_for("kraken", spec, clock)
+    adapter = _venue_adapter(venue, "kraken", clock)
+    one_page = Lookup(LookupKind.ONE_PAGE, page_size=CLOSED_PAGE)
+    adapter._semantics = replace(adapter._semantics, lookup=one_page)
+    quote = await adapter.quote("WLFI-USD")
+    product = await adapter.product("WLFI-USD")
+    far = (quote.ask * 2).quantize(product.price_tick)
+    assert await adapter.find_order("cs-never", "WLFI-USD") is None, "an empty history proves it"
+    for n in range(CLOSED_PAGE):
+        maker = OrderRequest(f"cs-m-{n}", "WLFI-USD", Side.SELL, D(10), OrderType.LIMIT,
+                             limit_price=far, post_only=True)  # fmt: skip
+        placed = await adapter.place_order(maker)
+        await adapter.cancel_orders([placed.order_id])
+    with pytest.raises(Unavailable, match="cannot prove"):
+        await adapter.find_order("cs-never", "WLFI-USD")
+    await adapter.aclose()
+
+
+async def test_binance_without_a_product_does_not_answer_never_placed() -> None:
+    """Binance finds a client id within one market only: asked without one, a restarted
+    adapter cannot know, and says so rather than "no such order"."""
+    spec = account_spec({"USD": "150", "WLFI": "200"}, market="calm")
+    clock = SimulatedClock()
+    adapter = _venue_adapter(venue_for("binance", spec, clock), "binance", clock)
+    with pytest.raises(Unavailable, match="within one market"):
+        await adapter.find_order("cs-anything")
+    assert await adapter.find_order("cs-anything", "WLFI-USD") is None
+    await adapter.aclose()

@@ -16,6 +16,7 @@ from decimal import Decimal
 import pytest
 from cycle.harness import ProcessDied, account_spec, policy
 
+from cleanslate.api.account import TradingAccountSpec
 from cleanslate.clock import SimulatedClock
 from cleanslate.core.market import OrderRequest
 from cleanslate.exchange.errors import ExchangeTimeout
@@ -25,7 +26,19 @@ from .rig import CcxtRig, venue_for
 
 D = Decimal
 HOLDINGS = {"USD": "150", "WLFI": "200"}  # ~$28 of WLFI: several TWAP slices
-VENUES = ["binance", "kraken", "coinbase"]
+VENUES = ["binance", "kraken", "coinbase", "binance-usdt"]
+"""Each venue selling into USD on the calm market, and Binance's own shape: a USDT-settled
+account on the ``usdt`` paper market (no USD market at all)."""
+
+
+def _case(case: str) -> tuple[str, TradingAccountSpec, str]:
+    """(exchange id, account spec, the currency the account sells into) of a case."""
+    exchange_id, _, usdt = case.partition("-")
+    if not usdt:
+        return exchange_id, account_spec(HOLDINGS, market="calm"), "USD"
+    holdings = {"USDT" if a == "USD" else a: q for a, q in HOLDINGS.items()}
+    spec = account_spec(holdings, market="usdt", settlementCurrencies=["USDT"])
+    return exchange_id, spec, "USDT"
 
 
 def _is_placement(request: Request) -> bool:
@@ -43,12 +56,16 @@ def _assert_one_order_per_client_id(venue: FakeVenue) -> None:
     assert [cid for cid, n in counts.items() if n > 1] == [], counts
 
 
-async def _assert_sold_at_most_held(venue: FakeVenue, start: dict[str, Decimal]) -> None:
+async def _assert_sold_at_most_held(
+    venue: FakeVenue, start: dict[str, Decimal], cash: str = "USD"
+) -> None:
     end = await _ledger(venue)
     assert D(0) <= end.get("WLFI", D(0)) <= start["WLFI"]
-    assert end["USD"] >= start["USD"]
+    assert end[cash] >= start[cash]
     sold = start["WLFI"] - end.get("WLFI", D(0))
-    filled = sum((o.filled_size for o in await venue.orders() if o.product_id == "WLFI-USD"), D(0))
+    filled = sum(
+        (o.filled_size for o in await venue.orders() if o.product_id == f"WLFI-{cash}"), D(0)
+    )
     assert sold == filled, "the ledger and the orders disagree"
 
 
@@ -71,12 +88,12 @@ class DiesOnTimeout:
             raise ProcessDied from None
 
 
-@pytest.mark.parametrize("exchange_id", VENUES)
+@pytest.mark.parametrize("case", VENUES)
 @pytest.mark.parametrize("crash_at", [1, 2, 3])
 async def test_a_purge_killed_after_a_placement_resumes_without_a_second_order(
-    exchange_id: str, crash_at: int
+    case: str, crash_at: int
 ) -> None:
-    spec = account_spec(HOLDINGS, market="calm")
+    exchange_id, spec, cash = _case(case)
     clock = SimulatedClock()
     venue = venue_for(exchange_id, spec, clock)
     first = CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id=exchange_id)
@@ -85,7 +102,7 @@ async def test_a_purge_killed_after_a_placement_resumes_without_a_second_order(
     with pytest.raises(ProcessDied):
         await first.cycle()
     persisted = first.persisted[-1]
-    flight = persisted.in_flight["WLFI-USD"]
+    flight = persisted.in_flight[f"WLFI-{cash}"]
 
     restarted = CcxtRig(
         spec, policy(), clock=first.clock, status=persisted, venue=venue, exchange_id=exchange_id
@@ -98,16 +115,16 @@ async def test_a_purge_killed_after_a_placement_resumes_without_a_second_order(
     assert [c for c, n in Counter(both).items() if n > 1] == []
     _assert_one_order_per_client_id(venue)
     assert restarted.status.in_flight == {}
-    await _assert_sold_at_most_held(venue, start)
+    await _assert_sold_at_most_held(venue, start, cash)
     await first.close()
     await restarted.close()
 
 
-@pytest.mark.parametrize("exchange_id", VENUES)
+@pytest.mark.parametrize("case", VENUES)
 async def test_a_placement_lost_after_the_venue_took_it_is_found_not_placed_again(
-    exchange_id: str,
+    case: str,
 ) -> None:
-    spec = account_spec(HOLDINGS, market="calm")
+    exchange_id, spec, cash = _case(case)
     clock = SimulatedClock()
     venue = venue_for(exchange_id, spec, clock)
     rig = CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id=exchange_id)
@@ -120,15 +137,15 @@ async def test_a_placement_lost_after_the_venue_took_it_is_found_not_placed_agai
     assert placements, "the purge placed something"
     assert len(venue.placed_client_ids()) >= 1
     _assert_one_order_per_client_id(venue)
-    await _assert_sold_at_most_held(venue, start)
+    await _assert_sold_at_most_held(venue, start, cash)
     await rig.close()
 
 
-@pytest.mark.parametrize("exchange_id", VENUES)
+@pytest.mark.parametrize("case", VENUES)
 async def test_a_process_killed_by_a_lost_placement_finds_the_order_after_restart(
-    exchange_id: str,
+    case: str,
 ) -> None:
-    spec = account_spec(HOLDINGS, market="calm")
+    exchange_id, spec, cash = _case(case)
     clock = SimulatedClock()
     venue = venue_for(exchange_id, spec, clock)
     first = CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id=exchange_id)
@@ -151,7 +168,7 @@ async def test_a_process_killed_by_a_lost_placement_finds_the_order_after_restar
 
     _assert_one_order_per_client_id(venue)
     assert restarted.status.in_flight == {}
-    await _assert_sold_at_most_held(venue, start)
+    await _assert_sold_at_most_held(venue, start, cash)
     await first.close()
     await restarted.close()
 
@@ -171,12 +188,12 @@ def _is_taker_placement(request: Request) -> bool:
     )
 
 
-@pytest.mark.parametrize("exchange_id", VENUES)
-async def test_a_lost_answer_to_a_filled_taker_order_does_not_sell_twice(exchange_id: str) -> None:
+@pytest.mark.parametrize("case", VENUES)
+async def test_a_lost_answer_to_a_filled_taker_order_does_not_sell_twice(case: str) -> None:
     """The dangerous case for Binance's and Kraken's id semantics: a taker order fills at
     once, so its id is no longer "open" and the venue WOULD accept the same id again as a new
     order. After its answer is lost the order must be found, not re-sent."""
-    spec = account_spec(HOLDINGS, market="calm")
+    exchange_id, spec, cash = _case(case)
     clock = SimulatedClock()
     venue = venue_for(exchange_id, spec, clock)
     rig = CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id=exchange_id)
@@ -189,5 +206,5 @@ async def test_a_lost_answer_to_a_filled_taker_order_does_not_sell_twice(exchang
     assert takers, "the purge crossed the spread at least once"
     assert not venue.faults[0].times, "the taker's answer was lost"
     _assert_one_order_per_client_id(venue)
-    await _assert_sold_at_most_held(venue, start)
+    await _assert_sold_at_most_held(venue, start, cash)
     await rig.close()

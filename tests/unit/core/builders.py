@@ -14,7 +14,7 @@ from cleanslate.api.account import (
     TradingAccountSpec,
 )
 from cleanslate.api.policy import PurgePolicySpec
-from cleanslate.core.holdings import Holding, Snapshot, product_id_of
+from cleanslate.core.holdings import PAR_VALUED, Holding, Snapshot, product_id_of
 from cleanslate.core.market import (
     Order,
     OrderStatus,
@@ -97,7 +97,8 @@ def cash(asset: str, amount: Decimal | str | int, price: Decimal | str | None = 
     """A quote-currency holding (USD/USDC at par, others by their -USD quote)."""
     pid = product_id_of(asset)
     q = None if price is None else quote(pid, D(price))
-    return Holding(asset, pid, D(amount), D(amount), product(asset), q, None)
+    par = D(1) if asset in PAR_VALUED else None
+    return Holding(asset, pid, D(amount), D(amount), product(asset), q, None, unit_usd=par)
 
 
 def sei() -> Holding:

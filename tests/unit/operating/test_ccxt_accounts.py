@@ -13,8 +13,8 @@ import pytest
 from cleanslate.api.account import ExchangeName, ExchangeSpec, Mode
 from cleanslate.clock import SimulatedClock
 from cleanslate.exchange.ccxt import CcxtExchange, ClientRegistry, api_origins, make_client
-from cleanslate.operating.ccxt_accounts import INSTALL_HINT, CcxtSettings, gate
-from cleanslate.operating.endpoints import EndpointPolicy
+from cleanslate.exchange.ccxt_accounts import INSTALL_HINT, CcxtSettings, gate
+from cleanslate.exchange.endpoints import EndpointPolicy
 from cleanslate.operating.exchanges import CredentialsMissing, EndpointRefused, build_exchange
 from cleanslate.operating.main import build_parser
 

@@ -7,8 +7,8 @@ import pytest
 
 from cleanslate.api.account import Ccxt
 from cleanslate.exchange.ccxt import api_origins, make_client
-from cleanslate.operating.ccxt_accounts import CcxtRefused, check_spec, redirect
-from cleanslate.operating.endpoints import EndpointPolicy
+from cleanslate.exchange.ccxt_accounts import CcxtRefused, check_spec, redirect
+from cleanslate.exchange.endpoints import EndpointPolicy
 from cleanslate.operating.main import build_parser
 
 ORIGIN = "http://127.0.0.1:8123"

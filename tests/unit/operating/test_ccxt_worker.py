@@ -11,9 +11,9 @@ from typing import Any, cast
 from ccxt_adapter.venue import KRAKEN_BTC_USD, Venue
 
 from cleanslate.exchange.ccxt import ClientRegistry, api_origins, make_client
+from cleanslate.exchange.ccxt_accounts import CcxtSettings
+from cleanslate.exchange.endpoints import EndpointPolicy
 from cleanslate.metrics import Metrics
-from cleanslate.operating.ccxt_accounts import CcxtSettings
-from cleanslate.operating.endpoints import EndpointPolicy
 from cleanslate.operating.kube import Kube
 from cleanslate.operating.workers import AccountWorker, WorkerConfig
 

@@ -12,7 +12,7 @@ from kubernetes_asyncio import client
 
 from cleanslate.api.account import ExchangeSpec, Mode
 from cleanslate.clock import SimulatedClock
-from cleanslate.operating.endpoints import EndpointNotAllowed, EndpointPolicy
+from cleanslate.exchange.endpoints import EndpointNotAllowed, EndpointPolicy
 from cleanslate.operating.exchanges import CredentialsMissing, EndpointRefused, build_exchange
 from cleanslate.operating.kube import SECRET_TYPE, SECRET_TYPE_LABEL, Kube
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -60,7 +61,15 @@ from cleanslate.core.market import (
     Side,
 )
 from cleanslate.exchange.ccxt import markets
-from cleanslate.exchange.ccxt.capabilities import Capabilities, capabilities, semantics
+from cleanslate.exchange.ccxt.capabilities import (
+    Capabilities,
+    ClientIdSemantics,
+    IdForm,
+    Lookup,
+    LookupKind,
+    capabilities,
+    semantics,
+)
 from cleanslate.exchange.ccxt.client import api_origins
 from cleanslate.exchange.ccxt.errors import ReadOnlyRefused, Unsupported, translate
 from cleanslate.exchange.errors import (
@@ -89,7 +98,6 @@ MARKETS_TTL = timedelta(hours=1)
 """Markets load once per client and again after this long, for status changes (a suspension)."""
 FIND_WINDOW = timedelta(days=7)
 """Closed orders searched by ``find_order``: purges look up ids from their own recent attempts."""
-_VENUE_ID_CHARS = re.compile(r"^[A-Za-z0-9_.:/-]+$")
 _STATUSES = {
     "open": OrderStatus.OPEN,
     "canceled": OrderStatus.CANCELLED,
@@ -309,7 +317,13 @@ class CcxtExchange:
 
     async def find_order(self, client_order_id: str, product_id: str | None = None) -> Order | None:
         """The order with this client order id, or None. ``product_id`` narrows the search
-        (and is needed on venues that search one market at a time)."""
+        (and is needed on venues that search one market at a time).
+
+        None means the venue said no such order exists, never "not on the page we read": a
+        placement follows a None, and on Binance or Kraken a filled order's id is accepted
+        again as a new order. How the venue is asked is its ``ClientIdSemantics.lookup``: by
+        id, by a listing filtered to the id, or every page of the find window; a lookup that
+        cannot read to the end raises ``Unavailable`` instead of answering."""
         known = self._placed.get(client_order_id)
         if known:
             try:
@@ -318,16 +332,14 @@ class CcxtExchange:
                 pass
         venue_id = self.venue_client_id(client_order_id)
         symbol = markets.symbol_of(product_id) if product_id else None
-        if self._exchange_id == "binance" and symbol is not None:
-            return await self._find_by_client_id(client_order_id, venue_id, symbol)
-        by_id = {self._semantics.listing_filter: venue_id} if self._semantics.listing_filter else {}
-        for order in await self._open_payloads(symbol, by_id):
-            if order.get("clientOrderId") == venue_id:
-                return await self._remember_found(client_order_id, order)
-        for order in await self._closed_payloads(symbol, by_id):
-            if order.get("clientOrderId") == venue_id:
-                return await self._remember_found(client_order_id, order)
-        return None
+        lookup = self._semantics.lookup
+        if lookup.kind is LookupKind.BY_ID:
+            payload = await self._find_by_client_id(venue_id, symbol, lookup)
+        elif lookup.kind is LookupKind.PAGED:
+            payload = await self._find_in_pages(venue_id, symbol, lookup)
+        else:
+            payload = await self._find_in_listings(venue_id, symbol, lookup)
+        return None if payload is None else await self._remember_found(client_order_id, payload)
 
     async def cancel_orders(self, order_ids: Sequence[str]) -> Sequence[str]:
         """Cancels each open order. Venues differ on cancelling a final one (Kraken answers
@@ -392,16 +404,23 @@ class CcxtExchange:
     # --- client order ids ------------------------------------------------------------------
 
     def venue_client_id(self, client_order_id: str) -> str:
-        """cleanslate's id as this venue takes it: unchanged when it fits, else ``cs-`` and a
-        prefix of its SHA-256 (deterministic, so a restart derives the same one)."""
-        limit = self._semantics.max_length
-        if len(client_order_id) <= limit and _VENUE_ID_CHARS.match(client_order_id):
-            venue = client_order_id
-        else:
-            digest = hashlib.sha256(client_order_id.encode()).hexdigest()
-            venue = "cs-" + digest[: max(limit - 3, 8)]
+        """cleanslate's id as this venue takes it (``ClientIdSemantics``: its form, charset
+        and length): unchanged when it fits, else derived from its SHA-256, deterministic so a
+        restart derives the same one (``cs-`` and a digest prefix, a UUID, or an integer)."""
+        venue = derived_client_id(client_order_id, self._semantics)
         self._ours[venue] = client_order_id
         return venue
+
+    def _matching(
+        self, payloads: Sequence[Mapping[str, Any]], venue_id: str
+    ) -> Mapping[str, Any] | None:
+        return next((o for o in payloads if self._read_back(o) == venue_id), None)
+
+    def _read_back(self, payload: Mapping[str, Any]) -> str:
+        """The venue's client id on an order it returned, without the prefix it adds."""
+        text = str(payload.get("clientOrderId") or "")
+        prefix = self._semantics.read_back_prefix
+        return text[len(prefix) :] if prefix and text.startswith(prefix) else text
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -415,7 +434,8 @@ class CcxtExchange:
         """ccxt's (type, price, params) for a request."""
         caps = self.capabilities
         params: dict[str, Any] = {
-            self._semantics.param: self.venue_client_id(request.client_order_id)
+            **self._semantics.order_params,
+            self._semantics.param: self.venue_client_id(request.client_order_id),
         }
         if request.order_type is OrderType.MARKET and request.limit_price is None:
             if not caps.market_orders:
@@ -461,16 +481,69 @@ class CcxtExchange:
             raise translate(exc) from exc
 
     async def _find_by_client_id(
-        self, client_order_id: str, venue_id: str, symbol: str
-    ) -> Order | None:
-        """Binance: Query Order by origClientOrderId (ccxt's fetchOrder clientOrderId)."""
+        self, venue_id: str, symbol: str | None, lookup: Lookup
+    ) -> Mapping[str, Any] | None:
+        """Binance: Query Order by origClientOrderId (ccxt's fetchOrder ``clientOrderId``),
+        which answers for open, filled and cancelled orders alike."""
+        if symbol is None and self._symbol_required("fetchOrder"):
+            raise Unavailable(
+                f"{self.name} looks client order ids up within one market: no product given"
+            )
         try:
             payload = await self._call(
-                self._client.fetch_order, None, symbol, {"clientOrderId": venue_id}
+                self._client.fetch_order, None, symbol, {lookup.param or "clientOrderId": venue_id}
             )
         except NotFound:
             return None
-        return await self._remember_found(client_order_id, payload)
+        return payload  # type: ignore[no-any-return]
+
+    async def _find_in_pages(
+        self, venue_id: str, symbol: str | None, lookup: Lookup
+    ) -> Mapping[str, Any] | None:
+        """Every order of the find window, any status, page after page until the venue has
+        no next page (Coinbase's List Orders: ccxt copies the answer's cursor into one
+        order's ``info``). Running out of ``max_pages`` is a failure, not an absence."""
+        cursor_key = lookup.cursor or "cursor"
+        params: dict[str, Any] = {}
+        for _ in range(lookup.max_pages):
+            page = list(
+                await self._call(
+                    self._client.fetch_orders, symbol, self._since(), lookup.page_size, params
+                )
+            )
+            found = self._matching(page, venue_id)
+            if found is not None:
+                return found
+            # ccxt sorts a page by time after parsing: the order carrying the cursor may
+            # be anywhere in it (ccxt's own fetch_paginated_call_cursor searches it too)
+            cursor = next((c for o in page if (c := (o.get("info") or {}).get(cursor_key))), None)
+            if not cursor:
+                return None
+            params = {cursor_key: cursor}
+        raise Unavailable(
+            f"{self.name}: {venue_id} not in the first {lookup.max_pages} pages of orders"
+        )
+
+    async def _find_in_listings(
+        self, venue_id: str, symbol: str | None, lookup: Lookup
+    ) -> Mapping[str, Any] | None:
+        """Open orders, then closed ones: filtered to the id where the venue can (Kraken's
+        cl_ord_id); otherwise one page, and a full page without the id is no proof that the
+        id is absent (the order may be on the next page): that raises."""
+        filtered = lookup.kind is LookupKind.FILTERED and lookup.param is not None
+        params = {lookup.param: venue_id} if filtered and lookup.param else {}
+        found = self._matching(await self._open_payloads(symbol, params), venue_id)
+        if found is not None:
+            return found
+        limit = None if filtered else lookup.page_size
+        closed, read = await self._closed_payloads(symbol, params, limit)
+        found = self._matching(closed, venue_id)
+        if found is None and limit is not None and read >= limit:
+            raise Unavailable(
+                f"{self.name}: {venue_id} not in one full page of closed orders and the venue "
+                "cannot be asked for it by id: cannot prove it was never placed"
+            )
+        return found
 
     async def _open_payloads(
         self, symbol: str | None, params: Mapping[str, Any] | None = None
@@ -482,12 +555,13 @@ class CcxtExchange:
         return list(await self._call(self._client.fetch_open_orders, symbol))
 
     async def _closed_payloads(
-        self, symbol: str | None, params: Mapping[str, Any] | None = None
-    ) -> list[Mapping[str, Any]]:
-        """Recently closed orders, by whichever listing the venue has; a venue that can list
+        self, symbol: str | None, params: Mapping[str, Any], limit: int | None
+    ) -> tuple[list[Mapping[str, Any]], int]:
+        """Recently closed orders, by whichever listing the venue has, and how many orders
+        the listing returned (a full page says there may be more); a venue that can list
         them only per market gets [] without a symbol (the open-order search still ran).
         ``params`` narrow the closed listing to one client id where the venue can
-        (``ClientIdSemantics.listing_filter``): listings are paged, newest first.
+        (``Lookup.param`` of a FILTERED lookup): listings are paged, newest first.
 
         ``fetchOrders`` (every status) comes first where the venue has it: "closed" is not one
         thing in ccxt, and coinbase's ``fetchClosedOrders`` lists FILLED orders only, so a
@@ -498,19 +572,18 @@ class CcxtExchange:
         if has.get("fetchOrders") is True and not (
             symbol is None and self._symbol_required("fetchOrders")
         ):
-            orders = await self._call(self._client.fetch_orders, symbol, since)
-            return [o for o in orders if o.get("status") != "open"]
+            orders = await self._call(self._client.fetch_orders, symbol, since, limit, dict(params))
+            return [o for o in orders if o.get("status") != "open"], len(orders)
         if symbol is None and self._symbol_required("fetchClosedOrders"):
-            return []
+            return [], 0
         if has.get("fetchClosedOrders") is True:
-            if params:
-                return list(
-                    await self._call(
-                        self._client.fetch_closed_orders, symbol, since, None, dict(params)
-                    )
+            closed = list(
+                await self._call(
+                    self._client.fetch_closed_orders, symbol, since, limit, dict(params)
                 )
-            return list(await self._call(self._client.fetch_closed_orders, symbol, since))
-        return []
+            )
+            return closed, len(closed)
+        return [], 0
 
     def _symbol_required(self, method: str) -> bool:
         features = getattr(self._client, "features", None) or {}
@@ -552,7 +625,7 @@ class CcxtExchange:
             amount = markets.number(payload.get("amount")) or ZERO
             filled = markets.number(payload.get("filled")) or ZERO
             self._symbols[order_id] = symbol
-            venue_cid = str(payload.get("clientOrderId") or "")
+            venue_cid = self._read_back(payload)
             return Order(
                 order_id=order_id,
                 client_order_id=self._ours.get(venue_cid, venue_cid),
@@ -720,6 +793,23 @@ def _not_found_or(error: ExchangeError, order_id: str) -> ExchangeError:
     if type(error) is PermanentError and "BadRequest" in text:
         return NotFound(detail=error.detail)
     return error
+
+
+def derived_client_id(client_order_id: str, semantics: ClientIdSemantics) -> str:
+    """The venue's form of cleanslate's id (see ``CcxtExchange.venue_client_id``)."""
+    digest = hashlib.sha256(client_order_id.encode()).digest()
+    limit = semantics.max_length
+    if semantics.form is IdForm.UUID:
+        return str(uuid.UUID(bytes=digest[:16], version=4))
+    if semantics.form is IdForm.INTEGER:
+        return str(int.from_bytes(digest, "big") % (16 ** min(limit, 15)) + 1)
+    if len(client_order_id) <= limit and re.match(semantics.charset, client_order_id):
+        return client_order_id
+    for prefix in ("cs-", "cs", ""):  # the first the venue's charset takes
+        derived = prefix + digest.hex()[: max(limit - len(prefix), 8)]
+        if re.match(semantics.charset, derived):
+            return derived
+    return derived
 
 
 def _levels(raw: Any, depth: int) -> tuple[BookLevel, ...]:

@@ -18,8 +18,51 @@ team opts in for its id (``--ccxt-live-exchange``); see docs/exchanges.md.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
+
+
+class LookupKind(StrEnum):
+    """How a venue finds an order by client id, filled and cancelled ones included."""
+
+    BY_ID = "by id"
+    """One request for the id (Binance's Query Order by origClientOrderId)."""
+    FILTERED = "filtered listing"
+    """Open and closed listings asked for that id only (Kraken's cl_ord_id filter)."""
+    PAGED = "paged listing"
+    """Every order of the find window, page by page to the end (Coinbase's List Orders)."""
+    ONE_PAGE = "one page"
+    """One page of the listings (untested venues): an id missing from a full page is not
+    proven absent, so the lookup fails instead of answering "no such order"."""
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """How ``find_order`` looks an id up on one venue (``adapter.CcxtExchange.find_order``)."""
+
+    kind: LookupKind
+    param: str | None = None
+    """BY_ID: the fetchOrder parameter that carries the id; FILTERED: the listing parameter."""
+    page_size: int = 100
+    """PAGED and ONE_PAGE: orders asked for per page."""
+    cursor: str | None = None
+    """PAGED: the key of the next page's cursor in a raw order (ccxt's coinbase copies the
+    answer's cursor into one order's ``info``) and the parameter that sends it back."""
+    max_pages: int = 100
+    """PAGED: pages read before the lookup gives up and fails (never "not found")."""
+
+
+class IdForm(StrEnum):
+    """The form a venue wants a client order id in."""
+
+    TEXT = "text"
+    """Free text within ``charset`` and ``max_length`` (cleanslate's id, or ``cs-`` and a
+    SHA-256 prefix when it does not fit)."""
+    UUID = "uuid"
+    """A UUID, derived from the SHA-256 of cleanslate's id (the same after a restart)."""
+    INTEGER = "integer"
+    """A positive integer below ``2**(4 * max_length)``, from the same digest."""
 
 
 @dataclass(frozen=True)
@@ -34,14 +77,25 @@ class ClientIdSemantics:
     unique_while_open: bool
     """True when the venue refuses a duplicate only while the first order is open: once it is
     filled or cancelled the id can be placed again, so idempotency must look it up first."""
-    lookup: str
-    """How an order is found by its id (documentation for people; the adapter always checks
-    the ids it placed, then open orders, then closed ones)."""
+    lookup: Lookup
+    """How an order is found by its id after a restart. Never one unfiltered page: Kraken
+    lists closed orders 50 at a time and bybit 50, newest first, so an order behind a page of
+    later ones would not be found and a restart would sell it again."""
     note: str
-    listing_filter: str | None = None
-    """The fetchOpenOrders/fetchClosedOrders parameter that asks the venue for one client id,
-    where it has one. Kraken lists closed orders 50 at a time, newest first: without the
-    filter an order behind 50 later ones is not found, and a restart would sell it again."""
+    charset: str = r"^[A-Za-z0-9_.:/-]+$"
+    """Characters the venue takes in an id (a regular expression over the whole id)."""
+    form: IdForm = IdForm.TEXT
+    read_back_prefix: str = ""
+    """What the venue puts before the id when it reads an order back (gate's ``t-``)."""
+    order_params: Mapping[str, Any] = field(default_factory=dict)
+    """Parameters the venue wants on every order that ccxt does not add (ccxt's bitvavo
+    refuses an order without ``operatorId``)."""
+    wire_names: frozenset[str] = frozenset()
+    """ccxt unified parameter names that are also the venue's own, so seeing them in the
+    request proves nothing is lost (Binance reads ``timeInForce``); see ``proving``."""
+    probe_market_info: Mapping[str, Any] = field(default_factory=dict)
+    """The venue's own market fields its ccxt createOrder reads, for the gate's probe market
+    (Binance checks ``orderTypes``)."""
 
 
 TESTED: Mapping[str, ClientIdSemantics] = {
@@ -49,7 +103,9 @@ TESTED: Mapping[str, ClientIdSemantics] = {
         param="clientOrderId",
         max_length=36,
         unique_while_open=True,
-        lookup="fetchOrder with clientOrderId (origClientOrderId), symbol required",
+        lookup=Lookup(LookupKind.BY_ID, param="clientOrderId"),
+        wire_names=frozenset({"timeInForce"}),
+        probe_market_info={"orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"]},
         note=(
             "ccxt sends it as newClientOrderId (ccxt/async_support/binance.py create_order); "
             "Binance: 'A unique id among open orders', at most 36 characters of "
@@ -60,18 +116,18 @@ TESTED: Mapping[str, ClientIdSemantics] = {
         param="clientOrderId",
         max_length=18,
         unique_while_open=True,
-        lookup="fetchOpenOrders / fetchClosedOrders, matched on cl_ord_id",
+        lookup=Lookup(LookupKind.FILTERED, param="clientOrderId"),
         note=(
             "ccxt sends it as cl_ord_id (kraken.py create_order); Kraken: a UUID or free text "
-            "of at most 18 characters, unique among the client's open orders"
+            "of at most 18 characters, unique among the client's open orders; ccxt's "
+            "fetchClosedOrders sends clientOrderId as the cl_ord_id filter"
         ),
-        listing_filter="clientOrderId",
     ),
     "coinbase": ClientIdSemantics(
         param="client_order_id",
         max_length=128,
         unique_while_open=False,
-        lookup="fetchOrders (List Orders) matched on client_order_id",
+        lookup=Lookup(LookupKind.PAGED, page_size=100, cursor="cursor"),
         note=(
             "ccxt's coinbase.create_order drops the unified clientOrderId and generates its "
             "own; the venue's client_order_id parameter overrides it. Coinbase answers a "
@@ -84,13 +140,34 @@ UNTESTED = ClientIdSemantics(
     param="clientOrderId",
     max_length=32,
     unique_while_open=True,
-    lookup="fetchOpenOrders / fetchClosedOrders / fetchOrders, matched on clientOrderId",
+    lookup=Lookup(LookupKind.ONE_PAGE, page_size=100),
     note="not verified for this venue: Live only with --ccxt-live-exchange",
 )
 
 
+KNOWN: Mapping[str, ClientIdSemantics] = {
+    "gate": ClientIdSemantics(
+        param="clientOrderId",
+        max_length=28,
+        unique_while_open=True,
+        lookup=Lookup(LookupKind.ONE_PAGE, page_size=100),
+        note=(
+            "not tested against a fake: Live only with --ccxt-live-exchange. Gate API v4, "
+            "Spot > Create an order, 'text': prefixed with t-, no longer than 28 bytes "
+            "without it, only 0-9, A-Z, a-z, underscore, hyphen or dot; ccxt's gate adds the "
+            "t- and reads it back with it. Finding an order by text works for open orders "
+            "only, so a lookup reads the finished orders' page"
+        ),
+        charset=r"^[0-9A-Za-z_.-]+$",
+        read_back_prefix="t-",
+    ),
+}
+"""Facts of venues not tested here, from their documentation: enough for the gate to build
+their orders right, never enough to trade Live without the platform's opt-in."""
+
+
 def semantics(exchange_id: str) -> ClientIdSemantics:
-    return TESTED.get(exchange_id, UNTESTED)
+    return TESTED.get(exchange_id) or KNOWN.get(exchange_id) or UNTESTED
 
 
 @dataclass(frozen=True)

@@ -20,58 +20,24 @@ warnings mean "this works, but look". Nothing here writes: the adapter is built 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 import httpx
 
 from cleanslate.api.account import Mode, TradingAccountSpec
 from cleanslate.api.policy import PurgePolicySpec
 from cleanslate.clock import Clock
-from cleanslate.core.holdings import product_id_of
-from cleanslate.core.market import Product
+from cleanslate.core.market import Product, names_asset
 from cleanslate.exchange.coinbase.adapter import DEFAULT_BASE_URL, CoinbaseExchange
 from cleanslate.exchange.coinbase.auth import CredentialsError
 from cleanslate.exchange.coinbase.factory import exchange_from_secret
 from cleanslate.exchange.errors import ExchangeError, InvalidProductId, TemporaryError
+from cleanslate.exchange.findings import Finding, Level, Preflight
 
 SKEW_ERROR_SECONDS = 30.0
 SKEW_WARNING_SECONDS = 5.0
-
-
-class Level(StrEnum):
-    OK = "ok"
-    WARNING = "warning"
-    ERROR = "error"
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    level: Level
-    check: str
-    message: str
-
-    def line(self) -> str:
-        return f"{self.level.value:<7} {self.check:<11} {self.message}"
-
-
-@dataclass(frozen=True, slots=True)
-class Preflight:
-    findings: tuple[Finding, ...]
-
-    @property
-    def passed(self) -> bool:
-        return not self.errors
-
-    @property
-    def errors(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.level is Level.ERROR)
-
-    @property
-    def warnings(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.level is Level.WARNING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +48,8 @@ class Expectations:
     portfolio_id: str | None = None
     never_sold: Collection[str] = ()
     """Assets and product ids the plan never sells (quote currencies, protected symbols)."""
+    settlement: tuple[str, ...] = ("USD",)
+    """What the account sells into, in order (``spec.settlementCurrencies``)."""
 
     @classmethod
     def of(cls, spec: TradingAccountSpec, policy: PurgePolicySpec) -> Expectations:
@@ -91,7 +59,12 @@ class Expectations:
         return cls(
             live=spec.mode is Mode.LIVE,
             portfolio_id=coinbase.portfolio_id if coinbase else None,
-            never_sold=[*policy.quote_currencies, *spec.protected_symbols],
+            never_sold=[
+                *policy.quote_currencies,
+                *spec.settlement_currencies,
+                *spec.protected_symbols,
+            ],
+            settlement=tuple(spec.settlement_currencies),
         )
 
 
@@ -189,17 +162,36 @@ async def _products(
     never = {s.upper() for s in expect.never_sold}
     found: list[Finding] = []
     for balance in await exchange.balances():
-        product_id = product_id_of(balance.asset)
-        if balance.asset.upper() in never or product_id in never:
+        asset = balance.asset
+        if names_asset(never, asset.upper()):
             continue
-        try:
-            product = await exchange.product(product_id)
-        except InvalidProductId:
-            message = f"{balance.asset} has no {product_id} product: the plan cannot sell it"
+        product = await _sale_product(exchange, asset, expect.settlement)
+        if product is None:
+            ids = " or ".join(f"{asset}-{c}" for c in expect.settlement)
+            message = f"{asset} has no {ids} product: the plan cannot sell it"
             found.append(Finding(Level.WARNING, "products", message))
             continue
         found.append(_product_finding(product))
     return found
+
+
+async def _sale_product(
+    exchange: CoinbaseExchange, asset: str, settlement: Sequence[str]
+) -> Product | None:
+    """The product ``asset`` would sell through: the first tradeable one of the settlement
+    list (``core.settlement.sale_market``), else the first listed, else None."""
+    listed = []
+    for currency in settlement:
+        if currency == asset:
+            continue
+        try:
+            product = await exchange.product(f"{asset}-{currency}")
+        except InvalidProductId:
+            continue
+        if product.tradeable:
+            return product
+        listed.append(product)
+    return listed[0] if listed else None
 
 
 def _product_finding(product: Product) -> Finding:

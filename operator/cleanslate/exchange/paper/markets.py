@@ -190,6 +190,25 @@ def _calm(spec: ProductSpec) -> ProductSpec:
     )
 
 
+def _in_usdt(spec: ProductSpec) -> ProductSpec:
+    """The calm product quoted in USDT, as a USDT venue (Binance) lists it: the same figures,
+    a USDT price being within a few basis points of the USD one."""
+    base = spec.product_id.partition("-")[0]
+    return replace(_calm(spec), product_id=f"{base}-USDT", touch_ticks=None)
+
+
+_USDC_USDT = _p("USDC-USDT", "1.0002", "900000000", "1", "0.0001", "1", "200000", "2")
+"""Binance's USDC/USDT: the market that prices USDT in dollars when USDC is at par (its
+price a guess near the 2025 average, USDT a hair under USDC)."""
+
+
+def _usdt_market() -> tuple[ProductSpec, ...]:
+    """``usdt``: every calm product against USDT and no USD market at all (Binance's
+    shape), plus USDC-USDT: a market on which a USDT-settled account can reach CLEAN."""
+    calm = [s for s in _DOCUMENTS if s.status is ProductStatus.TRADEABLE]
+    return (*(_in_usdt(s) for s in calm if s.base not in ("USDT", "USDC")), _calm(_USDC_USDT))
+
+
 def with_model(spec: ProductSpec, chosen: MarketModel, trend: Trend | None = None) -> ProductSpec:
     """The product as ``chosen`` trades it: its spread in ticks when the model uses them,
     its price path moved by ``trend`` when one is given."""
@@ -210,6 +229,7 @@ MARKETS: Mapping[str, Market] = MappingProxyType(
             "calm",
             tuple(_calm(s) for s in _DOCUMENTS if s.status is ProductStatus.TRADEABLE),
         ),
+        "usdt": _market("usdt", _usdt_market()),
     }
 )
 

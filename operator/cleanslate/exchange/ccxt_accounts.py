@@ -14,8 +14,11 @@ so they share its rate limiter; the last adapter closed closes it.
 
 **Live gate.** A ccxt venue trades Live only when it has what crash safety needs (client
 order ids, open-order listing, cancelling) and what the maker-first TWAP needs (post-only;
-PurgePolicy has no taker-only mode), and when its client-id semantics were tested
-(``capabilities.TESTED``) or the platform team opted its id in (``--ccxt-live-exchange``).
+PurgePolicy has no taker-only mode), when the gate proved that ccxt really sends our client
+id, post-only and IOC under the venue's names and can look closed orders up
+(``ccxt.proving``: orders built offline, stopped before the network; no opt-in overrides a
+failed proof), and when its client-id semantics were tested (``capabilities.TESTED``) or the
+platform team opted its id in (``--ccxt-live-exchange``).
 Otherwise the account runs as DryRun with a read-only adapter, and ``ExchangeCapable=False``
 says why.
 """
@@ -31,8 +34,8 @@ from urllib.parse import urlsplit
 from cleanslate.api.account import Ccxt
 from cleanslate.clock import Clock
 from cleanslate.core.conditions import FALSE, TRUE, Desired
+from cleanslate.exchange.endpoints import EndpointNotAllowed, EndpointPolicy
 from cleanslate.exchange.port import Exchange
-from cleanslate.operating.endpoints import EndpointNotAllowed, EndpointPolicy
 
 if TYPE_CHECKING:
     from cleanslate.exchange.ccxt import ClientRegistry
@@ -164,11 +167,15 @@ def gate(exchange: Exchange, settings: CcxtSettings) -> Gate | None:
         return None
     if not isinstance(exchange, CcxtExchange):
         return None
-    return gate_for(exchange.exchange_id, exchange.capabilities, settings)
+    from cleanslate.exchange.ccxt.proving import Proof, cached_proof
+
+    proof = cached_proof(exchange.exchange_id) or Proof(("the gate's proof was not made",))
+    return gate_for(exchange.exchange_id, exchange.capabilities, settings, proof)
 
 
-def gate_for(exchange_id: str, caps: Any, settings: CcxtSettings) -> Gate:
-    """Live is allowed with every capability present and the id tested or opted in."""
+def gate_for(exchange_id: str, caps: Any, settings: CcxtSettings, proof: Any = None) -> Gate:
+    """Live is allowed with every capability present, what ``proof`` checks proven (when
+    given), and the id tested or opted in."""
     from cleanslate.exchange.ccxt import TESTED, missing_for_live, missing_for_maker
 
     missing = [*missing_for_live(caps), *missing_for_maker(caps)]
@@ -179,6 +186,14 @@ def gate_for(exchange_id: str, caps: Any, settings: CcxtSettings) -> Gate:
             f"ccxt {exchange_id} lacks {', '.join(missing)}: the account runs as DryRun "
             "(crash safety needs client order ids, open orders and cancel; the maker-first "
             "TWAP needs post-only)",
+        )
+    if proof is not None and not proof.proven:
+        return Gate(
+            False,
+            "Unproven",
+            f"ccxt {exchange_id}: {'; '.join(proof.unproven)}: the account runs as DryRun "
+            "(the gate builds orders through ccxt offline and checks what would reach the "
+            "venue; no flag overrides it)",
         )
     if exchange_id not in TESTED and exchange_id not in settings.live_exchanges:
         return Gate(
@@ -203,6 +218,7 @@ async def build(
     """The adapter on the shared client; read-only in DryRun and whenever the gate refuses
     Live, so no order endpoint can be reached whatever happens above it."""
     from cleanslate.exchange.ccxt import CcxtExchange, capabilities
+    from cleanslate.exchange.ccxt.proving import proof_of
 
     credentials = credentials_of(secret_data)
     registry = settings.registry()
@@ -210,7 +226,8 @@ async def build(
     redirect_to = settings.api_redirects.get(config.exchange_id)
     if redirect_to:
         redirect(client, redirect_to)
-    verdict = gate_for(config.exchange_id, capabilities(client), settings)
+    proof = await proof_of(config.exchange_id, client.has)
+    verdict = gate_for(config.exchange_id, capabilities(client), settings, proof)
     return CcxtExchange(
         client,
         clock,

@@ -3,30 +3,31 @@
 What it checks, one line each: ccxt is installed; the exchange id is ccxt's and the sandbox
 exists; the origins the operator must allow; whether the venue may trade Live (tested, or
 only with the platform's ``--ccxt-live-exchange``, or missing a capability); that the key
-reads the account's balances; and that every holding the plan could sell has a tradeable
-``-USD`` spot market on the venue (cleanslate sells through them: a venue that lists only
-USDT pairs can sell nothing). Nothing is placed: the adapter is read-only.
+reads the account's balances; which spot market each holding the plan could sell would sell
+through (the first tradeable one against ``spec.settlementCurrencies``, default ``[USD]``: a
+``[USD]`` account on a venue that lists only USDT pairs can sell nothing); and which market
+prices each settlement currency in USD. Nothing is placed: the adapter is read-only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from cleanslate.api.account import Mode, TradingAccountSpec
 from cleanslate.api.policy import PurgePolicySpec
 from cleanslate.clock import Clock
 from cleanslate.core.classification import protects
-from cleanslate.core.holdings import PAR_VALUED, product_id_of
-from cleanslate.exchange.coinbase.preflight import Finding, Level, Preflight
-from cleanslate.exchange.errors import ExchangeError
-from cleanslate.operating.ccxt_accounts import (
+from cleanslate.core.settlement import cash_currencies, par_currencies, routes, sale_market
+from cleanslate.exchange.ccxt_accounts import (
     INSTALL_HINT,
     CcxtRefused,
     CcxtSettings,
     credentials_of,
     gate_for,
 )
+from cleanslate.exchange.errors import ExchangeError
+from cleanslate.exchange.findings import Finding, Level, Preflight
 
 ClientHook = Callable[[Any], None]
 """Called with the ccxt client before any request (tests install a venue at its seam)."""
@@ -61,7 +62,10 @@ async def check_ccxt(
     found.append(
         Finding(Level.OK, "endpoints", f"the operator must allow (--allow-exchange-url) {origins}")
     )
-    verdict = gate_for(config.exchange_id, adapter.capabilities(client), CcxtSettings())
+    from cleanslate.exchange.ccxt.proving import proof_of
+
+    proof = await proof_of(config.exchange_id, client.has)
+    verdict = gate_for(config.exchange_id, adapter.capabilities(client), CcxtSettings(), proof)
     if verdict.capable:
         found.append(Finding(Level.OK, "live", verdict.message))
     elif verdict.reason == "UntestedExchange":
@@ -89,18 +93,56 @@ async def _account(
         products = {p.product_id: p for p in await exchange.products()}
     except ExchangeError as exc:
         return [*found, Finding(Level.ERROR, "markets", f"markets not readable: {exc}")]
-    kept = set(policy.quote_currencies) | PAR_VALUED
+    settlement = spec.settlement_currencies
+    kept = cash_currencies(spec, policy) | par_currencies(policy)
+    found.extend(_pricing(settlement, policy, products))
     for balance in balances:
-        product_id = product_id_of(balance.asset)
+        product_id = sale_market(balance.asset, settlement, products)
         if balance.asset in kept or protects(spec, product_id):
             continue
         product = products.get(product_id)
         if product is None:
-            message = f"no {balance.asset}/USD spot market here: cleanslate cannot sell it"
+            pairs = " or ".join(f"{balance.asset}/{c}" for c in settlement)
+            message = f"no {pairs} spot market here: cleanslate cannot sell it"
             found.append(Finding(Level.WARNING, "product", f"{product_id}: {message}"))
         elif not product.tradeable:
             status = product.status.value
             found.append(Finding(Level.WARNING, "product", f"{product_id}: {status}"))
+        elif product.min_notional <= 0:
+            message = (
+                f"{product_id} trades ({balance.asset} would sell through it), but ccxt "
+                "gives no minimum order value: a slice below the venue's minimum would be "
+                "refused (and retried)"
+            )
+            found.append(Finding(Level.WARNING, "product", message))
         else:
-            found.append(Finding(Level.OK, "product", f"{product_id} trades"))
+            message = f"{product_id} trades: {balance.asset} would sell through it"
+            found.append(Finding(Level.OK, "product", message))
+    return found
+
+
+def _pricing(
+    settlement: Sequence[str], policy: PurgePolicySpec, products: Mapping[str, Any]
+) -> list[Finding]:
+    """Which market prices each settlement currency in USD (the first listed, tradeable
+    route of ``core.settlement``; a route through another settlement currency counts)."""
+    par = par_currencies(policy)
+    found = []
+    for currency in settlement:
+        if currency in par:
+            continue
+        usable = [
+            r.product_id
+            for r in routes(currency, par, settlement)
+            if (p := products.get(r.product_id)) is not None and p.tradeable
+        ]
+        if usable:
+            message = f"{currency} is valued in USD through {usable[0]}"
+            found.append(Finding(Level.OK, "valuation", message))
+        else:
+            message = (
+                f"no market here prices {currency} in USD: what is quoted in it stays "
+                "unpriced and is never sold (or list it in usdParCurrencies)"
+            )
+            found.append(Finding(Level.WARNING, "valuation", message))
     return found

@@ -1,0 +1,66 @@
+"""Per-venue client-id facts are data (``ClientIdSemantics``), not branches on the exchange
+id: the form of the id, its charset and length, the prefix a venue adds on read-back, and the
+parameters a venue wants on every order."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from decimal import Decimal
+
+from cycle.harness import account_spec
+
+from cleanslate.clock import SimulatedClock
+from cleanslate.core.market import OrderRequest, OrderType, Side
+from cleanslate.exchange.ccxt import CcxtExchange, make_client
+from cleanslate.exchange.ccxt.adapter import derived_client_id
+from cleanslate.exchange.ccxt.capabilities import UNTESTED, IdForm, semantics
+from fakes.ccxt_venues import credentials
+from unit.ccxt_venues.rig import venue_for
+
+LONG = "cs-ns-account-a12-s3-0123456789abcdef0123456789"
+
+
+def test_a_fitting_id_is_kept_and_a_long_or_odd_one_is_derived_the_same_each_time() -> None:
+    kraken = semantics("kraken")
+    assert derived_client_id("cs-a1-s1", kraken) == "cs-a1-s1"
+    short = derived_client_id(LONG, kraken)
+    assert short.startswith("cs-") and len(short) == kraken.max_length
+    assert derived_client_id(LONG, kraken) == short, "a restart derives the same id"
+    strict = replace(UNTESTED, charset=r"^[a-z0-9]+$", max_length=64)
+    derived = derived_client_id("cs-a1", strict)
+    assert derived.startswith("cs") and derived.isalnum(), "within the venue's charset"
+
+
+def test_a_venue_that_wants_a_uuid_or_an_integer_gets_one_derived_from_our_id() -> None:
+    as_uuid = derived_client_id(LONG, replace(UNTESTED, form=IdForm.UUID))
+    assert uuid.UUID(as_uuid).version == 4
+    assert derived_client_id(LONG, replace(UNTESTED, form=IdForm.UUID)) == as_uuid
+    assert derived_client_id("cs-other", replace(UNTESTED, form=IdForm.UUID)) != as_uuid
+    number = derived_client_id(LONG, replace(UNTESTED, form=IdForm.INTEGER, max_length=9))
+    assert number.isdigit() and 0 < int(number) <= 16**9
+
+
+async def test_a_prefix_the_venue_adds_on_read_back_is_not_part_of_the_id() -> None:
+    clock = SimulatedClock()
+    spec = account_spec({"USD": "150", "WLFI": "200"}, market="calm")
+    venue = venue_for("binance", spec, clock)
+    client = venue.install(make_client("binance", credentials("binance")))
+    client.enableRateLimit = False
+    adapter = CcxtExchange(client, clock, exchange_id="binance", read_only=False)
+    adapter._semantics = replace(
+        adapter._semantics,
+        read_back_prefix="t-",
+        order_params={"selfTradePreventionMode": "EXPIRE_MAKER"},
+    )
+    quote = await adapter.quote("WLFI-USD")
+    product = await adapter.product("WLFI-USD")
+    far = (quote.ask * 2).quantize(product.price_tick)
+    request = OrderRequest("cs-pfx-1", "WLFI-USD", Side.SELL, Decimal(10), OrderType.LIMIT,
+                           limit_price=far, post_only=True)  # fmt: skip
+    await adapter.place_order(request)
+    (placed,) = [r for r in venue.requests if r.method == "POST"]
+    assert placed.params.get("selfTradePreventionMode") == "EXPIRE_MAKER"
+    assert adapter._read_back({"clientOrderId": "t-cs-pfx-1"}) == "cs-pfx-1"
+    assert adapter._read_back({"clientOrderId": "cs-pfx-1"}) == "cs-pfx-1"
+    await adapter.aclose()

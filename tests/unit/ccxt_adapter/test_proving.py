@@ -1,0 +1,82 @@
+"""The Live gate proves what ccxt really sends: orders built through each venue's real ccxt
+class with placeholder credentials, stopped at the HTTP seam before the network. The
+findings below are ccxt's actual behaviour for the pinned version (issue 26's survey)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cleanslate.api.account import Mode
+from cleanslate.exchange.ccxt import capabilities, make_client
+from cleanslate.exchange.ccxt.capabilities import UNTESTED
+from cleanslate.exchange.ccxt.proving import Proof, prove
+from cleanslate.exchange.ccxt_accounts import CcxtSettings, gate, gate_for
+from unit.operating.test_ccxt_accounts import RecordingKube, allowing, build, spec
+
+
+async def _unproven(exchange_id: str) -> tuple[str, ...]:
+    return (await prove(exchange_id, make_client(exchange_id, {}).has)).unproven
+
+
+@pytest.mark.parametrize("exchange_id", ["binance", "kraken", "coinbase", "okx"])
+async def test_the_tested_venues_and_okx_send_our_id_post_only_and_ioc(exchange_id: str) -> None:
+    assert await _unproven(exchange_id) == ()
+
+
+async def test_a_venue_whose_ccxt_drops_the_client_id_is_not_proven() -> None:
+    assert await _unproven("cryptocom") == (
+        "the client order id does not reach the venue (ccxt drops it)",
+    )
+
+
+async def test_flags_passed_through_under_ccxt_names_and_no_closed_lookup_are_named() -> None:
+    found = await _unproven("bitstamp")
+    assert any("post-only goes out as ccxt's 'postOnly'" in f for f in found), found
+    assert any("IOC goes out as ccxt's 'timeInForce'" in f for f in found), found
+    assert any("no closed-order lookup" in f for f in found), found
+
+
+@pytest.mark.parametrize(
+    ("exchange_id", "why"),
+    [("bybit", "asks the server"), ("bitvavo", "operatorId")],
+)
+async def test_an_order_ccxt_will_not_build_offline_is_not_proven(
+    exchange_id: str, why: str
+) -> None:
+    (found,) = await _unproven(exchange_id)
+    assert found.startswith("cannot build an order offline") and why in found
+
+
+def test_a_failed_proof_keeps_the_account_dry_even_when_the_platform_opts_it_in() -> None:
+    caps = capabilities(make_client("cryptocom", {}))
+    opted_in = CcxtSettings(live_exchanges=frozenset({"cryptocom"}))
+    verdict = gate_for("cryptocom", caps, opted_in, Proof(("the client order id is dropped",)))
+    assert (verdict.capable, verdict.reason) == (False, "Unproven")
+    assert "the client order id is dropped" in verdict.message
+    assert gate_for("cryptocom", caps, opted_in, Proof(())).capable
+
+
+async def test_an_opted_in_venue_that_fails_the_proof_builds_read_only(tmp_path: Path) -> None:
+    opted_in = CcxtSettings(live_exchanges=frozenset({"cryptocom"}))
+    exchange = await build(
+        spec("cryptocom"),
+        Mode.LIVE,
+        RecordingKube(),
+        tmp_path,
+        endpoints=allowing("cryptocom"),
+        settings=opted_in,
+    )
+    verdict = gate(exchange, opted_in)
+    assert exchange.read_only and verdict is not None and verdict.reason == "Unproven"
+    await exchange.aclose()
+
+
+async def test_the_venue_facts_decide_whether_its_order_is_built_right() -> None:
+    """Gate takes at most 28 characters and reads ours back with a t- prefix: with its
+    documented facts the probe order carries our id; with the defaults ccxt refuses it."""
+    has = make_client("gate", {}).has
+    assert (await prove("gate", has)).proven
+    (found,) = (await prove("gate", has, UNTESTED)).unproven
+    assert "28 characters" in found
