@@ -342,6 +342,8 @@ def test_host_network_sets_the_matching_dns_policy_and_extra_env(
     assert pod["hostNetwork"] is True
     assert pod["dnsPolicy"] == "ClusterFirstWithHostNet"
     assert container(deployment)["env"][1:] == env
+    # the ports are the node's: a surged pod could wait forever for a node to free them
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
 
 
 def test_pods_use_the_pod_network_by_default(helm: Path, tmp_path: Path) -> None:
