@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: venv tools demo once cluster lint test chaos crds chart bench
+.PHONY: venv tools demo once cluster lint test chaos crds chart bench e2e e2e-tools
 
 # The virtualenv, reinstalled whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -53,7 +53,20 @@ lint: venv
 # CLEANSLATE_EXISTING_CLUSTER=1 (then $$KUBECONFIG is used, e.g. kind, and
 # nothing needs building).
 test: venv lint $(if $(CLEANSLATE_EXISTING_CLUSTER),,tools)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
+
+# The node of `make e2e`: kubelet, kube-scheduler, kube-controller-manager, the CNI loopback
+# plugin and the sandbox's pause binary (cached like `tools`), containerd and runc (Debian).
+e2e-tools: tools
+	bash hack/build-tools.sh kubelet kube-scheduler kube-controller-manager cni-loopback pause
+	bash hack/node-packages.sh
+
+# The operator the way users run it (tests/e2e, docs/install.md "End-to-end"): the image in
+# a pod on a real node (containerd + kubelet on 127.0.0.1, host network only), the chart
+# installed as docs/install.md says, probes, demo accounts, RBAC, metrics auth, upgrade.
+# CLEANSLATE_EXISTING_CLUSTER=1: against $$KUBECONFIG with CLEANSLATE_E2E_IMAGE, nothing built.
+e2e: venv $(if $(CLEANSLATE_EXISTING_CLUSTER),,e2e-tools image)
+	$(BIN)/pytest -m e2e tests/e2e $(PYTEST_ARGS)
 
 # Only the fault-injection tests (they are part of `make test` too): a few minutes.
 chaos: venv tools

@@ -376,7 +376,13 @@ def apiserver_flags(
         "--allow-privileged=true",
         "--endpoint-reconciler-type=none",
     ]
-    if not service_accounts:
+    if service_accounts:
+        # kubectl exec/logs go through the kubelet, which authenticates the API server
+        flags += [
+            f"--kubelet-client-certificate={credentials.admin.cert_path}",
+            f"--kubelet-client-key={credentials.admin.key_path}",
+        ]
+    else:
         flags.append("--disable-admission-plugins=ServiceAccount")
     return flags
 

@@ -42,6 +42,9 @@ def test_controllers_plane_turns_service_account_admission_on(credentials: pki.P
     assert "--service-account-issuer=https://127.0.0.1:6443" in on
     assert f"--service-account-signing-key-file={credentials.sa_key_path}" in on
     assert f"--service-account-key-file={credentials.sa_pub_path}" in on
+    # kubectl exec/logs: the kubelet authenticates the API server by its client certificate
+    assert f"--kubelet-client-certificate={credentials.admin.cert_path}" in on
+    assert not [f for f in flags(credentials, service_accounts=False) if "kubelet" in f]
 
 
 def test_controller_manager_publishes_the_plane_ca_and_serves_nothing(
