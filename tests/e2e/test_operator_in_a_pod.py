@@ -253,6 +253,12 @@ def test_an_upgrade_mid_purge_stops_the_old_pod_within_its_grace_period(
             },
         }),
     )  # fmt: skip
+    wait_until(
+        "the account is being purged (Cleaning, or an order in flight)",
+        lambda: purging(installed, "tenant-b", "mid-purge"),
+        SETTLE_SECONDS,
+        lambda: explain(installed),
+    )
     [old] = pods(installed)
     grace = int(old["spec"]["terminationGracePeriodSeconds"])
     watcher = subprocess.Popen(
@@ -277,13 +283,17 @@ def test_an_upgrade_mid_purge_stops_the_old_pod_within_its_grace_period(
     finally:
         watcher.terminate()
         out, _ = watcher.communicate(timeout=30)
-    last = last_seen(out, old["metadata"]["name"])
+    seen = states_of(out, old["metadata"]["name"])
+    last = seen[-1]
+    # the first deleting state has the grace period the deletion asked for (the kubelet's
+    # final delete rewrites both fields with a grace of 0)
+    deleting = next(pod for pod in seen if pod["metadata"].get("deletionTimestamp"))
     [status] = last["status"]["containerStatuses"]
     terminated = status["state"].get("terminated") or status["lastState"].get("terminated")
     assert terminated is not None, status
     assert terminated["exitCode"] == 0, terminated
-    deleted = _seconds(last["metadata"]["deletionTimestamp"]) - int(
-        last["metadata"]["deletionGracePeriodSeconds"]
+    deleted = _seconds(deleting["metadata"]["deletionTimestamp"]) - int(
+        deleting["metadata"]["deletionGracePeriodSeconds"]
     )  # deletionTimestamp is when the grace period would end
     took = _seconds(terminated["finishedAt"]) - deleted
     installed.timings["old pod stopped after SIGTERM"] = took
@@ -295,10 +305,52 @@ def test_an_upgrade_mid_purge_stops_the_old_pod_within_its_grace_period(
     )
 
 
-def last_seen(watch_output: str, name: str) -> dict[str, Any]:
-    """The last state of pod ``name`` in a ``kubectl get -w -o json --output-watch-events``
-    stream (a sequence of JSON objects, the last one possibly cut short)."""
-    decoder, index, last = json.JSONDecoder(), 0, None
+def purging(e2e: E2eCluster, namespace: str, name: str) -> bool:
+    out = e2e.kubectl("get", "ta", name, "-n", namespace, "-o", "json")
+    status = json.loads(out).get("status", {})
+    return bool(status.get("inFlight")) or status.get("accountState") == "Cleaning"
+
+
+def test_a_namespaced_install_sees_only_its_namespaces(
+    installed: E2eCluster, tmp_path: Path
+) -> None:
+    """The cluster-wide release replaced by one with watchNamespaces: [tenant-b]. An account
+    in tenant-b is reconciled; one in tenant-a is not touched, and the ServiceAccount
+    cannot even list accounts outside tenant-b."""
+    installed.helm("uninstall", RELEASE, "--namespace", NAMESPACE, "--wait")
+    values = values_file(tmp_path, installed.platform_values(), {"watchNamespaces": ["tenant-b"]})
+    installed.helm(
+        "install", RELEASE, str(CHART), "--namespace", NAMESPACE, "-f", str(values), "--wait"
+    )
+    for namespace in ("tenant-a", "tenant-b"):
+        installed.kubectl(
+            "apply", "-f", "-",
+            input=json.dumps({
+                "apiVersion": "cleanslate.dev/v1alpha1",
+                "kind": "TradingAccount",
+                "metadata": {"name": "scoped", "namespace": namespace},
+                "spec": {
+                    "policyRef": {"name": "default"},
+                    "exchange": {"paper": {"seed": 8, "holdings": {"USD": 50}}},
+                },
+            }),
+        )  # fmt: skip
+    wait_until(
+        "the tenant-b account is reconciled",
+        lambda: bool(states(installed).get("tenant-b/scoped")),
+        SETTLE_SECONDS,
+        lambda: explain(installed),
+    )
+    assert states(installed).get("tenant-a/scoped", "") == ""
+    assert can_i(installed, "list", "tradingaccounts.cleanslate.dev", "tenant-b")
+    assert not can_i(installed, "list", "tradingaccounts.cleanslate.dev", "tenant-a")
+    assert not can_i(installed, "list", "tradingaccounts.cleanslate.dev", "")
+
+
+def states_of(watch_output: str, name: str) -> list[dict[str, Any]]:
+    """Every state of pod ``name`` in a ``kubectl get -w -o json --output-watch-events``
+    stream (a sequence of JSON objects, the last one possibly cut short), in order."""
+    decoder, index, seen = json.JSONDecoder(), 0, []
     while index < len(watch_output):
         while index < len(watch_output) and watch_output[index].isspace():
             index += 1
@@ -308,11 +360,10 @@ def last_seen(watch_output: str, name: str) -> dict[str, Any]:
             event, index = decoder.raw_decode(watch_output, index)
         except json.JSONDecodeError:
             break  # the watch was stopped in the middle of writing an object
-
         if event["object"]["metadata"]["name"] == name:
-            last = event["object"]
-    assert last is not None, f"no event for {name}"
-    return last
+            seen.append(event["object"])
+    assert seen, f"no event for {name}"
+    return seen
 
 
 def _seconds(timestamp: str) -> float:
