@@ -38,7 +38,8 @@ RELEASE, NAMESPACE = "cleanslate", "cleanslate-system"
 EXISTING_CLUSTER_ENV = "CLEANSLATE_EXISTING_CLUSTER"
 IMAGE_TAR_ENV = "CLEANSLATE_IMAGE_TAR"
 IMAGE_ENV = "CLEANSLATE_E2E_IMAGE"
-DEFAULT_IMAGE_TAR = Path.home() / ".cache" / "cleanslate" / "images" / "cleanslate-image.tar"
+CACHE_DIR_ENV = "CLEANSLATE_CACHE_DIR"
+"""hack/build-image.sh's cache root; the image is ``images/cleanslate-image.tar`` in it."""
 POLL_SECONDS = 0.5
 TIMINGS: dict[str, float] = {}
 """What each step took, printed at the end of the run (docs/install.md quotes them)."""
@@ -48,6 +49,12 @@ pytestmark = pytest.mark.e2e
 
 def _existing() -> bool:
     return os.environ.get(EXISTING_CLUSTER_ENV, "").strip().lower() in {"1", "true", "yes"}
+
+
+def default_image_tar() -> Path:
+    """Where ``make image`` writes the docker-archive (``CLEANSLATE_CACHE_DIR`` as there)."""
+    cache = os.environ.get(CACHE_DIR_ENV, "") or str(Path.home() / ".cache" / "cleanslate")
+    return Path(cache) / "images" / "cleanslate-image.tar"
 
 
 def image_ref(archive: Path) -> str:
@@ -145,7 +152,7 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2eCluster]:
         kubectl = Kubectl(find_tool("kubectl", allow_path=True), kubeconfig, cache)
         yield E2eCluster(kubeconfig, kubectl, find_tool("helm", allow_path=True), image, None, None)
         return
-    archive = Path(os.environ.get(IMAGE_TAR_ENV, str(DEFAULT_IMAGE_TAR)))
+    archive = Path(os.environ.get(IMAGE_TAR_ENV, "") or default_image_tar())
     if not archive.is_file():
         pytest.fail(f"no image archive at {archive}: run `make image` (or set {IMAGE_TAR_ENV})")
     began = time.monotonic()
