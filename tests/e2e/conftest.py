@@ -180,3 +180,14 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section("e2e timings")
         for step, seconds in TIMINGS.items():
             terminalreporter.write_line(f"{step}: {seconds:.1f}s")
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(e2e: E2eCluster) -> Iterator[None]:
+    """After every test, no process of the node (containerd, kubelet, shims, the operator in
+    its pod) holds a socket whose peer is not a loopback address (``ss``)."""
+    yield
+    if e2e.node is not None:
+        assert any("kubelet" in line for line in e2e.node.sockets()), "ss sees no node socket"
+        foreign = e2e.node.connections()
+        assert not foreign, f"a node process reached a non-loopback address: {foreign}"

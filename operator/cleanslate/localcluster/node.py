@@ -417,12 +417,18 @@ class LocalNode:
         roots = {p.pid for p in self._processes if p.exit_code() is None}
         return descendants(roots | set(self._shim_pids()))
 
-    def connections(self) -> list[str]:
-        """Sockets of the node's processes (``ss -tunapH``) whose peer is not loopback."""
+    def sockets(self) -> list[str]:
+        """The ``ss -tunapH`` lines of the node's processes (never empty while the kubelet
+        talks to the API server: proof the check below looks at the right processes)."""
         result = subprocess.run(
             ["ss", "-tunapH"], capture_output=True, text=True, timeout=30, check=True
         )
-        return foreign_peers(result.stdout, self.pids())
+        owners = {f"pid={pid}," for pid in self.pids()}
+        return [line for line in result.stdout.splitlines() if any(o in line for o in owners)]
+
+    def connections(self) -> list[str]:
+        """Sockets of the node's processes (``ss -tunapH``) whose peer is not loopback."""
+        return foreign_peers("\n".join(self.sockets()), self.pids())
 
     def _shim_pids(self) -> list[int]:
         """The runc shims of this containerd: they daemonize, so they are nobody's child;
