@@ -19,7 +19,8 @@ of the node's processes, so a test can check that none reaches another address.
 
 Cleanup is by pid, mount and cgroup: ``stop`` kills the pods' tasks and the shims that ran
 them, stops containerd and the kubelet, unmounts whatever was mounted under the temp dir,
-removes the cgroups the pods got, then the temp dir.
+removes the cgroups the pods got, then the temp dir. A node whose owner was SIGKILLed
+(a CI timeout) is swept by the next ``start`` (``sweep_stale_nodes``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 
+from . import safety
 from .plane import LocalControlPlane, _free_port
 from .process import ManagedProcess
 from .tools import find_tool
@@ -273,6 +275,55 @@ def _cgroups(root: Path = CGROUP_ROOT) -> set[Path]:
     return found
 
 
+def shims_of(workdir: Path) -> list[int]:
+    """The runc shims of the containerd living in ``workdir``: they daemonize, so they are
+    nobody's child; found by the socket address on their command line, handled by pid."""
+    address = str(containerd_socket(workdir)).encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"containerd-shim-runc-v2") and address in argv:
+            pids.append(int(entry.name))
+    return pids
+
+
+def _unmount_under(workdir: Path) -> None:
+    for point in _mounts_under(workdir):
+        subprocess.run(["umount", "-l", point], capture_output=True, check=False)
+
+
+def sweep_stale_nodes(parent: Path, cgroup_root: Path = CGROUP_ROOT) -> None:
+    """Take down what a node whose owner was SIGKILLed left behind: containerd and the
+    kubelet died with it (parent-death signal), but the shims and the pods' processes
+    outlive it, as do its mounts and its containers' cgroups. Each is found from the
+    node's own temp dir (the socket on a shim's command line, the mount points under the
+    dir, the container ids in containerd's state), never by a process name."""
+    for workdir in parent.glob(f"{WORKDIR_PREFIX}*"):
+        try:
+            if not workdir.is_dir() or safety._owner_alive(workdir):
+                continue
+        except OSError:
+            continue
+        log.info("removing a stale node in %s", workdir)
+        for pid in sorted(descendants(shims_of(workdir)), reverse=True):
+            _kill(pid)
+        _unmount_under(workdir)
+        tasks = workdir / "containerd" / "state" / "io.containerd.runtime.v2.task" / NAMESPACE
+        ids = [entry.name for entry in tasks.iterdir()] if tasks.is_dir() else []
+        for hierarchy in cgroup_root.iterdir() if cgroup_root.is_dir() else []:
+            for container in ids:
+                with contextlib.suppress(OSError):
+                    (hierarchy / NAMESPACE / container).rmdir()
+            with contextlib.suppress(OSError):  # only if no other runtime has a child there
+                (hierarchy / NAMESPACE).rmdir()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 class LocalNode:
     """containerd and a kubelet (node ``127.0.0.1``) for a running ``LocalControlPlane``
     started with ``controllers=True``; ``with LocalNode(plane) as node: ...``."""
@@ -317,9 +368,11 @@ class LocalNode:
         containerd = shutil.which("containerd")
         if containerd is None or shutil.which("runc") is None:
             raise NodeError("containerd and runc are needed: apt-get install containerd runc")
+        sweep_stale_nodes(Path(tempfile.gettempdir()))
         self._cgroups_before = _cgroups()
         self._workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
         workdir = self._workdir
+        safety.claim(workdir)
         for sub in ("cni", "containerd", "kubelet", "pod-logs", "runc"):
             (workdir / sub).mkdir()
         (workdir / "cni" / "10-loopback.conflist").write_text(cni_config())
@@ -431,22 +484,7 @@ class LocalNode:
         return foreign_peers("\n".join(self.sockets()), self.pids())
 
     def _shim_pids(self) -> list[int]:
-        """The runc shims of this containerd: they daemonize, so they are nobody's child;
-        found by the socket address on their command line, then handled by pid."""
-        if self._workdir is None:
-            return []
-        address = str(containerd_socket(self._workdir)).encode()
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                argv = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if argv and argv[0].endswith(b"containerd-shim-runc-v2") and address in argv:
-                pids.append(int(entry.name))
-        return pids
+        return [] if self._workdir is None else shims_of(self._workdir)
 
     # -- stop -----------------------------------------------------------------
 
@@ -466,8 +504,7 @@ class LocalNode:
         self._processes.clear()
         for pid in shims:
             _kill(pid)
-        for point in _mounts_under(workdir):
-            subprocess.run(["umount", "-l", point], capture_output=True, check=False)
+        _unmount_under(workdir)
         for cgroup in sorted(
             _cgroups() - self._cgroups_before, key=lambda p: len(p.parts), reverse=True
         ):

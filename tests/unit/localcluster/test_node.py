@@ -16,6 +16,7 @@ from cleanslate.localcluster.node import (
     foreign_peers,
     kubelet_config,
     sandbox_image_archive,
+    sweep_stale_nodes,
 )
 
 # `ss -tunapH` lines (iproute2 6.1, bookworm), captured with a kubelet and containerd running
@@ -95,3 +96,22 @@ def test_mounts_under_a_directory_come_deepest_first(tmp_path: Path) -> None:
         "/tmp/n/kubelet/pods/x/volumes/token",
         "/tmp/n/kubelet",
     ]
+
+
+def test_a_stale_node_is_swept_and_a_live_one_kept(tmp_path: Path) -> None:
+    """A node whose owner died loses its dir and its containers' cgroups; one whose owner
+    lives (this process) keeps everything."""
+    cgroups = tmp_path / "cgroup"
+    stale, live = (
+        tmp_path / "tmp" / "cleanslate-node-dead",
+        tmp_path / "tmp" / "cleanslate-node-live",
+    )
+    for workdir, owner in ((stale, 2**22 + 1), (live, os.getpid())):
+        tasks = workdir / "containerd" / "state" / "io.containerd.runtime.v2.task" / "k8s.io"
+        (tasks / f"id-{workdir.name}").mkdir(parents=True)
+        (workdir / "owner.pid").write_text(str(owner))
+        (cgroups / "memory" / "k8s.io" / f"id-{workdir.name}").mkdir(parents=True)
+    sweep_stale_nodes(tmp_path / "tmp", cgroups)
+    assert not stale.exists() and live.is_dir()
+    left = sorted(p.name for p in (cgroups / "memory" / "k8s.io").iterdir())
+    assert left == ["id-cleanslate-node-live"]
