@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: venv lock tools demo once cluster lint test test-random chaos crds chart bench venues image image-check
+.PHONY: venv lock tools demo once cluster lint test test-random chaos crds chart bench venues image image-check e2e e2e-tools
 
 # The virtualenv, reinstalled whenever pyproject.toml or the lock changes. It installs
 # requirements-dev.lock with its hashes: the test and ccxt extras at exactly the versions
@@ -79,12 +79,28 @@ lint: venv
 # CLEANSLATE_EXISTING_CLUSTER=1 (then $$KUBECONFIG is used, e.g. kind, and
 # nothing needs building).
 test: venv lint $(if $(CLEANSLATE_EXISTING_CLUSTER),,tools)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not e2e and not image" $(PYTEST_ARGS)
+
+# The node of `make e2e`: kubelet, kube-scheduler, kube-controller-manager, the CNI loopback
+# plugin and the sandbox's pause binary (cached like `tools`), containerd and runc (Debian).
+e2e-tools: tools
+	bash hack/build-tools.sh kubelet kube-scheduler kube-controller-manager cni-loopback pause
+	bash hack/node-packages.sh
+
+# The operator the way users run it (tests/e2e, docs/install.md "End-to-end"): the image in
+# a pod on a real node (containerd + kubelet on 127.0.0.1, host network only), the chart
+# installed as docs/install.md says, probes, demo accounts, RBAC, metrics auth, upgrade.
+# CLEANSLATE_EXISTING_CLUSTER=1: against $$KUBECONFIG with CLEANSLATE_E2E_IMAGE, nothing built.
+e2e: venv $(if $(CLEANSLATE_EXISTING_CLUSTER),,e2e-tools image)
+	CLEANSLATE_IMAGE_TAR=$${CLEANSLATE_IMAGE_TAR:-$${CLEANSLATE_CACHE_DIR:-$$HOME/.cache/cleanslate}/images/cleanslate-image.tar} \
+		$(BIN)/pytest -m "e2e or image" $(if $(CLEANSLATE_EXISTING_CLUSTER),,tests/image) tests/e2e \
+		$(PYTEST_ARGS)
 
 # The whole suite in a shuffled order (a new seed each run, printed in the header; repeat one
 # with PYTEST_ARGS=--random-order-seed=N): finds tests that pass only after others.
 test-random: venv lint $(if $(CLEANSLATE_EXISTING_CLUSTER),,tools)
-	$(BIN)/pytest --random-order-seed=$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ') $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not e2e and not image" \
+		--random-order-seed=$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ') $(PYTEST_ARGS)
 
 # Only the fault-injection tests (they are part of `make test` too): a few minutes.
 chaos: venv tools

@@ -16,6 +16,15 @@
 #
 # Usage: hack/build-tools.sh [TOOL...]   (default: etcd kube-apiserver kubectl helm promtool)
 #
+# The node tools of `make e2e` are built only when named:
+#   hack/build-tools.sh kubelet kube-scheduler kube-controller-manager cni-loopback pause
+# kubelet, kube-scheduler and kube-controller-manager come from the same wrapper module as
+# kube-apiserver (same version); cni-loopback is the CNI `loopback` plugin
+# (github.com/containernetworking/plugins), the only network plugin the e2e node uses,
+# since its pods run on the host network. It lands as bin/cni/loopback, the directory
+# a kubelet's container runtime is given as its CNI bin dir. pause is the sandbox
+# binary (hack/tools/pause) the node's locally made sandbox image runs.
+#
 # Environment: CLEANSLATE_TOOLS_DIR (cache root), GO (go binary to use),
 # CLEANSLATE_GOTOOLCHAIN (default "auto": lets go fetch the toolchain a module
 # asks for), CLEANSLATE_BUILD_JOBS (go build -p, default 2 for the 2-core CI box).
@@ -35,6 +44,7 @@ KUBE_VERSION="$(module_version "$tools_src/kubernetes/go.mod" k8s.io/kubernetes)
 ETCD_VERSION="$(module_version "$tools_src/etcd/go.mod" go.etcd.io/etcd/server/v3)"
 HELM_VERSION="v3.22.0"
 PROMETHEUS_VERSION="v0.316.0"
+CNI_PLUGINS_VERSION="v1.10.0"
 
 log() { printf '[build-tools] %s\n' "$*" >&2; }
 
@@ -142,8 +152,27 @@ ensure() {
   ln -sfn "$out" "$cache/bin/$name"
 }
 
+# cni_loopback_install builds the CNI loopback plugin (its go.mod has no replace
+# directive, so `go install` at the pinned tag is the upstream binary).
+cni_loopback_install() {
+  local out="$1" gobin
+  gobin="$(dirname "$out")/.gobin"
+  mkdir -p "$gobin"
+  (cd "$cache" && GOBIN="$gobin" GOFLAGS="-buildvcs=false" nice -n 10 "$GO_BIN" install \
+      -p "$jobs" -trimpath -ldflags "-s -w" \
+      "github.com/containernetworking/plugins/plugins/main/loopback@$CNI_PLUGINS_VERSION")
+  mv -f "$gobin/loopback" "$out"
+  rmdir "$gobin"
+}
+
 build_kube_apiserver() { go_build "$tools_src/kubernetes" "$1" "$(kube_ldflags)" k8s.io/kubernetes/cmd/kube-apiserver; }
 build_kubectl() { go_build "$tools_src/kubernetes" "$1" "$(kube_ldflags)" k8s.io/kubernetes/cmd/kubectl; }
+build_kubelet() { go_build "$tools_src/kubernetes" "$1" "$(kube_ldflags)" k8s.io/kubernetes/cmd/kubelet; }
+build_kube_scheduler() { go_build "$tools_src/kubernetes" "$1" "$(kube_ldflags)" k8s.io/kubernetes/cmd/kube-scheduler; }
+build_kube_controller_manager() {
+  go_build "$tools_src/kubernetes" "$1" "$(kube_ldflags)" k8s.io/kubernetes/cmd/kube-controller-manager
+}
+build_pause() { go_build "$tools_src/pause" "$1" "-s -w" .; }
 build_etcd() { go_build "$tools_src/etcd" "$1" "$(etcd_ldflags)" .; }
 
 main() {
@@ -162,7 +191,19 @@ main() {
       kubectl) ensure kubectl "$KUBE_VERSION" build_kubectl ;;
       helm) ensure helm "$HELM_VERSION" helm_install ;;
       promtool) ensure promtool "$PROMETHEUS_VERSION" promtool_install ;;
-      *) log "unknown tool '$tool' (known: etcd kube-apiserver kubectl helm promtool)"; exit 2 ;;
+      kubelet) ensure kubelet "$KUBE_VERSION" build_kubelet ;;
+      kube-scheduler) ensure kube-scheduler "$KUBE_VERSION" build_kube_scheduler ;;
+      kube-controller-manager)
+        ensure kube-controller-manager "$KUBE_VERSION" build_kube_controller_manager ;;
+      pause) ensure pause "$(sha256sum < "$tools_src/pause/main.go" | cut -c1-12)" build_pause ;;
+      cni-loopback)
+        ensure loopback "$CNI_PLUGINS_VERSION" cni_loopback_install
+        mkdir -p "$cache/bin/cni"
+        ln -sfn "$cache/loopback-$CNI_PLUGINS_VERSION/loopback" "$cache/bin/cni/loopback" ;;
+      *)
+        log "unknown tool '$tool' (known: etcd kube-apiserver kubectl helm promtool" \
+          "kubelet kube-scheduler kube-controller-manager cni-loopback pause)"
+        exit 2 ;;
     esac
   done
   log "tools ready in $cache/bin after $(( $(date +%s) - total_start ))s total"

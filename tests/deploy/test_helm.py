@@ -176,6 +176,7 @@ def test_default_values_render_the_objects_of_the_plain_manifests(
     plain = manifest(MANIFESTS / "deployment.yaml", "Deployment")
     assert deployment["metadata"]["name"] == plain["metadata"]["name"]
     assert deployment["spec"]["replicas"] == plain["spec"]["replicas"]
+    assert deployment["spec"]["strategy"] == plain["spec"]["strategy"]
     chart_pod, plain_pod = deployment["spec"]["template"]["spec"], plain["spec"]["template"]["spec"]
     assert chart_pod["securityContext"] == plain_pod["securityContext"]
     for key in CONTAINER_KEYS:
@@ -306,6 +307,49 @@ def test_single_replica_without_peering_has_no_peering_at_all(helm: Path, tmp_pa
     assert not of_kind(docs, "ClusterKopfPeering") and not of_kind(docs, "PodDisruptionBudget")
     resources = {r for rule in operator_role(docs)["rules"] for r in rule["resources"]}
     assert not {"clusterkopfpeerings", "kopfpeerings"} & resources
+
+
+def test_rollout_waits_for_every_replica_so_helm_wait_means_ready(
+    helm: Path, tmp_path: Path
+) -> None:
+    """maxUnavailable 0: `helm --wait` and `rollout status` need every replica Ready; the
+    surged pod is younger, so it stands by in the peering until the old one stops."""
+    [deployment] = of_kind(render(helm, tmp_path, {}), "Deployment")
+    assert deployment["spec"]["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+    }
+
+
+def test_without_peering_the_old_pod_stops_before_the_new_one_starts(
+    helm: Path, tmp_path: Path
+) -> None:
+    [deployment] = of_kind(render(helm, tmp_path, SINGLE), "Deployment")
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+
+
+def test_host_network_sets_the_matching_dns_policy_and_extra_env(
+    helm: Path, tmp_path: Path
+) -> None:
+    env = [
+        {"name": "KUBERNETES_SERVICE_HOST", "value": "127.0.0.1"},
+        {"name": "KUBERNETES_SERVICE_PORT", "value": "6443"},
+    ]
+    [deployment] = of_kind(
+        render(helm, tmp_path, {"hostNetwork": True, "extraEnv": env}), "Deployment"
+    )
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["hostNetwork"] is True
+    assert pod["dnsPolicy"] == "ClusterFirstWithHostNet"
+    assert container(deployment)["env"][1:] == env
+    # the ports are the node's: a surged pod could wait forever for a node to free them
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+
+
+def test_pods_use_the_pod_network_by_default(helm: Path, tmp_path: Path) -> None:
+    [deployment] = of_kind(render(helm, tmp_path, {}), "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    assert "hostNetwork" not in pod and "dnsPolicy" not in pod
 
 
 def test_monitoring_toggles_render_the_deploy_monitoring_objects(

@@ -25,6 +25,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         metavar="FLAG",
         help="extra kube-apiserver flag, e.g. --apiserver-arg=--v=4 (repeatable)",
     )
+    parser.add_argument(
+        "--controllers",
+        action="store_true",
+        help="ServiceAccount admission on, plus kube-controller-manager and kube-scheduler "
+        "(a plane a kubelet can join; build them with hack/build-tools.sh "
+        "kube-controller-manager kube-scheduler)",
+    )
     parser.add_argument("--timeout", type=float, default=60.0, help="startup timeout, seconds")
     return parser.parse_args(argv)
 
@@ -39,7 +46,11 @@ def _wait_for_stop_signal() -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    plane = LocalControlPlane(extra_apiserver_args=args.apiserver_arg, startup_timeout=args.timeout)
+    plane = LocalControlPlane(
+        extra_apiserver_args=args.apiserver_arg,
+        startup_timeout=args.timeout,
+        controllers=args.controllers,
+    )
     with plane:
         print(f"restricted user: export KUBECONFIG={plane.restricted_kubeconfig}", flush=True)
         print("paste these into another shell (Ctrl-C here stops the plane):", flush=True)

@@ -1,14 +1,23 @@
 """A real etcd + kube-apiserver pair started as local processes, envtest-style.
 
-There is no kubelet, scheduler or controller-manager: the operator only talks
-to the API, and everything it relies on (CRD schema validation, the status
+By default there is no kubelet, scheduler or controller-manager: the operator only
+talks to the API, and everything it relies on (CRD schema validation, the status
 subresource, printer columns, conflicts, finalizers, events, RBAC) is the API
 server's own behaviour. Without the controller-manager nothing garbage-collects
 or finishes namespace deletion, which tests must not depend on.
+
+``controllers=True`` (``python -m cleanslate.localcluster --controllers``) makes it a
+control plane a kubelet can join (``make e2e``): the ServiceAccount admission plugin
+is on (pods get a projected token volume, signed with the plane's service-account key
+and issued as ``https://127.0.0.1:<port>``), and kube-controller-manager (Deployments,
+ReplicaSets, default ServiceAccounts, ``kube-root-ca.crt``, node lifecycle and its
+taints, garbage collection) and kube-scheduler run beside it, both as admin, on no
+serving port, without leader election.
 """
 
 from __future__ import annotations
 
+import functools
 import http.client
 import logging
 import shutil
@@ -77,8 +86,10 @@ class LocalControlPlane:
         extra_apiserver_args: Sequence[str] = (),
         startup_timeout: float = 60.0,
         tools: Path | None = None,
+        controllers: bool = False,
     ) -> None:
         self.extra_apiserver_args = list(extra_apiserver_args)
+        self.controllers = controllers
         self.startup_timeout = startup_timeout
         self.tools_dir = tools if tools is not None else tools_dir()
         self.startup_seconds: float | None = None
@@ -111,8 +122,14 @@ class LocalControlPlane:
     def running(self) -> bool:
         return self._server is not None
 
+    @property
+    def credentials(self) -> pki.Pki:
+        """The plane's CA, client identities and service-account keys (for a kubelet)."""
+        return self._require(self._credentials)
+
     def process(self, name: str) -> ManagedProcess:
-        """``etcd`` or ``kube-apiserver``, for fault injection: pause, resume, kill."""
+        """``etcd``, ``kube-apiserver`` (and with ``controllers``, ``kube-controller-manager``
+        and ``kube-scheduler``), for fault injection: pause, resume, kill."""
         for process in self._processes:
             if process.name == name:
                 return process
@@ -209,6 +226,40 @@ class LocalControlPlane:
             pki.RESTRICTED_USER,
             credentials.restricted,
         )
+        if self.controllers:
+            self._start_controllers(credentials, deadline)
+
+    def _start_controllers(self, credentials: pki.Pki, deadline: float) -> None:
+        """kube-controller-manager and kube-scheduler; ready once the controller-manager
+        has given ``default`` its ServiceAccount and CA ConfigMap (what every pod mounts)."""
+        self._spawn(
+            "kube-controller-manager",
+            [
+                str(find_tool("kube-controller-manager", root=self.tools_dir)),
+                *controller_manager_flags(self.kubeconfig, credentials),
+            ],
+        )
+        self._spawn(
+            "kube-scheduler",
+            [
+                str(find_tool("kube-scheduler", root=self.tools_dir)),
+                *scheduler_flags(self.kubeconfig),
+            ],
+        )
+        context = ssl.create_default_context(cafile=str(credentials.ca.cert_path))
+        context.load_cert_chain(credentials.admin.cert_path, credentials.admin.key_path)
+        conn = http.client.HTTPSConnection(
+            "127.0.0.1", self._require(self._port), timeout=5, context=context
+        )
+        manager = self.process("kube-controller-manager")
+        try:
+            for path in (
+                "/api/v1/namespaces/default/serviceaccounts/default",
+                "/api/v1/namespaces/default/configmaps/kube-root-ca.crt",
+            ):
+                self._poll(deadline, manager, functools.partial(_ok, conn, path))
+        finally:
+            conn.close()
 
     def _spawn(self, name: str, argv: list[str]) -> ManagedProcess:
         process = ManagedProcess(name, argv, self.workdir / f"{name}.log")
@@ -253,24 +304,13 @@ class LocalControlPlane:
         # The flags controller-runtime's envtest uses, plus a fixed advertise
         # address (a box without a default route has no interface to pick) and no
         # endpoint reconciler (a loopback address is not a valid Endpoints entry).
-        return [
-            f"--etcd-servers={etcd_url}",
-            f"--cert-dir={self.workdir / 'apiserver-certs'}",
-            "--bind-address=127.0.0.1",
-            "--advertise-address=127.0.0.1",
-            f"--secure-port={port}",
-            f"--tls-cert-file={credentials.serving.cert_path}",
-            f"--tls-private-key-file={credentials.serving.key_path}",
-            f"--client-ca-file={credentials.ca.cert_path}",
-            f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
-            f"--service-account-issuer=https://127.0.0.1:{port}",
-            f"--service-account-key-file={credentials.sa_pub_path}",
-            f"--service-account-signing-key-file={credentials.sa_key_path}",
-            "--authorization-mode=RBAC",
-            "--disable-admission-plugins=ServiceAccount",
-            "--allow-privileged=true",
-            "--endpoint-reconciler-type=none",
-        ]
+        return apiserver_flags(
+            workdir=self.workdir,
+            credentials=credentials,
+            etcd_url=etcd_url,
+            port=port,
+            service_accounts=self.controllers,
+        )
 
     def _wait_for_apiserver(self, credentials: pki.Pki, port: int, deadline: float) -> None:
         """Ready means /healthz is ok (all post-start hooks, RBAC bootstrap included)
@@ -310,3 +350,59 @@ def _ok(conn: http.client.HTTPConnection, path: str) -> bool:
 def _etcd_healthy(conn: http.client.HTTPConnection) -> bool:
     result = _http_status(conn, "/health")
     return result is not None and result[0] == 200 and b'"health":"true"' in result[1]
+
+
+def apiserver_flags(
+    *, workdir: Path, credentials: pki.Pki, etcd_url: str, port: int, service_accounts: bool
+) -> list[str]:
+    """kube-apiserver's flags. Without ``service_accounts`` the ServiceAccount admission
+    plugin is off: with no controller-manager to create the ``default`` ServiceAccounts it
+    would refuse every pod, and the API-only tests create none. With it, pods get their
+    token volume (the issuer and signing key are set either way, for TokenRequest)."""
+    flags = [
+        f"--etcd-servers={etcd_url}",
+        f"--cert-dir={workdir / 'apiserver-certs'}",
+        "--bind-address=127.0.0.1",
+        "--advertise-address=127.0.0.1",
+        f"--secure-port={port}",
+        f"--tls-cert-file={credentials.serving.cert_path}",
+        f"--tls-private-key-file={credentials.serving.key_path}",
+        f"--client-ca-file={credentials.ca.cert_path}",
+        f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
+        f"--service-account-issuer=https://127.0.0.1:{port}",
+        f"--service-account-key-file={credentials.sa_pub_path}",
+        f"--service-account-signing-key-file={credentials.sa_key_path}",
+        "--authorization-mode=RBAC",
+        "--allow-privileged=true",
+        "--endpoint-reconciler-type=none",
+    ]
+    if service_accounts:
+        # kubectl exec/logs go through the kubelet, which authenticates the API server
+        flags += [
+            f"--kubelet-client-certificate={credentials.admin.cert_path}",
+            f"--kubelet-client-key={credentials.admin.key_path}",
+        ]
+    else:
+        flags.append("--disable-admission-plugins=ServiceAccount")
+    return flags
+
+
+def controller_manager_flags(kubeconfig_path: Path, credentials: pki.Pki) -> list[str]:
+    """The controller-manager as admin, serving nothing (no port to collide), alone (no
+    leader election), signing nothing but publishing the plane's CA as ``kube-root-ca.crt``
+    so a pod's token volume can verify the API server."""
+    return [
+        f"--kubeconfig={kubeconfig_path}",
+        "--leader-elect=false",
+        "--secure-port=0",
+        f"--root-ca-file={credentials.ca.cert_path}",
+        f"--service-account-private-key-file={credentials.sa_key_path}",
+        f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
+        "--use-service-account-credentials=false",
+        "--controllers=*",
+    ]
+
+
+def scheduler_flags(kubeconfig_path: Path) -> list[str]:
+    """The scheduler as admin, serving nothing, alone."""
+    return [f"--kubeconfig={kubeconfig_path}", "--leader-elect=false", "--secure-port=0"]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from cleanslate.core.redaction import redact
 from cleanslate.events import Event, Severity
 from cleanslate.operating import actions
 from cleanslate.operating.collecting import CollectorSchedule
+from cleanslate.operating.incluster import login_in_cluster
 from cleanslate.operating.kube import Kube
 from cleanslate.operating.metrics_auth import KubeReviewer, serve_metrics
 from cleanslate.operating.workers import AccountWorker, WorkerConfig, wait_or_wake
@@ -105,8 +107,9 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
 
     @kopf.on.login(id="login", registry=registry)
     def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
-        """In a pod the service account; elsewhere the kubeconfig (KUBECONFIG), like kubectl."""
-        return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
+        """In a pod the service account at the address client-go would use
+        (``incluster``); elsewhere the kubeconfig (KUBECONFIG), like kubectl."""
+        return login_in_cluster(os.environ, **kwargs) or kopf.login_with_kubeconfig(**kwargs)
 
     @kopf.on.startup(id="configure", registry=registry)
     async def configure(settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
