@@ -85,13 +85,20 @@ async def build_exchange(
             raise CredentialsMissing(str(exc)) from None
 
     base_url = spec.coinbase.base_url if spec.coinbase else COINBASE_PRODUCTION
+    policy = endpoints or EndpointPolicy()
     try:
-        (endpoints or EndpointPolicy()).check(base_url)
+        policy.check(base_url)
     except EndpointNotAllowed as exc:
         raise EndpointRefused(str(exc)) from None
     secret = spec.credentials_secret_ref.name
     try:
         data = await kube.read_secret(namespace, secret)
-        return exchange_from_secret(data, clock, read_only=mode is Mode.DRY_RUN, base_url=base_url)
+        return exchange_from_secret(
+            data,
+            clock,
+            read_only=mode is Mode.DRY_RUN,
+            base_url=base_url,
+            allowed_origins=policy.origins(),
+        )
     except (SecretUnavailable, CredentialsError) as exc:
         raise CredentialsMissing(str(exc)) from None
