@@ -35,7 +35,9 @@ class Requested:
 
 
 def _symbols(value: str) -> tuple[frozenset[str], list[str]]:
-    items = [v.strip().upper() for v in value.split(",") if v.strip()]
+    # Matched as written (spaces around commas aside), never upper-cased: a symbol that is
+    # not a product id as the exchange writes it is refused with an event, not sold.
+    items = [v.strip() for v in value.split(",") if v.strip()]
     return frozenset(v for v in items if _SYMBOL.match(v)), [
         v for v in items if not _SYMBOL.match(v)
     ]
