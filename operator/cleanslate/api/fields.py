@@ -78,12 +78,6 @@ class _NumberSchema:
             if branch.get("type") == "number":
                 generated.update(branch)
         generated["type"] = "number"
-        # The limit every number keeps (``_within_limit``), in the schema too, so the API
-        # server refuses what the code would (a field's own tighter bound wins).
-        if "maximum" not in generated and "exclusiveMaximum" not in generated:
-            generated["exclusiveMaximum"] = float(NUMBER_LIMIT)
-        if "minimum" not in generated and "exclusiveMinimum" not in generated:
-            generated["exclusiveMinimum"] = -float(NUMBER_LIMIT)
         if isinstance(generated.get("default"), str):
             generated["default"] = _decimal_to_number(Decimal(generated["default"]))
         return generated
