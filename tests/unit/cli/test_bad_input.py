@@ -8,6 +8,7 @@ already saved, changes one thing, and runs the command against a copy of that st
 from __future__ import annotations
 
 import copy
+import json
 import os
 import shutil
 import signal
@@ -68,6 +69,8 @@ class Case:
     "fifo" (a named pipe nobody writes) and "zero" (/dev/zero)."""
     state_fifo: bool = False
     """Replace the saved ``status.json`` with a named pipe nobody writes."""
+    paper_balances: dict[str, str] | None = None
+    """Overwrite balances in the saved paper ledger (a hand-edited state file)."""
 
 
 def _set(document: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
@@ -369,7 +372,7 @@ ISSUE_27_CASES = [
     Case("leaveAlone-until-naive", account=ACCOUNT_TEXT.replace(
         "  mode: Live\n",
         "  mode: Live\n  leaveAlone:\n  - {symbol: SEI, until: '2030-01-01T00:00:00'}\n")),
-    account("spec.bans", [{"symbol": "SOL-USD", "until": 1}], "ban-until-an-int"),
+    account("spec.bans", [{"symbol": "SOL-USD", "expiresAt": 1}], "ban-expiresAt-an-int"),
     account("spec.trackedPositions", [{"symbol": "SOL-USD", "openedAt": 1700000000}],
             "openedAt-an-int"),
     # Strings are not numbers.
@@ -398,6 +401,8 @@ ISSUE_27_CASES = [
     Case("policy-file-a-fifo", files=("account", "fifo")),
     Case("account-file-dev-zero", files=("zero", "policy")),
     Case("status-json-a-fifo", state_fifo=True),
+    Case("paper-ledger-negative-balance", paper_balances={"SEI": "-5"}),
+    Case("paper-ledger-balance-not-a-number", paper_balances={"SEI": "lots"}),
     # Flags.
     flags("--until-clean", "--max-cycles", "0"),
     flags("--symbol", "sei-usd", "--all", "--force", command="liquidate"),
@@ -507,6 +512,11 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(
         (status_file,) = state.rglob("status.json")
         status_file.unlink()
         os.mkfifo(status_file)
+    if case.paper_balances is not None:
+        (ledger,) = state.rglob("paper/*.json")
+        saved = json.loads(ledger.read_text())
+        saved["balances"].update(case.paper_balances)
+        ledger.write_text(json.dumps(saved))
     before = files_of(state)
     argv = _arguments(case, tmp_path)
     capsys.readouterr()
