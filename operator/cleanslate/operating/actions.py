@@ -3,8 +3,11 @@
 ``kubectl annotate ta NAME cleanslate.dev/retry-purge=BONK-USD`` clears a symbol's backoff
 and retries now; ``cleanslate.dev/unfreeze=AUT-USD`` lifts a freeze;
 ``cleanslate.dev/liquidate=SEI-USD`` sells now whatever the backoff or value (the CLI's
-``liquidate --force``). Values may list several symbols, comma-separated. The operator removes
-the annotation after the cycle that acted on it and leaves an event.
+``liquidate --force``). Values may list several symbols, comma-separated, each written as
+the exchange writes it (``sei-usd`` is refused, never upper-cased). Every request is decided
+in the cycle that sees it (``core.manual``): acted on, or refused with a warning event when
+the account is suspended, not running, in DryRun (liquidate) or keeps the symbol; the
+annotation is removed either way, never kept to act on later.
 """
 
 from __future__ import annotations
