@@ -5,16 +5,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: venv tools demo once cluster lint test chaos crds chart bench
+.PHONY: venv lock tools demo once cluster lint test test-random chaos crds chart bench
 
-# The virtualenv, reinstalled whenever pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml
+# The virtualenv, reinstalled whenever pyproject.toml or the lock changes. It installs
+# requirements-dev.lock with its hashes: the test and ccxt extras at exactly the versions
+# the image's requirements.lock ships (one environment for tests and the image). The
+# project itself goes in without dependencies, so nothing outside the lock is resolved.
+$(VENV)/.installed: pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/pip check
 	touch $@
 
 venv: $(VENV)/.installed
+
+# Refresh requirements.lock (the image) and requirements-dev.lock (tests) from pyproject.toml,
+# keeping existing pins; `UPGRADE=1 make lock` takes the newest versions allowed.
+lock:
+	bash hack/lock.sh
 
 # Build (or reuse from ~/.cache/cleanslate/tools) kube-apiserver, kubectl, etcd, helm, promtool.
 tools:
@@ -54,6 +63,11 @@ lint: venv
 # nothing needs building).
 test: venv lint $(if $(CLEANSLATE_EXISTING_CLUSTER),,tools)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The whole suite in a shuffled order (a new seed each run, printed in the header; repeat one
+# with PYTEST_ARGS=--random-order-seed=N): finds tests that pass only after others.
+test-random: venv lint $(if $(CLEANSLATE_EXISTING_CLUSTER),,tools)
+	$(BIN)/pytest --random-order-seed=$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ') $(PYTEST_ARGS)
 
 # Only the fault-injection tests (they are part of `make test` too): a few minutes.
 chaos: venv tools

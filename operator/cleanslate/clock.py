@@ -21,6 +21,9 @@ class Clock(Protocol):
 class SystemClock:
     """Wall-clock time for production."""
 
+    concurrent_waits = True
+    """Waits of concurrent tasks overlap (the cycle purges symbols side by side only then)."""
+
     def now(self) -> datetime:
         return datetime.now(UTC)
 

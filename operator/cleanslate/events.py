@@ -15,6 +15,7 @@ class Reason(StrEnum):
     PURGE_FAILED = "PurgeFailed"
     PURGE_PLANNED = "PurgePlanned"
     PURGE_STOPPED = "PurgeStopped"
+    PURGE_PACED = "PurgePaced"
     GOOD_TILL_DATE_REFUSED = "GoodTillDateRefused"
     BACKOFF_STARTED = "BackoffStarted"
     BACKOFF_EXPIRED = "BackoffExpired"

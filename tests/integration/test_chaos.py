@@ -41,10 +41,12 @@ SLOW_PURGE: dict[str, Any] = {
         "replaceSeconds": 4,
         "pollIntervalSeconds": 0.5,
         "maxDurationSeconds": 600,
+        "pace": "fixed",
     },
 }
 """Real-time slices of $5, each a few seconds: a purge of ~$60 lasts long enough to be caught
-mid-flight, and a maker order lives only 2 s, so one built before a slow write arrives dead."""
+mid-flight, and a maker order lives only 2 s, so one built before a slow write arrives dead.
+The pace is fixed: the adaptive one sells a 45 bps-wide SEI at once (core.pace)."""
 
 
 # --- fixtures -------------------------------------------------------------------------------

@@ -374,6 +374,10 @@ class PurgeFailure(ApiModel):
     a made-up $0, which would read as "nothing at stake")."""
     next_retry_at: datetime | None = None
     """When the backoff ends; None while retries happen every cycle."""
+    decision_mid: Number | None = None
+    """The mid when the first of these consecutive failed purges was decided: a retry is
+    measured (``lastPurges``) and paced from it, so the wait between cycles is charged."""
+    decided_at: datetime | None = None
 
 
 class UnwindProgress(ApiModel):
@@ -415,6 +419,24 @@ class CleanupMetrics(ApiModel):
     purges_failed: Annotated[int, Field(ge=0)] = 0
 
 
+class PaceInputs(ApiModel):
+    """What the adaptive TWAP weighs time with (``core.pace``), kept so a restarted operator
+    decides each slice the same way as the one that stopped."""
+
+    decided_at: datetime
+    decision_mid: Number
+    maker_fee_bps: Number
+    taker_fee_bps: Number
+    maker_legs: Annotated[int, Field(ge=0)] = 0
+    maker_filled_legs: Annotated[int, Field(ge=0)] = 0
+    var_sum: Number = Decimal("0")
+    """Squared log returns seen between looks, bps^2."""
+    var_minutes: Number = Decimal("0")
+    ret_sum: Number = Decimal("0")
+    last_mid: Number | None = None
+    last_at: datetime | None = None
+
+
 class InFlightPurge(ApiModel):
     """A liquidation that has started. Written before the first order is placed, so a
     restarted operator derives the same client order ids and finds its orders instead of
@@ -434,6 +456,8 @@ class InFlightPurge(ApiModel):
     decision_mid: Number | None = None
     """The mid when the sale was decided, kept so a resumed purge's cost is measured against
     the market it was decided in, not the one it resumed in."""
+    pace: PaceInputs | None = None
+    """The time-cost inputs of the adaptive TWAP as of the last placement (``core.pace``)."""
 
 
 LAST_PURGES = 20
@@ -465,6 +489,16 @@ class CycleTiming(ApiModel):
     over_budget: bool = False
 
 
+class FeeTierStatus(ApiModel):
+    """The fees the TWAP weighs resting with (``core.pace``): as the venue reported them
+    for this account, or the policy's ``makerFeeBps``/``takerFeeBps`` when it did not."""
+
+    maker_bps: Number
+    taker_bps: Number
+    source: Literal["venue", "policy"]
+    read_at: datetime
+
+
 class TradingAccountStatus(ApiModel):
     account_state: AccountState | None = None
     mode: Mode | None = None
@@ -479,6 +513,8 @@ class TradingAccountStatus(ApiModel):
     balance: BalanceStatus = Field(default_factory=BalanceStatus)
     cleanup_metrics: CleanupMetrics = Field(default_factory=CleanupMetrics)
     in_flight: dict[str, InFlightPurge] = Field(default_factory=dict)
+    fee_tier: FeeTierStatus | None = None
+    """The account's fee tier as last read for a purge (venue, or the policy's fallback)."""
     last_purges: Annotated[dict[str, LastPurge], Field(max_length=LAST_PURGES)] = Field(
         default_factory=dict
     )

@@ -173,6 +173,28 @@ def _within_purge(field: str, default: str) -> JsonDict:
     }
 
 
+class Pace(StrEnum):
+    """How a TWAP slice weighs time (issue 28; docs/design.md, "Time is a cost")."""
+
+    ADAPTIVE = "adaptive"
+    """Each slice weighs what resting is expected to save (the maker fill share so far times
+    the fee gap and spread) against what waiting is expected to cost (the fall observed since
+    the decision beyond its noise); when waiting costs more it crosses, or sells the rest at
+    once, within the slippage cap. In a calm market it rests as the schedule says."""
+    FIXED = "fixed"
+    """Every slice rests as the schedule says, whatever the market does (before issue 28)."""
+
+
+class CrashAction(StrEnum):
+    """What a purge does when the bid has fallen through ``takerMaxSlippageBps``."""
+
+    HOLD = "hold"
+    """Place no taker order below the cap: the purge ends with the residual, which the next
+    cycle retries after the policy's backoff (the documents' behaviour)."""
+    WIDEN = "widen"
+    """Sell within ``crashMaxSlippageBps`` below the arrival bid instead."""
+
+
 class Execution(ApiModel):
     """The maker-first TWAP liquidation (``purge_execution`` in the auto-purge guide)."""
 
@@ -213,6 +235,20 @@ class Execution(ApiModel):
     instead of after the re-priced retry."""
     taker_max_slippage_bps: Annotated[Number, Field(ge=0, le=10000)] = Decimal("100")
     """Worst price a taker slice accepts, in basis points below the arrival bid."""
+    pace: Pace = Pace.ADAPTIVE
+    """adaptive: a slice crosses, or the rest is sold at once, when waiting is expected to cost
+    more than resting saves; fixed: every slice rests as scheduled."""
+    maker_fee_bps: Annotated[Number, Field(ge=0, le=1000)] = Decimal("60")
+    """The account's maker fee when the venue does not report one (Coinbase's entry tier)."""
+    taker_fee_bps: Annotated[Number, Field(ge=0, le=1000)] = Decimal("120")
+    """The account's taker fee when the venue does not report one (Coinbase's entry tier)."""
+    crash: CrashAction = CrashAction.HOLD
+    """When the bid is below the slippage cap: hold (no sale below it; retried next cycle) or
+    widen (sell within crashMaxSlippageBps)."""
+    crash_max_slippage_bps: Annotated[Number, Field(ge=0, le=10000)] = Decimal("500")
+    """Worst price a taker order accepts under crash: widen, in bps below the arrival bid."""
+    max_concurrent_symbols: Annotated[int, Field(ge=1, le=16)] = 4
+    """Most symbols of one account purged at the same time."""
 
     @model_validator(mode="after")
     def _times_fit_the_purge(self) -> Self:

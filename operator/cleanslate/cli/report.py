@@ -110,7 +110,11 @@ def _purge_costs(status: TradingAccountStatus, steps: Mapping[str, Decimal]) -> 
         ]
         for s, p in sorted(status.last_purges.items(), key=lambda kv: kv[1].finished_at)
     ]
-    return ["", "Last purges (cost vs decision-time mid, fees in):", *_table(rows, "<<>>>>>")]
+    title = "Last purges (cost vs decision-time mid, fees in"
+    tier = status.fee_tier
+    if tier is not None:
+        title += f"; fee tier {tier.maker_bps}/{tier.taker_bps} bps from the {tier.source}"
+    return ["", title + "):", *_table(rows, "<<>>>>>")]
 
 
 def _bps(value: Decimal | None) -> str:

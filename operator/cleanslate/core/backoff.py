@@ -66,10 +66,15 @@ def record_failure(
     value_usd: Decimal | None,
     schedule: Sequence[BackoffStep],
     code: str = "",
+    decided: tuple[Decimal, datetime] | None = None,
 ) -> dict[str, PurgeFailure]:
-    """The failure records after one more consecutive failure of ``symbol`` at ``now``."""
+    """The failure records after one more consecutive failure of ``symbol`` at ``now``.
+    ``decided`` (mid, time) of the failed purge is kept only when the record has none yet:
+    the first decision of a run of failures is what its retries are measured from."""
     previous = failures.get(symbol)
     count = (previous.failure_count if previous else 0) + 1
+    if previous is not None and previous.decision_mid is not None:
+        decided = (previous.decision_mid, previous.decided_at or now)
     entry = PurgeFailure(
         failure_count=count,
         last_failed_at=now,
@@ -77,6 +82,8 @@ def record_failure(
         last_error_code=code[:64],
         balance=balance,
         value_usd=value_usd,
+        decision_mid=decided[0] if decided else None,
+        decided_at=decided[1] if decided else None,
     )
     delay = failure_delay(entry, schedule)
     if delay > NO_WAIT:

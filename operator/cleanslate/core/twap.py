@@ -53,7 +53,8 @@ from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from enum import StrEnum
 
-from cleanslate.api.policy import Execution
+from cleanslate.api.policy import CrashAction, Execution, Pace
+from cleanslate.core import pace
 from cleanslate.core.market import (
     BPS,
     Order,
@@ -134,6 +135,12 @@ class TwapPlan:
     the taker leg, still within the slippage cap. The documents close these at market."""
     epoch: str = ""
     """Kept with the in-flight record; part of every client order id (see client_order_id)."""
+    pace: pace.PaceRecord | None = None
+    """The time-cost inputs at the start (``core.pace``); None: the schedule rests as fixed."""
+
+    @property
+    def adaptive(self) -> bool:
+        return self.pace is not None and self.policy.pace is Pace.ADAPTIVE and not self.urgent
 
     @property
     def deadline(self) -> datetime:
@@ -152,7 +159,18 @@ class TwapPlan:
     @property
     def taker_floor(self) -> Decimal:
         """Worst taker price: takerMaxSlippageBps below the arrival bid."""
-        floor = self.arrival.bid * (1 - self.policy.taker_max_slippage_bps / BPS)
+        return self._floor(self.policy.taker_max_slippage_bps)
+
+    def floor_for(self, bid: Decimal) -> Decimal:
+        """The taker floor for a market whose bid is ``bid``: the slippage cap, or, when the
+        bid has fallen through it and the policy says ``crash: widen``, the crash cap."""
+        floor = self.taker_floor
+        if bid < floor and self.policy.crash is CrashAction.WIDEN:
+            return max(floor.min(self._floor(self.policy.crash_max_slippage_bps)), ZERO)
+        return floor
+
+    def _floor(self, bps: Decimal) -> Decimal:
+        floor = self.arrival.bid * (1 - bps / BPS)
         return _round(floor, self.product.price_tick, ROUND_UP)
 
     def time_slots(self, now: datetime) -> int:
@@ -172,11 +190,23 @@ def plan_twap(
     started_at: datetime,
     urgent: bool = False,
     epoch: str = "",
+    pace_record: pace.PaceRecord | None = None,
 ) -> TwapPlan:
-    """Plan the slices. The target is rounded down to the base increment: never more than held."""
+    """Plan the slices. The target is rounded down to the base increment: never more than held.
+    ``pace_record``: the time-cost inputs (``core.pace``), kept with the purge; None: fixed."""
     target = max(ZERO, _round(target_quantity, product.base_increment, ROUND_DOWN))
     plan = TwapPlan(
-        account, attempt, product, policy, target, arrival, started_at, (), urgent, epoch
+        account,
+        attempt,
+        product,
+        policy,
+        target,
+        arrival,
+        started_at,
+        (),
+        urgent,
+        epoch,
+        pace_record,
     )
     count = 1 if urgent else _slice_count(plan, target, arrival.bid, started_at, 1)
     return replace(plan, slices=_split(target, count, product.base_increment))
@@ -230,6 +260,9 @@ class TwapOutcome:
     """The last bid the purge saw: what its unsold quantity is charged at (core.shortfall)."""
     duration_seconds: Decimal = ZERO
     """From the purge's start (the first run's, when resumed) to its end; set by the shell."""
+    notes: tuple[str, ...] = ()
+    """What the purge decided against its schedule (core.pace verdicts) and, when it held
+    below the slippage cap, what that gave up against the decision mid."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +291,16 @@ class TwapState:
     stop: StopReason | None = None
     reject: Reject | None = None
     outcome: TwapOutcome | None = None
+    pace: pace.PaceRecord | None = None
+    """The time-cost inputs as they stand (fill share, volatility seen): persisted."""
+    hurry: bool = False
+    """This slice's maker legs are given up: waiting was judged to cost more (core.pace).
+    After a hurried slice the next one starts one ``replaceSeconds`` after it began, as
+    scheduled: a crossed slice keeps the schedule's time, and what a shortened one could not
+    sell within the cap waits for the book to refill instead of spending the empty-slice
+    budget at once."""
+    verdicts: tuple[str, ...] = ()
+    """Each non-rest verdict of the purge, for its event: "slice 3: shorten (...)"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,7 +369,7 @@ Step = tuple[TwapState, tuple[Action, ...]]
 
 
 def start(plan: TwapPlan) -> TwapState:
-    return TwapState(started_at=plan.started_at)
+    return TwapState(started_at=plan.started_at, pace=plan.pace)
 
 
 def placed_by_this_purge(epoch: str, started_at: datetime, created_at: datetime) -> bool:
@@ -373,6 +416,8 @@ def next_actions(plan: TwapPlan, state: TwapState, observation: Observation, now
     if state.outcome is not None:
         return state, (Finish(state.outcome),)
     if isinstance(observation, MarketSeen):
+        if _resting(state):  # a look while a maker order rests: its hold is not available
+            return _on_look(plan, replace(state, bid=observation.quote.bid), observation.quote, now)
         state = replace(state, bid=observation.quote.bid, available=observation.available)
         return _on_market(plan, state, observation.quote, now)
     if isinstance(observation, OrderSeen):
@@ -395,6 +440,7 @@ def _on_market(plan: TwapPlan, state: TwapState, quote: Quote, now: datetime) ->
         if reason is not None:
             return _finish(plan, replace(state, stop=reason))
         state = _begin_slice(plan, state, quote.bid, now)
+        state = _pace_slice(plan, state, quote, now)
     while state.leg is not Leg.DONE:
         place = _leg_order(plan, state, quote, now)
         if place is not None:
@@ -404,7 +450,7 @@ def _on_market(plan: TwapPlan, state: TwapState, quote: Quote, now: datetime) ->
             return state, (Place(request, state.slice_no, state.leg),)
         crossed = state.leg is not Leg.TAKER and _maker_price(plan, quote) is None
         state = _after_leg(plan, state, now, crossed=crossed)
-    return _end_slice(state)
+    return _end_slice(plan, state, now)
 
 
 def _stop_before_slice(plan: TwapPlan, state: TwapState, now: datetime) -> StopReason | None:
@@ -448,7 +494,7 @@ def _leg_order(
         plan.account, plan.product.product_id, plan.attempt, state.slice_no, state.leg, plan.epoch
     )
     if state.leg is Leg.TAKER:
-        price = max(plan.taker_floor, _min_notional_price(plan, qty))
+        price = max(plan.floor_for(quote.bid), _min_notional_price(plan, qty))
         if qty <= 0 or price > quote.bid or not _sellable(plan, qty, price):
             return None
         request = _request(plan, cid, qty, price, post_only=False)
@@ -508,22 +554,31 @@ def _after_leg(plan: TwapPlan, state: TwapState, now: datetime, *, crossed: bool
     remaining = min(state.slice_quantity - state.slice_filled, _residual(plan, state))
     if not _sellable(plan, remaining, state.bid or plan.arrival.bid) or leg is Leg.TAKER:
         return replace(state, leg=Leg.DONE)
-    if p.allow_taker_fallback and (crossed or leg is Leg.MAKER_RETRY or plan.skip_maker_retry):
+    hurry = state.hurry
+    if p.allow_taker_fallback and (
+        crossed or hurry or leg is Leg.MAKER_RETRY or plan.skip_maker_retry
+    ):
         return replace(state, leg=Leg.TAKER)
     if leg is Leg.MAKER_FIRST and _maker_ttl(plan, replace(state, leg=Leg.MAKER_RETRY), now) > 0:
         return replace(state, leg=Leg.MAKER_RETRY)
     return replace(state, leg=Leg.TAKER if p.allow_taker_fallback else Leg.DONE)
 
 
-def _end_slice(state: TwapState) -> Step:
+def _end_slice(plan: TwapPlan, state: TwapState, now: datetime) -> Step:
     no_fill = 0 if state.slice_filled > 0 else state.no_fill_slices + 1
-    return replace(state, leg=Leg.DONE, no_fill_slices=no_fill), (Refresh(),)
+    done = replace(state, leg=Leg.DONE, no_fill_slices=no_fill, hurry=False)
+    if state.hurry and state.slice_started_at is not None:
+        due = min(state.slice_started_at + _seconds(plan.policy.replace_seconds), plan.deadline)
+        left = Decimal(str((due - now).total_seconds()))
+        if left > 0 and _sellable(plan, _residual(plan, state), state.bid or plan.arrival.bid):
+            return done, (Wait(left), Refresh())
+    return done, (Refresh(),)
 
 
 def _next_leg(plan: TwapPlan, state: TwapState, now: datetime, *, crossed: bool = False) -> Step:
     state = _after_leg(plan, state, now, crossed=crossed)
     if state.leg is Leg.DONE:
-        return _end_slice(state)
+        return _end_slice(plan, state, now)
     return state, (Refresh(),)
 
 
@@ -542,6 +597,8 @@ def _on_order(plan: TwapPlan, state: TwapState, order: Order, now: datetime) -> 
         state = replace(_count_fills(state, order), order=None, cancelling=False)
         if state.leg in (Leg.MAKER_FIRST, Leg.MAKER_RETRY):
             state = replace(state, maker_filled=order.filled_size > 0)
+            if state.pace is not None:
+                state = replace(state, pace=pace.maker_ended(state.pace, order.filled_size > 0))
         if state.stop is not None:
             return _finish(plan, state)
         return _next_leg(plan, state, now)
@@ -556,7 +613,10 @@ def _on_order(plan: TwapPlan, state: TwapState, order: Order, now: datetime) -> 
     if state.order_deadline is None or now >= state.order_deadline:
         return replace(state, cancelling=True), (Cancel(order.order_id),)
     left = Decimal(str((state.order_deadline - now).total_seconds()))
-    return state, (Wait(min(plan.policy.poll_interval_seconds, left)), Poll(order.order_id))
+    wait = Wait(min(plan.policy.poll_interval_seconds, left))
+    if _look_due(plan, state, now):
+        return state, (wait, Refresh())
+    return state, (wait, Poll(order.order_id))
 
 
 def _on_reject(plan: TwapPlan, state: TwapState, reject: Reject, now: datetime) -> Step:
@@ -604,9 +664,120 @@ def _finish(plan: TwapPlan, state: TwapState) -> Step:
         open_order_id=state.order.order_id if state.order is not None else None,
         arrival_mid=plan.arrival.mid,
         last_bid=bid,
+        notes=(*state.verdicts, *_held_note(plan, state, residual, bid)),
     )
     state = replace(state, leg=Leg.DONE, stop=reason, outcome=outcome)
     return state, (Finish(outcome),)
+
+
+def _held_note(
+    plan: TwapPlan, state: TwapState, residual: Decimal, bid: Decimal
+) -> tuple[str, ...]:
+    """When a sellable residual is left because the bid fell through the cap (crash: hold),
+    say what holding gave up so far against the decision mid."""
+    if not _sellable(plan, residual, bid) or bid >= plan.floor_for(bid):
+        return ()
+    mid = state.pace.decision_mid if state.pace is not None else plan.arrival.mid
+    below = (mid - bid) / mid * BPS if mid > 0 else ZERO
+    return (
+        f"held {residual} unsold: the bid {bid} is below the slippage cap "
+        f"{plan.floor_for(bid)} ({below:.0f} bps below the decision mid {mid}); "
+        "retried after the backoff (crash: hold)",
+    )
+
+
+# --- time as a cost (core.pace) ------------------------------------------------------------
+
+
+def _resting(state: TwapState) -> bool:
+    order = state.order
+    return order is not None and not order.status.is_final and not state.cancelling
+
+
+def _look_due(plan: TwapPlan, state: TwapState, now: datetime) -> bool:
+    """Whether a resting maker order's market should be looked at now (adaptive pace only,
+    every ``pace.LOOK_SECONDS``: one quote and balance read, on top of the polls)."""
+    record = state.pace
+    if not plan.adaptive or record is None or state.leg is Leg.TAKER:
+        return False
+    if not plan.policy.allow_taker_fallback:
+        return False
+    last = record.last_at or record.decided_at
+    return Decimal(str((now - last).total_seconds())) >= pace.LOOK_SECONDS
+
+
+def _schedule_seconds(plan: TwapPlan, state: TwapState, now: datetime) -> Decimal:
+    """How long what is left waits on average if the schedule is kept: the slices left end
+    one budget apart, so the average slice ends (slices + 1) / 2 budgets from now, within the
+    deadline."""
+    left = max(ZERO, Decimal(str((plan.deadline - now).total_seconds())))
+    slices = max(1, len(plan.slices) - state.slice_no + (0 if state.leg is Leg.DONE else 1))
+    return min(left, plan.policy.replace_seconds * (slices + 1) / 2)
+
+
+def _judge(
+    plan: TwapPlan, state: TwapState, quote: Quote, now: datetime, rest: Decimal
+) -> tuple[TwapState, pace.Verdict]:
+    record = state.pace
+    if not plan.adaptive or record is None or not plan.policy.allow_taker_fallback:
+        return state, pace.Verdict.REST
+    record = pace.look(record, quote.mid, now)
+    spread = (quote.ask - quote.bid) / quote.mid * BPS if quote.mid > 0 else ZERO
+    decision = pace.decide(
+        record,
+        mid=quote.mid,
+        spread_bps=spread,
+        now=now,
+        rest_seconds=rest,
+        schedule_seconds=_schedule_seconds(plan, state, now),
+    )
+    state = replace(state, pace=record)
+    if decision.verdict is not pace.Verdict.REST:
+        note = (
+            f"slice {state.slice_no}: {decision.verdict.value} (fall "
+            f"{-decision.trend_bps_per_minute:.1f} bps/min beyond noise; waiting "
+            f"{max(decision.slice_wait_bps, decision.schedule_wait_bps):.1f} bps > resting "
+            f"saves {decision.saving_bps:.1f} bps)"
+        )
+        state = replace(state, verdicts=(*state.verdicts, note))
+    return state, decision.verdict
+
+
+def _hurry(plan: TwapPlan, state: TwapState, verdict: pace.Verdict) -> TwapState:
+    """Give up the slice's maker legs; on SHORTEN the slice takes everything left."""
+    state = replace(state, hurry=True)
+    if verdict is pace.Verdict.SHORTEN:
+        left = state.slice_filled + _residual(plan, state)
+        state = replace(state, slice_quantity=left)
+    return state
+
+
+def _pace_slice(plan: TwapPlan, state: TwapState, quote: Quote, now: datetime) -> TwapState:
+    """Before a slice rests: rest as scheduled, or go to the taker leg at once."""
+    if state.leg is not Leg.MAKER_FIRST:
+        return state
+    rest = min(plan.policy.maker_first_ttl_sec, plan.policy.maker_ttl_sec)
+    state, verdict = _judge(plan, state, quote, now, rest)
+    if verdict is pace.Verdict.REST:
+        return state
+    return replace(_hurry(plan, state, verdict), leg=Leg.TAKER)
+
+
+def _on_look(plan: TwapPlan, state: TwapState, quote: Quote, now: datetime) -> Step:
+    """A look at the market while a maker order rests: keep resting, or cancel it and go to
+    the taker leg (the order's fills are counted when its cancel is seen)."""
+    order = state.order
+    assert order is not None
+    if now >= plan.deadline:
+        return replace(state, stop=StopReason.MAX_DURATION, cancelling=True), (
+            Cancel(order.order_id),
+        )
+    deadline = state.order_deadline or now
+    rest = max(ZERO, Decimal(str((deadline - now).total_seconds())))
+    state, verdict = _judge(plan, state, quote, now, rest)
+    if verdict is pace.Verdict.REST:
+        return state, (Poll(order.order_id),)
+    return replace(_hurry(plan, state, verdict), cancelling=True), (Cancel(order.order_id),)
 
 
 # --- arithmetic ----------------------------------------------------------------------------

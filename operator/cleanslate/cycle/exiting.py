@@ -9,6 +9,7 @@ A success clears the symbol's failure record; a failure is tracked with its back
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -35,6 +36,9 @@ class Books:
     status: TradingAccountStatus
     outcomes: dict[str, TwapOutcome] = field(default_factory=dict)
     acted: bool = False
+    writing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """One status write at a time: purges of one account run concurrently, and an older
+    write landing after a newer one would lose the newer in-flight record."""
 
 
 def _iso(moment: datetime | None) -> str:
@@ -51,15 +55,21 @@ async def sell(
     decision: Decision,
     forced: bool = False,
     decision_mid: Decimal | None = None,
+    *,
+    fees: tuple[Decimal, Decimal] | None = None,
+    decided_at: datetime | None = None,
 ) -> None:
     """Run one sale to its end and record the outcome; its cost is measured against
-    ``decision_mid``, the mid in the snapshot the sale was decided on."""
+    ``decision_mid``, the mid in the snapshot the sale was decided on (at ``decided_at``),
+    which is also what the adaptive pace measures a fall from; ``fees`` the account's
+    (maker, taker) bps as the venue reported them."""
     status = books.status
     attempt = status.next_attempt
     books.status = status = status.model_copy(update={"next_attempt": attempt + 1})
     _announce(inputs, status, decision, forced)
+    decided = (decision_mid, decided_at) if decision_mid and decided_at else None
     outcome = await _execute(
-        inputs, books, decision, attempt, None, inputs.new_epoch(), decision_mid
+        inputs, books, decision, attempt, None, inputs.new_epoch(), decision_mid, fees, decided
     )
     record(
         inputs,
@@ -70,6 +80,7 @@ async def sell(
         outcome,
         decision,
         decision_mid=decision_mid,
+        decided_at=decided_at,
     )
 
 
@@ -132,6 +143,8 @@ async def _execute(
     resume: ResumeFrom | None,
     epoch: str,
     decision_mid: Decimal | None = None,
+    fees: tuple[Decimal, Decimal] | None = None,
+    decided: tuple[Decimal, datetime] | None = None,
 ) -> TwapOutcome | ExchangeError:
     async def before_place(intent: PlaceIntent) -> None:
         flight = intent.to_in_flight(decision.kind.value)
@@ -141,7 +154,8 @@ async def _execute(
         )
         books.acted = True
         if inputs.persist is not None:
-            await inputs.persist(books.status)
+            async with books.writing:  # the latest status, which has every record so far
+                await inputs.persist(books.status)
 
     try:
         return await run_twap(
@@ -156,6 +170,8 @@ async def _execute(
             on_before_place=before_place,
             urgent=decision.kind is not ExitKind.PURGE,
             epoch=epoch,
+            fees=fees,
+            decided=decided,
             on_notice=lambda message: inputs.events.emit(
                 Event.warning(Reason.GOOD_TILL_DATE_REFUSED, message)
             ),
@@ -197,6 +213,7 @@ def record(
     decision: Decision | None,
     *,
     decision_mid: Decimal | None = None,
+    decided_at: datetime | None = None,
 ) -> None:
     """Book one finished sale: failures, unwind progress, counters, events and metrics.
     Without a decision-time mid (a purge resumed from a record written before it was kept)
@@ -212,7 +229,23 @@ def record(
     elif isinstance(outcome, TwapOutcome) and outcome.success and cost is not None:
         _succeeded(inputs, books, symbol, kind, rule, outcome, decision, cost)
     else:
-        _failed(inputs, books, symbol, outcome, decision, cost)
+        decided = (decision_mid, decided_at) if decision_mid and decided_at else None
+        _failed(inputs, books, symbol, outcome, decision, cost, decided)
+    if isinstance(outcome, TwapOutcome) and outcome.notes:
+        _paced(inputs, symbol, outcome)
+
+
+def _paced(inputs: CycleInputs, symbol: str, outcome: TwapOutcome) -> None:
+    """What the purge decided against its schedule (``core.pace``: crossed, sold the rest at
+    once) and, when it held below the slippage cap, what that gave up against the decision
+    mid (issue 28). The last notes are kept when there are many: the event stays short."""
+    notes = list(outcome.notes)
+    text = f"{symbol}: " + "; ".join(notes[-3:])
+    if len(notes) > 3:
+        text = f"{symbol}: ({len(notes) - 3} earlier) " + "; ".join(notes[-3:])
+    held = any(n.startswith("held ") for n in notes)
+    event = Event.warning if held else Event
+    inputs.events.emit(event(Reason.PURGE_PACED, text[:1000]))
 
 
 def _succeeded(
@@ -277,12 +310,13 @@ def _failed(
     outcome: TwapOutcome | ExchangeError,
     decision: Decision | None,
     cost: PurgeCost | None = None,
+    decided: tuple[Decimal, datetime] | None = None,
 ) -> None:
     status, now = books.status, inputs.clock.now()
     error, code, balance, value = _failure_facts(outcome, decision)
     schedule = inputs.policy.backoff.schedule
     failures = backoff.record_failure(
-        status.purge_failures, symbol, now, error, balance, value, schedule, code
+        status.purge_failures, symbol, now, error, balance, value, schedule, code, decided
     )
     count = failures[symbol].failure_count
     metrics = _count(status.cleanup_metrics, outcome, None, succeeded=False, whole=False)

@@ -9,16 +9,18 @@ exchange they are simulated seconds.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from cleanslate.api.account import (
     AccountState,
     Condition,
     CycleTiming,
+    FeeTierStatus,
     Mode,
     PurgeFailure,
     TradingAccountStatus,
@@ -38,6 +40,7 @@ from cleanslate.cycle import exiting, previewing, reporting, snapshotting
 from cleanslate.cycle.context import CountingExchange, CycleInputs, CycleResult
 from cleanslate.events import Event, Reason
 from cleanslate.exchange.errors import ExchangeError, Unavailable
+from cleanslate.exchange.port import ReadsFees
 
 logger = logging.getLogger("cleanslate.cycle")
 T = TypeVar("T")
@@ -314,10 +317,73 @@ async def _controlled_exit(
         mid = _decision_mid(snapshot, decision.symbol)
         await exiting.sell(inputs, books, decision, forced=True, decision_mid=mid)
     forced, only = inputs.options.liquidate, inputs.options.only
-    for decision in plan.purges:
-        if decision.symbol not in forced and only in (None, decision.symbol):
-            mid = _decision_mid(snapshot, decision.symbol)
-            await exiting.sell(inputs, books, decision, decision_mid=mid)
+    fees = await _fee_tier(inputs, books) if plan.purges else None
+    sales = [d for d in plan.purges if d.symbol not in forced and only in (None, d.symbol)]
+    lanes = _lanes(inputs, len(sales))
+
+    async def sale(decision: Decision) -> None:
+        mid = _decision_mid(snapshot, decision.symbol)
+        at = _decided_at(snapshot, decision.symbol)
+        failed = books.status.purge_failures.get(decision.symbol)
+        if failed is not None and failed.decision_mid is not None and failed.decided_at:
+            # a retry of a purge that failed: measured and paced from the first decision,
+            # so what the wait between cycles cost is in its lastPurges entry (issue 28)
+            mid, at = failed.decision_mid, failed.decided_at
+        await exiting.sell(inputs, books, decision, decision_mid=mid, fees=fees, decided_at=at)
+
+    if lanes <= 1:
+        for decision in sales:
+            await sale(decision)
+        return
+    gate = asyncio.Semaphore(lanes)
+
+    async def gated(decision: Decision) -> None:
+        async with gate:
+            await sale(decision)
+
+    async with asyncio.TaskGroup() as group:  # a failure cancels the others' resting orders
+        for decision in sales:
+            group.create_task(gated(decision))
+
+
+async def _fee_tier(inputs: CycleInputs, books: exiting.Books) -> tuple[Decimal, Decimal]:
+    """The account's (maker, taker) bps: read from the venue where it says (Coinbase's
+    transaction summary, the paper account's schedule), else the policy's configured tier;
+    kept in ``status.feeTier`` either way. A failed read is not a reason to stop a purge:
+    the policy's tier is what the documents assume."""
+    execution = inputs.policy.execution
+    read: tuple[Decimal, Decimal] | None = None
+    if isinstance(inputs.exchange, ReadsFees):
+        try:
+            read = await inputs.exchange.fee_rates()
+        except ExchangeError as exc:
+            logger.info("fee tier not read (%s); using the policy's", exc.reason_code)
+    source: Literal["venue", "policy"] = "venue" if read is not None else "policy"
+    maker, taker = read or (execution.maker_fee_bps, execution.taker_fee_bps)
+    tier = FeeTierStatus(
+        maker_bps=maker, taker_bps=taker, source=source, read_at=inputs.clock.now()
+    )
+    books.status = books.status.model_copy(update={"fee_tier": tier})
+    return maker, taker
+
+
+def _decided_at(snapshot: Snapshot, symbol: str) -> datetime | None:
+    """When the quote the plan decided on was taken."""
+    holding = snapshot.holding(symbol.split("-")[0])
+    if holding is None or holding.product_id != symbol or holding.quote is None:
+        return None
+    return holding.quote.at
+
+
+def _lanes(inputs: CycleInputs, sales: int) -> int:
+    """How many symbols are purged at once: ``execution.maxConcurrentSymbols``, so the last
+    symbol does not wait for the others (issue 28). Every order still goes through the key's
+    request budget (half the venue's limit, seed 000), which queues them. Only on a clock
+    whose waits run side by side (the wall clock): a simulated clock moves for every waiter,
+    so concurrent purges on it would each see time pass several times over."""
+    if not getattr(inputs.clock, "concurrent_waits", False):
+        return 1
+    return min(sales, inputs.policy.execution.max_concurrent_symbols)
 
 
 def _decision_mid(snapshot: Snapshot, symbol: str) -> Decimal | None:

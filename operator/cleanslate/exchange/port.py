@@ -8,6 +8,7 @@ what lets a restarted executor re-issue its last call safely.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from cleanslate.core.market import Balance, Book, Fill, Order, OrderRequest, Product, Quote
@@ -89,6 +90,16 @@ class OrderPreviewer(Protocol):
 
     async def preview_order(self, request: OrderRequest) -> str:
         """``ok``, or the reason the venue would refuse ``request``; places nothing."""
+        ...
+
+
+@runtime_checkable
+class ReadsFees(Protocol):
+    """A venue that says what this account pays (issue 28: the account's real fee tier)."""
+
+    async def fee_rates(self) -> tuple[Decimal, Decimal] | None:
+        """(maker bps, taker bps) the venue charges this account now; None when it does not
+        say (then the policy's ``makerFeeBps``/``takerFeeBps`` are used)."""
         ...
 
 

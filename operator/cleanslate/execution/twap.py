@@ -32,11 +32,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 
-from cleanslate.api.account import InFlightPurge
+from cleanslate.api.account import InFlightPurge, PaceInputs
 from cleanslate.api.policy import Execution
 from cleanslate.clock import Clock
 from cleanslate.core import twap
 from cleanslate.core.market import Order, OrderRequest
+from cleanslate.core.pace import PaceRecord
 from cleanslate.core.twap import Leg, TwapOutcome, TwapPlan
 from cleanslate.exchange.errors import (
     ExchangeError,
@@ -68,13 +69,51 @@ class ResumeFrom:
     last_slice: int
     """Last slice whose order was (or may have been) placed; 0 when none was."""
     epoch: str = ""
+    pace: PaceRecord | None = None
+    """The time-cost inputs as of the last placement: the resumed purge decides with them."""
 
     @classmethod
     def from_in_flight(cls, in_flight: InFlightPurge) -> ResumeFrom:
         """Resume the purge ``status.inFlight[symbol]`` describes (same ``attempt``)."""
         return cls(
-            in_flight.started_at, in_flight.target_quantity, in_flight.slice, in_flight.epoch
+            in_flight.started_at,
+            in_flight.target_quantity,
+            in_flight.slice,
+            in_flight.epoch,
+            pace_from_inputs(in_flight.pace) if in_flight.pace is not None else None,
         )
+
+
+def pace_from_inputs(inputs: PaceInputs) -> PaceRecord:
+    return PaceRecord(
+        decision_mid=inputs.decision_mid,
+        decided_at=inputs.decided_at,
+        maker_fee_bps=inputs.maker_fee_bps,
+        taker_fee_bps=inputs.taker_fee_bps,
+        maker_legs=inputs.maker_legs,
+        maker_filled_legs=inputs.maker_filled_legs,
+        var_sum=inputs.var_sum,
+        var_minutes=inputs.var_minutes,
+        ret_sum=inputs.ret_sum,
+        last_mid=inputs.last_mid,
+        last_at=inputs.last_at,
+    )
+
+
+def pace_to_inputs(record: PaceRecord) -> PaceInputs:
+    return PaceInputs(
+        decided_at=record.decided_at,
+        decision_mid=record.decision_mid,
+        maker_fee_bps=record.maker_fee_bps,
+        taker_fee_bps=record.taker_fee_bps,
+        maker_legs=record.maker_legs,
+        maker_filled_legs=record.maker_filled_legs,
+        var_sum=record.var_sum,
+        var_minutes=record.var_minutes,
+        ret_sum=record.ret_sum,
+        last_mid=record.last_mid,
+        last_at=record.last_at,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +131,8 @@ class PlaceIntent:
     filled_quantity: Decimal
     """Filled by this purge before this placement."""
     epoch: str = ""
+    pace: PaceRecord | None = None
+    """The time-cost inputs as they stand (``core.pace``), stored with the record."""
 
     def to_in_flight(self, reason: str = "") -> InFlightPurge:
         return InFlightPurge(
@@ -102,6 +143,7 @@ class PlaceIntent:
             slice=self.slice_no,
             reason=reason,
             epoch=self.epoch,
+            pace=pace_to_inputs(self.pace) if self.pace is not None else None,
         )
 
 
@@ -127,6 +169,8 @@ async def run_twap(
     urgent: bool = False,
     epoch: str = "",
     on_notice: OnNotice | None = None,
+    fees: tuple[Decimal, Decimal] | None = None,
+    decided: tuple[Decimal, datetime] | None = None,
 ) -> TwapOutcome:
     """Liquidate ``target_quantity`` of ``symbol``'s base asset; returns what was achieved.
 
@@ -136,12 +180,16 @@ async def run_twap(
     ``on_before_place`` is awaited before every placement; if it raises, nothing is placed and
     the exception propagates. ``urgent`` closes at market (one taker slice within the slippage
     cap) instead of working the order maker-first. ``on_event`` sees each performed action
-    with its result.
+    with its result. ``fees`` is the account's (maker, taker) bps as the venue reports them
+    (None: the policy's ``makerFeeBps``/``takerFeeBps``); ``decided`` the mid and time the
+    sale was decided at (None: the arrival mid, now): what the adaptive pace measures the
+    fall from (``core.pace``).
 
     Raises ``ExchangeError`` only when the purge cannot start (unknown product, no quote, the
     exchange unreachable before any order); once orders flow, every failure is an outcome.
     """
     runner = _Runner(exchange, clock, symbol, retry_delays, on_before_place, on_event, on_notice)
+    runner.fees, runner.decided = fees, decided
     epoch = resume.epoch if resume else epoch
     return await runner.run(account, attempt, target_quantity, policy, resume, urgent, epoch)
 
@@ -170,6 +218,8 @@ class _Runner:
         self.good_till_cancelled = False
         """The venue refused a good-till-date end time: maker orders go out without one."""
         self.on_notice = on_notice
+        self.fees: tuple[Decimal, Decimal] | None = None
+        self.decided: tuple[Decimal, datetime] | None = None
         self.recorded: tuple[str, Decimal] | None = None
         """(client order id, filled) of the last in-flight record stored by
         ``on_before_place``: every new order gets its own fenced write first."""
@@ -187,6 +237,12 @@ class _Runner:
         product = await self.call(lambda: self.exchange.product(self.symbol))
         arrival = await self.call(lambda: self.exchange.quote(self.symbol))
         self.base = product.base
+        started_at = resume.started_at if resume else self.clock.now()
+        record = resume.pace if resume else None
+        if record is None:
+            maker, taker = self.fees or (policy.maker_fee_bps, policy.taker_fee_bps)
+            mid, at = self.decided or (arrival.mid, started_at)
+            record = PaceRecord(mid, at, maker, taker)
         self.plan = plan = twap.plan_twap(
             account=account,
             attempt=attempt,
@@ -194,9 +250,10 @@ class _Runner:
             policy=policy,
             target_quantity=resume.target_quantity if resume else target,
             arrival=arrival,
-            started_at=resume.started_at if resume else self.clock.now(),
+            started_at=started_at,
             urgent=urgent,
             epoch=epoch,
+            pace_record=record,
         )
         logger.info(
             "TWAP purge start %s qty=%s ~$%.2f slices=%d slice=$%s attempt=%d",
@@ -277,6 +334,7 @@ class _Runner:
             client_order_id=action.request.client_order_id,
             filled_quantity=state.filled,
             epoch=plan.epoch,
+            pace=state.pace,
         )
         await self.before_place(intent)
         self.recorded = key

@@ -61,6 +61,7 @@ class FakeCoinbase:
         self.refuse_end_times = False
         self.previews: list[dict[str, Any]] = []
         self.permissions: dict[str, Any] = fx.key_permissions()
+        self.summary: dict[str, Any] = fx.transaction_summary()
         self.skew = 0.0
         """Seconds Coinbase's clock (Get Server Time) is ahead of ours."""
         """Refuse every good-till-date order for its end time (the undocumented lead time)."""
@@ -168,6 +169,8 @@ class FakeCoinbase:
     def _read(self, path: str, params: httpx.QueryParams) -> httpx.Response:
         if path == "/key_permissions":
             return self._json(dict(self.permissions))
+        if path == "/transaction_summary":
+            return self._json(dict(self.summary))
         if path == "/time":
             return self._json(fx.server_time(self.clock.now() + timedelta(seconds=self.skew)))
         if path == "/accounts":

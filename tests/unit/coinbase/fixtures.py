@@ -267,6 +267,31 @@ def fill(
     }
 
 
+def transaction_summary(maker: str = "0.006", taker: str = "0.012") -> dict[str, Any]:
+    """Get Transaction Summary (``/transaction_summary``), fields as the SDK reads them
+    (coinbase/rest/types/fees_types.py ``GetTransactionSummaryResponse`` and ``FeeTier``);
+    the rates are the entry tier's live answer quoted in ccxt PR 23347 (2024-08-07)."""
+    return {
+        "total_volume": 0,
+        "total_fees": 0,
+        "fee_tier": {
+            "pricing_tier": "Advanced 1",
+            "usd_from": "0",
+            "usd_to": "1000",
+            "taker_fee_rate": taker,
+            "maker_fee_rate": maker,
+            "aop_from": "",
+            "aop_to": "",
+        },
+        "margin_rate": None,
+        "goods_and_services_tax": None,
+        "advanced_trade_only_volume": 0,
+        "advanced_trade_only_fees": 0,
+        "coinbase_pro_volume": 0,
+        "coinbase_pro_fees": 0,
+    }
+
+
 def key_permissions(
     *,
     can_view: bool = True,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from cleanslate.api.policy import Execution
+from cleanslate.api.policy import Execution, Pace
 from cleanslate.clock import SimulatedClock
 from cleanslate.exchange.coinbase import CoinbaseExchange
 from cleanslate.exchange.coinbase.errors import rejection_for_create
@@ -45,7 +45,7 @@ async def test_a_refused_end_time_sends_maker_orders_good_till_cancelled_and_can
         symbol="SEI-USD",
         attempt=1,
         target_quantity=Decimal("36.4"),
-        policy=Execution(),
+        policy=Execution(pace=Pace.FIXED),  # resting orders are the subject
         on_notice=notices.append,
     )
 
@@ -66,7 +66,7 @@ async def test_without_a_refusal_maker_orders_stay_good_till_date(
     notices: list[str] = []
 
     await run_twap(exchange, clock, account="ns/acct", symbol="SEI-USD", attempt=1,
-                   target_quantity=Decimal("36.4"), policy=Execution(),
+                   target_quantity=Decimal("36.4"), policy=Execution(pace=Pace.FIXED),
                    on_notice=notices.append)  # fmt: skip
 
     kinds = {next(iter(o["order_configuration"])) for o in venue.orders.values()}

@@ -87,8 +87,8 @@ def test_the_benchmark_charges_what_a_live_purge_records() -> None:
     spec.loader.exec_module(module)
     tier = COINBASE_ADVANCED[0]
     run = module.Run(
-        decision_value=D(100), proceeds=D(50), taker_notional=D(50), unsold_at_bid=D(45)
-    )
+        decision_value=D(100), proceeds=D(50), taker_notional=D(50), unsold_value=D(45)
+    )  # the benchmark walks the book for the unsold value; given it, the same arithmetic
     fees = D(50) * tier.taker_bps / 10000
     live = cost(filled_quantity=D(50), proceeds=D(50), fees=fees, last_bid=D("0.90"))
     # A live purge charges the unsold its own fee rate: here all taker, as the benchmark does.

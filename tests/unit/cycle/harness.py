@@ -56,8 +56,14 @@ def account_spec(
 
 
 def policy(**overrides: Any) -> PurgePolicySpec:
-    """The documents' defaults (as in examples/policy.yaml) with ``overrides`` on top."""
+    """The documents' defaults (as in examples/policy.yaml) with ``overrides`` on top, the
+    TWAP's pace pinned to ``fixed``: these tests are about the documents' maker-first
+    purges (resting orders, restarts mid-slice, backoff) on SEI and WLFI, whose 45 bps
+    spreads the adaptive pace would sell at once (``core.pace``; its own tests are in
+    tests/unit/core/test_twap_pace.py and test_concurrent_purges.py)."""
+    execution = {"pace": "fixed", **overrides.pop("execution", {})}
     base: dict[str, Any] = {
+        "execution": execution,
         "universe": {
             "globalMinQuoteVolumeUsd": 3000000,
             "tiers": [
@@ -69,7 +75,7 @@ def policy(**overrides: Any) -> PurgePolicySpec:
                     "minDepthUsd": 5000,
                 }
             ],
-        }
+        },
     }
     return PurgePolicySpec.model_validate({**base, **overrides})
 

@@ -112,3 +112,17 @@ async def test_a_resumed_purge_is_measured_from_the_mid_it_was_decided_on(tmp_pa
     last = restarted.status.last_purges["WLFI-USD"]
     assert last.decision_mid == flight.decision_mid
     assert last.decision_mid != result.outcomes["WLFI-USD"].arrival_mid
+
+
+async def test_a_retried_purge_is_measured_from_the_first_decision_of_its_failures() -> None:
+    bonk = {"USD": "120", "BONK": "889587"}  # the documents' BONK: every purge fails
+    rig = Rig(account_spec(bonk), policy())
+    await rig.cycle()
+    first = rig.status.purge_failures["BONK-USD"]
+    assert first.decision_mid is not None and first.decided_at is not None
+    rig.wait_interval()
+    await rig.cycle()
+    second = rig.status.purge_failures["BONK-USD"]
+    assert second.failure_count == 2
+    assert (second.decision_mid, second.decided_at) == (first.decision_mid, first.decided_at)
+    assert rig.clock.now() > first.decided_at  # the wait between cycles is in the measure

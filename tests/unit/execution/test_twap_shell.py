@@ -12,7 +12,7 @@ import pytest
 
 from cleanslate.api.account import FaultKind, PaperFault
 from cleanslate.api.account import PaperExchange as PaperConfig
-from cleanslate.api.policy import BalanceFetch, Execution
+from cleanslate.api.policy import BalanceFetch, Execution, Pace
 from cleanslate.clock import SimulatedClock
 from cleanslate.core.market import Order, OrderRequest
 from cleanslate.core.twap import Leg, StopReason, client_order_id
@@ -22,6 +22,9 @@ from cleanslate.exchange.port import Exchange
 from cleanslate.execution import PlaceIntent, ResumeFrom, fetch_balances, run_twap
 
 D = Decimal
+MAKER_FIRST = Execution(pace=Pace.FIXED)
+"""These tests are about the shell's handling of resting orders on the documents' SEI, whose
+45 bps spread the adaptive pace (core.pace) would sell at once: the schedule is pinned."""
 ACCOUNT = "ns/acct"
 
 
@@ -84,7 +87,7 @@ async def test_sei_and_wlfi_complete_with_dust_left(symbol: str, held: str, sell
         symbol=symbol,
         attempt=1,
         target_quantity=D(held),
-        policy=Execution(),
+        policy=MAKER_FIRST,
     )
     assert out.success and out.reason is StopReason.FILLED
     assert out.filled_quantity == D(sellable) and out.fees > 0
@@ -107,7 +110,7 @@ async def test_bonk_fails_with_invalid_order_configuration_and_logs_order_reject
             symbol="BONK-USD",
             attempt=1,
             target_quantity=D("889587"),
-            policy=Execution(),
+            policy=MAKER_FIRST,
         )
     assert not out.success and out.reason is StopReason.REJECTED
     assert out.reject is not None and out.reject.code == "INVALID_ORDER_CONFIGURATION"
@@ -139,7 +142,7 @@ async def test_restart_mid_slice_places_no_second_order_for_that_slice() -> None
             symbol="SEI-USD",
             attempt=1,
             target_quantity=D("400"),
-            policy=Execution(),
+            policy=MAKER_FIRST,
             on_before_place=persist,
         )
     assert [p.slice_no for p in persisted] == [1] and len(crashing.requests) == 1
@@ -149,7 +152,10 @@ async def test_restart_mid_slice_places_no_second_order_for_that_slice() -> None
     clock.advance(3)
     again = Recording(inner)
     resume = ResumeFrom.from_in_flight(persisted[-1].to_in_flight("ineligible"))
-    assert resume == ResumeFrom(started_at=started, target_quantity=D("400"), last_slice=1)
+    assert resume == ResumeFrom(
+        started_at=started, target_quantity=D("400"), last_slice=1, pace=persisted[-1].pace
+    )
+    assert resume.pace is not None and resume.pace.decided_at == started  # kept for the restart
     out = await run_twap(
         cast(Exchange, again),
         clock,
@@ -157,7 +163,7 @@ async def test_restart_mid_slice_places_no_second_order_for_that_slice() -> None
         symbol="SEI-USD",
         attempt=1,
         target_quantity=D("400"),
-        policy=Execution(),
+        policy=MAKER_FIRST,
         resume=resume,
     )
     assert first not in {r.client_order_id for r in again.requests}
@@ -185,7 +191,7 @@ async def test_faults_at_twenty_percent_never_oversell_or_duplicate(seed: int) -
             symbol=symbol,
             attempt=1,
             target_quantity=D(qty),
-            policy=Execution(),
+            policy=MAKER_FIRST,
         )
         assert out.filled_quantity <= D(qty)
         # Read the paper account's books directly: the verification must not draw faults.
@@ -226,7 +232,7 @@ async def test_placement_timeouts_find_the_order_instead_of_placing_again() -> N
         symbol="SEI-USD",
         attempt=1,
         target_quantity=D("36.4"),
-        policy=Execution(),
+        policy=MAKER_FIRST,
     )
     assert out.success and out.filled_quantity == D("36.4")
     assert len(ex.requests) > len({r.client_order_id for r in ex.requests})  # re-sent ids
@@ -245,7 +251,7 @@ async def test_rate_limits_wait_retry_after_and_an_unreachable_exchange_sells_no
         symbol="SEI-USD",
         attempt=1,
         target_quantity=D("36.4"),
-        policy=Execution(),
+        policy=MAKER_FIRST,
     )
     assert not out.success and out.reason is StopReason.EXCHANGE_UNAVAILABLE
     assert (clock.now() - start).total_seconds() >= 7 * 6
@@ -269,7 +275,7 @@ async def test_cancelling_the_task_cancels_its_resting_order() -> None:
             symbol="BONK-USD",
             attempt=1,
             target_quantity=D("889587"),
-            policy=Execution(),
+            policy=MAKER_FIRST,
             on_event=on_event,
         )
     )
@@ -307,7 +313,7 @@ async def test_an_urgent_close_crosses_the_spread_at_once_within_the_slippage_ca
         symbol="DOGE-USD",
         attempt=1,
         target_quantity=D("500"),
-        policy=Execution(),
+        policy=MAKER_FIRST,
         urgent=True,
     )
     assert out.success and out.filled_quantity == D("500")
@@ -347,7 +353,9 @@ async def test_an_order_is_decided_after_a_slow_in_flight_write_so_it_never_arri
         symbol="SEI-USD",
         attempt=1,
         target_quantity=D("36.4"),
-        policy=Execution(maker_first_ttl_sec=D(2), maker_retry_ttl_sec=D(2), maker_ttl_sec=D(2)),
+        policy=MAKER_FIRST.model_copy(
+            update={"maker_first_ttl_sec": D(2), "maker_retry_ttl_sec": D(2), "maker_ttl_sec": D(2)}
+        ),
         on_before_place=slow_persist,
     )
     assert out.success and out.reject is None, out

@@ -146,4 +146,4 @@ def test_calm_market_has_no_quirks_or_untradeable_products() -> None:
 def test_package_exports_are_the_public_api() -> None:
     import cleanslate.exchange.paper as paper
 
-    assert sorted(paper.__all__) == ["MARKETS", "PaperExchange", "open_paper_exchange"]
+    assert sorted(paper.__all__) == ["MARKETS", "PaperExchange", "Trend", "open_paper_exchange"]

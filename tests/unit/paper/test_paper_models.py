@@ -219,3 +219,22 @@ async def test_skeptic_drift_lowers_the_sellers_view_only_by_the_drift(
     await clock.sleep(3600)
     drifted, calm = await ex.quote("WLFI-USD"), await plain.quote("WLFI-USD")
     assert drifted.mid < calm.mid * D("0.9960"), "an hour of -50 bps/h drift"
+
+
+def test_a_trend_moves_the_seeded_price_path_from_its_start_and_only_then() -> None:
+    import math
+
+    from cleanslate.exchange.paper import books
+    from cleanslate.exchange.paper.markets import MARKETS, Trend, with_model
+    from cleanslate.exchange.paper.models import MODELS
+
+    chosen = MODELS[PaperMarketModel.CALIBRATED]
+    spec = MARKETS["documents"].products["SEI-USD"]
+    start = datetime(2025, 11, 16, 12, 0, tzinfo=UTC)
+    flat = with_model(spec, chosen)
+    falling = with_model(spec, chosen, Trend(Decimal(-100), start))
+    before = books.bucket_of(start - timedelta(minutes=1))
+    assert books.mid_price(falling, 7, before) == books.mid_price(flat, 7, before)
+    later = books.bucket_of(start + timedelta(minutes=3))
+    ratio = books.mid_price(falling, 7, later) / books.mid_price(flat, 7, later)
+    assert abs(float(ratio) - math.exp(-0.03)) < 1e-9  # -1 %/min for 3 minutes, log-linear

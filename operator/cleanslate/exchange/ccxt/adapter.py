@@ -160,6 +160,15 @@ class CcxtExchange:
 
     # --- account and market data ----------------------------------------------------------
 
+    async def fee_rates(self) -> tuple[Decimal, Decimal] | None:
+        """The account's (maker, taker) bps from ccxt's ``fetchTradingFees`` (unified fee
+        structures, ``maker``/``taker`` as fractions per symbol): the rates most of its
+        symbols show. None when the venue has no such call or answers without them."""
+        if self._client.has.get("fetchTradingFees") is not True:
+            return None
+        payload = await self._call(self._client.fetch_trading_fees)
+        return _common_rates(payload)
+
     async def balances(self) -> Sequence[Balance]:
         """ccxt's free/used/total per asset. A venue that reports only some of the three
         (ccxt leaves the others None) gets the missing one from the others; one that reports
@@ -768,3 +777,22 @@ def _order_fees(payload: Mapping[str, Any], symbol: str) -> Decimal:
         elif currency == base and average:
             total += cost * average
     return total
+
+
+def _common_rates(payload: Any) -> tuple[Decimal, Decimal] | None:
+    """The most frequent (maker, taker) pair among the fee structures, in bps."""
+    counts: dict[tuple[Decimal, Decimal], int] = {}
+    for entry in (payload or {}).values() if isinstance(payload, Mapping) else ():
+        try:
+            pair = (
+                Decimal(str(entry["maker"])) * 10000,
+                Decimal(str(entry["taker"])) * 10000,
+            )
+        except (KeyError, TypeError, ArithmeticError, ValueError):
+            continue
+        if all(v.is_finite() and v >= 0 for v in pair):
+            counts[pair] = counts.get(pair, 0) + 1
+    if not counts:
+        return None
+    maker, taker = max(counts, key=lambda pair: (counts[pair], pair))
+    return maker.normalize(), taker.normalize()

@@ -11,6 +11,8 @@ nowhere else:
   URLs (ccxt raises NotSupported when a venue has none: a clear error, not production).
 * ``verbose`` off, and ccxt's logger held at INFO: ccxt logs every request's headers at DEBUG
   (``fetch``: "%s %s, Request: %s %s"), and the headers carry the API key.
+* nonces strictly increasing per key within the process (``nonces.py``): Kraken refuses a
+  nonce not greater than the last, and ccxt's is the clock in milliseconds.
 * no ccxt retries (``maxRetriesOnFailure`` 0, ccxt's default, kept): a retried placement is a
   decision for the executor, which looks its order up first.
 * an HTTP 5xx answer is never a venue's verdict (``server_errors_are_unavailable``): some
@@ -44,6 +46,7 @@ from urllib.parse import urlsplit
 
 import ccxt.async_support as ccxt_async
 
+from cleanslate.exchange.ccxt.nonces import PROCESS_NONCES
 from cleanslate.exchange.origins import check_origin, origins_of, refuse_redirect
 
 CREDENTIAL_KEYS = ("apiKey", "secret", "password")
@@ -110,6 +113,7 @@ def make_client(exchange_id: str, credentials: Mapping[str, str], *, sandbox: bo
             config[key] = value
     client = getattr(ccxt_async, exchange_id)(config)
     server_errors_are_unavailable(client)
+    PROCESS_NONCES.install(client, exchange_id, credentials.get("apiKey", ""))
     guard_requests(client)
     if sandbox:
         if not client.urls.get("test"):
@@ -157,8 +161,8 @@ def guard_requests(client: Any) -> None:
             refuse_redirect(response.status, url, location)
         return response
 
-    def open_guarded(lazy: bool = False) -> None:
-        open_session(lazy)
+    def open_guarded(*args: Any, **kwargs: Any) -> None:  # ccxt versions differ: (lazy=False)
+        open_session(*args, **kwargs)
         session = client.session
         if session is not None and tuple(session._middlewares) != (guard,):
             session._middlewares = (guard,)

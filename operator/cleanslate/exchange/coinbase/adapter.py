@@ -198,6 +198,10 @@ class CoinbaseExchange:
         """What the API key may do and which portfolio it is scoped to."""
         return _parsed(wire.key_permissions, await self._session.get("/key_permissions"), None)
 
+    async def fee_rates(self) -> tuple[Decimal, Decimal] | None:
+        """The account's fee tier as Coinbase reports it (``/transaction_summary``)."""
+        return _parsed(wire.fee_rates, await self._session.get("/transaction_summary"), None)
+
     async def server_time(self) -> datetime:
         """Coinbase's clock, to measure the skew a 120 s JWT must stay within."""
         return _parsed(wire.server_time, await self._session.get("/time"), None)

@@ -123,6 +123,24 @@ class KeyPermissions:
     portfolio_type: str
 
 
+def fee_rates(payload: Json) -> tuple[Decimal, Decimal] | None:
+    """Get Transaction Summary (``/transaction_summary``): ``fee_tier.maker_fee_rate`` and
+    ``taker_fee_rate`` as fractions in strings ("0.006", "0.012": the live answer quoted in
+    ccxt PR 23347, 2024; the SDK's ``GetTransactionSummaryResponse``/``FeeTier``), in bps.
+    None when either is missing or not a number: the policy's rates are used instead."""
+    tier = payload.get("fee_tier")
+    if not isinstance(tier, Mapping):
+        return None
+    try:
+        maker = Decimal(str(tier["maker_fee_rate"])) * 10000
+        taker = Decimal(str(tier["taker_fee_rate"])) * 10000
+    except (KeyError, ArithmeticError, ValueError):
+        return None
+    if not (maker.is_finite() and taker.is_finite()) or maker < 0 or taker < 0:
+        return None
+    return maker.normalize(), taker.normalize()
+
+
 def key_permissions(payload: Json) -> KeyPermissions:
     """Fields as the SDK reads them (coinbase/rest/types/data_api_types.py
     ``GetAPIKeyPermissionsResponse``); a flag that is missing counts as not granted, except

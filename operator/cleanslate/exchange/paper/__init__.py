@@ -12,9 +12,9 @@ from pathlib import Path
 from cleanslate.api.account import PaperExchange as PaperConfig
 from cleanslate.clock import Clock
 from cleanslate.exchange.paper.exchange import PaperExchange
-from cleanslate.exchange.paper.markets import MARKETS
+from cleanslate.exchange.paper.markets import MARKETS, Trend
 
-__all__ = ["MARKETS", "PaperExchange", "open_paper_exchange"]
+__all__ = ["MARKETS", "PaperExchange", "Trend", "open_paper_exchange"]
 
 
 def open_paper_exchange(
@@ -23,6 +23,8 @@ def open_paper_exchange(
     state_dir: Path | None = None,
     account: str = "default",
     rng: random.Random | None = None,
+    trend: Trend | None = None,
 ) -> PaperExchange:
-    """A paper account; with ``state_dir`` it resumes the state saved there for ``account``."""
-    return PaperExchange(config, clock, rng, state_dir=state_dir, account=account)
+    """A paper account; with ``state_dir`` it resumes the state saved there for ``account``.
+    ``trend`` moves every product's price path (benchmarks of falling markets)."""
+    return PaperExchange(config, clock, rng, state_dir=state_dir, account=account, trend=trend)

@@ -112,7 +112,7 @@ def mid_price(spec: ProductSpec, seed: int, bucket: int) -> Decimal:
     plus short-horizon noise: a random walk (models with ``walk``) or the first paper
     market's independent per-bucket jitter."""
     if spec.volatility_bps == 0:
-        return spec.price
+        return spec.price * _trend_factor(spec, bucket)
     seconds = float(bucket * BUCKET_SECONDS)
     octaves = _SLOW_OCTAVES if spec.model.walk else _OCTAVES
     wave = sum(w * _noise(seed, spec.product_id, p, seconds) for p, w in octaves)
@@ -123,7 +123,18 @@ def mid_price(spec: ProductSpec, seed: int, bucket: int) -> Decimal:
         )
     else:
         offset = sigma * (wave + 0.05 * _signed_unit(_root(seed, spec.product_id), 1, bucket))
-    return spec.price * Decimal(repr(math.exp(offset)))
+    return spec.price * Decimal(repr(math.exp(offset))) * _trend_factor(spec, bucket)
+
+
+def _trend_factor(spec: ProductSpec, bucket: int) -> Decimal:
+    """exp(rate x minutes since the trend's start), 1 before it or without one."""
+    trend = spec.trend
+    if trend is None:
+        return Decimal(1)
+    minutes = (bucket_start(bucket) - trend.start).total_seconds() / 60
+    if minutes <= 0:
+        return Decimal(1)
+    return Decimal(repr(math.exp(float(trend.bps_per_minute / _BPS) * minutes)))
 
 
 WALK_BLOCK = 720

@@ -40,7 +40,7 @@ from cleanslate.core.market import (
 from cleanslate.exchange.errors import ErrorDetail, NotFound, OrderRejected
 from cleanslate.exchange.paper import books, fees, impact, matching, persistence, rules
 from cleanslate.exchange.paper.faults import FaultInjector
-from cleanslate.exchange.paper.markets import ProductSpec, market, with_model
+from cleanslate.exchange.paper.markets import ProductSpec, Trend, market, with_model
 from cleanslate.exchange.paper.models import model
 from cleanslate.exchange.paper.persistence import ZERO, AccountState, OrderRecord
 from cleanslate.exchange.port import PREVIEW_OK
@@ -60,10 +60,11 @@ class PaperExchange:
         *,
         state_dir: Path | None = None,
         account: str = "default",
+        trend: Trend | None = None,
     ) -> None:
         self._config = config
         self._model = model(config.model)
-        self._specs, self._products = _priced(config.market, config.model)
+        self._specs, self._products = _priced(config.market, config.model, trend)
         self._maker_bps, self._taker_bps = fees.rates(config.fees)
         self._seed = config.seed
         self._clock = clock
@@ -104,6 +105,10 @@ class PaperExchange:
             if total or hold:
                 result.append(Balance(asset, total - hold, hold))
         return result
+
+    async def fee_rates(self) -> tuple[Decimal, Decimal] | None:
+        """The configured schedule (``paper.fees``): what this paper account is charged."""
+        return self._maker_bps, self._taker_bps
 
     async def products(self) -> Sequence[Product]:
         await self._faults.before(FaultOperation.PRODUCTS)
@@ -427,13 +432,13 @@ class PaperExchange:
 
 @functools.cache
 def _priced(
-    market_name: str, model_name: PaperMarketModel
+    market_name: str, model_name: PaperMarketModel, trend: Trend | None = None
 ) -> tuple[Mapping[str, ProductSpec], tuple[Product, ...]]:
     """A market's products as a market model trades them, and the metadata they report:
     built once per pair and shared by every paper account (all frozen). Built per account,
     they were a tenth of an idle account's memory."""
     chosen = model(model_name)
     specs = MappingProxyType(
-        {pid: with_model(spec, chosen) for pid, spec in market(market_name).products.items()}
+        {pid: with_model(spec, chosen, trend) for pid, spec in market(market_name).products.items()}
     )
     return specs, tuple(s.to_product() for s in specs.values())

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -38,6 +39,17 @@ class AlternatingReject:
     error: str = "INVALID_ORDER_CONFIGURATION"
     message: str = "Invalid order size"
     preview_failure_reason: str = "PREVIEW_INVALID_ORDER_CONFIG"
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    """A steady move of every product's mid from ``start`` on, for benchmarks and rehearsals
+    of a falling market (issue 28: people purge when prices fall). Log-linear: -100 bps a
+    minute for ten minutes is exp(-0.1), about -9.5 %. It is part of the price path, so the
+    informed flow trades with it (sellers dominate a fall) and resting sells meet fewer buyers."""
+
+    bps_per_minute: Decimal
+    start: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +78,8 @@ class ProductSpec:
     used instead of ``spread_bps`` by models with ``one_tick_spreads``. None: no claim."""
     model: MarketModel = MODELS[PaperMarketModel.OPTIMISTIC]
     """How resting orders on this product fill (set by ``with_model``)."""
+    trend: Trend | None = None
+    """A market-wide move added to the price path (None: the seeded path alone)."""
 
     @property
     def daily_volume_base(self) -> Decimal:
@@ -176,12 +190,13 @@ def _calm(spec: ProductSpec) -> ProductSpec:
     )
 
 
-def with_model(spec: ProductSpec, chosen: MarketModel) -> ProductSpec:
-    """The product as ``chosen`` trades it: its spread in ticks when the model uses them."""
+def with_model(spec: ProductSpec, chosen: MarketModel, trend: Trend | None = None) -> ProductSpec:
+    """The product as ``chosen`` trades it: its spread in ticks when the model uses them,
+    its price path moved by ``trend`` when one is given."""
     spread = spec.spread_bps
     if chosen.one_tick_spreads and spec.touch_ticks is not None:
         spread = spec.quote_increment * spec.touch_ticks / spec.price * 10000
-    return replace(spec, model=chosen, spread_bps=spread)
+    return replace(spec, model=chosen, spread_bps=spread, trend=trend)
 
 
 def _market(name: str, specs: tuple[ProductSpec, ...]) -> Market:
