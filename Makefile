@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: venv lock tools demo once cluster lint test test-random chaos crds chart bench
+.PHONY: venv lock tools demo once cluster lint test test-random chaos crds chart bench image image-check
 
 # The virtualenv, reinstalled whenever pyproject.toml or the lock changes. It installs
 # requirements-dev.lock with its hashes: the test and ccxt extras at exactly the versions
@@ -28,6 +28,18 @@ lock:
 # Build (or reuse from ~/.cache/cleanslate/tools) kube-apiserver, kubectl, etcd, helm, promtool.
 tools:
 	bash hack/build-tools.sh
+
+# The operator image from the Dockerfile, daemonless (buildah, vfs, chroot) on a local Debian
+# base: ~/.cache/cleanslate/images/cleanslate-image.tar, localhost/cleanslate:<version>.
+# Installs buildah and debootstrap from Debian's packages when missing (docs/install.md).
+image: venv
+	bash hack/build-image.sh
+
+# The built image checked by running it with runc: uid 10001, read-only root filesystem,
+# `cleanslate --version`, `import ccxt`, its size.
+image-check: image
+	CLEANSLATE_IMAGE_TAR=$${CLEANSLATE_CACHE_DIR:-$$HOME/.cache/cleanslate}/images/cleanslate-image.tar \
+	  $(BIN)/pytest -m image tests/image $(PYTEST_ARGS)
 
 # The main job: a local control plane, the operator, two tenants' paper accounts going
 # from dirty to CLEAN, their events; then everything stops.

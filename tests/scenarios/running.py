@@ -36,13 +36,22 @@ class Recording:
     def __init__(self, inner: PaperExchange) -> None:
         self.inner = inner
         self.requests: list[OrderRequest] = []
+        self.die_before_place = False
+        """The process dies at the next placement, before the order goes out."""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
     async def place_order(self, request: OrderRequest) -> Order:
+        if self.die_before_place:
+            self.die_before_place = False
+            raise ProcessDied
         self.requests.append(request)
         return await self.inner.place_order(request)
+
+
+class ProcessDied(BaseException):
+    """The process is killed: no cleanup runs (a BaseException, so no error handler sees it)."""
 
 
 @dataclass
@@ -63,6 +72,8 @@ class Run:
     log: list[str] = field(default_factory=list)
     """Every event so far, for failure messages."""
     cycles: int = 0
+    persisted: TradingAccountStatus | None = None
+    """The status as last written before an order was placed (the in-flight record)."""
 
     @classmethod
     def start(cls, scenario: Scenario, state_dir: Path) -> Run:
@@ -91,6 +102,8 @@ class Run:
             await self.reopen(step.faults)
         if step.advance is not None:
             self.clock.advance(step.advance.total_seconds())
+        if step.crash:
+            await self.crash()
         for _ in range(step.cycles or 0):
             await self.cycle(step.options or Options())
         if step.delete:
@@ -98,6 +111,22 @@ class Run:
         if step.expect is not None:
             await check(self, step.expect)
             self.events = []
+
+    async def crash(self) -> None:
+        """One cycle in which the process dies just before its first order goes out, after
+        writing the in-flight record; the restarted process reads the status it wrote."""
+        self.exchange.die_before_place = True
+        try:
+            await self.cycle(Options())
+        except ProcessDied:
+            self.log.append(f"cycle {self.cycles}: the process died before placing an order")
+        else:
+            raise AssertionError("crash: the cycle placed no order to die before")
+        self.status = self.persisted or self.status
+        await self.reopen(list(self.scenario.market.faults))
+
+    async def persist(self, status: TradingAccountStatus) -> None:
+        self.persisted = status
 
     async def cycle(self, options: Options) -> None:
         if self.cycles:
@@ -123,6 +152,7 @@ class Run:
                 generation=1,
                 market=self.market,
                 metrics=self.metrics,
+                persist=self.persist,
             )
         )
         self.status = result.status

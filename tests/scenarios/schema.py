@@ -112,6 +112,10 @@ class Step(ApiModel):
     faults: list[dict[str, Any]] | None = None
     """The exchange's faults from now on (it recovers, or starts failing): the paper account
     is reopened from its saved state with these faults; cleanslate's status carries on."""
+    crash: bool = False
+    """Before this step's cycles: one cycle in which the process dies after writing the
+    in-flight record of its first sale and before the order goes out; the next cycles are
+    the restarted process, reading the status it wrote."""
     delete: bool = False
     """The account is deleted: the operator forgets its metrics."""
     expect: Expect | None = None

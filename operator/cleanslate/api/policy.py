@@ -28,6 +28,10 @@ from cleanslate.api.fields import (
 
 DEFAULT_QUOTE_CURRENCIES = ("USD", "USDC", "USDT", "BTC", "ETH")
 
+SETTLEMENT_CURRENCY = "USD"
+"""The currency every sale goes into (products are ``<ASSET>-USD``): cash, never a position,
+and never releasable."""
+
 
 class DustAction(StrEnum):
     """What to do with a holding below the dust threshold."""
@@ -42,15 +46,20 @@ class Dust(ApiModel):
     A holding is dust when it is worth less than ``thresholdUsd`` or less than
     ``thresholdPctOfAccount`` percent of the account's value (the legacy protocol's 1 %),
     that share capped at ``minPositionUsd``: the percentage marks crumbs, not positions. A
-    holding the universe rejects and worth ``minLiquidationValueUsd`` is never dust.
+    holding the universe rejects is dust only under ``thresholdUsd`` (worth less than
+    ``minLiquidationValueUsd`` it is a residual, at every account size; worth more, it is
+    purged).
     """
 
     threshold_usd: NonNegative = Decimal("1")
     """Holdings worth less than this (USD) are dust (broker dust cleanup: $1)."""
     threshold_pct_of_account: Percent = Decimal("1")
     """Holdings worth less than this percentage of the account are dust (legacy protocol: 1 %)."""
-    action: DustAction = DustAction.IGNORE
-    """Ignore: report and leave the holding (it does not block CLEAN). Close: sell it."""
+    action: DustAction = DustAction.CLOSE
+    """Close (the documents' default): sell it, where the exchange's minimum allows; a
+    position under ``minPositionUsd`` worth less than an order is closed too, so one holding
+    gets one answer at every account size. Ignore: report and leave the holding (it does not
+    block CLEAN)."""
 
 
 class Unwind(ApiModel):
@@ -349,6 +358,20 @@ class BalanceFetch(ApiModel):
 class PurgePolicySpec(ApiModel):
     """The declared clean state of the accounts that reference this policy."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "!has(self.releasedQuoteCurrencies) || "
+                    f"!self.releasedQuoteCurrencies.exists(c, c == '{SETTLEMENT_CURRENCY}')",
+                    "message": f"releasedQuoteCurrencies: {SETTLEMENT_CURRENCY} is the currency "
+                    "the account sells into and cannot be released",
+                    "fieldPath": ".releasedQuoteCurrencies",
+                }
+            ]
+        }
+    )
+
     auto_liquidate_ineligible: bool = True
     """Purge ineligible and excluded holdings (auto_liquidate_ineligible)."""
     quote_currencies: list[Asset] = Field(default_factory=lambda: list(DEFAULT_QUOTE_CURRENCIES))
@@ -358,7 +381,8 @@ class PurgePolicySpec(ApiModel):
     released_quote_currencies: list[Asset] = Field(default_factory=list, max_length=5)
     """Default quote currencies this policy means to sell like any holding (an explicit
     opt-in; the plan and an event say so each cycle one is held). Must be among USD, USDC,
-    USDT, BTC, ETH and not also listed in quoteCurrencies."""
+    USDT, BTC, ETH and not also listed in quoteCurrencies; never USD, the currency every
+    sale goes into."""
     min_liquidation_value_usd: NonNegative = Decimal("5")
     """Holdings worth less than this are not purged (not worth the fees)."""
     max_liquidations_per_cycle: Annotated[int, Field(ge=0, le=100)] = 2
@@ -388,6 +412,11 @@ class PurgePolicySpec(ApiModel):
         """Dropping a default quote currency from the list (``[USD]``, meant as "only USD")
         must not make USDC or BTC sellable; only releasedQuoteCurrencies does."""
         released = set(self.released_quote_currencies)
+        if SETTLEMENT_CURRENCY in released:
+            raise ValueError(
+                f"releasedQuoteCurrencies: {SETTLEMENT_CURRENCY} is the currency the account "
+                "sells into and cannot be released"
+            )
         if stray := sorted(released - set(DEFAULT_QUOTE_CURRENCIES)):
             raise ValueError(
                 f"releasedQuoteCurrencies: {', '.join(stray)} is not a default quote currency"

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from importlib import metadata
 from pathlib import Path
 from typing import NoReturn
 
@@ -120,8 +121,20 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", choices=("summary", "yaml", "json"), default="summary")
 
 
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml's, which also tags the image), so
+    ``cleanslate --version`` in a container names the build it runs."""
+    try:
+        return metadata.version("cleanslate")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        from cleanslate import __version__
+
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="cleanslate", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"cleanslate {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     once = commands.add_parser("once", help="run cycles of the four phases on the paper exchange")
     _common(once)
@@ -156,7 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     once.add_argument(
         "--dust-pct",
         type=_fraction,
-        help="dust threshold as a fraction of the account (0.02 = 2 %%)",
+        help="dust threshold as a fraction of the account (0.02 = 2 %%); the share is capped "
+        "at minPositionUsd ($7.50 by default), so above $7.50 / fraction of account value "
+        "(0.02: $375) it changes nothing: a position is never dust",
     )
     liquidate = commands.add_parser("liquidate", help="sell one symbol with the TWAP executor")
     _common(liquidate)

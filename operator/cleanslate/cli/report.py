@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from cleanslate.api.account import AccountState, TradingAccountStatus
+from cleanslate.api.account import AccountState, Category, TradingAccountStatus
 from cleanslate.cli.formatting import duration, money, quantity_of, timestamp
 from cleanslate.cycle import CycleResult
 from cleanslate.events import EventList
@@ -73,11 +73,21 @@ def summarize(
     if status.blockers:
         lines += ["", "Blocking CLEAN:", *[f"  - {b}" for b in status.blockers]]
     if status.purge_failures:
+        # An escalated zombie had its one exit attempt: it is never retried by itself.
+        escalated = {
+            p.symbol
+            for p in status.positions
+            if p.category is Category.ZOMBIE and not any(r.startswith("dust:") for r in p.reasons)
+        }
         failures = [["SYMBOL", "FAILURES", "NEXT RETRY"]] + [
             [
                 s,
                 str(f.failure_count),
-                timestamp(f.next_retry_at) if f.next_retry_at else "next cycle",
+                "escalated: not retried (needs a person; --retry to try again)"
+                if s in escalated
+                else timestamp(f.next_retry_at)
+                if f.next_retry_at
+                else "next cycle",
             ]
             for s, f in status.purge_failures.items()
         ]

@@ -13,10 +13,12 @@
 * **A, strategy-aligned**: tracked with an entry price, in the universe, within the cap,
   rightly sized.
 
-The purge floor wins over the percentage dust rule: a holding the universe rejects and that
-is worth at least ``minLiquidationValueUsd`` is never dust, whatever the account's size (the
-auto-purge guide purges every such holding; 1 % of a $10,000 account must not shield a $56
-ineligible coin). Dust keeps its documented meaning for holdings the universe accepts.
+The purge floor wins over the percentage dust rule: a holding the universe rejects is dust
+only under the fixed ``dust.thresholdUsd``, whatever the account's size (the auto-purge guide
+purges every such holding worth the floor and leaves a smaller residual; 1 % of a $10,000
+account must not shield a $56 ineligible coin, nor turn a $3 residual into dust to close
+that a $300 account leaves alone). Dust keeps its documented meaning for holdings the
+universe accepts. One holding, one answer at every account size (issue 25 item 2).
 
 Which positions are over the cap follows the closing ranking of ``exits``, legacy positions
 first: when more positions count than ``maxPositions`` allows, the ones that would close
@@ -184,11 +186,13 @@ def _facts(
     verdict = judge_eligibility(
         holding.product_id, holding.quote, holding.product, policy.universe, spec.bans, now
     )
-    floor = policy.min_liquidation_value_usd
-    purgeable = (
-        not verdict.eligible and not verdict.unknown and value is not None and value >= floor
-    )
-    is_dust = value is not None and value < dust_limit_usd and not purgeable
+    if holding.asset in policy.released_quote_currencies and not verdict.eligible:
+        # Released cash is not a strategy asset: it is sold because the policy says so, not
+        # for a liquidity verdict (a par-valued USDC has no quote to judge by).
+        verdict = Verdict(False, verdict.tier, (RELEASED,))
+    rejected = not verdict.eligible and not verdict.unknown
+    limit = policy.dust.threshold_usd if rejected else dust_limit_usd
+    is_dust = value is not None and value < limit
     return Classified(
         holding=holding,
         category=Category.STRATEGY_ALIGNED,
@@ -203,6 +207,9 @@ def _facts(
         pnl=pnl,
         left_alone=left_alone(spec, holding.product_id, now),
     )
+
+
+RELEASED = "released quote currency: not a strategy asset"
 
 
 def zombie_reasons(facts: Classified) -> list[str]:

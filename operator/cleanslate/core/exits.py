@@ -215,12 +215,22 @@ def _with_progress(decision: Decision, progress: UnwindProgress) -> Decision:
 
 
 def plan_trims(
-    candidates: Sequence[Holding], excess_usd: Decimal, min_liquidation_usd: Decimal, reason: str
+    candidates: Sequence[Holding],
+    excess_usd: Decimal,
+    min_liquidation_usd: Decimal,
+    reason: str,
+    first: Callable[[Holding], bool] = lambda _: False,
+    min_position_usd: Decimal = Decimal(0),
 ) -> list[Decision]:
-    """Trims that sell at least ``excess_usd`` (when the candidates hold that much), largest
-    position first. Each trim is at least the minimum liquidation value."""
+    """Trims that sell at least ``excess_usd`` (when the candidates hold that much), those for
+    which ``first`` holds (legacy ones) before the others, each group largest position first.
+    Each trim is at least the minimum liquidation value, and one that would leave a stub under
+    ``min_position_usd`` (which normalization would close next cycle) closes the position
+    whole: trim to the cap or close whole, one decision."""
     trims: list[Decision] = []
-    ordered = sorted(candidates, key=lambda h: (-(h.value_usd or Decimal(0)), h.product_id))
+    ordered = sorted(
+        candidates, key=lambda h: (not first(h), -(h.value_usd or Decimal(0)), h.product_id)
+    )
     for holding in ordered:
         value, price = holding.value_usd, holding.price
         if excess_usd <= 0:
@@ -228,8 +238,14 @@ def plan_trims(
         if value is None or price is None or price <= 0 or value < min_liquidation_usd:
             continue
         amount = min(max(excess_usd, min_liquidation_usd), value)
-        quantity = ceil_to(amount / price, _increment(holding))
-        trim = sell(holding, quantity, ExitKind.TRIM, Rule.EXPOSURE, reason)
+        why = reason
+        if value - amount < min_position_usd:
+            amount = value
+            why = f"{reason}; the rest would be under ${min_position_usd}: closed whole"
+        quantity = (
+            holding.quantity if amount == value else ceil_to(amount / price, _increment(holding))
+        )
+        trim = sell(holding, quantity, ExitKind.TRIM, Rule.EXPOSURE, why)
         if trim.quantity > 0:
             trims.append(trim)
             excess_usd -= trim.value_usd or Decimal(0)
@@ -237,12 +253,18 @@ def plan_trims(
 
 
 def normalize(
-    holding: Holding, min_position_usd: Decimal, min_liquidation_usd: Decimal
+    holding: Holding, min_position_usd: Decimal, min_liquidation_usd: Decimal, close_dust: bool
 ) -> Decision:
-    """A position under the minimum size: close it if it is worth an order, else leave it."""
+    """A position under the minimum size: close it if it is worth an order, else leave it.
+    Under the dust action Close a smaller one is closed too (the exchange's minimum permitting):
+    on a larger account the same holding is dust and closed, and one holding gets one answer
+    whatever the account's size."""
     value = holding.value_usd or Decimal(0)
     flagged = f"below minimum position ${min_position_usd} (${value:.2f})"
     if value >= min_liquidation_usd:
         return close(holding, Rule.NORMALIZATION, f"normalization: {flagged}, close")
+    if close_dust:
+        reason = f"normalization: {flagged}, under ${min_liquidation_usd}: dust action Close"
+        return close(holding, Rule.NORMALIZATION, reason)
     reason = f"normalization: {flagged}, residual under ${min_liquidation_usd} left alone"
     return hold(holding, ExitKind.IGNORE, Rule.NORMALIZATION, reason)

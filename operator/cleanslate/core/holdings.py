@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from cleanslate.api.policy import SETTLEMENT_CURRENCY
 from cleanslate.core.market import Order, OrderStatus, Product, Quote
 
 PAR_VALUED = frozenset({"USD", "USDC"})
@@ -102,8 +103,10 @@ class Snapshot:
 
 def positions(holdings: Iterable[Holding], quote_currencies: Iterable[str]) -> list[Holding]:
     """Holdings that are positions: any non-zero balance of an asset that is not a quote
-    currency. Quote currencies are cash; they are never positions and never sold."""
-    cash = set(quote_currencies)
+    currency. Quote currencies are cash; they are never positions and never sold. The
+    currency sales go into is cash whatever a policy says: it is never a position, a zombie
+    ("USD-USD") or value at risk."""
+    cash = {*quote_currencies, SETTLEMENT_CURRENCY}
     return [h for h in holdings if h.asset not in cash and h.quantity > 0]
 
 

@@ -32,11 +32,15 @@ positions opened outside the system: over-cap ones belong to rule 6, and a non-c
 position worth less than ``minPositionUsd`` is normalized (closed whole, or left as a
 residual under ``minLiquidationValueUsd``) instead of unwound, because a quarter of it would
 be an order under the exchange minimum; the broker cleanup document closes such positions
-whole. Rule 8 trims only positions no earlier rule decided, and not undersized ones.
+whole. Rule 8 trims only positions no earlier rule decided, and not undersized ones; legacy ones
+(B and C) before strategy-aligned ones, as over the position cap, and it counts a legacy
+position being unwound as leaving whole, so a strategy position is trimmed only by what
+remains above the cap (issue 25 item 4).
 
 While any holding (a position or a quote currency) is unpriced, the account's value is
-understated, so sales that depend on it (over-cap closes, unwinds, trims, normalization)
-wait: a price glitch on one holding never sells another.
+unknown within bounds: each sale is made only when it is also made at both bounds of that
+value, and any other sale waits alone (``core.uncertainty``): a price glitch on one holding
+never sells another, and never stops the exits that do not depend on it.
 
 At most ``maxLiquidationsPerCycle`` sales run per cycle (every kind of sale counts, because
 the limit protects the cycle's time budget). They are chosen in rule order (dust, zombies,
@@ -64,6 +68,7 @@ from cleanslate.api.account import (
     UnwindProgress,
 )
 from cleanslate.api.policy import DustAction, PurgePolicySpec
+from cleanslate.core import uncertainty
 from cleanslate.core.backoff import (
     NO_WAIT,
     SUSPENDED_CODE,
@@ -86,7 +91,7 @@ from cleanslate.core.exits import (
     zombie_exit,
 )
 from cleanslate.core.freezing import frozen_remaining, is_frozen
-from cleanslate.core.holdbacks import await_complete_value, unpriced_symbols, unsellable
+from cleanslate.core.holdbacks import unsellable
 from cleanslate.core.holdings import Snapshot, open_orders_older_than
 from cleanslate.core.leave_alone import describe as describe_left_alone
 from cleanslate.core.leave_alone import is_left_alone
@@ -102,6 +107,13 @@ class Memory:
     frozen_symbols: Mapping[str, FrozenSymbol] = field(default_factory=dict)
     cycles: int = 0
     """Cycles run before this one (drives ``exposure.trimIntervalCycles``)."""
+    resumed: frozenset[str] = frozenset()
+    """Symbols whose sale a previous process left in flight and this cycle resumed: that sale
+    is this cycle's sale of the symbol, so no second one is planned (a resumed unwind step is
+    the step it was, not one more)."""
+    last_values: Mapping[str, Decimal] = field(default_factory=dict)
+    """Each position's value in the last status that knew it: the high bound of a holding
+    whose price is unknown this cycle (``core.uncertainty``)."""
 
     @classmethod
     def from_status(cls, status: TradingAccountStatus | None) -> Memory:
@@ -112,6 +124,9 @@ class Memory:
             unwind_progress=dict(status.unwind_progress),
             frozen_symbols=dict(status.frozen_symbols),
             cycles=status.cycles,
+            last_values={
+                p.symbol: p.value_usd for p in status.positions if p.value_usd is not None
+            },
         )
 
 
@@ -155,7 +170,39 @@ def plan_cycle(
     memory: Memory,
     now: datetime,
 ) -> CyclePlan:
-    """Decide what to do with every position this cycle. Pure: equal input, equal plan."""
+    """Decide what to do with every position this cycle. Pure: equal input, equal plan.
+
+    With a holding unpriced, each sale is decided again at the two bounds of its value
+    (``core.uncertainty``); a sale made at both is made, any other waits alone."""
+    classified, decisions = _decide(snapshot, account_spec, policy, memory, now)
+    bounded = uncertainty.bounds(snapshot, memory.last_values)
+    if bounded is not None:
+        views = (
+            {d.symbol: d for d in _decide(view, account_spec, policy, memory, now)[1]}
+            for view in (bounded.low, bounded.high)
+        )
+        decisions = uncertainty.agree(decisions, views, bounded)
+    legacy = frozenset(c.symbol for c in classified if c.legacy)
+    decisions, purges = _budget(decisions, policy.max_liquidations_per_cycle, legacy)
+    return CyclePlan(
+        classified=classified,
+        decisions=tuple(decisions),
+        stale_orders=_stale_orders(snapshot, account_spec, policy, now),
+        purges=purges,
+        nav_usd=snapshot.nav_usd,
+        at_risk_usd=_at_risk(classified),
+        now=now,
+    )
+
+
+def _decide(
+    snapshot: Snapshot,
+    account_spec: TradingAccountSpec,
+    policy: PurgePolicySpec,
+    memory: Memory,
+    now: datetime,
+) -> tuple[tuple[Classified, ...], list[Decision]]:
+    """The rules, in order, over one snapshot: a decision per position, before the budget."""
     classified = classify(snapshot, account_spec, policy)
     decided = {
         c.symbol: d for c in classified if (d := _early_rules(c, policy, memory, now)) is not None
@@ -178,19 +225,7 @@ def plan_cycle(
     decisions = [
         _released(unsellable(_nothing_available(decided[c.symbol]), c), policy) for c in classified
     ]
-    unpriced = unpriced_symbols(snapshot)
-    decisions = [await_complete_value(d, unpriced) for d in decisions]
-    legacy = frozenset(c.symbol for c in classified if c.legacy)
-    decisions, purges = _budget(decisions, policy.max_liquidations_per_cycle, legacy)
-    return CyclePlan(
-        classified=classified,
-        decisions=tuple(decisions),
-        stale_orders=_stale_orders(snapshot, account_spec, policy, now),
-        purges=purges,
-        nav_usd=snapshot.nav_usd,
-        at_risk_usd=_at_risk(classified),
-        now=now,
-    )
+    return classified, [_once_per_cycle(d, memory.resumed) for d in decisions]
 
 
 def _stale_orders(
@@ -311,9 +346,19 @@ def _exits(decision: Decision | None) -> bool:
 def _at_risk(classified: tuple[Classified, ...]) -> Decimal:
     """Value the exposure cap limits: positions cleanslate may sell. Holdings a person keeps
     (protected, left alone) are outside it, like quote currencies: trims never sell them, so
-    counting them would trim every strategy position and still never reach the cap."""
-    kept = (c for c in classified if not c.is_protected and c.left_alone is None)
-    return sum((c.value_usd for c in kept if c.value_usd is not None), Decimal(0))
+    counting them would trim every strategy position and still never reach the cap. Dust and
+    residuals are outside it too: the auto-purge guide's residual is "ignored in exposure
+    calculations", and a few dollars of crumbs must not trim a strategy position."""
+    return sum((c.value_usd or Decimal(0) for c in _exposed(classified)), Decimal(0))
+
+
+def _exposed(classified: tuple[Classified, ...]) -> list[Classified]:
+    return [
+        c
+        for c in classified
+        if c.value_usd is not None
+        and not (c.is_protected or c.left_alone is not None or c.is_dust or c.is_residual)
+    ]
 
 
 def _trims(
@@ -323,22 +368,48 @@ def _trims(
     policy: PurgePolicySpec,
 ) -> dict[str, Decision]:
     """Trims that bring at-risk value (all positions, after this plan's sales) under the cap."""
-    sold = sum((d.value_usd or Decimal(0) for d in decided.values() if d.sells), Decimal(0))
-    at_risk = _at_risk(classified) - sold
+    exposed = _exposed(classified)
+    at_risk = sum((c.value_usd or Decimal(0) for c in exposed), Decimal(0)) - sum(
+        (_leaving(decided.get(c.symbol), c) for c in exposed), Decimal(0)
+    )
     cap_pct = policy.exposure.max_total_at_risk_pct
     cap_usd = nav_usd * cap_pct / 100
     if at_risk <= cap_usd:
         return {}
-    candidates = [c.holding for c in classified if c.symbol not in decided and not c.undersized]
+    candidates = [c for c in classified if c.symbol not in decided and not c.undersized]
+    legacy = {c.symbol for c in candidates if c.category is not Category.STRATEGY_ALIGNED}
     reason = f"exposure ${at_risk:.2f} above {percent(cap_pct / 100)} of NAV (${cap_usd:.2f}): trim"
-    trims = plan_trims(candidates, at_risk - cap_usd, policy.min_liquidation_value_usd, reason)
+    trims = plan_trims(
+        [c.holding for c in candidates],
+        at_risk - cap_usd,
+        policy.min_liquidation_value_usd,
+        reason,
+        first=lambda h: h.product_id in legacy,
+        min_position_usd=policy.min_position_usd,
+    )
     return {d.symbol: d for d in trims}
+
+
+def _leaving(decision: Decision | None, c: Classified) -> Decimal:
+    """The exposure this plan's decision takes away. A legacy position being unwound leaves
+    whole (it is sold step by step whatever the cap says), so its remaining steps are counted
+    now and a strategy position is trimmed only by what remains above the cap."""
+    if decision is None or not decision.sells:
+        return Decimal(0)
+    if decision.kind is ExitKind.UNWIND:
+        return c.value_usd or Decimal(0)
+    return decision.value_usd or Decimal(0)
 
 
 def _late_rules(c: Classified, policy: PurgePolicySpec) -> Decision:
     """Rules 9-10: normalization of undersized positions, else keep."""
     if c.undersized:
-        return normalize(c.holding, policy.min_position_usd, policy.min_liquidation_value_usd)
+        return normalize(
+            c.holding,
+            policy.min_position_usd,
+            policy.min_liquidation_value_usd,
+            policy.dust.action is DustAction.CLOSE,
+        )
     if c.category is not Category.STRATEGY_ALIGNED:
         why = "; ".join(c.reasons)
         return hold(c.holding, ExitKind.KEEP, Rule.ALIGNED, f"not strategy-aligned ({why}): kept")
@@ -356,6 +427,14 @@ def _released(decision: Decision, policy: PurgePolicySpec) -> Decision:
         return decision
     note = "default quote currency released by the policy (releasedQuoteCurrencies)"
     return replace(decision, reason=f"{decision.reason}; {note}")
+
+
+def _once_per_cycle(decision: Decision, resumed: frozenset[str]) -> Decision:
+    """A symbol whose in-flight sale was resumed this cycle had its sale: the next waits."""
+    if decision.symbol not in resumed or not decision.sells:
+        return decision
+    reason = f"{decision.reason}; waits: a sale left in flight was resumed this cycle"
+    return replace(decision, kind=ExitKind.SKIP, quantity=Decimal(0), progress=None, reason=reason)
 
 
 def _nothing_available(decision: Decision) -> Decision:

@@ -459,7 +459,9 @@ def _stop_before_slice(plan: TwapPlan, state: TwapState, now: datetime) -> StopR
     if now >= plan.deadline:
         return StopReason.MAX_DURATION
     if state.no_fill_slices >= plan.policy.max_consecutive_no_fill:
-        return StopReason.NO_FILL
+        # Slices that went unfilled because the venue refused their orders (a taker-only
+        # pace has one leg a slice) end as the refusal, with its code, not as "no fill".
+        return StopReason.NO_FILL if state.reject is None else StopReason.REJECTED
     if state.slice_no >= plan.policy.max_slices:
         return StopReason.MAX_SLICES
     return None
@@ -625,7 +627,9 @@ def _on_reject(plan: TwapPlan, state: TwapState, reject: Reject, now: datetime) 
     if reject.code == INSUFFICIENT_BALANCE and state.balance_rejects + 1 < MAX_BALANCE_REJECTS:
         # The next leg re-reads the balance and sells at most what is available; a new leg
         # means a new client order id, so a rejected id is never sent twice.
-        return _next_leg(plan, replace(state, balance_rejects=state.balance_rejects + 1), now)
+        # The reject is kept: if the purge then ends without fills, it ended because of it.
+        state = replace(state, balance_rejects=state.balance_rejects + 1, reject=reject)
+        return _next_leg(plan, state, now)
     return _finish(plan, replace(state, stop=StopReason.REJECTED, reject=reject))
 
 

@@ -12,7 +12,9 @@ said they will deal with it, so it is reported with its reason and expiry and bl
 Verification and the plan agree in the other direction too: a position the plan would still
 sell, hold off or escalate is never CLEAN, whatever its category (a tracked coin the universe
 rejects is not strategy-aligned), and a position whose price is unknown cannot be verified,
-so it blocks CLEAN until its price is back.
+so it blocks CLEAN until its price is back. A position that open orders hold (all but an
+amount under the exchange minimum) is judged by its total and blocks CLEAN, naming the
+orders, until they are gone (issue 25 item 5).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from cleanslate.api.account import Category, TradingAccountSpec
 from cleanslate.api.policy import PurgePolicySpec
 from cleanslate.core.classification import Classified
 from cleanslate.core.decisions import Decision, ExitKind
+from cleanslate.core.holdbacks import HELD_BY_ORDERS
 from cleanslate.core.holdings import Snapshot
 from cleanslate.core.planning import Memory, plan_cycle
 
@@ -72,6 +75,8 @@ def _position_blockers(c: Classified, decision: Decision, memory: Memory) -> lis
     # nothing changed must not rewrite the status.
     if c.unpriced:
         return [f"{c.symbol}: price unknown this cycle: not verified"]
+    if decision.kind is ExitKind.SKIP and HELD_BY_ORDERS in decision.reason:
+        return [f"{c.symbol}: {HELD_BY_ORDERS}: the sale waits for them"]
     if c.volume_unknown:
         return [f"{c.symbol}: 24h quote volume unknown: not verified"]
     if c.category is Category.STRATEGY_ALIGNED:

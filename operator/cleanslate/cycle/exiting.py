@@ -17,6 +17,7 @@ from decimal import Decimal
 from cleanslate.api.account import CleanupMetrics, InFlightPurge, TradingAccountStatus
 from cleanslate.core import backoff
 from cleanslate.core.decisions import Decision, ExitKind, Rule
+from cleanslate.core.exits import advance_unwind
 from cleanslate.core.shortfall import PurgeCost, describe
 from cleanslate.core.twap import TwapOutcome
 from cleanslate.cycle import costing
@@ -39,6 +40,8 @@ class Books:
     writing: asyncio.Lock = field(default_factory=asyncio.Lock)
     """One status write at a time: purges of one account run concurrently, and an older
     write landing after a newer one would lose the newer in-flight record."""
+    resumed: set[str] = field(default_factory=set)
+    """Symbols whose sale a previous process left in flight and this cycle resumed."""
 
 
 def _iso(moment: datetime | None) -> str:
@@ -118,21 +121,33 @@ async def resume(inputs: CycleInputs, books: Books, symbol: str, flight: InFligh
             f"after slice {flight.slice} (restarted mid-purge)",
         )
     )
+    unwinding = kind is ExitKind.UNWIND
     decision = Decision(
         symbol,
         symbol.split("-")[0],
         kind,
-        Rule.INELIGIBLE,
+        Rule.LEGACY if unwinding else Rule.INELIGIBLE,
         flight.target_quantity,
         None,
         "resumed after restart",
+        # An unwind step is booked only once it is done, so the step in flight is the one
+        # after the stored progress: the resumed step is the step it was.
+        advance_unwind(
+            books.status.unwind_progress, symbol, inputs.clock.now(), inputs.policy.unwind
+        )
+        if unwinding
+        else None,
     )
+    books.resumed.add(symbol)
     resume_from = ResumeFrom.from_in_flight(flight)
     mid = flight.decision_mid
     outcome = await _execute(
         inputs, books, decision, flight.attempt, resume_from, flight.epoch, mid
     )
-    record(inputs, books, symbol, kind, None, outcome, None, decision_mid=mid)
+    if unwinding:
+        record(inputs, books, symbol, kind, Rule.LEGACY, outcome, decision, decision_mid=mid)
+    else:
+        record(inputs, books, symbol, kind, None, outcome, None, decision_mid=mid)
 
 
 async def _execute(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal, TypeVar
@@ -119,7 +120,7 @@ async def _phases(
             "balance": balance_rules.record_fetch(balance, gathered.snapshot.nav_usd, now),
         }
     )
-    memory = Memory.from_status(books.status)
+    memory = replace(Memory.from_status(books.status), resumed=frozenset(books.resumed))
     plan = plan_cycle(gathered.snapshot, inputs.spec, policy, memory, now)
     _report_holds(inputs, plan)
     _report_released(inputs, plan)

@@ -122,11 +122,12 @@ def test_the_purge_floor_wins_over_the_percentage_dust_rule() -> None:
     sei_c, wlfi_c = classify(held, spec(), policy())
     assert not sei_c.is_dust and not wlfi_c.is_dust
     assert sei_c.category is B and wlfi_c.category is B
-    # Below the purge floor the dust rule still applies.
+    # Below the purge floor it is a residual at every account size, not percentage dust
+    # (issue 25 item 2: was dust on a $10k account).
     (crumb,) = classify(
         snapshot(cash("USD", "9863"), sei()), spec(), policy(minLiquidationValueUsd=6)
     )
-    assert crumb.is_dust
+    assert not crumb.is_dust and crumb.is_residual
 
 
 def test_quote_currencies_are_never_positions() -> None:

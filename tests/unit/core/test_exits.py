@@ -165,14 +165,17 @@ def test_trims_round_up_to_the_increment_but_never_past_availability() -> None:
 
 
 def test_normalization_closes_a_small_position_worth_an_order_and_leaves_a_residual() -> None:
-    closed = normalize(holding("SOL", "0.04", "150"), D("7.5"), FIVE)  # $6
+    closed = normalize(holding("SOL", "0.04", "150"), D("7.5"), FIVE, False)  # $6
     assert (closed.kind, closed.quantity, closed.rule) == (
         ExitKind.CLOSE,
         D("0.04"),
         Rule.NORMALIZATION,
     )
-    left = normalize(holding("SOL", "0.02", "150"), D("7.5"), FIVE)  # $3
+    left = normalize(holding("SOL", "0.02", "150"), D("7.5"), FIVE, False)  # $3
     assert left.kind is ExitKind.IGNORE and "residual" in left.reason
+    # under the dust action Close (issue 25 item 2) the $3 crumb is closed too
+    crumb = normalize(holding("SOL", "0.02", "150"), D("7.5"), FIVE, True)
+    assert (crumb.kind, crumb.quantity) == (ExitKind.CLOSE, D("0.02"))
 
 
 def test_rounding_helpers() -> None:

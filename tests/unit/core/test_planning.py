@@ -246,7 +246,11 @@ def test_undersized_positions_are_normalized_instead_of_unwound() -> None:
     held = snapshot(cash("USD", "100"), holding("SOL", "0.04", "150"), holding("XRP", "1.5", "2"))
     p = decisions(plan(held, spec(tracked={"SOL-USD": "150", "XRP-USD": "2"})))
     assert (p["SOL-USD"].kind, p["SOL-USD"].rule) == (ExitKind.CLOSE, Rule.NORMALIZATION)  # $6
-    assert (p["XRP-USD"].kind, p["XRP-USD"].rule) == (ExitKind.IGNORE, Rule.NORMALIZATION)  # $3
+    # $3: closed under the default dust action Close (issue 25 item 2; was Ignore)
+    assert (p["XRP-USD"].kind, p["XRP-USD"].rule) == (ExitKind.CLOSE, Rule.NORMALIZATION)
+    ignore = policy(dust={"action": "Ignore"})
+    kept = decisions(plan(held, spec(tracked={"SOL-USD": "150", "XRP-USD": "2"}), pol=ignore))
+    assert (kept["XRP-USD"].kind, kept["XRP-USD"].rule) == (ExitKind.IGNORE, Rule.NORMALIZATION)
 
 
 def test_stale_orders_are_listed_for_cancellation_in_the_plan() -> None:

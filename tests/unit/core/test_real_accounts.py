@@ -50,7 +50,8 @@ def test_a_large_account_holding_ineligible_coins_is_not_clean_until_they_are_so
 def test_eligible_crumbs_are_dust_but_positions_are_not_whatever_the_percentage() -> None:
     crumb = holding("DOGE", "30", "0.2")  # $6: a crumb, under minPositionUsd and under 1 %
     dust = decided(plan(BIG_BANK, crumb))["DOGE-USD"]
-    assert (dust.kind, dust.rule) == (ExitKind.IGNORE, Rule.DUST)
+    # closed under the default dust action Close (issue 25 item 2; was Ignore)
+    assert (dust.kind, dust.rule) == (ExitKind.CLOSE, Rule.DUST)
     position = holding("DOGE", "300", "0.2")  # $60: 0.6 % of $10k, yet a position
     legacy = decided(plan(BIG_BANK, position))["DOGE-USD"]
     assert legacy.rule is not Rule.DUST
@@ -89,14 +90,15 @@ def test_a_product_the_exchange_says_is_gone_is_a_zombie_and_gets_its_one_exit()
     ]
 
 
-def test_a_glitch_on_one_holding_does_not_sell_another_made_non_dust_by_the_smaller_nav() -> None:
-    # $60 of untracked, eligible DOGE is dust on a $10k account (1 % = $100). With the $5k
-    # SOL unpriced the account looks like $5k, and DOGE would look like a legacy to unwind.
+def test_a_glitch_on_one_holding_does_not_stop_an_unwind_made_at_every_account_value() -> None:
+    # Issue 25 item 1 (was: every NAV-dependent sale waited while SOL was unpriced). $60 of
+    # untracked DOGE is a legacy position whether the $5k SOL is worth nothing or more: its
+    # unwind step is the same at both bounds and is made; SOL itself is held.
     doge = holding("DOGE", "300", "0.2")
     sol = holding("SOL", "33.3", None, price_error="503")
     p = plan(cash("USD", "4940"), doge, sol, account=spec(tracked={"SOL-USD": "150"}), **NO_CAP)
-    assert p.purges == ()
-    assert decided(p)["DOGE-USD"].reason.endswith("account value incomplete (SOL-USD unpriced)")
+    assert [(d.symbol, d.kind) for d in p.purges] == [("DOGE-USD", ExitKind.UNWIND)]
+    assert decided(p)["SOL-USD"].kind is ExitKind.SKIP
 
 
 def test_an_unpriced_quote_currency_holds_exposure_trims() -> None:

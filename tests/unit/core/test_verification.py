@@ -60,7 +60,9 @@ def test_a_stale_open_order_blocks() -> None:
 
 
 def test_dust_under_ignore_is_reported_but_does_not_block() -> None:
-    result = check(holding("SEI", "0.2", "0.1563"))  # the guide's $0.03 residual
+    # the guide's $0.03 residual, under an explicit Ignore (issue 25 item 2: Close is the
+    # default now; a $0.03 crumb is then an unsellable remainder, Ignore as well)
+    result = check(holding("SEI", "0.2", "0.1563"), dust={"action": "Ignore"})
     assert result.clean
     (note,) = result.ignored
     assert note.startswith("SEI-USD: dust ($0.03)")
@@ -91,7 +93,7 @@ def test_ignored_residuals_do_not_count_toward_the_cap() -> None:
     result = verify(
         small_bank,
         spec(tracked={"SOL-USD": "150", "XRP-USD": "2"}),
-        policy(maxPositions=1, **NO_EXPOSURE_CAP),
+        policy(maxPositions=1, dust={"action": "Ignore"}, **NO_EXPOSURE_CAP),
         Memory(),
         NOW,
     )
