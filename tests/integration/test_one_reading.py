@@ -39,6 +39,7 @@ from cleanslate.api.fields import parse_duration
 from cleanslate.api.policy import PurgePolicy
 from cleanslate.api.structural import _schemas
 from cleanslate.cli.manifests import ManifestError, read_object
+from cleanslate.localcluster import Kubectl, KubectlError
 
 crds = test_operator.crds
 
@@ -321,3 +322,80 @@ async def test_the_cli_reads_every_generated_manifest_as_the_api_server_does(
             refused += 1
     assert not mismatches, f"{len(mismatches)} of {len(documents)}:\n" + "\n".join(mismatches[:25])
     assert accepted >= 100 and refused >= 100, (accepted, refused)
+
+
+# --- the same, for YAML text through kubectl ------------------------------------------------
+
+YAML_BASE = """apiVersion: cleanslate.dev/v1alpha1
+kind: TradingAccount
+metadata:
+  name: acct
+spec:
+  policyRef: {name: default}
+  exchange:
+    name: paper
+    paper:
+      holdings: {USD: 120}
+"""
+YAML_QUIRKS = {
+    "merge-key-sequence": "  <<: [{mode: Live}, {mode: DryRun}]\n",
+    "merge-key-mapping": "  <<: {mode: Live}\n",
+    "until-a-date": "  leaveAlone: [{symbol: SEI, reason: r, until: 2030-01-01}]\n",
+    "until-an-int": "  leaveAlone: [{symbol: SEI, reason: r, until: 2030}]\n",
+    "until-rfc3339": "  leaveAlone: [{symbol: SEI, reason: r, until: 2030-01-01T00:00:00Z}]\n",
+    "until-spaced": "  leaveAlone: [{symbol: SEI, reason: r, until: 2030-01-01 00:00:00Z}]\n",
+    "interval-exponent": "  intervalSeconds: 6e1\n",
+    "interval-float": "  intervalSeconds: 60.0\n",
+    "interval-hex": "  intervalSeconds: 0x3c\n",
+    "interval-octal": "  intervalSeconds: 074\n",
+    "interval-underscore": "  intervalSeconds: 6_0\n",
+    "interval-base-60": "  intervalSeconds: 1:00\n",
+    "interval-quoted": "  intervalSeconds: '60'\n",
+    "suspend-yes": "  suspend: yes\n",
+    "suspend-on": "  suspend: on\n",
+    "suspend-y": "  suspend: y\n",
+    "suspend-True": "  suspend: True\n",
+    "mode-null": "  mode: ~\n",
+    "mode-tilde-string": "  mode: '~'\n",
+    "holding-inf": "  trackedPositions: [{symbol: SOL-USD, entryPrice: .inf}]\n",
+    "holding-exponent": "  trackedPositions: [{symbol: SOL-USD, entryPrice: 1.5e+2}]\n",
+    "holding-no-dot-exponent": "  trackedPositions: [{symbol: SOL-USD, entryPrice: 15e1}]\n",
+}
+
+
+CLI_REFUSES_MORE = {"merge-key-sequence", "merge-key-mapping", "suspend-y"}
+"""Quirks kubectl reads and the CLI refuses (allowed, never the other way round): merge keys
+(PyYAML and kubectl's library merge a sequence in opposite orders, so the CLI refuses them
+all), and ``y``/``n``, booleans only to kubectl's YAML 1.1 library."""
+
+
+@pytest.mark.parametrize("quirk", sorted(YAML_QUIRKS))
+def test_yaml_text_reads_as_kubectl_reads_it_or_is_refused(
+    kubectl: Kubectl, crds: None, namespace: str, tmp_path: Path, quirk: str
+) -> None:
+    """The YAML the differential test above cannot express (it sends JSON): kubectl converts
+    the text, the API server judges it; the CLI must agree, or refuse (never read it
+    otherwise)."""
+    text = YAML_BASE + YAML_QUIRKS[quirk]
+    try:
+        stored = json.loads(
+            kubectl(
+                "create", "--dry-run=server", "-n", namespace, "-o", "json", "-f", "-", input=text
+            )
+        )
+    except KubectlError:
+        stored = None
+    path = tmp_path / "account.yaml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        read = read_object(path)
+    except ManifestError:
+        read = None
+    print(f"{quirk}: kubectl {'accepts' if stored else 'refuses'}, CLI "
+          f"{'accepts' if read else 'refuses'}")  # fmt: skip
+    if read is None:
+        assert quirk in CLI_REFUSES_MORE or stored is None, f"{quirk}: refused by the CLI only"
+        return
+    assert stored is not None, f"{quirk}: the CLI accepted what kubectl/the API server refused"
+    operator_reads = TradingAccount.model_validate(stored).spec.to_wire()
+    assert read.spec.to_wire() == operator_reads, quirk
