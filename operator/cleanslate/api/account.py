@@ -67,7 +67,7 @@ class SeedOrder(ApiModel):
     """Base-currency size."""
     limit_price: Positive
     """Limit price in the quote currency."""
-    age_minutes: NonNegative = Decimal("0")
+    age_minutes: Annotated[Number, Field(ge=0, le=525600)] = Decimal("0")
     """How old the order already is when the paper account is created."""
 
 
@@ -137,7 +137,7 @@ class PaperFault(ApiModel):
 class PaperExchange(ApiModel):
     """The embedded simulated exchange: seeded, with honest fills, fees and rejects."""
 
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
     """Seed of every random draw; the same seed replays the same market."""
     market: Annotated[str, Field(min_length=1, max_length=63)] = "documents"
     """Built-in market data set."""

@@ -21,7 +21,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from cleanslate.api import GROUP, VERSION
 from cleanslate.api.account import TradingAccountSpec, TradingAccountStatus
-from cleanslate.api.fields import DURATION_PATTERN, format_duration
+from cleanslate.api.fields import DURATION_PATTERN, NUMBER_LIMIT, format_duration
 from cleanslate.api.policy import PurgePolicySpec
 
 Schema = dict[str, Any]
@@ -123,6 +123,13 @@ def _structural(node: Schema, defs: Schema) -> Schema:
     _describe_default(out, node.get("default"))
     if "enum" in node and "type" not in out:
         out["type"] = "string"
+    if out.get("type") == "number":
+        # The limit every number keeps (``fields.NUMBER_LIMIT``), in the schema too, so the
+        # API server refuses what the code would; a field's own bound on a side wins.
+        if "maximum" not in out:
+            out.update(maximum=float(NUMBER_LIMIT), exclusiveMaximum=True)
+        if "minimum" not in out:
+            out.update(minimum=-float(NUMBER_LIMIT), exclusiveMinimum=True)
     return out
 
 

@@ -83,15 +83,17 @@ class _NumberSchema:
         return generated
 
 
-NUMBER_LIMIT = Decimal("1e28")
-"""Beyond any quantity or price an exchange holds, and where Decimal's default 28-digit
-context stops being exact: larger numbers are refused, not rounded or left to overflow."""
+NUMBER_LIMIT = Decimal("1e18")
+"""Beyond any quantity or price an exchange holds, well inside Decimal's exact 28-digit
+context: larger numbers are refused, not rounded or left to overflow. Also the schema's
+bound, and the API server compares an integer value with a bound as int64, so the bound
+must fit one (1e28 read as int64 wrapped to -2**63 and refused every value)."""
 
 
 def _within_limit(value: Decimal) -> Decimal:
     # A validator, not Field bounds: the CRD schema keeps each field's own bounds only.
     if not -NUMBER_LIMIT < value < NUMBER_LIMIT:
-        raise ValueError("must be less than 1e28 in magnitude")
+        raise ValueError("must be less than 1e18 in magnitude")
     return value
 
 
@@ -109,16 +111,25 @@ Positive = Annotated[Number, Field(gt=0)]
 Percent = Annotated[Number, Field(ge=0, le=100)]
 Fraction = Annotated[Number, Field(gt=0, le=1)]
 
-_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)(ms|s|m|h))+$")
+DURATION_PATTERN = r"^([0-9]{1,4}(\.[0-9]{1,9})?(ms|s|m|h))+$"
+"""A Go-style duration whose every part has at most four digits before the point."""
+DURATION_MAX_LENGTH = 20
+"""With four-digit parts, at most 9999h9999h9999h9999h (about 4.6 years): a bound every
+date the code adds a duration to can honour, where ``70000000h`` overflowed each cycle."""
+_DURATION = re.compile(DURATION_PATTERN.removesuffix("$") + r"\Z")
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-DURATION_PATTERN = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"
 
 
 def parse_duration(text: str) -> timedelta:
     """Parse a Go-style duration (``24h``, ``1h30m``, ``90s``) into a timedelta."""
-    if not isinstance(text, str) or not _DURATION.match(text):
-        raise ValueError(f"invalid duration {text!r}: use a number with a unit, e.g. 90s, 30m, 1h")
+    if not isinstance(text, str) or len(text) > DURATION_MAX_LENGTH or not _DURATION.match(text):
+        raise ValueError(
+            f"invalid duration {text[:40]!r}: use numbers of at most four digits with a unit, "
+            f"e.g. 90s, 30m, 1h, 24h (at most {DURATION_MAX_LENGTH} characters)"
+            if isinstance(text, str)
+            else f"invalid duration {text!r}: use a number with a unit, e.g. 90s, 30m, 1h"
+        )
     seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _PART.findall(text))
     return timedelta(seconds=seconds)
 
@@ -147,7 +158,9 @@ Duration = Annotated[
     timedelta,
     BeforeValidator(_coerce_duration),
     PlainSerializer(format_duration, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN}),
+    WithJsonSchema(
+        {"type": "string", "pattern": DURATION_PATTERN, "maxLength": DURATION_MAX_LENGTH}
+    ),
 ]
 """A Go-style duration string on the wire, a timedelta in Python."""
 

@@ -225,17 +225,17 @@ class Execution(ApiModel):
 
     slice_usd: Positive = Decimal("5")
     """TWAP slice size in USD ($5 for small accounts, matching the minimum notional)."""
-    maker_ttl_sec: Positive = Decimal("25")
+    maker_ttl_sec: Annotated[Number, Field(gt=0, le=86400)] = Decimal("25")
     """Post-only time-to-live before the slice is retried."""
-    maker_first_ttl_sec: Positive = Decimal("25")
+    maker_first_ttl_sec: Annotated[Number, Field(gt=0, le=86400)] = Decimal("25")
     """TTL of the first post-only order of a slice."""
-    maker_retry_ttl_sec: Positive = Decimal("20")
+    maker_retry_ttl_sec: Annotated[Number, Field(gt=0, le=86400)] = Decimal("20")
     """TTL of the re-priced post-only retry."""
-    replace_seconds: Positive = Decimal("45")
+    replace_seconds: Annotated[Number, Field(gt=0, le=86400)] = Decimal("45")
     """Total time budget of one slice (maker, retry and taker fallback)."""
-    max_duration_seconds: Positive = Decimal("240")
+    max_duration_seconds: Annotated[Number, Field(gt=0, le=86400)] = Decimal("240")
     """Most a single purge may take (4 minutes, 4-8 slices)."""
-    poll_interval_seconds: Positive = Decimal("2")
+    poll_interval_seconds: Annotated[Number, Field(gt=0, le=86400)] = Decimal("2")
     """How often a resting order is polled."""
     max_slices: Annotated[int, Field(ge=1, le=1000)] = 24
     """Most slices a purge may use before it fails gracefully."""
@@ -353,11 +353,11 @@ class BalanceFetch(ApiModel):
 
     attempts: Annotated[int, Field(ge=1, le=20)] = 3
     """Attempts per cycle."""
-    base_delay_seconds: NonNegative = Decimal("2")
+    base_delay_seconds: Annotated[Number, Field(ge=0, le=3600)] = Decimal("2")
     """Delay after the first failure; doubles after each further one."""
-    max_delay_seconds: NonNegative = Decimal("30")
+    max_delay_seconds: Annotated[Number, Field(ge=0, le=3600)] = Decimal("30")
     """Cap on the delay between attempts."""
-    stale_after_minutes: Annotated[Number, Field(gt=0)] = Decimal("30")
+    stale_after_minutes: Annotated[Number, Field(gt=0, le=525600)] = Decimal("30")
     """A last-known balance older than this is reported stale."""
 
 
@@ -406,7 +406,7 @@ class PurgePolicySpec(ApiModel):
     consolidation_threshold_usd: NonNegative = Decimal("10")
     """Normalization: kept positions worth at least ``minPositionUsd`` but under this are
     listed in the plan as consolidation candidates (reported, never sold for it)."""
-    stale_order_minutes: Annotated[Number, Field(gt=0)] = Decimal("30")
+    stale_order_minutes: Annotated[Number, Field(gt=0, le=525600)] = Decimal("30")
     """Open orders older than this are cancelled."""
     unwind: Unwind = Field(default_factory=Unwind)
     max_positions: Annotated[int, Field(ge=0, le=1000)] = 8
@@ -417,7 +417,7 @@ class PurgePolicySpec(ApiModel):
     backoff: Backoff = Field(default_factory=Backoff)
     symbol_freeze: SymbolFreeze = Field(default_factory=SymbolFreeze)
     balance_fetch: BalanceFetch = Field(default_factory=BalanceFetch)
-    cycle_budget_seconds: Annotated[Number, Field(gt=0)] = Decimal("45")
+    cycle_budget_seconds: Annotated[Number, Field(gt=0, le=3600)] = Decimal("45")
     """Latency budget of one cycle; an overrun is reported and the next cycle backs off."""
 
     @model_validator(mode="after")

@@ -80,9 +80,13 @@ def _count(most: int) -> Callable[[str], int]:
 
 
 def _product(text: str) -> str:
-    if not re.match(PRODUCT_ID_PATTERN, text.upper()):
-        raise argparse.ArgumentTypeError(f"not a product id like SEI-USD: {text!r}")
-    return text.upper()
+    """A product id exactly as the exchange writes it: never upper-cased for the user, so a
+    symbol is matched as written or refused, and never normalised into one that is sold."""
+    if not re.match(PRODUCT_ID_PATTERN, text):
+        raise argparse.ArgumentTypeError(
+            f"not a product id like SEI-USD (upper case, as written by the exchange): {text!r}"
+        )
+    return text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -213,7 +217,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cleanslate.operating.main import main as operator_main
 
         return operator_main(argv[1:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "until_clean", False) and args.max_cycles < 1:
+        parser.error("argument --max-cycles: must be at least 1 with --until-clean")
     try:
         manifests = load(args.filename)
         request = None if args.command == "check" else OnceRequest.from_args(args, manifests)

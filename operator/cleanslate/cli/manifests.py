@@ -6,6 +6,15 @@ The files are tenant input: the YAML is read with bounds (size, nesting, no alia
 duplicate keys, so ``mode: DryRun`` then ``mode: Live`` cannot trade Live), ``apiVersion`` is
 checked, names cannot point outside the state directory, and the policy must be the one the
 account's ``policyRef`` names: never a silent fall-back to the default policy.
+
+One reading of every file: the CLI reads a manifest as ``kubectl apply`` and the API server
+would, or refuses it. Only regular files are read, and at most ``MAX_FILE_BYTES`` of them (a
+named pipe or ``/dev/zero`` is refused, never waited on or read forever). YAML merge keys
+(``<<``) are refused: PyYAML lets the last merged mapping win and kubectl's YAML library the
+first, so one file would be two accounts. Timestamps stay strings, as kubectl passes them
+on, and the document is checked against the CRD's schema with the API server's rules
+(``api/structural.py``: a string is not a number, an integer is not a date-time) before
+pydantic reads it.
 """
 
 from __future__ import annotations
@@ -25,8 +34,10 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from cleanslate.api import API_VERSION
 from cleanslate.api.account import TradingAccount
 from cleanslate.api.policy import PurgePolicy
+from cleanslate.api.structural import SchemaError, check_document
 from cleanslate.exchange.paper.markets import MARKETS
 from cleanslate.exchange.venues import venue_of
+from cleanslate.files import FileRefused, read_regular
 
 MAX_FILE_BYTES = 1024 * 1024
 """A manifest is a few kilobytes; a larger file is refused before it is parsed."""
@@ -69,9 +80,53 @@ class _BoundedLoader(yaml.SafeLoader):
             self.depth -= 1
 
 
+MERGE_TAG = "tag:yaml.org,2002:merge"
+TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+INT_TAG = "tag:yaml.org,2002:int"
+FLOAT_TAG = "tag:yaml.org,2002:float"
+_GO_YAML_INT = re.compile(
+    r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"
+)
+"""PyYAML's YAML 1.1 integers without the base-60 form (``1:30``), which kubectl's YAML
+library reads as a string."""
+_GO_YAML_FLOAT = re.compile(
+    r"^(?:[-+]?(?:[0-9][0-9_]*)?\.[0-9_]+(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?[0-9][0-9_]*\.(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+"""Floats as kubectl's YAML library reads them: ``1e3`` and JSON's ``1e+20`` are numbers
+(PyYAML's YAML 1.1 rule wants a dot and a signed exponent, and reads them as strings), and
+no base-60 form."""
+
+
+def _resolvers() -> dict[Any, list[tuple[str, re.Pattern[str]]]]:
+    """SafeLoader's implicit resolvers, read as kubectl reads plain scalars: timestamps stay
+    strings (the schema's date-time format then decides, as the API server does:
+    ``2030-01-01`` is not a date-time), and numbers as in ``_GO_YAML_INT``/``_FLOAT``."""
+    table: dict[Any, list[tuple[str, re.Pattern[str]]]] = {}
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items():
+        kept = [(t, rx) for t, rx in resolvers if t not in (TIMESTAMP_TAG, INT_TAG, FLOAT_TAG)]
+        if first is not None and (first in "-+0123456789."):
+            kept += [(INT_TAG, _GO_YAML_INT), (FLOAT_TAG, _GO_YAML_FLOAT)]
+        table[first] = kept
+    return table
+
+
+_BoundedLoader.yaml_implicit_resolvers = _resolvers()
+
+
 def _unique_mapping(loader: _BoundedLoader, node: MappingNode) -> dict[Any, Any]:
     seen: set[str] = set()
     for key, _ in node.value:
+        if key.tag == MERGE_TAG:
+            raise ConstructorError(
+                None,
+                None,
+                "YAML merge keys (<<) are not accepted: kubectl and this CLI would merge "
+                "them differently; write the fields out",
+                key.start_mark,
+            )
         if isinstance(key, ScalarNode):
             if key.value in seen:
                 raise ConstructorError(None, None, f"duplicate key {key.value!r}", key.start_mark)
@@ -84,11 +139,11 @@ _BoundedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _
 
 def _read(path: Path) -> str:
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ManifestError(f"{path}: larger than {MAX_FILE_BYTES} bytes: not a manifest")
-        return path.read_bytes().decode("utf-8")
+        return read_regular(path, MAX_FILE_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise ManifestError(f"{path}: no such file") from None
+    except FileRefused as exc:
+        raise ManifestError(f"{path}: {exc}: not a manifest") from None
     except UnicodeDecodeError:
         raise ManifestError(f"{path}: not UTF-8 text") from None
     except OSError as exc:
@@ -118,12 +173,28 @@ def _documents(path: Path) -> list[tuple[Path, dict[str, Any]]]:
 
 def _validated(path: Path, model: type[Any], document: dict[str, Any]) -> Any:
     try:
+        document = check_document(document)
+    except SchemaError as exc:
+        raise ManifestError(f"{path}: {exc}") from None
+    try:
         return model.model_validate(document)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "(document)"
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise ManifestError(f"{path}: {field}: {first['msg']}{more}") from None
+
+
+def read_object(path: Path) -> TradingAccount | PurgePolicy:
+    """The one TradingAccount or PurgePolicy in ``path``, read as ``load`` reads it (for the
+    differential test against the API server), or ManifestError naming the field."""
+    ((_, document),) = _documents(path)
+    model = TradingAccount if document.get("kind") == "TradingAccount" else PurgePolicy
+    if document.get("kind") not in ("TradingAccount", "PurgePolicy"):
+        raise ManifestError(f"{path}: kind: expected TradingAccount or PurgePolicy")
+    found: TradingAccount | PurgePolicy = _validated(path, model, document)
+    _check_metadata(path, found.metadata)
+    return found
 
 
 def load(paths: list[Path]) -> Manifests:

@@ -20,6 +20,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from cleanslate.api.account import TradingAccountStatus
+from cleanslate.files import FileRefused, read_regular
 
 MAX_STATE_BYTES = 8 * 1024 * 1024
 """A status file larger than this is not the CLI's (its status is a few kilobytes)."""
@@ -69,11 +70,11 @@ class StateStore:
         """The saved status; none saved yet is an empty one, anything unreadable an error."""
         path = self.status_file
         try:
-            if path.stat().st_size > MAX_STATE_BYTES:
-                raise StateError(f"{path}: larger than {MAX_STATE_BYTES} bytes: not a status file")
-            data = path.read_bytes().decode("utf-8")
+            data = read_regular(path, MAX_STATE_BYTES).decode("utf-8")
         except FileNotFoundError:
             return TradingAccountStatus()
+        except FileRefused as exc:
+            raise StateError(f"{path}: {exc}: not a status file") from None
         except UnicodeDecodeError:
             raise StateError(f"{path}: not UTF-8 text: damaged status file") from None
         except OSError as exc:

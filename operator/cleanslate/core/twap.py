@@ -372,16 +372,28 @@ def start(plan: TwapPlan) -> TwapState:
     return TwapState(started_at=plan.started_at, pace=plan.pace)
 
 
+def placed_by_this_purge(epoch: str, started_at: datetime, created_at: datetime) -> bool:
+    """Whether an order found under one of a purge's client ids was placed by that purge.
+
+    Decided from what one clock wrote, never from the venue's clock against ours: a purge
+    with an epoch (every record written since epochs exist) put a random epoch into each of
+    its client ids and into its record, so an order under such an id is its own, whatever
+    time the venue stamps on it. A replica whose clock runs minutes away from the exchange's
+    used to reject its own just-placed order here. Only a record without an epoch, whose
+    ids a lost status can reuse, falls back to comparing times (``CLOCK_SKEW``)."""
+    return bool(epoch) or created_at >= started_at - CLOCK_SKEW
+
+
 def belongs(plan: TwapPlan, order: Order) -> bool:
     """Whether an order the exchange returned for one of this purge's client ids is this
-    purge's: a sale of this product, no larger than the purge, placed after it started (with
-    ``CLOCK_SKEW`` for the exchange's clock). Anything else is an older order under a reused
-    id, and its fills are not this purge's to count."""
+    purge's: a sale of this product, no larger than the purge, placed by this purge
+    (``placed_by_this_purge``). Anything else is an older order under a reused id, and its
+    fills are not this purge's to count."""
     return (
         order.product_id == plan.product.product_id
         and order.side is Side.SELL
         and order.base_size <= plan.target_quantity
-        and order.created_at >= plan.started_at - CLOCK_SKEW
+        and placed_by_this_purge(plan.epoch, plan.started_at, order.created_at)
     )
 
 

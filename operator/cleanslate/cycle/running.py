@@ -417,6 +417,14 @@ def _forced(inputs: CycleInputs, snapshot: Snapshot) -> list[Decision]:
                 )
             )
             continue
+        if leave_alone.is_left_alone(inputs.spec, symbol, inputs.clock.now()):
+            inputs.events.emit(
+                Event.warning(
+                    Reason.MANUAL_LIQUIDATE,
+                    f"{symbol}: not liquidated (a person left it alone: spec.leaveAlone)",
+                )
+            )
+            continue
         unsellable = below_exchange_minimum(holding, holding.available)
         if unsellable is not None:
             inputs.events.emit(

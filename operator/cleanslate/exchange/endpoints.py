@@ -63,6 +63,13 @@ class EndpointPolicy:
         """Coinbase production plus ``urls`` (the operator's flags); raises on a bad URL."""
         return cls(cls().allowed | {origin_of(url) for url in urls})
 
+    def origins(self) -> list[str]:
+        """The allowed origins as URLs, for the adapters' own allow-lists."""
+        return sorted(
+            f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}"
+            for scheme, host, port in self.allowed
+        )
+
     def check(self, url: str) -> str:
         """``url`` if it is a bare origin the operator allows, else EndpointNotAllowed."""
         try:

@@ -9,6 +9,7 @@
     │   └── ExchangeTimeout            no answer: the outcome of a write is UNKNOWN
     └── PermanentError                 retrying the same call will not help
         ├── AuthenticationFailed       bad or missing credentials
+        ├── EndpointRefused            a redirect, or an origin off the adapter's allow-list
         ├── NotFound                   no such order
         └── OrderRejected              the exchange refused an order (has ``code``)
             ├── InvalidOrderConfiguration   INVALID_ORDER_CONFIGURATION
@@ -106,6 +107,11 @@ class PermanentError(ExchangeError):
 
 class AuthenticationFailed(PermanentError):
     pass
+
+
+class EndpointRefused(PermanentError):
+    """The adapter refused to send (or to follow) a request: a redirect answer, or an origin
+    off its allow-list (``exchange.origins``). Signed requests go nowhere else."""
 
 
 class NotFound(PermanentError):

@@ -164,6 +164,7 @@ async def _build_coinbase(request: BuildRequest) -> Exchange:
             request.clock,
             read_only=request.mode is Mode.DRY_RUN,
             base_url=_coinbase_url(request.spec),
+            allowed_origins=request.platform.endpoints.origins(),
         )
     except CredentialsError as exc:
         raise VenueRefused("CredentialsMissing", str(exc)) from None

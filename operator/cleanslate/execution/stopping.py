@@ -51,7 +51,7 @@ async def stop_in_flight(
                 (stopped.cancelled if order.status.is_final else stopped.left_open).append(
                     order.order_id
                 )
-            if order.created_at >= flight.started_at - twap.CLOCK_SKEW:
+            if twap.placed_by_this_purge(flight.epoch, flight.started_at, order.created_at):
                 stopped.filled += order.filled_size
     return stopped
 

@@ -3,8 +3,11 @@
 ``kubectl annotate ta NAME cleanslate.dev/retry-purge=BONK-USD`` clears a symbol's backoff
 and retries now; ``cleanslate.dev/unfreeze=AUT-USD`` lifts a freeze;
 ``cleanslate.dev/liquidate=SEI-USD`` sells now whatever the backoff or value (the CLI's
-``liquidate --force``). Values may list several symbols, comma-separated. The operator removes
-the annotation after the cycle that acted on it and leaves an event.
+``liquidate --force``). Values may list several symbols, comma-separated, each written as
+the exchange writes it (``sei-usd`` is refused, never upper-cased). Every request is decided
+in the cycle that sees it (``core.manual``): acted on, or refused with a warning event when
+the account is suspended, not running, in DryRun (liquidate) or keeps the symbol; the
+annotation is removed either way, never kept to act on later.
 """
 
 from __future__ import annotations
@@ -35,7 +38,9 @@ class Requested:
 
 
 def _symbols(value: str) -> tuple[frozenset[str], list[str]]:
-    items = [v.strip().upper() for v in value.split(",") if v.strip()]
+    # Matched as written (spaces around commas aside), never upper-cased: a symbol that is
+    # not a product id as the exchange writes it is refused with an event, not sold.
+    items = [v.strip() for v in value.split(",") if v.strip()]
     return frozenset(v for v in items if _SYMBOL.match(v)), [
         v for v in items if not _SYMBOL.match(v)
     ]

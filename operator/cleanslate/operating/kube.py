@@ -112,6 +112,10 @@ Secrets with ``argocd.argoproj.io/secret-type``): being able to name a Secret in
 TradingAccount must not be enough to trade with it."""
 
 
+PARTIAL_METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+"""The Accept header that asks the API server for an object's metadata only."""
+
+
 class SecretUnavailable(Exception):
     """The Secret is missing or unreadable; the message names it and never its data."""
 
@@ -229,16 +233,47 @@ class Kube:
             raise
         return obj
 
+    async def secret_labels(self, namespace: str, name: str) -> Mapping[str, str]:
+        """A Secret's labels, read as PartialObjectMetadata: the API server sends the
+        metadata only, so a Secret cleanslate may not use never has its data read."""
+        try:
+            meta = await self._api.call_api(
+                "/api/v1/namespaces/{namespace}/secrets/{name}",
+                "GET",
+                path_params={"namespace": namespace, "name": name},
+                header_params={"Accept": PARTIAL_METADATA},
+                response_types_map={200: "object"},
+                auth_settings=["BearerToken"],
+                _return_http_data_only=True,
+                _request_timeout=self.timeout,
+            )
+        except ApiException as exc:
+            reason = "not found" if exc.status == 404 else f"unreadable (HTTP {exc.status})"
+            raise SecretUnavailable(f"Secret {namespace}/{name} is {reason}") from None
+        labels = (
+            ((meta or {}).get("metadata") or {}).get("labels") if isinstance(meta, dict) else None
+        )
+        return dict(labels or {})
+
     async def read_secret(self, namespace: str, name: str) -> dict[str, str]:
         """A Secret's decoded data, from the account's own namespace only, and only when the
-        Secret carries the opt-in label (checked before its data is even decoded)."""
+        Secret carries the opt-in label: the label is read first from the metadata alone
+        (``secret_labels``), and the data fetched only when it is there."""
+        labels = await self.secret_labels(namespace, name)
+        if labels.get(SECRET_TYPE_LABEL) != SECRET_TYPE:
+            raise SecretUnavailable(
+                f"Secret {namespace}/{name} is not marked for cleanslate: its owner must label "
+                f"it {SECRET_TYPE_LABEL}={SECRET_TYPE}"
+            )
         try:
-            secret = await self._core.read_namespaced_secret(name, namespace)
+            secret = await self._core.read_namespaced_secret(
+                name, namespace, _request_timeout=self.timeout
+            )
         except ApiException as exc:
             reason = "not found" if exc.status == 404 else f"unreadable (HTTP {exc.status})"
             raise SecretUnavailable(f"Secret {namespace}/{name} is {reason}") from None
         labels = (secret.metadata.labels if secret.metadata else None) or {}
-        if labels.get(SECRET_TYPE_LABEL) != SECRET_TYPE:
+        if labels.get(SECRET_TYPE_LABEL) != SECRET_TYPE:  # relabelled between the two reads
             raise SecretUnavailable(
                 f"Secret {namespace}/{name} is not marked for cleanslate: its owner must label "
                 f"it {SECRET_TYPE_LABEL}={SECRET_TYPE}"

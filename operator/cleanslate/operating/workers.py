@@ -34,6 +34,7 @@ from cleanslate.api.account import (
 )
 from cleanslate.api.policy import PurgePolicySpec
 from cleanslate.clock import Clock, SystemClock, WarpClock
+from cleanslate.core import manual
 from cleanslate.core.conditions import FALSE, TRUE, Desired
 from cleanslate.cycle import (
     CycleInputs,
@@ -235,10 +236,11 @@ class AccountWorker:
                 if policy_conditions[0].reason == "PolicyMissing"
                 else Reason.POLICY_INVALID,
                 policy_conditions,
+                spec,
             )
             return float(spec.interval_seconds)
         if spec.suspend:
-            await self._suspend(snap, policy_conditions)
+            await self._suspend(snap, policy_conditions, spec)
             return float(spec.interval_seconds)
         try:
             await self._ensure_exchange(spec)
@@ -251,6 +253,7 @@ class AccountWorker:
                 str(exc),
                 Reason.CREDENTIALS_MISSING,
                 [*policy_conditions, *creds],
+                spec,
             )
             return float(spec.interval_seconds)
         await self._run(snap, spec, policy, policy_conditions)
@@ -310,22 +313,14 @@ class AccountWorker:
         conditions: list[Desired],
     ) -> None:
         assert self.exchange is not None and self.status is not None
-        annotations = await self._requests(snap)
-        wanted = actions.requested(annotations)
         venue = venue_of(spec.exchange.name)
         gate = venue.gate(self.exchange, Platform(self.config.endpoints, self.config.ccxt))
         # A venue that may not trade Live runs as DryRun (its adapter is read-only too).
         dry = spec.mode is Mode.DRY_RUN or (gate is not None and not gate.capable)
         if gate is not None:
             conditions = [*conditions, gate.condition()]
-        if wanted.liquidate and dry:
-            self.events.emit(
-                Event.warning(
-                    Reason.MANUAL_LIQUIDATE, "liquidate ignored: the account is in DryRun"
-                )
-            )
-        for bad in wanted.invalid:
-            self.events.emit(Event.warning(Reason.SPEC_INVALID, f"ignored annotation {bad}"))
+        standing = manual.Standing.DRY_RUN if dry else manual.Standing.LIVE
+        wanted, annotations, verdicts = await self._answer(snap, standing, spec, policy)
         creds = Desired(
             "CredentialsReady",
             TRUE,
@@ -343,9 +338,9 @@ class AccountWorker:
                 events=self.events,
                 options=CycleOptions(
                     dry_run=dry,
-                    retry_now=wanted.retry,
-                    unfreeze=wanted.unfreeze,
-                    liquidate=frozenset() if dry else wanted.liquidate,
+                    retry_now=manual.acted(verdicts, manual.Action.RETRY),
+                    unfreeze=manual.acted(verdicts, manual.Action.UNFREEZE),
+                    liquidate=manual.acted(verdicts, manual.Action.LIQUIDATE),
                 ),
                 generation=snap.generation,
                 market=self.market,
@@ -361,6 +356,40 @@ class AccountWorker:
             self.config.metrics.cycle_over_budget.labels(self.namespace, self.name).inc()
         self._observe(result)
         self._observe_limits(result, policy)
+
+    async def _answer(
+        self,
+        snap: Snapshot,
+        standing: manual.Standing,
+        spec: TradingAccountSpec | None,
+        policy: PurgePolicySpec | None,
+    ) -> tuple[actions.Requested, Mapping[str, str], list[manual.Verdict]]:
+        """Decide every manual action requested now (``core.manual``): the refusals leave a
+        warning event each; the caller acts on the rest and removes every annotation."""
+        annotations = await self._requests(snap)
+        wanted = actions.requested(annotations)
+        for bad in wanted.invalid:
+            self.events.emit(Event.warning(Reason.SPEC_INVALID, f"ignored annotation {bad}"))
+        requests = {
+            manual.Action.LIQUIDATE: wanted.liquidate,
+            manual.Action.RETRY: wanted.retry,
+            manual.Action.UNFREEZE: wanted.unfreeze,
+        }
+        verdicts = manual.decide_all(requests, standing, spec, policy, self.clock.now())
+        for verdict in verdicts:
+            if not verdict.acted:
+                self.events.emit(Event.warning(_MANUAL_REASONS[verdict.action], verdict.message()))
+        return wanted, annotations, verdicts
+
+    async def _refuse_requests(
+        self, snap: Snapshot, standing: manual.Standing, spec: TradingAccountSpec | None
+    ) -> None:
+        """No cycle runs (suspended or halted): every request is refused now and removed,
+        never kept to act on when the account runs again."""
+        if not any(k in snap.annotations for k in actions.KEYS):
+            return
+        wanted, annotations, _ = await self._answer(snap, standing, spec, None)
+        await self._consume(wanted, annotations)
 
     async def _requests(self, snap: Snapshot) -> Mapping[str, str]:
         """The manual-action annotations as stored now. The watched body may still show one
@@ -413,9 +442,16 @@ class AccountWorker:
         self.fence = Fence(stored.write_sequence, True)
 
     async def _halt(
-        self, snap: Snapshot, reason: str, message: str, event: Reason, extra: list[Desired]
+        self,
+        snap: Snapshot,
+        reason: str,
+        message: str,
+        event: Reason,
+        extra: list[Desired],
+        spec: TradingAccountSpec | None = None,
     ) -> None:
         assert self.status is not None
+        await self._refuse_requests(snap, manual.Standing.HALTED, spec)
         if self.status.account_state is not AccountState.ERROR or not any(
             c.reason == reason for c in self.status.conditions
         ):
@@ -451,8 +487,11 @@ class AccountWorker:
             )
         self.config.metrics.status_writes.labels(self.namespace, self.name).inc()
 
-    async def _suspend(self, snap: Snapshot, extra: list[Desired]) -> None:
+    async def _suspend(
+        self, snap: Snapshot, extra: list[Desired], spec: TradingAccountSpec | None = None
+    ) -> None:
         assert self.status is not None
+        await self._refuse_requests(snap, manual.Standing.SUSPENDED, spec)
         if self.status.account_state is not AccountState.SUSPENDED:
             cancelled = await self.cancel_own_orders()
             self.status = await self._close_in_flight(self.status)
@@ -527,6 +566,13 @@ class AccountWorker:
         if self.exchange is not None:
             await self.exchange.aclose()
         self.exchange, self.exchange_key = None, None
+
+
+_MANUAL_REASONS = {
+    manual.Action.LIQUIDATE: Reason.MANUAL_LIQUIDATE,
+    manual.Action.RETRY: Reason.MANUAL_RETRY,
+    manual.Action.UNFREEZE: Reason.MANUAL_UNFREEZE,
+}
 
 
 def _status_from(raw: Mapping[str, Any] | None) -> TradingAccountStatus:

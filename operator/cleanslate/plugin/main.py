@@ -32,10 +32,12 @@ Command = Callable[[Cluster, argparse.Namespace, str], Awaitable[str]]
 
 
 def _symbol(text: str) -> str:
-    symbol = text.strip().upper()
-    if not re.match(PRODUCT_ID_PATTERN, symbol):
-        raise argparse.ArgumentTypeError(f"not a product id like BONK-USD: {text!r}")
-    return symbol
+    """Matched as written or refused: never upper-cased into a product that is then sold."""
+    if not re.match(PRODUCT_ID_PATTERN, text):
+        raise argparse.ArgumentTypeError(
+            f"not a product id like BONK-USD (upper case, as written by the exchange): {text!r}"
+        )
+    return text
 
 
 def _connection_flags(parser: argparse.ArgumentParser, default: str | None) -> None:

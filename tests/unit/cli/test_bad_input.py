@@ -8,6 +8,8 @@ already saved, changes one thing, and runs the command against a copy of that st
 from __future__ import annotations
 
 import copy
+import json
+import os
 import shutil
 import signal
 from collections.abc import Iterator
@@ -63,7 +65,12 @@ class Case:
     argv: tuple[str, ...] = ()
     command: str = "once"
     files: tuple[str, ...] | None = None
-    """Override the -f arguments: names among "account", "policy", "dir", "missing"."""
+    """Override the -f arguments: names among "account", "policy", "dir", "missing",
+    "fifo" (a named pipe nobody writes) and "zero" (/dev/zero)."""
+    state_fifo: bool = False
+    """Replace the saved ``status.json`` with a named pipe nobody writes."""
+    paper_balances: dict[str, str] | None = None
+    """Overwrite balances in the saved paper ledger (a hand-edited state file)."""
 
 
 def _set(document: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
@@ -208,7 +215,6 @@ ACCOUNT_SPEC_CASES = [
     account("spec.mode", "live"),
     account("spec.mode", "Yes"),
     account("spec.mode", 1),
-    account("spec.mode", None),
     account("spec.suspend", "maybe"),
     account("spec.suspend", 2),
     account("spec.policyRef", MISSING, "policyRef-missing"),
@@ -228,7 +234,6 @@ ACCOUNT_SPEC_CASES = [
     account("spec.exchange.paper.holdings.SEI", float("inf")),
     account("spec.exchange.paper.holdings.SEI", float("-inf")),
     account("spec.exchange.paper.holdings.SEI", [1]),
-    account("spec.exchange.paper.holdings.SEI", None),
     account("spec.exchange.paper.holdings.sei", 1),
     account("spec.exchange.paper.holdings.SEI-USD", 1),
     account("spec.exchange.paper.holdings", {"../x": 1}, "holding-asset-a-path"),
@@ -353,7 +358,60 @@ FLAG_CASES = [
     flags("--symbol", "SEI-USD", "--all", "--now", "0001-01-01T00:00:00Z", command="liquidate"),
 ]
 
+LEAVE_ALONE = "spec.leaveAlone"
+ISSUE_27_CASES = [
+    # One reading of every file: what the API server refuses, the CLI refuses.
+    Case("merge-key-sequence-live-then-dryrun", account=ACCOUNT_TEXT.replace(
+        "  mode: Live\n", "  <<: [{mode: Live}, {mode: DryRun}]\n")),
+    Case("merge-key-mapping", account=ACCOUNT_TEXT.replace(
+        "  mode: Live\n", "  <<: {mode: DryRun}\n")),
+    account(LEAVE_ALONE, [{"symbol": "SEI", "reason": "mine", "until": 2030}],
+            "leaveAlone-until-an-int"),
+    Case("leaveAlone-until-date-only", account=ACCOUNT_TEXT.replace(
+        "  mode: Live\n", "  mode: Live\n  leaveAlone:\n  - {symbol: SEI, until: 2030-01-01}\n")),
+    Case("leaveAlone-until-naive", account=ACCOUNT_TEXT.replace(
+        "  mode: Live\n",
+        "  mode: Live\n  leaveAlone:\n  - {symbol: SEI, until: '2030-01-01T00:00:00'}\n")),
+    account("spec.bans", [{"symbol": "SOL-USD", "expiresAt": 1}], "ban-expiresAt-an-int"),
+    account("spec.trackedPositions", [{"symbol": "SOL-USD", "openedAt": 1700000000}],
+            "openedAt-an-int"),
+    # Strings are not numbers.
+    account("spec.intervalSeconds", "60", "intervalSeconds-a-string"),
+    account("spec.exchange.paper.holdings.SEI", "36.4", "holding-a-string"),
+    account("spec.exchange.paper.seed", "7", "seed-a-string"),
+    account("spec.trackedPositions", [{"symbol": "SOL-USD", "entryPrice": "150"}],
+            "entryPrice-a-string"),
+    policy("spec.maxPositions", "8", "maxPositions-a-string"),
+    policy("spec.execution.sliceUsd", "25", "sliceUsd-a-string"),
+    account("spec.suspend", "true", "suspend-a-string"),
+    # Bounds the API server keeps.
+    account("spec.exchange.paper.seed", 2**80, "seed-2**80"),
+    account("spec.exchange.paper.seed", 2**64, "seed-2**64"),
+    account("spec.exchange.paper.holdings.USD", -5, "negative-paper-cash"),
+    account("metadata.generation", "abc"),
+    account("metadata.generation", 1.5),
+    account("metadata.labels", {"a": 1}, "label-value-an-int"),
+    account("metadata.annotations", "x", "annotations-a-string"),
+    policy("spec.backoff.schedule", [{"failures": 3, "delay": "1000000000000h"}],
+           "backoff-1000000000000h"),
+    policy("spec.symbolFreeze.cooldown", "70000000h", "cooldown-70000000h"),
+    policy("spec.execution.maxDurationSeconds", 9e27, "maxDurationSeconds-9e27"),
+    # Files that are not files.
+    Case("account-file-a-fifo", files=("fifo", "policy")),
+    Case("policy-file-a-fifo", files=("account", "fifo")),
+    Case("account-file-dev-zero", files=("zero", "policy")),
+    Case("status-json-a-fifo", state_fifo=True),
+    Case("paper-ledger-negative-balance", paper_balances={"SEI": "-5"}),
+    Case("paper-ledger-balance-not-a-number", paper_balances={"SEI": "lots"}),
+    # Flags.
+    flags("--until-clean", "--max-cycles", "0"),
+    flags("--symbol", "sei-usd", "--all", "--force", command="liquidate"),
+    flags("--retry", "sei-usd"),
+    flags("--unfreeze", "sei-usd"),
+]  # fmt: skip
+
 CASES = [
+    *ISSUE_27_CASES,
     *YAML_CASES,
     *API_CASES,
     *POLICY_REF_CASES,
@@ -393,12 +451,17 @@ def files_of(root: Path) -> dict[str, bytes | None]:
     }
 
 
+class Hang(Exception):
+    """Raised by the deadline; not an OSError (TimeoutError is one, and a reader's
+    ``except OSError`` would turn a hang into a refusal)."""
+
+
 @pytest.fixture
 def deadline() -> Iterator[None]:
     """A hang is a failure, not a stuck suite (bad input must be refused quickly)."""
 
     def expired(signum: int, frame: FrameType | None) -> None:
-        raise TimeoutError("bad input was not refused within 20 seconds")
+        raise Hang("bad input was not refused within 20 seconds")
 
     previous = signal.signal(signal.SIGALRM, expired)
     signal.alarm(20)
@@ -414,6 +477,9 @@ def _arguments(case: Case, tmp_path: Path) -> list[str]:
     paths["dir"] = tmp_path / "a-directory"
     paths["dir"].mkdir()
     paths["missing"] = tmp_path / "no-such.yaml"
+    paths["fifo"] = tmp_path / "pipe.yaml"
+    os.mkfifo(paths["fifo"])
+    paths["zero"] = Path("/dev/zero")
     _content(paths["account"], case.account)
     _content(paths["policy"], case.policy)
     argv = [case.command]
@@ -442,6 +508,15 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(
 ) -> None:
     state = tmp_path / "state"
     shutil.copytree(saved_state, state)
+    if case.state_fifo:
+        (status_file,) = state.rglob("status.json")
+        status_file.unlink()
+        os.mkfifo(status_file)
+    if case.paper_balances is not None:
+        (ledger,) = state.rglob("paper/*.json")
+        saved = json.loads(ledger.read_text())
+        saved["balances"].update(case.paper_balances)
+        ledger.write_text(json.dumps(saved))
     before = files_of(state)
     argv = _arguments(case, tmp_path)
     capsys.readouterr()
@@ -473,3 +548,28 @@ def test_every_documented_duration_default_is_accepted() -> None:
     for row in rows:
         default = row.split("Default: ")[1].split(".")[0].strip()
         parse_duration(default)
+
+
+@pytest.mark.parametrize(
+    ("dotted", "value"),
+    [
+        ("spec.mode", None),
+        ("spec.exchange.paper.holdings.SEI", None),
+        ("metadata.generation", -1),
+        ("spec.intervalSeconds", 60.0),
+    ],
+)
+def test_what_the_api_server_accepts_the_cli_reads_the_same_way(
+    dotted: str, value: Any, tmp_path: Path
+) -> None:
+    """Once bad-input cases, but the API server stores them (a null in a field that is not
+    nullable is dropped; generation is the server's to set; ``60.0`` is the integer 60):
+    the CLI reads them as the operator will read the stored object, never refuses them
+    differently (issue 27; tests/integration/test_one_reading.py checks the server)."""
+    from cleanslate.cli.manifests import read_object
+
+    path = tmp_path / "account.yaml"
+    _content(path, _set(ACCOUNT, dotted, value))
+    account = read_object(path)
+    assert account.spec.interval_seconds == 60
+    assert "SEI" not in account.spec.exchange.paper.holdings if "SEI" in dotted else True

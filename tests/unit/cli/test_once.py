@@ -337,7 +337,7 @@ def test_retry_clears_a_backoff_and_unfreeze_lifts_a_freeze_across_runs(
     assert any(p["symbol"] == "BONK-USD" and p["action"] == "Skip" for p in skipped)
 
     resource = once_yaml(
-        capsys, tmp_path, "--now", NOW, "--retry", "bonk-usd", "--unfreeze", "AUT-USD"
+        capsys, tmp_path, "--now", NOW, "--retry", "BONK-USD", "--unfreeze", "AUT-USD"
     )
     status = resource["status"]
     assert status["purgeFailures"]["BONK-USD"]["failureCount"] == 1  # retried, failed afresh

@@ -142,3 +142,15 @@ def assert_no_key_material(text: str, pem: str) -> None:
     assert "PRIVATE KEY" not in text
     for start in range(0, len(body) - 16, 16):
         assert body[start : start + 16] not in text
+
+
+def test_neither_repr_nor_asdict_holds_key_material(private_key_pem: str) -> None:
+    """A debug dump of the credentials (``dataclasses.asdict``, ``repr``, ``vars`` of its
+    fields) shows the key name only (issue 27)."""
+    import dataclasses
+
+    credentials = Credentials(fx.KEY_NAME, private_key_pem)
+    assert dataclasses.asdict(credentials) == {"key_name": fx.KEY_NAME}
+    for text in (repr(credentials), str(credentials), str(dataclasses.asdict(credentials))):
+        assert_no_key_material(text, private_key_pem)
+    assert credentials.sign("GET", "api.coinbase.com", "/x", NOW)  # still signs

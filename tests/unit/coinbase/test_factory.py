@@ -55,6 +55,7 @@ async def test_the_base_url_decides_the_host_signed_into_the_jwt(
         read_only=True,
         base_url="http://recorded.example.test",
         transport=venue.transport(),
+        allowed_origins=["http://recorded.example.test"],
     )
 
     assert await exchange.product("SEI-USD")

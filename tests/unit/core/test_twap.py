@@ -562,3 +562,26 @@ def test_the_epoch_changes_every_client_order_id() -> None:
     same = client_order_id("a", "S-USD", 1, 1, Leg.TAKER)
     assert client_order_id("a", "S-USD", 1, 1, Leg.TAKER, "") == same
     assert client_order_id("a", "S-USD", 1, 1, Leg.TAKER, "0f3a") != same
+
+
+def test_an_order_under_this_purge_s_epoch_is_its_own_whatever_the_venue_s_clock() -> None:
+    """Issue 27 item 8: ownership comes from what one clock wrote (the epoch in the client id
+    and the record), not from the venue's time against the clock that wrote ``startedAt``. A
+    venue 300 s behind the replica that started the purge stamps its order before
+    ``startedAt``; with the epoch it is still this purge's order, and its fill counts."""
+    plan = replace(make_plan(), epoch="0123456789abcdef")
+    cid = client_order_id("acct", "SEI-USD", 1, 1, Leg.MAKER_FIRST, plan.epoch)
+    skewed = Order(
+        "o-1", cid, "SEI-USD", Side.SELL, OrderType.LIMIT, D("10"), D("0.1566"),
+        OrderStatus.FILLED, T0 - timedelta(seconds=300), filled_size=D("10"),
+    )  # fmt: skip
+    state, actions = next_actions(plan, start(plan), OrderSeen(skewed), T0)
+    assert not any(isinstance(a, Finish) and not a.outcome.success for a in actions)
+    assert state.filled == 10
+    assert resume(plan, 1, (skewed,)).filled == 10
+    # a record without an epoch (written before epochs existed) keeps the time window
+    legacy = make_plan()
+    assert resume(legacy, 1, (skewed,)).filled == 0
+    # and a sale of another product or beyond the purge is never its own
+    assert resume(plan, 1, (replace(skewed, product_id="WLFI-USD"),)).filled == 0
+    assert resume(plan, 1, (replace(skewed, base_size=D("99")),)).filled == 0

@@ -31,10 +31,13 @@ def test_without_flags_the_kubeconfig_decides() -> None:
     )
 
 
-def test_symbols_are_upper_cased_and_checked(capsys: pytest.CaptureFixture[str]) -> None:
-    args = build_parser().parse_args(["retry", "documents", "bonk-usd", "SEI-USD"])
+def test_symbols_are_matched_as_written_and_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    """Never upper-cased: ``sei-usd`` is refused, not turned into a product that is sold
+    (issue 27)."""
+    args = build_parser().parse_args(["retry", "documents", "BONK-USD", "SEI-USD"])
     assert args.symbols == ["BONK-USD", "SEI-USD"]
-    with pytest.raises(SystemExit) as usage:
-        build_parser().parse_args(["liquidate", "documents", "BONK"])
-    assert usage.value.code == 2
-    assert "not a product id like BONK-USD" in capsys.readouterr().err
+    for wrong in ("BONK", "sei-usd"):
+        with pytest.raises(SystemExit) as usage:
+            build_parser().parse_args(["liquidate", "documents", wrong])
+        assert usage.value.code == 2
+        assert "not a product id like BONK-USD" in capsys.readouterr().err

@@ -14,7 +14,7 @@ from cleanslate.api.account import ExchangeSpec, Mode
 from cleanslate.clock import SimulatedClock
 from cleanslate.exchange.endpoints import EndpointNotAllowed, EndpointPolicy
 from cleanslate.operating.exchanges import CredentialsMissing, EndpointRefused, build_exchange
-from cleanslate.operating.kube import SECRET_TYPE, SECRET_TYPE_LABEL, Kube
+from cleanslate.operating.kube import PARTIAL_METADATA, SECRET_TYPE, SECRET_TYPE_LABEL, Kube
 
 from .keys import KEY_NAME, new_private_key_pem
 
@@ -106,15 +106,38 @@ async def test_a_tenant_base_url_is_refused_before_the_secret_is_read(
 class FakeCore:
     def __init__(self, labels: dict[str, str] | None) -> None:
         self.labels = labels
+        self.full_reads: list[str] = []
 
-    async def read_namespaced_secret(self, name: str, namespace: str) -> Any:
+    async def read_namespaced_secret(self, name: str, namespace: str, **_: Any) -> Any:
+        self.full_reads.append(name)
         data = {"apiKeyName": "b3Jn", "apiPrivateKey": "LS0tLS1CRUdJTg=="}
         meta = client.V1ObjectMeta(name=name, namespace=namespace, labels=self.labels)
         return client.V1Secret(metadata=meta, data=data)
 
 
+class FakeMetadataApi:
+    """The API server's answer to a PartialObjectMetadata GET: metadata, no data."""
+
+    def __init__(self, labels: dict[str, str] | None) -> None:
+        self.labels = labels
+        self.accepts: list[str] = []
+
+    async def call_api(self, path: str, method: str, **kwargs: Any) -> Any:
+        self.accepts.append(kwargs["header_params"]["Accept"])
+        return {
+            "kind": "PartialObjectMetadata",
+            "apiVersion": "meta.k8s.io/v1",
+            "metadata": {"name": kwargs["path_params"]["name"], "labels": self.labels},
+        }
+
+    async def close(self) -> None:
+        return None
+
+
 async def kube_with(labels: dict[str, str] | None) -> Kube:
     kube = Kube(client.ApiClient())
+    await kube.close()
+    kube._api = FakeMetadataApi(labels)  # type: ignore[assignment]
     kube._core = FakeCore(labels)  # type: ignore[assignment]
     return kube
 
@@ -145,6 +168,9 @@ async def test_an_unmarked_secret_is_not_used_and_the_message_says_how_to_mark_i
 
     assert f"{SECRET_TYPE_LABEL}={SECRET_TYPE}" in str(missing.value)
     assert "tenant-a/coinbase" in str(missing.value)
+    # refused from its metadata: the Secret's data was never fetched (issue 27)
+    assert kube._core.full_reads == []  # type: ignore[attr-defined]
+    assert kube._api.accepts == [PARTIAL_METADATA]  # type: ignore[attr-defined]
 
 
 async def test_a_marked_secret_is_read() -> None:

@@ -28,6 +28,13 @@ allow-list to check before it reads a Secret.
 
 The adapter never creates its own HTTP session: every request goes through ccxt's
 ``fetch(url, method, headers, body)``, which is the one seam tests replace.
+
+**No redirects, no other origins** (``guard_requests``). ccxt's aiohttp session follows
+redirects by default and keeps the venue's signing headers (``API-Key``, ``API-Sign``) on
+every hop. Each session ccxt opens gets a middleware that sees every hop: a request to an
+origin outside the client's own ``urls['api']`` is refused before it is sent, and a 3xx
+answer is refused (``EndpointRefused``) instead of followed, so a redirect fails the read in
+status and is never read as an empty account.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from urllib.parse import urlsplit
 import ccxt.async_support as ccxt_async
 
 from cleanslate.exchange.ccxt.nonces import PROCESS_NONCES
+from cleanslate.exchange.origins import check_origin, origins_of, refuse_redirect
 
 CREDENTIAL_KEYS = ("apiKey", "secret", "password")
 """The Secret keys ccxt reads (``password`` only where the venue has a passphrase)."""
@@ -106,6 +114,7 @@ def make_client(exchange_id: str, credentials: Mapping[str, str], *, sandbox: bo
     client = getattr(ccxt_async, exchange_id)(config)
     server_errors_are_unavailable(client)
     PROCESS_NONCES.install(client, exchange_id, credentials.get("apiKey", ""))
+    guard_requests(client)
     if sandbox:
         if not client.urls.get("test"):
             raise NoSandbox(f"ccxt {exchange_id} has no sandbox (test) URLs")
@@ -128,6 +137,37 @@ def server_errors_are_unavailable(client: Any) -> None:
             raise
 
     client.handle_errors = handle
+
+
+def guard_requests(client: Any) -> None:
+    """Check every hop of every request the client sends (see the module docstring).
+
+    ccxt opens its aiohttp session lazily (``open``, on the first request); the wrapped
+    ``open`` gives each session the guard as its only middleware. aiohttp runs middlewares
+    inside its redirect loop, so the guard sees the first request and would see every hop;
+    it refuses the first 3xx, so there is no second. The allow-list is read at each request
+    from ``urls['api']``, so the platform's ``--ccxt-api-url`` rewrite (checked against the
+    operator's policy before the Secret is read) is what the guard allows.
+    """
+    open_session = client.open
+
+    async def guard(request: Any, handler: Any) -> Any:
+        url = str(request.url)
+        check_origin(url, origins_of(api_origins(client)))
+        response = await handler(request)
+        if 300 <= response.status < 400:
+            location = response.headers.get("Location", "")
+            response.release()
+            refuse_redirect(response.status, url, location)
+        return response
+
+    def open_guarded(*args: Any, **kwargs: Any) -> None:  # ccxt versions differ: (lazy=False)
+        open_session(*args, **kwargs)
+        session = client.session
+        if session is not None and tuple(session._middlewares) != (guard,):
+            session._middlewares = (guard,)
+
+    client.open = open_guarded
 
 
 def api_urls(client: Any) -> Iterator[str]:

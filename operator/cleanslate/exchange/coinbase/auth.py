@@ -20,8 +20,9 @@ import base64
 import binascii
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass
 from datetime import datetime
+from typing import ClassVar
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -53,14 +54,18 @@ class Credentials:
     """A CDP API key. Build it with ``from_secret_data``; the repr shows only the key name."""
 
     key_name: str
-    private_key_pem: str = field(repr=False)
-    """The private key as the Secret holds it: PEM, or an Ed25519 key in base64."""
-    _key: SigningKey = field(init=False, repr=False, compare=False)
+    private_key_pem: InitVar[str]
+    """The private key as the Secret holds it: PEM, or an Ed25519 key in base64. An init-only
+    value: parsed into the signing key and not kept, so neither ``repr`` nor
+    ``dataclasses.asdict`` (a debug dump, a log of the object) can show it."""
+    _key: ClassVar[SigningKey]
+    """Set per instance in ``__post_init__``; a ClassVar annotation keeps the key object out
+    of the dataclass fields (``asdict`` would deep-copy it)."""
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, private_key_pem: str) -> None:
         if not self.key_name.strip():
             raise CredentialsError(f"{KEY_NAME_FIELD} is empty")
-        object.__setattr__(self, "_key", _load_key(self.private_key_pem))
+        object.__setattr__(self, "_key", _load_key(private_key_pem))
 
     @property
     def algorithm(self) -> str:

@@ -77,10 +77,16 @@ async def check_secret(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Preflight:
     """Build a read-only adapter from the Secret's values and check it; a key that does not
-    parse is the one finding."""
+    parse is the one finding. The caller chose both the key and ``base_url`` (the CLI's
+    user, from their own files), so that origin, and only it, is allowed."""
     try:
         exchange = exchange_from_secret(
-            secret_data, clock, read_only=True, base_url=base_url, transport=transport
+            secret_data,
+            clock,
+            read_only=True,
+            base_url=base_url,
+            transport=transport,
+            allowed_origins=(base_url,),
         )
     except CredentialsError as exc:
         return Preflight((Finding(Level.ERROR, "key", str(exc)),))

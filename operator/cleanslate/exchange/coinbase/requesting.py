@@ -8,7 +8,9 @@ an effect twice:
 * writes never retry a timeout or a 5xx: the outcome is unknown, and the caller must look
   the order up by its client order id. A 429 means Coinbase refused the request unprocessed,
   so a write may repeat it, byte for byte, with the same client order id;
-* a read-only session refuses every write before anything is sent.
+* a read-only session refuses every write before anything is sent;
+* a redirect is never followed (the request carried a signed JWT): it is EndpointRefused,
+  a permanent error, never an empty answer.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from cleanslate.exchange.errors import (
     TemporaryError,
     Unavailable,
 )
+from cleanslate.exchange.origins import refuse_redirect
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +153,9 @@ class Session:
             )
         except httpx.HTTPError as exc:
             raise translate_transport_error(exc) from exc
+        refuse_redirect(
+            response.status_code, str(response.url), response.headers.get("location", "")
+        )
         if response.status_code >= 400:
             if response.status_code == 429:
                 self.rate_limited += 1

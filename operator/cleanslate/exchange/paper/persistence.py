@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 from cleanslate.core.market import Fill, Order, OrderStatus, OrderType, Side
+from cleanslate.files import read_regular
 
 FORMAT_VERSION = 1
 ZERO = Decimal("0")
@@ -108,10 +109,24 @@ def save(path: Path, state: AccountState, rng: random.Random) -> None:
         raise
 
 
+MAX_STATE_BYTES = 256 * 1024 * 1024
+"""Far above any ledger (a few hundred bytes per order); a larger or non-regular file (a
+named pipe, a device) is refused instead of read without end."""
+
+
+def _balance(asset: str, text: Any) -> Decimal:
+    """A saved balance: a finite, non-negative number. A hand-edited ledger with a negative
+    balance would otherwise be accepted silently and sold against."""
+    value = Decimal(str(text))
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"balances.{asset}: {str(text)[:40]!r} is not a balance")
+    return value
+
+
 def load(path: Path, rng: random.Random) -> AccountState | None:
     """The saved state (and the random source restored into ``rng``), or None if unsaved."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_regular(path, MAX_STATE_BYTES).decode("utf-8"))
     except FileNotFoundError:
         return None
     if data.get("version") != FORMAT_VERSION:
@@ -119,7 +134,7 @@ def load(path: Path, rng: random.Random) -> AccountState | None:
     version, internal, gauss = data["rng"]
     rng.setstate((version, tuple(internal), gauss))
     return AccountState(
-        balances={k: Decimal(v) for k, v in data["balances"].items()},
+        balances={k: _balance(k, v) for k, v in data["balances"].items()},
         processed_until=datetime.fromisoformat(data["processedUntil"]),
         orders={o["orderId"]: _decode_order(o) for o in data["orders"]},
         placements=dict(data["placements"]),
