@@ -80,6 +80,14 @@ class PaperFees(ApiModel):
     """Taker fee in basis points of notional; overrides the tier's when set."""
 
 
+class PaperMarketName(StrEnum):
+    """The built-in paper markets (``exchange/paper/markets.py``): a closed set, so the API
+    server refuses any other name, naming the field."""
+
+    DOCUMENTS = "documents"
+    CALM = "calm"
+
+
 class PaperMarketModel(StrEnum):
     """How honestly the paper market fills resting orders (``exchange/paper/models.py``)."""
 
@@ -135,8 +143,11 @@ class PaperExchange(ApiModel):
 
     seed: Annotated[int, Field(ge=0)] = 0
     """Seed of every random draw; the same seed replays the same market."""
-    market: Annotated[str, Field(min_length=1, max_length=63)] = "documents"
-    """Built-in market data set."""
+    market: PaperMarketName = PaperMarketName.DOCUMENTS
+    """Built-in market data set: ``documents`` (the documents' products, with a delisted
+    AUT, a suspended ZETA and a BONK whose orders are rejected) or ``calm`` (the documents'
+    tradeable products on a quiet day: half the spread, a quarter of the movement, no
+    rejecting product); see docs/configuration.md (Paper markets)."""
     model: PaperMarketModel = PaperMarketModel.CALIBRATED
     """How resting orders fill: optimistic (the first paper market: first in the queue, all of
     the flow), calibrated (queue position, informed flow, impact) or skeptic; every parameter

@@ -3,14 +3,15 @@
 The order inside a cycle is fixed: manual actions first (they change what the planner
 remembers), then any purge a previous process left in flight (it must finish under its own
 attempt before anything new is sold), then the four phases. DryRun computes everything and
-changes nothing on the exchange. Phase timings come from the injected clock, so on the paper
-exchange they are simulated seconds.
+changes nothing on the exchange. Phase timings, budgets and status times come from the real
+clock (``inputs.clock``); only the venue's own work (the TWAP's waits, balance retries, the
+snapshot of the venue) runs on ``inputs.venue``, which is simulated for paper accounts.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
@@ -20,6 +21,8 @@ from cleanslate.api.account import (
     Condition,
     CycleTiming,
     Mode,
+    PlanAction,
+    PlanItem,
     PurgeFailure,
     TradingAccountStatus,
 )
@@ -93,7 +96,7 @@ async def _phases(
     if books.status.in_flight and (live or stopping):
         await timer.phase("resume", lambda: _resume_in_flight(inputs, books))
     balances, balance, error = await snapshotting.read_balances(
-        inputs.exchange, inputs.clock, policy, books.status.balance
+        inputs.exchange, inputs.venue, policy, books.status.balance
     )
     if balances is None:
         return _balance_failure(inputs, books, balance, error or "")
@@ -101,7 +104,7 @@ async def _phases(
         "classify",
         lambda: snapshotting.gather(
             inputs.exchange,
-            inputs.clock,
+            inputs.venue,
             policy,
             balances,
             books.status.frozen_symbols,
@@ -127,6 +130,8 @@ async def _phases(
             "controlled_exit", lambda: _controlled_exit(inputs, books, plan, gathered.snapshot)
         )
     verdicts: dict[str, str] = {}
+    if not live:
+        _report_planned(inputs, plan)
     if not live and 3 in options.phases:
         sales = [d for d in plan.decisions if d.sells]
         verdicts = await timer.phase("preview", lambda: previewing.preview_sales(inputs, sales))
@@ -155,8 +160,17 @@ def _manual_actions(inputs: CycleInputs, status: TradingAccountStatus) -> Tradin
         events.emit(Event(Reason.MANUAL_RETRY, _retry_message(inputs, symbol, now)))
     frozen = dict(status.frozen_symbols)
     for symbol in sorted(inputs.options.unfreeze):
+        was_frozen = freezing.is_frozen(frozen, symbol, now)
+        counted = symbol in frozen
         frozen = dict(freezing.unfreeze(frozen, symbol, "manual unfreeze").frozen)
-        events.emit(Event(Reason.MANUAL_UNFREEZE, f"{symbol}: unfrozen by hand"))
+        done = (
+            "unfrozen by hand"
+            if was_frozen
+            else "not frozen; its price-failure count was reset"
+            if counted
+            else "not frozen; nothing to do"
+        )  # the event says what happened, not what was asked
+        events.emit(Event(Reason.MANUAL_UNFREEZE, f"{symbol}: {done}"))
     expired = freezing.expire(frozen, now)
     snapshotting.report_freezes(expired.events, events)
     failures = _hand_over(inputs, failures)
@@ -233,6 +247,37 @@ def _unavailable(
         inputs.generation,
     )
     return CycleResult(status=status, error=message)
+
+
+SELLING = frozenset(
+    {PlanAction.PURGE, PlanAction.CLOSE, PlanAction.UNWIND, PlanAction.TRIM,
+     PlanAction.CANCEL_ORDER}
+)  # fmt: skip
+
+
+def _planned(items: Sequence[PlanItem]) -> list[tuple[str, str]]:
+    """What a plan would do on the exchange, without the figures that move with prices."""
+    return sorted((i.symbol, i.action.value) for i in items if i.action in SELLING)
+
+
+def _report_planned(inputs: CycleInputs, plan: CyclePlan) -> None:
+    """DryRun: one PurgePlanned event per distinct plan (what Live would sell or cancel),
+    not one every cycle; the whole plan is ``status.plan``."""
+    now = _planned(plan.plan_items())
+    if not now or now == _planned(inputs.status.plan):
+        return
+    sells = [d for d in plan.decisions if d.sells]
+    worth = sum((d.value_usd or Decimal(0) for d in sells), Decimal(0))
+    cancels = len(plan.stale_orders)
+    names = ", ".join(sorted({d.symbol for d in sells})) or "none"
+    inputs.events.emit(
+        Event(
+            Reason.PURGE_PLANNED,
+            f"DryRun, nothing traded: Live would sell {len(sells)} holdings "
+            f"(~{exiting.usd(worth)}: {names}) and cancel {cancels} open orders; "
+            "see status.plan",
+        )
+    )
 
 
 def _report_released(inputs: CycleInputs, plan: CyclePlan) -> None:
@@ -368,7 +413,7 @@ def _forced(inputs: CycleInputs, snapshot: Snapshot) -> list[Decision]:
 
 async def _resnapshot(inputs: CycleInputs, books: exiting.Books) -> Snapshot:
     balances, _, error = await snapshotting.read_balances(
-        inputs.exchange, inputs.clock, inputs.policy, books.status.balance
+        inputs.exchange, inputs.venue, inputs.policy, books.status.balance
     )
     if balances is None:
         # Verifying an empty account would call it CLEAN; report the outage instead (the
@@ -376,7 +421,7 @@ async def _resnapshot(inputs: CycleInputs, books: exiting.Books) -> Snapshot:
         raise Unavailable(f"balances unavailable after acting: {error}")
     gathered = await snapshotting.gather(
         inputs.exchange,
-        inputs.clock,
+        inputs.venue,
         inputs.policy,
         balances,
         books.status.frozen_symbols,

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ import kopf
 from prometheus_client import start_http_server
 
 from cleanslate.api import GROUP, VERSION
+from cleanslate.core.conditions import bounded
 from cleanslate.core.redaction import redact
 from cleanslate.events import Event, Severity
 from cleanslate.operating import actions
@@ -62,8 +65,24 @@ class KopfEvents:
             self.body,
             type=event.severity.value,
             reason=event.reason.value,
-            message=redact(event.message)[:1024],  # the last door before the API server
+            message=event_message(event.message),
         )
+
+
+EVENT_MESSAGE_LIMIT = 280
+"""An event's message stays short, like cert-manager's: the detail is in the status."""
+
+
+def event_message(message: str) -> str:
+    """The message as posted: redacted (the last door before the API server), one line,
+    within ``EVENT_MESSAGE_LIMIT`` characters."""
+    return bounded(redact(message), EVENT_MESSAGE_LIMIT)
+
+
+def reporting_instance() -> str:
+    """Who posts the events: the pod (``POD_NAME`` from the downward API, else the host
+    name, which is the pod's name in Kubernetes), within the API's 128 characters."""
+    return (os.environ.get("POD_NAME") or socket.gethostname() or "cleanslate")[:128]
 
 
 @dataclass
@@ -116,6 +135,9 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
             prefix=GROUP, key="last-handled-configuration"
         )
         settings.posting.level = logging.CRITICAL  # cleanslate posts its own events
+        settings.posting.reporting_component = "cleanslate"  # the events' source
+        settings.posting.reporting_instance = reporting_instance()
+        settings.posting.event_name_prefix = "cleanslate-"
         settings.watching.server_timeout = 300
         settings.watching.client_timeout = 330
         runtime: Runtime = memo.runtime
