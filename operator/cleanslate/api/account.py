@@ -147,7 +147,8 @@ class PaperExchange(ApiModel):
     """Built-in market data set: ``documents`` (the documents' products, with a delisted
     AUT, a suspended ZETA and a BONK whose orders are rejected) or ``calm`` (the documents'
     tradeable products on a quiet day: half the spread, a quarter of the movement, no
-    rejecting product); see docs/configuration.md (Paper markets)."""
+    rejecting product). Each injects what its products carry: see docs/design.md (The paper
+    market)."""
     model: PaperMarketModel = PaperMarketModel.CALIBRATED
     """How resting orders fill: optimistic (the first paper market: first in the queue, all of
     the flow), calibrated (queue position, informed flow, impact) or skeptic; every parameter
