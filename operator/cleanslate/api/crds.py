@@ -4,9 +4,11 @@ The models are the single source of truth: ``python -m cleanslate.api.crds`` wri
 and a test fails when the checked-in files drift. The JSON Schema pydantic produces is turned
 into a Kubernetes *structural* schema: references inlined, ``anyOf [X, null]`` folded into
 ``nullable``, bounds spelled the OpenAPI v3.0 way, key patterns turned into CEL rules (the API
-server has no ``propertyNames``), and defaults moved into descriptions. Defaults stay out of
-the schema on purpose: server-side defaulting would write fields the user never declared,
-which GitOps tools then report as drift; the operator applies them when it reads the object.
+server has no ``propertyNames``). Scalar defaults are in the schema (and in the description):
+``kubectl explain`` shows them and a ``spec: {}`` policy shows its values in ``kubectl get``.
+They are the models' own defaults, so the API server and the operator read an object the
+same way; Argo CD and Flux compare against the server's dry run, so defaulted fields are no
+drift. Object and list defaults stay with the operator, which applies them when it reads.
 """
 
 from __future__ import annotations
@@ -78,6 +80,22 @@ def _describe_default(node: Schema, default: Any) -> None:
     node["description"] = f"{text} Default: {default}.".strip()
 
 
+def _schema_default(node: Schema, default: Any) -> Any:
+    """A scalar default as the API server should apply it, or None for none: objects and
+    lists document their own fields' defaults, and ``null`` is no default."""
+    if default is None or isinstance(default, dict | list):
+        return None
+    if node.get("pattern") == DURATION_PATTERN and isinstance(default, str):
+        return format_duration(TypeAdapter(timedelta).validate_python(default))
+    kind = node.get("type")
+    if kind in ("number", "integer") and isinstance(default, str):
+        number = float(default)
+        return int(number) if number.is_integer() else number
+    if kind == "number" and isinstance(default, float) and default.is_integer():
+        return int(default)
+    return default
+
+
 def _key_rule(names: Schema) -> Schema | None:
     pattern = names.get("pattern")
     if pattern is None:
@@ -121,6 +139,9 @@ def _structural(node: Schema, defs: Schema) -> Schema:
     if "description" in out:
         out["description"] = unwrap(out["description"])
     _describe_default(out, node.get("default"))
+    default = _schema_default(out, node.get("default"))
+    if default is not None:
+        out["default"] = default  # kubectl explain and printer columns show it
     if "enum" in node and "type" not in out:
         out["type"] = "string"
     return out
@@ -181,9 +202,15 @@ def _crd(
             "description": description,
             "required": ["spec"],
             "properties": {
-                "apiVersion": {"type": "string"},
-                "kind": {"type": "string"},
-                "metadata": {"type": "object"},
+                "apiVersion": {
+                    "type": "string",
+                    "description": "The versioned schema of this object: cleanslate.dev/v1alpha1.",
+                },
+                "kind": {"type": "string", "description": f"{kind}."},
+                "metadata": {
+                    "type": "object",
+                    "description": "Standard object metadata (name, namespace, labels).",
+                },
                 **properties,
             },
         }

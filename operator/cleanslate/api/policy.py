@@ -48,7 +48,9 @@ class Dust(ApiModel):
     threshold_usd: NonNegative = Decimal("1")
     """Holdings worth less than this (USD) are dust (broker dust cleanup: $1)."""
     threshold_pct_of_account: Percent = Decimal("1")
-    """Holdings worth less than this percentage of the account are dust (legacy protocol: 1 %)."""
+    """Holdings worth less than this percentage of the account are dust, in percent: 1 means
+    1 % (the legacy protocol's ``dust_pct_threshold=0.01``). ``cleanslate once --dust-pct``
+    takes the legacy protocol's fraction (0.02 = 2 %) and sets this field to 100 times it."""
     action: DustAction = DustAction.IGNORE
     """Ignore: report and leave the holding (it does not block CLEAN). Close: sell it."""
 
@@ -143,7 +145,9 @@ class Universe(ApiModel):
     )
 
     tiers: list[Tier] = Field(default_factory=_default_tiers, max_length=20)
-    """Liquidity tiers; a product in no tier is judged by the global floor. Default: tier1-core
+    """Liquidity tiers; a product in no tier is judged by the global floor. Setting
+    ``tiers`` replaces the default list whole (nothing is merged): copy the default tiers
+    you want to keep. Default: tier1-core
     (BTC, ETH, SOL-USD; $10M volume, 25 bps, $50k depth, all force-eligible), tier2-altcoins
     (DOGE, XRP, ADA, AVAX, LINK-USD; $5M, 50 bps, $10k), tier3-event (SEI, WLFI, BONK-USD;
     $2M, 100 bps, $5k)."""
@@ -337,7 +341,9 @@ class PurgePolicySpec(ApiModel):
     """Open orders older than this are cancelled."""
     unwind: Unwind = Field(default_factory=Unwind)
     max_positions: Annotated[int, Field(ge=0, le=1000)] = 8
-    """Most non-quote positions an account may hold."""
+    """Most non-quote positions an account may hold. Protected symbols, left-alone holdings,
+    dust and residuals do not count toward it (and are never closed for it): only the
+    positions cleanslate may close are counted."""
     exposure: Exposure = Field(default_factory=Exposure)
     universe: Universe = Field(default_factory=Universe)
     execution: Execution = Field(default_factory=Execution)

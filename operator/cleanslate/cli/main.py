@@ -152,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     once.add_argument(
         "--dust-pct",
         type=_fraction,
-        help="dust threshold as a fraction of the account (0.02 = 2 %%)",
+        help="dust threshold as a fraction of the account, as the legacy protocol's flag "
+        "(0.02 = 2 %%; sets the policy's dust.thresholdPctOfAccount, a percent, to 2)",
     )
     liquidate = commands.add_parser("liquidate", help="sell one symbol with the TWAP executor")
     _common(liquidate)
