@@ -207,10 +207,7 @@ def _crd(
                     "description": "The versioned schema of this object: cleanslate.dev/v1alpha1.",
                 },
                 "kind": {"type": "string", "description": f"{kind}."},
-                "metadata": {
-                    "type": "object",
-                    "description": "Standard object metadata (name, namespace, labels).",
-                },
+                "metadata": {"type": "object"},  # the API server allows nothing more here
                 **properties,
             },
         }
