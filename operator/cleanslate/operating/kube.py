@@ -235,7 +235,14 @@ class Kube:
         try:
             secret = await self._core.read_namespaced_secret(name, namespace)
         except ApiException as exc:
-            reason = "not found" if exc.status == 404 else f"unreadable (HTTP {exc.status})"
+            reason = (
+                "not found"
+                if exc.status == 404
+                else "not readable by the operator: the platform grants Secret access per "
+                "namespace (Helm value rbac.secretNamespaces)"
+                if exc.status == 403
+                else f"unreadable (HTTP {exc.status})"
+            )
             raise SecretUnavailable(f"Secret {namespace}/{name} is {reason}") from None
         labels = (secret.metadata.labels if secret.metadata else None) or {}
         if labels.get(SECRET_TYPE_LABEL) != SECRET_TYPE:
