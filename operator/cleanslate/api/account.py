@@ -26,6 +26,10 @@ from cleanslate.api.fields import (
     ProductOrAsset,
 )
 
+SPEC_LIST_ITEMS = 500
+"""The most items a spec list may hold (maxItems): tenant input is bounded, so one account
+cannot make every cycle's classification or the API server's validation unbounded."""
+
 
 class ExchangeName(StrEnum):
     PAPER = "paper"
@@ -155,10 +159,10 @@ class PaperExchange(ApiModel):
     and its source is in docs/design.md (The paper market)."""
     holdings: dict[Asset, NonNegative] = Field(default_factory=dict)
     """Starting balances by asset, e.g. {SEI: 36.4, USD: 120}."""
-    open_orders: list[SeedOrder] = Field(default_factory=list)
+    open_orders: list[SeedOrder] = Field(default_factory=list, max_length=SPEC_LIST_ITEMS)
     """Open orders the account starts with (stale ones are cancelled by cleanslate)."""
     fees: PaperFees = Field(default_factory=PaperFees)
-    faults: list[PaperFault] = Field(default_factory=list)
+    faults: list[PaperFault] = Field(default_factory=list, max_length=SPEC_LIST_ITEMS)
     """Faults to inject, for rehearsing outages and rejects."""
 
 
@@ -292,14 +296,18 @@ class TradingAccountSpec(ApiModel):
     """DryRun (default) fills status.plan and places no order; Live trades."""
     suspend: bool = False
     """Stop all trading for this account and cancel the orders cleanslate placed."""
-    protected_symbols: list[ProductOrAsset] = Field(default_factory=list)
+    protected_symbols: list[ProductOrAsset] = Field(
+        default_factory=list, max_length=SPEC_LIST_ITEMS
+    )
     """Products or assets never sold. They do not count toward the policy's maxPositions
     (nothing is closed to make room for them)."""
-    tracked_positions: list[TrackedPosition] = Field(default_factory=list)
+    tracked_positions: list[TrackedPosition] = Field(
+        default_factory=list, max_length=SPEC_LIST_ITEMS
+    )
     """The strategy's tracker: positions it manages (strategy-aligned, category A)."""
-    bans: list[Ban] = Field(default_factory=list)
+    bans: list[Ban] = Field(default_factory=list, max_length=SPEC_LIST_ITEMS)
     """Products banned from the universe (purged if held), optionally until a time."""
-    leave_alone: list[LeaveAlone] = Field(default_factory=list)
+    leave_alone: list[LeaveAlone] = Field(default_factory=list, max_length=SPEC_LIST_ITEMS)
     """Holdings a person deals with. While active: sold only by a liquidate annotation, never
     retried (plan: Ignore, with the reason and expiry), not counted toward maxPositions, not
     blocking CLEAN, open orders on it not cancelled. A ban or an exclusion, by contrast,

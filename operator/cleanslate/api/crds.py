@@ -144,7 +144,21 @@ def _structural(node: Schema, defs: Schema) -> Schema:
         out["default"] = default  # kubectl explain and printer columns show it
     if "enum" in node and "type" not in out:
         out["type"] = "string"
+    if out.get("type") == "array":
+        out.update(_list_type(out.get("items") or {}))
     return out
+
+
+CONDITION_KEYS = {"type", "status", "lastTransitionTime"}
+
+
+def _list_type(items: Schema) -> Schema:
+    """How server-side apply merges a list: conditions are a map keyed by ``type`` (the
+    Kubernetes API conventions); every other list is replaced whole (``atomic``), since
+    cleanslate reads each as one value and no two writers own parts of it."""
+    if set(items.get("properties", {})) >= CONDITION_KEYS and "type" in items.get("required", []):
+        return {"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]}
+    return {"x-kubernetes-list-type": "atomic"}
 
 
 def structural_schema(model: type[BaseModel]) -> Schema:

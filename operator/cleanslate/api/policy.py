@@ -319,7 +319,9 @@ class PurgePolicySpec(ApiModel):
 
     auto_liquidate_ineligible: bool = True
     """Purge ineligible and excluded holdings (auto_liquidate_ineligible)."""
-    quote_currencies: list[Asset] = Field(default_factory=lambda: list(DEFAULT_QUOTE_CURRENCIES))
+    quote_currencies: list[Asset] = Field(
+        default_factory=lambda: list(DEFAULT_QUOTE_CURRENCIES), max_length=100
+    )
     """Assets that are never sold (the account's cash and reserve currencies). The defaults
     USD, USDC, USDT, BTC and ETH are always kept, whatever this list says: `[USD]` adds
     nothing and drops nothing. To sell a default one, name it in releasedQuoteCurrencies."""

@@ -135,3 +135,19 @@ def test_the_configuration_reference_matches_the_models() -> None:
 
     reference = Path(__file__).parents[3] / "docs" / "configuration.md"
     assert reference.read_text() == render(), "run `python -m cleanslate.api.reference`"
+
+
+def test_every_list_says_how_it_merges_and_spec_lists_are_bounded() -> None:
+    """Server-side apply needs x-kubernetes-list-type on every list; conditions are a map
+    keyed by type (the API conventions); a tenant's spec lists have maxItems."""
+    arrays = [(path, node) for path, node in schemas() if node.get("type") == "array"]
+    assert arrays
+    for path, node in arrays:
+        assert node.get("x-kubernetes-list-type") in ("atomic", "map"), path
+        if ".spec." in path:
+            assert "maxItems" in node, f"{path} has no maxItems"
+    conditions = [node for path, node in arrays if path.endswith(".status.conditions")]
+    assert conditions and all(
+        c["x-kubernetes-list-type"] == "map" and c["x-kubernetes-list-map-keys"] == ["type"]
+        for c in conditions
+    )
