@@ -20,6 +20,7 @@ from typing import NoReturn
 
 import yaml
 
+from cleanslate import __version__
 from cleanslate.api.fields import PRODUCT_ID_PATTERN
 from cleanslate.cli.checking import run_check
 from cleanslate.cli.manifests import ManifestError, Manifests, load
@@ -118,6 +119,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="cleanslate", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"cleanslate {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     once = commands.add_parser("once", help="run cycles of the four phases on the paper exchange")
     _common(once)
