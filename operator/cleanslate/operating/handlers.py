@@ -113,6 +113,10 @@ class Runtime:
     """Full garbage collections on a schedule (``--gc-interval-seconds``); off by default
     here, so an embedded runtime (tests) keeps Python's own."""
     collecting: asyncio.Task[None] | None = None
+    scan_cluster: bool = True
+    """Let kopf list namespaces and CRDs (cluster-wide installs). A namespaced install has no
+    right to, and kopf retried the forbidden listings for ~54 s before serving anything;
+    with explicit namespace names there is nothing to scan for."""
 
     def wake(self, key: str) -> asyncio.Event:
         return self.wakeups.setdefault(key, asyncio.Event())
@@ -142,6 +146,7 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
         settings.watching.client_timeout = 330
         runtime: Runtime = memo.runtime
         settings.peering.lifetime = runtime.peering_lifetime_seconds
+        settings.scanning.disabled = not runtime.scan_cluster
         if account_filter:  # the API server filters: see the module docstring
             selector = ",".join(f"{k}={v}" for k, v in sorted(account_filter.items()))
             settings.watching.label_selectors[GROUP, ACCOUNTS] = selector
