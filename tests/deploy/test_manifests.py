@@ -26,6 +26,7 @@ ALLOWED_VERBS: dict[tuple[str, str], set[str]] = {
     ("cleanslate.dev", "tradingaccounts"): {"get", "list", "watch", "patch"},
     ("cleanslate.dev", "tradingaccounts/status"): {"patch"},
     ("cleanslate.dev", "purgepolicies"): {"list", "watch"},
+    ("cleanslate.dev", "purgepolicies/status"): {"patch"},
     ("", "events"): {"create"},
     ("", "secrets"): {"get"},
     ("kopf.dev", "clusterkopfpeerings"): {"list", "watch", "patch"},

@@ -333,6 +333,7 @@ DEFAULT_CAN_I = [
     ("list", "purgepolicies.cleanslate.dev", "tenant", True),
     ("get", "purgepolicies.cleanslate.dev", "tenant", False),
     ("patch", "purgepolicies.cleanslate.dev", "tenant", False),
+    ("patch", "purgepolicies.cleanslate.dev/status", "tenant", True),
     ("create", "events", "tenant", True),
     ("get", "secrets", "tenant", False),
     ("get", "secrets", "kube-system", False),

@@ -308,6 +308,14 @@ def test_messy_live_account_reaches_clean_through_all_four_phases(
         assert event["source"]["component"] == "cleanslate", event
         assert "\n" not in event["message"] and len(event["message"]) <= 280, event
     assert all(len(c["message"]) <= 200 for c in st["conditions"]), st
+    # the policy reports that the operator accepts it, for the generation it judged
+    policy = wait_for(
+        lambda: (p := get(kubectl, ns, "fast", "pp")).get("status") and p,
+        SETTLE,
+        "the policy's status",
+    )
+    assert condition(policy["status"], "Ready")["reason"] == "Valid", policy["status"]
+    assert policy["status"]["observedGeneration"] == policy["metadata"]["generation"]
 
 
 # --- 2. DryRun: a plan, no order -------------------------------------------------------------

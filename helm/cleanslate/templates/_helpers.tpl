@@ -153,6 +153,10 @@ RBAC rules. Context: dict "root" . "namespaced" bool. docs/install.md explains e
 - apiGroups: [cleanslate.dev]
   resources: [purgepolicies]
   verbs: [list, watch]
+# The policies' own status: Ready, or the first field the operator refuses.
+- apiGroups: [cleanslate.dev]
+  resources: [purgepolicies/status]
+  verbs: [patch]
 # Events (PurgeFailed, SymbolFrozen, AccountClean, ...) on the accounts.
 - apiGroups: [""]
   resources: [events]

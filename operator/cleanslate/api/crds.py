@@ -24,7 +24,7 @@ from pydantic import BaseModel, TypeAdapter
 from cleanslate.api import GROUP, VERSION
 from cleanslate.api.account import TradingAccountSpec, TradingAccountStatus
 from cleanslate.api.fields import DURATION_PATTERN, format_duration
-from cleanslate.api.policy import PurgePolicySpec
+from cleanslate.api.policy import PurgePolicySpec, PurgePolicyStatus
 
 Schema = dict[str, Any]
 
@@ -189,9 +189,11 @@ ACCOUNT_COLUMNS: list[Schema] = [
 ]
 
 POLICY_COLUMNS: list[Schema] = [
+    {"name": "Ready", "type": "string", "jsonPath": _ready("status")},
     {"name": "Max Positions", "type": "integer", "jsonPath": ".spec.maxPositions"},
     {"name": "Min Liquidation", "type": "number", "jsonPath": ".spec.minLiquidationValueUsd"},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+    {"name": "Message", "type": "string", "jsonPath": _ready("message"), "priority": 1},
 ]
 
 
@@ -262,7 +264,7 @@ def build_crds() -> dict[str, Schema]:
         "purgepolicies",
         "pp",
         structural_schema(PurgePolicySpec),
-        None,
+        structural_schema(PurgePolicyStatus),
         POLICY_COLUMNS,
         "How the accounts that reference it are cleaned: universe, purge execution, backoff.",
     )

@@ -14,6 +14,7 @@ from typing import Annotated, Self
 from pydantic import ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 
+from cleanslate.api.account import Condition
 from cleanslate.api.fields import (
     ApiModel,
     Asset,
@@ -375,6 +376,18 @@ class PurgePolicySpec(ApiModel):
         extra = [q for q in self.quote_currencies if q not in kept and q not in released]
         self.quote_currencies = [*kept, *extra]
         return self
+
+
+class PurgePolicyStatus(ApiModel):
+    """Whether the operator accepts the policy, as cert-manager's Issuer reports Ready:
+    a policy the API server stored but the operator refuses says so here, where its
+    author looks, not only on the accounts that reference it."""
+
+    conditions: list[Condition] = Field(default_factory=list, max_length=8)
+    """Ready: True (reason Valid) when the operator reads the policy, False (reason
+    Invalid) naming the first field it refuses."""
+    observed_generation: Annotated[int, Field(ge=0)] | None = None
+    """The metadata.generation of the spec the conditions judged."""
 
 
 class PurgePolicy(ApiModel):

@@ -33,6 +33,7 @@ import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import kopf
@@ -46,6 +47,7 @@ from cleanslate.operating import actions
 from cleanslate.operating.collecting import CollectorSchedule
 from cleanslate.operating.kube import Kube
 from cleanslate.operating.metrics_auth import KubeReviewer, serve_metrics
+from cleanslate.operating.policy_status import judged
 from cleanslate.operating.workers import AccountWorker, WorkerConfig, wait_or_wake
 
 logger = logging.getLogger("cleanslate.operator")
@@ -184,6 +186,8 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
         runtime: Runtime = kwargs["memo"].runtime
         for key in runtime.policy_users.get(f"{kwargs['namespace']}/{kwargs['name']}", set()):
             runtime.wake(key).set()
+        if kwargs.get("type") != "DELETED":
+            await report_policy(runtime.config.kube, kwargs["body"], kwargs["namespace"])
 
     @kopf.on.event(
         GROUP, VERSION, ACCOUNTS, id="account_changed", labels=account_filter, registry=registry
@@ -225,6 +229,24 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
             kwargs["memo"].runtime,
             kwargs["policy_index"],
         )
+
+
+async def report_policy(kube: Kube | None, body: Mapping[str, Any], namespace: str) -> None:
+    """Write the policy's Ready condition when it changed (``policy_status``). A failed
+    write is logged and tried again on the policy's next event; it never stops the accounts."""
+    if kube is None:
+        return
+    meta = body.get("metadata") or {}
+    status = judged(
+        body.get("spec") or {}, meta.get("generation"), body.get("status"), datetime.now(UTC)
+    )
+    if status is None:
+        return
+    try:
+        await kube.write_policy_status(namespace, meta.get("name", ""), status)
+    except Exception as exc:  # the policy's own status is a report, never a precondition
+        logger.warning("%s/%s: could not write the policy's status: %s", namespace,
+                       meta.get("name"), str(exc)[:200])  # fmt: skip
 
 
 def wakes(event_type: str | None, seen: int | None, meta: Mapping[str, Any]) -> bool:
