@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: venv lock tools demo once cluster lint test test-random chaos crds chart bench venues image image-check e2e e2e-tools
+.PHONY: venv lock tools demo once once-documents cluster lint test test-random chaos crds chart bench venues image image-check e2e e2e-tools
 
 # The virtualenv, reinstalled whenever pyproject.toml or the lock changes. It installs
 # requirements-dev.lock with its hashes: the test and ccxt extras at exactly the versions
@@ -46,11 +46,17 @@ image-check: image
 demo: venv tools
 	$(BIN)/python -m cleanslate.demo
 
-# The one-shot run of the four phases on the documents' account (no cluster needed).
+# The one-shot run of the four phases on an account that reaches CLEAN (no cluster needed).
 once: venv
+	$(BIN)/cleanslate once -f examples/first-account.yaml -f examples/policy.yaml --until-clean
+
+# The documents' account: it keeps a delisted AUT and a rejected BONK, so this exits 1
+# naming them (the expected result: cleanslate never sells blind or forever).
+once-documents: venv
 	$(BIN)/cleanslate once -f examples/account.yaml -f examples/policy.yaml --until-clean
 
-# A local control plane for a person: prints `export KUBECONFIG=...`, Ctrl-C stops it.
+# A local control plane for a person: prints the PATH (venv and tools), `export KUBECONFIG=...`
+# and the commands that start the operator against it; Ctrl-C stops it.
 cluster: venv tools
 	$(BIN)/python -m cleanslate.localcluster
 

@@ -34,6 +34,21 @@ DEFINITIONS: dict[str, Any] = {
     "port": {"type": "integer", "minimum": 1, "maximum": 65535},
     "quantity": {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?([EPTGMk]i?|[mun])?$"},
     "duration": {"type": "string", "pattern": "^([0-9]+(ms|s|m|h))+$"},
+    "resourceList": {
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [{"$ref": "#/definitions/quantity"}, {"type": "number", "minimum": 0}]
+        },
+    },
+    "resources": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "requests": {"$ref": "#/definitions/resourceList"},
+            "limits": {"$ref": "#/definitions/resourceList"},
+            "claims": {"type": "array"},
+        },
+    },
     "shard": {
         "type": "object",
         "additionalProperties": False,

@@ -31,6 +31,7 @@ class Reason(StrEnum):
     ACCOUNT_CLEAN = "AccountClean"
     ACCOUNT_DIRTY = "AccountDirty"
     CYCLE_OVER_BUDGET = "CycleOverBudget"
+    CYCLE_FAILED = "CycleFailed"
     BALANCE_STALE = "BalanceStale"
     POLICY_MISSING = "PolicyMissing"
     POLICY_INVALID = "PolicyInvalid"

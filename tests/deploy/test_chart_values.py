@@ -119,6 +119,8 @@ WRONG_VALUES: list[tuple[dict[str, Any], str]] = [
     ({"volumes": {"stateSizeLimit": "lots"}}, "stateSizeLimit"),
     ({"podLabels": {"team": 7}}, "podLabels"),
     ({"rbac": {"readSecrets": "no"}}, "readSecrets"),
+    ({"resources": {"limits": {"memory": "3GB"}}}, "memory"),
+    ({"resources": {"limit": {"memory": "3Gi"}}}, "limit"),
 ]
 
 

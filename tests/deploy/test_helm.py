@@ -37,6 +37,11 @@ SHARDS_BY_NAMESPACE = {
     ]
 }
 NAMESPACED = {"watchNamespaces": ["tenant-a", "tenant-b"]}
+MONITORING_APIS = [
+    "--api-versions=monitoring.coreos.com/v1/PrometheusRule",
+    "--api-versions=monitoring.coreos.com/v1/ServiceMonitor",
+]
+"""A cluster with the Prometheus Operator, as ``helm template`` is told about it."""
 SINGLE = {"peering": {"enabled": False}, "replicaCount": 1}
 MONITORING = {
     "metrics": {
@@ -65,7 +70,7 @@ def render_text(helm: Path, tmp_path: Path, values: dict[str, Any], *extra: str)
     values_file = tmp_path / "values.json"
     values_file.write_text(json.dumps(values))
     args = ["template", RELEASE, str(CHART), "--namespace", NAMESPACE, "-f", str(values_file)]
-    result = run_helm(helm, *args, *extra)
+    result = run_helm(helm, *args, *MONITORING_APIS, *extra)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -161,6 +166,8 @@ def test_default_values_render_the_objects_of_the_plain_manifests(
             "ClusterRoleBinding",
             "ClusterRole",
             "ClusterRoleBinding",
+            "ClusterRole",  # the tenants' view and edit roles
+            "ClusterRole",
             "Deployment",
             "Service",
             "ClusterKopfPeering",
@@ -274,13 +281,20 @@ def test_namespaced_install_binds_roles_in_each_tenant_namespace_only(
     helm: Path, tmp_path: Path
 ) -> None:
     docs = render(helm, tmp_path, NAMESPACED)
-    # no cluster rights but the metrics' token reviews (and the role Prometheus is bound to)
-    assert [r["metadata"]["name"] for r in of_kind(docs, "ClusterRole")] == [
-        "cleanslate-metrics-reader"
+    # no cluster rights but the metrics' token reviews; the cluster-scoped roles besides are
+    # the one Prometheus is bound to and the tenants' (bound to nobody by the chart)
+    assert sorted(r["metadata"]["name"] for r in of_kind(docs, "ClusterRole")) == [
+        "cleanslate-metrics-reader",
+        "cleanslate-tenant-edit",
+        "cleanslate-tenant-view",
     ]
     [delegation] = of_kind(docs, "ClusterRoleBinding")
     assert delegation["roleRef"]["name"] == "system:auth-delegator"
-    insecure = render(helm, tmp_path, {**NAMESPACED, "metrics": {"secure": False}})
+    insecure = render(
+        helm,
+        tmp_path,
+        {**NAMESPACED, "metrics": {"secure": False}, "rbac": {"tenantRoles": False}},
+    )
     assert not of_kind(insecure, "ClusterRole") and not of_kind(insecure, "ClusterRoleBinding")
     roles, bindings = of_kind(docs, "Role"), of_kind(docs, "RoleBinding")
     assert {role["metadata"]["namespace"] for role in roles} == {"tenant-a", "tenant-b"}
@@ -520,5 +534,57 @@ def test_a_cluster_wide_install_can_read_secrets_only_in_listed_namespaces(
         assert role["rules"] == [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]
     bindings = of_kind(docs, "RoleBinding")
     assert {b["roleRef"]["name"] for b in bindings} == {f"{RELEASE}-secrets"}
-    default_rules = operator_role(render(helm, tmp_path, {}))["rules"]
-    assert [r for r in default_rules if "secrets" in r["resources"]]
+    wide = {"rbac": {"secretsClusterWide": True}}
+    assert [
+        r
+        for r in operator_role(render(helm, tmp_path, wide))["rules"]
+        if "secrets" in r["resources"]
+    ]
+
+
+def test_monitoring_without_the_prometheus_operator_fails_early_naming_the_value(
+    helm: Path, tmp_path: Path
+) -> None:
+    for value, kind in (("prometheusRule", "PrometheusRule"), ("serviceMonitor", "ServiceMonitor")):
+        error = render_error(helm, tmp_path, {"metrics": {value: {"enabled": True}}})
+        assert f"metrics.{value}.enabled" in error and kind in error
+        assert "resource mapping not found" not in error
+
+
+def test_the_default_install_reads_no_secret_anywhere(helm: Path, tmp_path: Path) -> None:
+    """Narrow by default (issue 27): a cluster-wide `get` on Secrets reaches kube-system; the
+    platform grants it per namespace (secretNamespaces) or says so (secretsClusterWide)."""
+    docs = render(helm, tmp_path, {})
+    for doc in of_kind(docs, "ClusterRole") + of_kind(docs, "Role"):
+        assert all("secrets" not in r.get("resources", []) for r in doc["rules"]), doc["metadata"]
+    wide = operator_role(render(helm, tmp_path, {"rbac": {"secretsClusterWide": True}}))
+    assert {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]} in wide["rules"]
+
+
+def test_tenant_roles_aggregate_into_the_built_in_view_and_edit_roles(
+    helm: Path, tmp_path: Path
+) -> None:
+    roles = by_name(render(helm, tmp_path, {}), "ClusterRole")
+    view, edit = roles[f"{RELEASE}-tenant-view"], roles[f"{RELEASE}-tenant-edit"]
+    assert view["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-view"] == "true"
+    assert edit["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-edit"] == "true"
+    assert "rbac.authorization.k8s.io/aggregate-to-view" not in edit["metadata"]["labels"]
+    assert {v for r in view["rules"] for v in r["verbs"]} == {"get", "list", "watch"}
+    plain = {
+        d["metadata"]["name"]: d
+        for d in yaml.safe_load_all((MANIFESTS / "tenant-roles.yaml").read_text())
+        if d
+    }
+    for name in ("tenant-view", "tenant-edit"):
+        assert plain[f"cleanslate-{name}"]["rules"] == roles[f"{RELEASE}-{name}"]["rules"]
+
+
+def test_the_plain_manifests_have_the_charts_pod_disruption_budget(
+    helm: Path, tmp_path: Path
+) -> None:
+    (chart,) = of_kind(render(helm, tmp_path, {}), "PodDisruptionBudget")
+    plain = manifest(MANIFESTS / "pdb.yaml", "PodDisruptionBudget")
+    assert plain["spec"]["minAvailable"] == chart["spec"]["minAvailable"]
+    selector = plain["spec"]["selector"]["matchLabels"]
+    pod = manifest(MANIFESTS / "deployment.yaml", "Deployment")["spec"]["template"]
+    assert selector.items() <= pod["metadata"]["labels"].items()

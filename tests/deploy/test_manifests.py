@@ -24,12 +24,13 @@ CHART = ROOT / "helm" / "cleanslate"
 # What the operator may do to each resource, and why (docs/install.md says the same).
 ALLOWED_VERBS: dict[tuple[str, str], set[str]] = {
     ("cleanslate.dev", "tradingaccounts"): {"get", "list", "watch", "patch"},
-    ("cleanslate.dev", "tradingaccounts/status"): {"get", "patch"},
-    ("cleanslate.dev", "purgepolicies"): {"get", "list", "watch"},
+    ("cleanslate.dev", "tradingaccounts/status"): {"patch"},
+    ("cleanslate.dev", "purgepolicies"): {"list", "watch"},
+    ("cleanslate.dev", "purgepolicies/status"): {"patch"},
     ("", "events"): {"create"},
     ("", "secrets"): {"get"},
-    ("kopf.dev", "clusterkopfpeerings"): {"get", "list", "watch", "patch"},
-    ("kopf.dev", "kopfpeerings"): {"get", "list", "watch", "patch"},
+    ("kopf.dev", "clusterkopfpeerings"): {"list", "watch", "patch"},
+    ("kopf.dev", "kopfpeerings"): {"list", "watch", "patch"},
     ("apiextensions.k8s.io", "customresourcedefinitions"): {"list", "watch"},
 }
 REQUIRED_ALERTS = {

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -292,6 +293,29 @@ def test_messy_live_account_reaches_clean_through_all_four_phases(
     assert row[1:4] == ["True", "Clean", "Live"], table
     wide = kubectl("get", "ta", "-n", ns, "-o", "wide")
     assert "MESSAGE" in wide and "LAST CYCLE" in wide and "the account is CLEAN" in wide, wide
+    # simulated time stays in the simulation: the TWAPs waited minutes of venue time, yet no
+    # status time lies in the future and no cycle went over its 45 s budget in real time
+    now = datetime.now(UTC)
+    purges = st["lastPurges"].values()
+    assert purges and all(datetime.fromisoformat(p["finishedAt"]) <= now for p in purges), st
+    assert sum(float(p["durationSeconds"]) for p in purges) > 0  # the venue's own seconds
+    assert datetime.fromisoformat(st["lastCycle"]["startedAt"]) <= now
+    assert condition(st, "WithinBudget")["status"] == "True", st
+    assert "CycleOverBudget" not in seen, seen
+    # events come from cleanslate, in one short line; conditions are one line too
+    for event in events(kubectl, ns, name):
+        assert event.get("reportingComponent") == "cleanslate", event
+        assert event["source"]["component"] == "cleanslate", event
+        assert "\n" not in event["message"] and len(event["message"]) <= 280, event
+    assert all(len(c["message"]) <= 200 for c in st["conditions"]), st
+    # the policy reports that the operator accepts it, for the generation it judged
+    policy = wait_for(
+        lambda: (p := get(kubectl, ns, "fast", "pp")).get("status") and p,
+        SETTLE,
+        "the policy's status",
+    )
+    assert condition(policy["status"], "Ready")["reason"] == "Valid", policy["status"]
+    assert policy["status"]["observedGeneration"] == policy["metadata"]["generation"]
 
 
 # --- 2. DryRun: a plan, no order -------------------------------------------------------------
@@ -318,6 +342,8 @@ def test_dry_run_account_gets_a_purge_plan_and_places_no_order(
     assert own_orders(operator.state_dir, ns, name) == []
     balances = paper_state(operator.state_dir, ns, name)["balances"]
     assert Decimal(balances.get("SEI", "60")) == 60, balances
+    # the plan is announced once (docs/operations.md), not every cycle
+    assert reasons(kubectl, ns, name).count("PurgePlanned") == 1, reasons(kubectl, ns, name)
 
 
 # --- 3. a failing symbol backs off and retries -------------------------------------------------

@@ -147,16 +147,21 @@ RBAC rules. Context: dict "root" . "namespaced" bool. docs/install.md explains e
 # The accounts' status subresource: state, conditions, positions, failures.
 - apiGroups: [cleanslate.dev]
   resources: [tradingaccounts/status]
-  verbs: [get, patch]
-# Policies are only read: a change re-runs the accounts that reference them.
+  verbs: [patch]
+# Policies are only read (kopf's index lists and watches them): a change re-runs the
+# accounts that reference them.
 - apiGroups: [cleanslate.dev]
   resources: [purgepolicies]
-  verbs: [get, list, watch]
+  verbs: [list, watch]
+# The policies' own status: Ready, or the first field the operator refuses.
+- apiGroups: [cleanslate.dev]
+  resources: [purgepolicies/status]
+  verbs: [patch]
 # Events (PurgeFailed, SymbolFrozen, AccountClean, ...) on the accounts.
 - apiGroups: [""]
   resources: [events]
   verbs: [create]
-{{- if and $root.Values.rbac.readSecrets (or .namespaced (not $root.Values.rbac.secretNamespaces)) }}
+{{- if and $root.Values.rbac.readSecrets (or .namespaced (and $root.Values.rbac.secretsClusterWide (not $root.Values.rbac.secretNamespaces))) }}
 # The API key of a live account (spec.exchange.credentialsSecretRef), read by
 # name only: no list or watch, so the operator cannot enumerate Secrets.
 - apiGroups: [""]
@@ -167,13 +172,13 @@ RBAC rules. Context: dict "root" . "namespaced" bool. docs/install.md explains e
 # kopf peering (HA) of cluster-wide operators: keep-alives in a ClusterKopfPeering.
 - apiGroups: [kopf.dev]
   resources: [clusterkopfpeerings]
-  verbs: [get, list, watch, patch]
+  verbs: [list, watch, patch]
 {{- end }}
 {{- if and $root.Values.peering.enabled (or $namespacedPeering .namespaced) }}
 # kopf peering (HA) of namespaced operators: keep-alives in a KopfPeering per namespace.
 - apiGroups: [kopf.dev]
   resources: [kopfpeerings]
-  verbs: [get, list, watch, patch]
+  verbs: [list, watch, patch]
 {{- end }}
 {{- if and $root.Values.rbac.watchCustomResourceDefinitions (not .namespaced) }}
 # kopf notices CRD upgrades at runtime; without this it only scans at startup.

@@ -30,6 +30,10 @@ DEFAULT_SETTLEMENT_CURRENCIES = ("USD",)
 """What an account sells into unless it says otherwise: Coinbase's and the paper market's
 USD, so an account written before settlement currencies existed behaves as it did."""
 
+SPEC_LIST_ITEMS = 500
+"""The most items a spec list may hold (maxItems): tenant input is bounded, so one account
+cannot make every cycle's classification or the API server's validation unbounded."""
+
 
 class ExchangeName(StrEnum):
     PAPER = "paper"
@@ -82,6 +86,15 @@ class PaperFees(ApiModel):
     """Maker fee in basis points of notional; overrides the tier's when set."""
     taker_bps: Annotated[Number, Field(ge=0, le=1000)] | None = None
     """Taker fee in basis points of notional; overrides the tier's when set."""
+
+
+class PaperMarketName(StrEnum):
+    """The built-in paper markets (``exchange/paper/markets.py``): a closed set, so the API
+    server refuses any other name, naming the field."""
+
+    DOCUMENTS = "documents"
+    CALM = "calm"
+    USDT = "usdt"
 
 
 class PaperMarketModel(StrEnum):
@@ -139,18 +152,22 @@ class PaperExchange(ApiModel):
 
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
     """Seed of every random draw; the same seed replays the same market."""
-    market: Annotated[str, Field(min_length=1, max_length=63)] = "documents"
-    """Built-in market data set."""
+    market: PaperMarketName = PaperMarketName.DOCUMENTS
+    """Built-in market data set: ``documents`` (the documents' products, with a delisted
+    AUT, a suspended ZETA and a BONK whose orders are rejected) or ``calm`` (the documents'
+    tradeable products on a quiet day: half the spread, a quarter of the movement, no
+    rejecting product). Each injects what its products carry: see docs/design.md (The paper
+    market)."""
     model: PaperMarketModel = PaperMarketModel.CALIBRATED
     """How resting orders fill: optimistic (the first paper market: first in the queue, all of
     the flow), calibrated (queue position, informed flow, impact) or skeptic; every parameter
     and its source is in docs/design.md (The paper market)."""
     holdings: dict[Asset, NonNegative] = Field(default_factory=dict)
     """Starting balances by asset, e.g. {SEI: 36.4, USD: 120}."""
-    open_orders: list[SeedOrder] = Field(default_factory=list)
+    open_orders: list[SeedOrder] = Field(default_factory=list, max_length=SPEC_LIST_ITEMS)
     """Open orders the account starts with (stale ones are cancelled by cleanslate)."""
     fees: PaperFees = Field(default_factory=PaperFees)
-    faults: list[PaperFault] = Field(default_factory=list)
+    faults: list[PaperFault] = Field(default_factory=list, max_length=SPEC_LIST_ITEMS)
     """Faults to inject, for rehearsing outages and rejects."""
 
 
@@ -297,13 +314,18 @@ class TradingAccountSpec(ApiModel):
     """DryRun (default) fills status.plan and places no order; Live trades."""
     suspend: bool = False
     """Stop all trading for this account and cancel the orders cleanslate placed."""
-    protected_symbols: list[ProductOrAsset] = Field(default_factory=list)
-    """Products or assets never sold."""
-    tracked_positions: list[TrackedPosition] = Field(default_factory=list)
+    protected_symbols: list[ProductOrAsset] = Field(
+        default_factory=list, max_length=SPEC_LIST_ITEMS
+    )
+    """Products or assets never sold. They do not count toward the policy's maxPositions
+    (nothing is closed to make room for them)."""
+    tracked_positions: list[TrackedPosition] = Field(
+        default_factory=list, max_length=SPEC_LIST_ITEMS
+    )
     """The strategy's tracker: positions it manages (strategy-aligned, category A)."""
-    bans: list[Ban] = Field(default_factory=list)
+    bans: list[Ban] = Field(default_factory=list, max_length=SPEC_LIST_ITEMS)
     """Products banned from the universe (purged if held), optionally until a time."""
-    leave_alone: list[LeaveAlone] = Field(default_factory=list)
+    leave_alone: list[LeaveAlone] = Field(default_factory=list, max_length=SPEC_LIST_ITEMS)
     """Holdings a person deals with. While active: sold only by a liquidate annotation, never
     retried (plan: Ignore, with the reason and expiry), not counted toward maxPositions, not
     blocking CLEAN, open orders on it not cancelled. A ban or an exclusion, by contrast,
@@ -348,23 +370,35 @@ class Condition(ApiModel):
     """A ``metav1.Condition``."""
 
     type: Annotated[str, Field(max_length=316)]
+    """Ready, Reconciling, Stalled, Clean, PolicyResolved, CredentialsReady, WithinBudget,
+    PolicyWarning or ExchangeCapable (docs/operations.md)."""
     status: Literal["True", "False", "Unknown"]
+    """True, False or Unknown."""
     reason: Annotated[
         str, Field(max_length=1024, pattern=r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")
     ]
+    """Why, as one CamelCase word (e.g. Clean, WaitingOnBlockers, CycleFailed)."""
     message: Annotated[str, Field(max_length=32768)] = ""
+    """One line for people, at most 200 characters; the detail is in other status fields."""
     last_transition_time: datetime
+    """When the status last changed (not when the message did)."""
     observed_generation: Annotated[int, Field(ge=0)] | None = None
+    """The metadata.generation of the spec this condition judged."""
 
 
 class PositionStatus(ApiModel):
     symbol: ProductId
+    """The product the holding is valued and sold through, e.g. SEI-USD."""
     quantity: Number
+    """Base quantity held."""
     value_usd: Number | None = None
     """None when the price could not be fetched."""
     category: Category
+    """StrategyAligned (tracked), LegacyNonCompliant (untracked) or Zombie (no market)."""
     eligible: bool
+    """Whether the product passes the policy's universe and liquidity floors."""
     reasons: list[str] = Field(default_factory=list)
+    """Why it was classified and judged so."""
 
 
 class PlanAction(StrEnum):
@@ -381,10 +415,15 @@ class PlanAction(StrEnum):
 
 class PlanItem(ApiModel):
     symbol: ProductId
+    """The product the action is on."""
     action: PlanAction
+    """Keep, Skip, Purge, Close, Unwind, Trim, Ignore, Escalate or CancelOrder."""
     quantity: Number = Decimal("0")
+    """Base quantity the action sells or cancels (0 for Keep, Skip, Ignore, Escalate)."""
     value_usd: Number | None = None
+    """Its value at the bid; None when the price is unknown."""
     reason: Annotated[str, Field(max_length=1024)] = ""
+    """The rule that decided it."""
     preview: Annotated[str, Field(max_length=1024)] | None = None
     """DryRun only: the exchange's verdict on this sale's first slice, checked without placing
     it (Coinbase Preview Order): ``ok``, or the reason it would be refused."""
@@ -394,11 +433,15 @@ class PurgeFailure(ApiModel):
     """The documents' ``purge_failures`` entry; a success deletes it."""
 
     failure_count: Annotated[int, Field(ge=1)]
+    """Failed purges in a row; picks the step of policy.backoff.schedule."""
     last_failed_at: datetime
+    """When the last purge failed (the backoff counts from here)."""
     last_error: Annotated[str, Field(max_length=1024)] = ""
+    """The last failure's error, redacted."""
     last_error_code: Annotated[str, Field(max_length=64)] = ""
     """The exchange's reject code of the last failure (PRODUCT_NOT_TRADEABLE waits 4 hours)."""
     balance: Number = Decimal("0")
+    """Base quantity left after the last failure."""
     value_usd: Number | None = None
     """What the quantity left was worth at the bid; absent when its price was unknown (never
     a made-up $0, which would read as "nothing at stake")."""
@@ -408,28 +451,46 @@ class PurgeFailure(ApiModel):
     """The mid when the first of these consecutive failed purges was decided: a retry is
     measured (``lastPurges``) and paced from it, so the wait between cycles is charged."""
     decided_at: datetime | None = None
+    """When that first purge was decided (real time), for the same measure."""
 
 
 class UnwindProgress(ApiModel):
+    """A legacy position's gradual unwind, one step per cycle."""
+
     cycle: Annotated[int, Field(ge=0)]
+    """Unwind steps done."""
     remaining_fraction: Annotated[Number, Field(ge=0, le=1)]
+    """Share of the original position still held (0 to 1)."""
     started_at: datetime
+    """When the first step was taken."""
     last_cycle_at: datetime
+    """When the last step was taken."""
 
 
 class FrozenSymbol(ApiModel):
+    """A product whose price failed repeatedly (policy.symbolFreeze): held, never sold blind."""
+
     consecutive_failures: Annotated[int, Field(ge=0)]
+    """Price failures in a row."""
     frozen_at: datetime | None = None
     """None while failures are counted but the threshold is not reached."""
     until: datetime | None = None
+    """When the freeze ends (frozenAt plus policy.symbolFreeze.cooldown)."""
     last_error: Annotated[str, Field(max_length=1024)] = ""
+    """The last price failure's error."""
 
 
 class BalanceStatus(ApiModel):
+    """The last balance fetch (policy.balanceFetch)."""
+
     last_known_usd: Number | None = None
+    """Account value at the last successful fetch."""
     fetched_at: datetime | None = None
+    """When balances were last fetched successfully."""
     consecutive_errors: Annotated[int, Field(ge=0)] = 0
+    """Failed fetches in a row."""
     stale: bool = False
+    """True when the last known balance is older than policy.balanceFetch allows."""
 
 
 class CleanupMetrics(ApiModel):
@@ -439,14 +500,19 @@ class CleanupMetrics(ApiModel):
     """Positions sold whole (purged or closed); an unwound position counts once, at its last
     step, and a trim counts none."""
     zombie_positions_closed: Annotated[int, Field(ge=0)] = 0
+    """Zombie positions sold by their one market exit."""
     legacy_positions_unwound: Annotated[int, Field(ge=0)] = 0
     """Legacy positions whose gradual unwind finished."""
     stale_orders_cancelled: Annotated[int, Field(ge=0)] = 0
+    """Open orders cancelled for being older than policy.staleOrderMinutes."""
     capital_freed_usd: NonNegative = Decimal("0")
     """Sale proceeds net of fees, plus what the cancelled stale orders held."""
     fees_paid_usd: NonNegative = Decimal("0")
+    """Fees paid on cleanslate's sales."""
     purges_succeeded: Annotated[int, Field(ge=0)] = 0
+    """Purges that sold what they set out to."""
     purges_failed: Annotated[int, Field(ge=0)] = 0
+    """Purges that failed (each starts or extends a backoff)."""
 
 
 class PaceInputs(ApiModel):
@@ -454,17 +520,27 @@ class PaceInputs(ApiModel):
     decides each slice the same way as the one that stopped."""
 
     decided_at: datetime
+    """When the purge was decided: the drift since is measured from here."""
     decision_mid: Number
+    """The mid at the decision, the purge's benchmark price."""
     maker_fee_bps: Number
+    """The maker fee the decision weighs resting with, in basis points."""
     taker_fee_bps: Number
+    """The taker fee the decision weighs crossing with, in basis points."""
     maker_legs: Annotated[int, Field(ge=0)] = 0
+    """Maker orders this purge rested so far."""
     maker_filled_legs: Annotated[int, Field(ge=0)] = 0
+    """Of those, the ones that filled (the product's maker fill rate so far)."""
     var_sum: Number = Decimal("0")
     """Squared log returns seen between looks, bps^2."""
     var_minutes: Number = Decimal("0")
+    """Minutes those returns span (volatility per minute is var_sum / var_minutes)."""
     ret_sum: Number = Decimal("0")
+    """Log returns summed since the decision, bps (the observed drift)."""
     last_mid: Number | None = None
+    """The mid at the last look."""
     last_at: datetime | None = None
+    """When the last look was taken."""
 
 
 class InFlightPurge(ApiModel):
@@ -473,13 +549,17 @@ class InFlightPurge(ApiModel):
     placing new ones."""
 
     attempt: Annotated[int, Field(ge=1)]
+    """The purge's attempt number, part of its client order ids."""
     started_at: datetime
+    """When the purge started, on the venue's clock (compared with its orders' times)."""
     target_quantity: Number
     """Base quantity the purge set out to sell (never more than was held)."""
     filled_quantity: Number = Decimal("0")
+    """Base quantity sold so far."""
     slice: Annotated[int, Field(ge=0)] = 0
     """Last slice number whose order was (or may have been) placed."""
     reason: Annotated[str, Field(max_length=256)] = ""
+    """What kind of exit it is (purge, close, unwind, trim)."""
     epoch: Annotated[str, Field(pattern=r"^[0-9a-f]{0,32}$")] = ""
     """Chosen when the purge started and part of its client order ids, so ids stay unique
     when the status is lost or restored from an old copy and attempts restart at 1."""
@@ -498,25 +578,39 @@ class LastPurge(ApiModel):
     """What a symbol's last purge cost against the market (``core.shortfall``)."""
 
     finished_at: datetime
+    """When the purge finished (the real clock)."""
     result: Literal["Succeeded", "Failed"]
+    """Succeeded or Failed."""
     shortfall_bps: Number | None = None
     """(decision value - realised) / decision value in bps: fees in, the unsold quantity
     charged at the last bid. None when no decision-time mid was known."""
     fee_bps: Number | None = None
     """The fee part of ``shortfallBps``."""
     decision_mid: Number | None = None
+    """The mid when the sale was decided, the cost's reference."""
     target_quantity: Number
+    """Base quantity the purge set out to sell."""
     filled_quantity: Number
+    """Base quantity sold."""
     unsold_quantity: Number
+    """Base quantity left unsold."""
     fill_rate: Annotated[Number, Field(ge=0, le=1)] | None = None
+    """filledQuantity / targetQuantity, 0 to 1."""
     duration_seconds: NonNegative
+    """How long the purge ran on the venue (a paper account's simulated seconds)."""
 
 
 class CycleTiming(ApiModel):
+    """The last cycle's timing, on the real clock."""
+
     started_at: datetime
+    """When the last cycle started."""
     duration_seconds: Number
+    """How long it took, in real seconds."""
     phase_seconds: dict[str, Number] = Field(default_factory=dict)
+    """Seconds per phase (resume, classify, cancel_stale, controlled_exit, preview, verify)."""
     over_budget: bool = False
+    """True when durationSeconds exceeded policy.cycleBudgetSeconds."""
 
 
 class FeeTierStatus(ApiModel):
@@ -524,25 +618,42 @@ class FeeTierStatus(ApiModel):
     for this account, or the policy's ``makerFeeBps``/``takerFeeBps`` when it did not."""
 
     maker_bps: Number
+    """Maker fee, basis points of notional."""
     taker_bps: Number
+    """Taker fee, basis points of notional."""
     source: Literal["venue", "policy"]
+    """venue: read from the exchange for this account; policy: the policy's fallback."""
     read_at: datetime
+    """When it was read (real time)."""
 
 
 class TradingAccountStatus(ApiModel):
+    """What cleanslate observed and did; written by the operator only."""
+
     account_state: AccountState | None = None
+    """Clean, Dirty, Cleaning, Suspended or Error."""
     mode: Mode | None = None
     """The mode the last cycle ran in (spec.mode, or its default)."""
     conditions: list[Condition] = Field(default_factory=list)
+    """kstatus conditions, one per type: Ready summarises (docs/operations.md)."""
     observed_generation: Annotated[int, Field(ge=0)] | None = None
+    """The metadata.generation of the spec the last cycle judged."""
     positions: list[PositionStatus] = Field(default_factory=list)
+    """Every non-quote holding at the last cycle, classified."""
     plan: list[PlanItem] = Field(default_factory=list)
+    """What the last cycle decided for each holding and stale order."""
     purge_failures: dict[str, PurgeFailure] = Field(default_factory=dict)
+    """Products whose purge failed, by product id, with their backoff."""
     unwind_progress: dict[str, UnwindProgress] = Field(default_factory=dict)
+    """Legacy positions being unwound, by product id."""
     frozen_symbols: dict[str, FrozenSymbol] = Field(default_factory=dict)
+    """Products with price failures, by product id (frozenAt set once frozen)."""
     balance: BalanceStatus = Field(default_factory=BalanceStatus)
+    """The last balance fetch."""
     cleanup_metrics: CleanupMetrics = Field(default_factory=CleanupMetrics)
+    """Counters since the account was created."""
     in_flight: dict[str, InFlightPurge] = Field(default_factory=dict)
+    """Purges under way, by product id; written before their first order."""
     fee_tier: FeeTierStatus | None = None
     """The account's fee tier as last read for a purge (venue, or the policy's fallback)."""
     last_purges: Annotated[dict[str, LastPurge], Field(max_length=LAST_PURGES)] = Field(
@@ -554,6 +665,7 @@ class TradingAccountStatus(ApiModel):
     cycles: Annotated[int, Field(ge=0)] = 0
     """Cycles run so far (drives exposure.trimIntervalCycles)."""
     last_cycle: CycleTiming | None = None
+    """The last cycle's start and duration (real clock)."""
     total_value_usd: Number | None = None
     """Account value (NAV) at the last cycle, for `kubectl get`."""
     position_count: Annotated[int, Field(ge=0)] = 0

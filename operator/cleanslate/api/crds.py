@@ -4,9 +4,11 @@ The models are the single source of truth: ``python -m cleanslate.api.crds`` wri
 and a test fails when the checked-in files drift. The JSON Schema pydantic produces is turned
 into a Kubernetes *structural* schema: references inlined, ``anyOf [X, null]`` folded into
 ``nullable``, bounds spelled the OpenAPI v3.0 way, key patterns turned into CEL rules (the API
-server has no ``propertyNames``), and defaults moved into descriptions. Defaults stay out of
-the schema on purpose: server-side defaulting would write fields the user never declared,
-which GitOps tools then report as drift; the operator applies them when it reads the object.
+server has no ``propertyNames``). Scalar defaults are in the schema (and in the description):
+``kubectl explain`` shows them and a ``spec: {}`` policy shows its values in ``kubectl get``.
+They are the models' own defaults, so the API server and the operator read an object the
+same way; Argo CD and Flux compare against the server's dry run, so defaulted fields are no
+drift. Object and list defaults stay with the operator, which applies them when it reads.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pydantic import BaseModel, TypeAdapter
 from cleanslate.api import GROUP, VERSION
 from cleanslate.api.account import TradingAccountSpec, TradingAccountStatus
 from cleanslate.api.fields import DURATION_PATTERN, NUMBER_LIMIT, format_duration
-from cleanslate.api.policy import PurgePolicySpec
+from cleanslate.api.policy import PurgePolicySpec, PurgePolicyStatus
 
 Schema = dict[str, Any]
 
@@ -78,6 +80,22 @@ def _describe_default(node: Schema, default: Any) -> None:
     node["description"] = f"{text} Default: {default}.".strip()
 
 
+def _schema_default(node: Schema, default: Any) -> Any:
+    """A scalar default as the API server should apply it, or None for none: objects and
+    lists document their own fields' defaults, and ``null`` is no default."""
+    if default is None or isinstance(default, dict | list):
+        return None
+    if node.get("pattern") == DURATION_PATTERN and isinstance(default, str):
+        return format_duration(TypeAdapter(timedelta).validate_python(default))
+    kind = node.get("type")
+    if kind in ("number", "integer") and isinstance(default, str):
+        number = float(default)
+        return int(number) if number.is_integer() else number
+    if kind == "number" and isinstance(default, float) and default.is_integer():
+        return int(default)
+    return default
+
+
 def _key_rule(names: Schema) -> Schema | None:
     pattern = names.get("pattern")
     if pattern is None:
@@ -121,6 +139,9 @@ def _structural(node: Schema, defs: Schema) -> Schema:
     if "description" in out:
         out["description"] = unwrap(out["description"])
     _describe_default(out, node.get("default"))
+    default = _schema_default(out, node.get("default"))
+    if default is not None:
+        out["default"] = default  # kubectl explain and printer columns show it
     if "enum" in node and "type" not in out:
         out["type"] = "string"
     if out.get("type") == "number":
@@ -130,7 +151,21 @@ def _structural(node: Schema, defs: Schema) -> Schema:
             out.update(maximum=float(NUMBER_LIMIT), exclusiveMaximum=True)
         if "minimum" not in out:
             out.update(minimum=-float(NUMBER_LIMIT), exclusiveMinimum=True)
+    if out.get("type") == "array":
+        out.update(_list_type(out.get("items") or {}))
     return out
+
+
+CONDITION_KEYS = {"type", "status", "lastTransitionTime"}
+
+
+def _list_type(items: Schema) -> Schema:
+    """How server-side apply merges a list: conditions are a map keyed by ``type`` (the
+    Kubernetes API conventions); every other list is replaced whole (``atomic``), since
+    cleanslate reads each as one value and no two writers own parts of it."""
+    if set(items.get("properties", {})) >= CONDITION_KEYS and "type" in items.get("required", []):
+        return {"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]}
+    return {"x-kubernetes-list-type": "atomic"}
 
 
 def structural_schema(model: type[BaseModel]) -> Schema:
@@ -161,9 +196,11 @@ ACCOUNT_COLUMNS: list[Schema] = [
 ]
 
 POLICY_COLUMNS: list[Schema] = [
+    {"name": "Ready", "type": "string", "jsonPath": _ready("status")},
     {"name": "Max Positions", "type": "integer", "jsonPath": ".spec.maxPositions"},
     {"name": "Min Liquidation", "type": "number", "jsonPath": ".spec.minLiquidationValueUsd"},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+    {"name": "Message", "type": "string", "jsonPath": _ready("message"), "priority": 1},
 ]
 
 
@@ -188,9 +225,12 @@ def _crd(
             "description": description,
             "required": ["spec"],
             "properties": {
-                "apiVersion": {"type": "string"},
-                "kind": {"type": "string"},
-                "metadata": {"type": "object"},
+                "apiVersion": {
+                    "type": "string",
+                    "description": "The versioned schema of this object: cleanslate.dev/v1alpha1.",
+                },
+                "kind": {"type": "string", "description": f"{kind}."},
+                "metadata": {"type": "object"},  # the API server allows nothing more here
                 **properties,
             },
         }
@@ -231,7 +271,7 @@ def build_crds() -> dict[str, Schema]:
         "purgepolicies",
         "pp",
         structural_schema(PurgePolicySpec),
-        None,
+        structural_schema(PurgePolicyStatus),
         POLICY_COLUMNS,
         "How the accounts that reference it are cleaned: universe, purge execution, backoff.",
     )

@@ -14,6 +14,7 @@ from typing import Annotated, Self
 from pydantic import ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 
+from cleanslate.api.account import Condition
 from cleanslate.api.fields import (
     ApiModel,
     Asset,
@@ -60,7 +61,9 @@ class Dust(ApiModel):
     threshold_usd: NonNegative = Decimal("1")
     """Holdings worth less than this (USD) are dust (broker dust cleanup: $1)."""
     threshold_pct_of_account: Percent = Decimal("1")
-    """Holdings worth less than this percentage of the account are dust (legacy protocol: 1 %)."""
+    """Holdings worth less than this percentage of the account are dust, in percent: 1 means
+    1 % (the legacy protocol's ``dust_pct_threshold=0.01``). ``cleanslate once --dust-pct``
+    takes the legacy protocol's fraction (0.02 = 2 %) and sets this field to 100 times it."""
     action: DustAction = DustAction.CLOSE
     """Close (the documents' default): sell it, where the exchange's minimum allows; a
     position under ``minPositionUsd`` worth less than an order is closed too, so one holding
@@ -158,7 +161,9 @@ class Universe(ApiModel):
     )
 
     tiers: list[Tier] = Field(default_factory=_default_tiers, max_length=20)
-    """Liquidity tiers; a product in no tier is judged by the global floor. Default: tier1-core
+    """Liquidity tiers; a product in no tier is judged by the global floor. Setting
+    ``tiers`` replaces the default list whole (nothing is merged): copy the default tiers
+    you want to keep. Default: tier1-core
     (BTC, ETH, SOL-USD; $10M volume, 25 bps, $50k depth, all force-eligible), tier2-altcoins
     (DOGE, XRP, ADA, AVAX, LINK-USD; $5M, 50 bps, $10k), tier3-event (SEI, WLFI, BONK-USD;
     $2M, 100 bps, $5k)."""
@@ -380,7 +385,9 @@ class PurgePolicySpec(ApiModel):
 
     auto_liquidate_ineligible: bool = True
     """Purge ineligible and excluded holdings (auto_liquidate_ineligible)."""
-    quote_currencies: list[Asset] = Field(default_factory=lambda: list(DEFAULT_QUOTE_CURRENCIES))
+    quote_currencies: list[Asset] = Field(
+        default_factory=lambda: list(DEFAULT_QUOTE_CURRENCIES), max_length=100
+    )
     """Assets that are never sold (the account's cash and reserve currencies). The defaults
     USD, USDC, USDT, BTC and ETH are always kept, whatever this list says: `[USD]` adds
     nothing and drops nothing. To sell a default one, name it in releasedQuoteCurrencies."""
@@ -410,7 +417,9 @@ class PurgePolicySpec(ApiModel):
     """Open orders older than this are cancelled."""
     unwind: Unwind = Field(default_factory=Unwind)
     max_positions: Annotated[int, Field(ge=0, le=1000)] = 8
-    """Most non-quote positions an account may hold."""
+    """Most non-quote positions an account may hold. Protected symbols, left-alone holdings,
+    dust and residuals do not count toward it (and are never closed for it): only the
+    positions cleanslate may close are counted."""
     exposure: Exposure = Field(default_factory=Exposure)
     universe: Universe = Field(default_factory=Universe)
     execution: Execution = Field(default_factory=Execution)
@@ -445,6 +454,18 @@ class PurgePolicySpec(ApiModel):
         extra = [q for q in self.quote_currencies if q not in kept and q not in released]
         self.quote_currencies = [*kept, *extra]
         return self
+
+
+class PurgePolicyStatus(ApiModel):
+    """Whether the operator accepts the policy, as cert-manager's Issuer reports Ready:
+    a policy the API server stored but the operator refuses says so here, where its
+    author looks, not only on the accounts that reference it."""
+
+    conditions: list[Condition] = Field(default_factory=list, max_length=8)
+    """Ready: True (reason Valid) when the operator reads the policy, False (reason
+    Invalid) naming the first field it refuses."""
+    observed_generation: Annotated[int, Field(ge=0)] | None = None
+    """The metadata.generation of the spec the conditions judged."""
 
 
 class PurgePolicy(ApiModel):

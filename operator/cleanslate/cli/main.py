@@ -24,7 +24,7 @@ import yaml
 from cleanslate.api.fields import PRODUCT_ID_PATTERN
 from cleanslate.cli.checking import run_check
 from cleanslate.cli.manifests import ManifestError, Manifests, load
-from cleanslate.cli.report import not_clean, nothing_sold
+from cleanslate.cli.report import not_clean, nothing_sold, partly_sold
 from cleanslate.cli.running import OnceRequest, Report, run_liquidate, run_once
 from cleanslate.cli.state import StateError, default_state_dir
 from cleanslate.clock import SystemClock
@@ -170,9 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     once.add_argument(
         "--dust-pct",
         type=_fraction,
-        help="dust threshold as a fraction of the account (0.02 = 2 %%); the share is capped "
-        "at minPositionUsd ($7.50 by default), so above $7.50 / fraction of account value "
-        "(0.02: $375) it changes nothing: a position is never dust",
+        help="dust threshold as a fraction of the account, as the legacy protocol's flag "
+        "(0.02 = 2 %%; sets the policy's dust.thresholdPctOfAccount, a percent, to 2); the "
+        "share is capped at minPositionUsd ($7.50 by default), so above $7.50 / fraction of "
+        "account value (0.02: $375) it changes nothing: a position is never dust",
     )
     liquidate = commands.add_parser("liquidate", help="sell one symbol with the TWAP executor")
     _common(liquidate)
@@ -257,6 +258,9 @@ def _liquidate_exit(symbol: str, report: Report, quote_currencies: Sequence[str]
     first = report.results[0] if report.results else None
     why = nothing_sold(first, symbol, quote_currencies) if first else "no cycle ran"
     if why is None:
+        rest = partly_sold(first, symbol) if first else None
+        if rest is not None:  # sold, but not all: say how much is left and why
+            print(f"cleanslate: liquidate {symbol}: {rest}", file=sys.stderr)
         return 0
     print(f"cleanslate: liquidate sold no {symbol}: {why}", file=sys.stderr)
     return EXIT_NOT_SOLD

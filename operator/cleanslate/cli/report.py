@@ -161,3 +161,26 @@ def nothing_sold(
     if symbol.split("-")[0] in quote_currencies:
         return "it is a quote or settlement currency the account keeps"
     return "the account holds none of it"
+
+
+STOPPED_BECAUSE = {
+    "MaxSlices": "the TWAP used all its slices (execution.maxSlices)",
+    "MaxDuration": "the TWAP ran out of time (execution.maxDurationSeconds)",
+    "MaxConsecutiveNoFill": "too many slices in a row filled nothing",
+    "Rejected": "the exchange rejected an order",
+    "ExchangeUnavailable": "the exchange stopped answering",
+}
+
+
+def partly_sold(result: CycleResult, symbol: str) -> str | None:
+    """What ``liquidate`` left of ``symbol`` when the sale filled some but not all, and why
+    the executor stopped; None when it sold all of it or nothing."""
+    outcome = result.outcomes.get(symbol)
+    if outcome is None or not 0 < outcome.filled_quantity < outcome.target_quantity:
+        return None
+    left = outcome.target_quantity - outcome.filled_quantity
+    why = STOPPED_BECAUSE.get(outcome.reason.value, outcome.reason.value)
+    return (
+        f"sold {outcome.filled_quantity} of {outcome.target_quantity}, {left} left: {why}; "
+        "the next cycle (or liquidate again) sells the rest"
+    )

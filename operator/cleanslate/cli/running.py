@@ -8,7 +8,7 @@ backwards. Between ``--until-clean`` cycles the clock moves on by ``intervalSeco
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -289,7 +289,9 @@ async def run_liquidate(request: OnceRequest) -> Report:
         # about the account: it is dropped, and the account is judged, and its status recorded,
         # under its own spec and policy, never CLEAN while its real plan would still sell.
         session.events.events[mark:] = [
-            e for e in session.events.events[mark:] if e.reason not in _VERDICT_EVENTS
+            _as_asked(e, symbol)
+            for e in session.events.events[mark:]
+            if e.reason not in _VERDICT_EVENTS
         ]
         session.status = session.status.model_copy(update={"account_state": before})
         session.request = request
@@ -300,6 +302,16 @@ async def run_liquidate(request: OnceRequest) -> Report:
 
 
 _VERDICT_EVENTS = frozenset({Reason.ACCOUNT_CLEAN, Reason.ACCOUNT_DIRTY})
+_EXCLUDED = "excluded: listed in universe.excludedSymbols"
+"""The planner's reason for the symbol ``_only`` excludes; the person never listed it."""
+
+
+def _as_asked(event: Event, symbol: str) -> Event:
+    """The event as the person asked: the sale is ``liquidate``, not an exclusion the
+    account's policy does not have."""
+    if _EXCLUDED not in event.message:
+        return event
+    return replace(event, message=event.message.replace(_EXCLUDED, f"liquidate {symbol} by hand"))
 
 
 def _only(

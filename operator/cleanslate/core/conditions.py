@@ -15,6 +15,16 @@ from datetime import datetime
 from cleanslate.api.account import Condition
 
 TRUE, FALSE, UNKNOWN = "True", "False", "Unknown"
+MESSAGE_LIMIT = 200
+"""A condition message is one line of at most this many characters (cert-manager and
+CloudNativePG keep theirs to one line, so ``kubectl get -o wide`` stays readable); the
+detail lives in status fields (``blockers``, ``purgeFailures``, ``plan``)."""
+
+
+def bounded(message: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``message`` on one line and within ``limit`` characters, cut with an ellipsis."""
+    line = " ".join(message.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "\u2026"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +52,7 @@ def merge(
                 type=want.type,
                 status=want.status,
                 reason=want.reason,
-                message=want.message[:32768],
+                message=bounded(want.message),
                 last_transition_time=since,
                 observed_generation=generation,
             )

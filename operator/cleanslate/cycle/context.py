@@ -52,6 +52,8 @@ class CycleInputs:
     status: TradingAccountStatus
     exchange: Exchange
     clock: Clock
+    """The real clock (a simulation's own in the CLI): durations, budgets and every
+    timestamp the status, events and metrics carry."""
     events: EventSink
     options: CycleOptions = field(default_factory=CycleOptions)
     generation: int | None = None
@@ -64,9 +66,18 @@ class CycleInputs:
     metrics: Metrics | None = None
     extra_conditions: tuple[Desired, ...] = ()
     """Conditions the caller owns (PolicyResolved, CredentialsReady)."""
+    venue_clock: Clock | None = None
+    """The venue's clock, when it is not ``clock``: a paper account's simulated time in the
+    operator. The TWAP's waits, balance retries and the snapshot of the venue run on it;
+    nothing in status is measured with it except the venue's own times (order ages,
+    ``inFlight.startedAt``, a purge's ``durationSeconds`` on the venue)."""
     new_epoch: Callable[[], str] = field(default=lambda: secrets.token_hex(8))
     """A fresh epoch for each new purge's client order ids: random, so a lost or restored
     status (attempts restarting at 1) never derives an id the exchange has seen."""
+
+    @property
+    def venue(self) -> Clock:
+        return self.venue_clock or self.clock
 
 
 @dataclass

@@ -175,7 +175,7 @@ async def _execute(
     try:
         return await run_twap(
             inputs.exchange,
-            inputs.clock,
+            inputs.venue,
             account=inputs.account,
             symbol=decision.symbol,
             attempt=attempt,
@@ -198,8 +198,19 @@ async def _execute(
 def _announce(inputs: CycleInputs, status: TradingAccountStatus, d: Decision, forced: bool) -> None:
     failure = status.purge_failures.get(d.symbol)
     schedule = inputs.policy.backoff.schedule
-    if failure and backoff.failure_delay(failure, schedule).total_seconds() > 0:
-        ago = inputs.clock.now() - failure.last_failed_at
+    now = inputs.clock.now()
+    left = backoff.backoff_remaining(failure, schedule, now) if failure else None
+    if failure and left and left.total_seconds() > 0:
+        # a forced sale inside the backoff: the backoff did not expire, a person overrode it
+        inputs.events.emit(
+            Event(
+                Reason.MANUAL_LIQUIDATE,
+                f"{d.symbol}: backoff overridden by liquidate --force "
+                f"({failure.failure_count} failures, {backoff.describe_wait(left)} left)",
+            )
+        )
+    elif failure and backoff.failure_delay(failure, schedule).total_seconds() > 0:
+        ago = now - failure.last_failed_at
         inputs.events.emit(
             Event(
                 Reason.BACKOFF_EXPIRED,

@@ -20,7 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from cleanslate.api.account import AccountState, Mode, TradingAccountStatus
-from cleanslate.core.conditions import FALSE, TRUE, Desired, merge
+from cleanslate.core.conditions import FALSE, TRUE, Desired, bounded, merge
 from cleanslate.core.planning import CyclePlan
 from cleanslate.core.verification import Verification
 
@@ -60,7 +60,7 @@ def conditions(
     now: datetime,
     generation: int | None,
 ) -> TradingAccountStatus:
-    blockers = "; ".join(verification.blockers)[:2000]
+    blockers = summary(verification.blockers)
     clean = (
         Desired("Clean", TRUE, "Verified", "every rule holds")
         if verification.clean
@@ -69,7 +69,7 @@ def conditions(
     if state is AccountState.CLEAN:
         ready = Desired("Ready", TRUE, "Clean", "the account is CLEAN")
     elif mode is Mode.DRY_RUN:
-        ready = Desired("Ready", TRUE, "DryRun", f"plan ready, nothing traded: {blockers}")
+        ready = Desired("Ready", TRUE, "DryRun", "plan ready in status.plan, nothing traded")
     elif state is AccountState.CLEANING:
         ready = Desired("Ready", FALSE, "Cleaning", blockers)
     else:
@@ -97,6 +97,16 @@ def conditions(
             "observed_generation": generation,
         }
     )
+
+
+def summary(blockers: Sequence[str]) -> str:
+    """The blockers as one short line: how many, and the first; the full list is
+    ``status.blockers`` (a condition message repeating it broke ``kubectl get -o wide``)."""
+    if not blockers:
+        return ""
+    if len(blockers) == 1:
+        return bounded(blockers[0])
+    return bounded(f"{len(blockers)} blockers in status.blockers; first: {blockers[0]}")
 
 
 def failing(

@@ -3,15 +3,16 @@
 The order inside a cycle is fixed: manual actions first (they change what the planner
 remembers), then any purge a previous process left in flight (it must finish under its own
 attempt before anything new is sold), then the four phases. DryRun computes everything and
-changes nothing on the exchange. Phase timings come from the injected clock, so on the paper
-exchange they are simulated seconds.
+changes nothing on the exchange. Phase timings, budgets and status times come from the real
+clock (``inputs.clock``); only the venue's own work (the TWAP's waits, balance retries, the
+snapshot of the venue) runs on ``inputs.venue``, which is simulated for paper accounts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -23,6 +24,8 @@ from cleanslate.api.account import (
     CycleTiming,
     FeeTierStatus,
     Mode,
+    PlanAction,
+    PlanItem,
     PurgeFailure,
     TradingAccountStatus,
 )
@@ -98,7 +101,7 @@ async def _phases(
     if books.status.in_flight and (live or stopping):
         await timer.phase("resume", lambda: _resume_in_flight(inputs, books))
     balances, balance, error = await snapshotting.read_balances(
-        inputs.exchange, inputs.clock, policy, books.status.balance
+        inputs.exchange, inputs.venue, policy, books.status.balance
     )
     if balances is None:
         return _balance_failure(inputs, books, balance, error or "")
@@ -106,7 +109,7 @@ async def _phases(
         "classify",
         lambda: snapshotting.gather(
             inputs.exchange,
-            inputs.clock,
+            inputs.venue,
             policy,
             balances,
             books.status.frozen_symbols,
@@ -133,6 +136,8 @@ async def _phases(
             "controlled_exit", lambda: _controlled_exit(inputs, books, plan, gathered.snapshot)
         )
     verdicts: dict[str, str] = {}
+    if not live:
+        _report_planned(inputs, plan)
     if not live and 3 in options.phases:
         sales = [d for d in plan.decisions if d.sells]
         verdicts = await timer.phase("preview", lambda: previewing.preview_sales(inputs, sales))
@@ -161,8 +166,17 @@ def _manual_actions(inputs: CycleInputs, status: TradingAccountStatus) -> Tradin
         events.emit(Event(Reason.MANUAL_RETRY, _retry_message(inputs, symbol, now)))
     frozen = dict(status.frozen_symbols)
     for symbol in sorted(inputs.options.unfreeze):
+        was_frozen = freezing.is_frozen(frozen, symbol, now)
+        counted = symbol in frozen
         frozen = dict(freezing.unfreeze(frozen, symbol, "manual unfreeze").frozen)
-        events.emit(Event(Reason.MANUAL_UNFREEZE, f"{symbol}: unfrozen by hand"))
+        done = (
+            "unfrozen by hand"
+            if was_frozen
+            else "not frozen; its price-failure count was reset"
+            if counted
+            else "not frozen; nothing to do"
+        )  # the event says what happened, not what was asked
+        events.emit(Event(Reason.MANUAL_UNFREEZE, f"{symbol}: {done}"))
     expired = freezing.expire(frozen, now)
     snapshotting.report_freezes(expired.events, events)
     failures = _hand_over(inputs, failures)
@@ -239,6 +253,37 @@ def _unavailable(
         inputs.generation,
     )
     return CycleResult(status=status, error=message)
+
+
+SELLING = frozenset(
+    {PlanAction.PURGE, PlanAction.CLOSE, PlanAction.UNWIND, PlanAction.TRIM,
+     PlanAction.CANCEL_ORDER}
+)  # fmt: skip
+
+
+def _planned(items: Sequence[PlanItem]) -> list[tuple[str, str]]:
+    """What a plan would do on the exchange, without the figures that move with prices."""
+    return sorted((i.symbol, i.action.value) for i in items if i.action in SELLING)
+
+
+def _report_planned(inputs: CycleInputs, plan: CyclePlan) -> None:
+    """DryRun: one PurgePlanned event per distinct plan (what Live would sell or cancel),
+    not one every cycle; the whole plan is ``status.plan``."""
+    now = _planned(plan.plan_items())
+    if not now or now == _planned(inputs.status.plan):
+        return
+    sells = [d for d in plan.decisions if d.sells]
+    worth = sum((d.value_usd or Decimal(0) for d in sells), Decimal(0))
+    cancels = len(plan.stale_orders)
+    names = ", ".join(sorted({d.symbol for d in sells})) or "none"
+    inputs.events.emit(
+        Event(
+            Reason.PURGE_PLANNED,
+            f"DryRun, nothing traded: Live would sell {len(sells)} holdings "
+            f"(~{exiting.usd(worth)}: {names}) and cancel {cancels} open orders; "
+            "see status.plan",
+        )
+    )
 
 
 def _report_released(inputs: CycleInputs, plan: CyclePlan) -> None:
@@ -344,9 +389,20 @@ async def _controlled_exit(
         async with gate:
             await sale(decision)
 
-    async with asyncio.TaskGroup() as group:  # a failure cancels the others' resting orders
-        for decision in sales:
-            group.create_task(gated(decision))
+    try:
+        async with asyncio.TaskGroup() as group:  # a failure cancels the others' resting orders
+            for decision in sales:
+                group.create_task(gated(decision))
+    except BaseExceptionGroup as failures:
+        raise _first_leaf(failures) from failures
+
+
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first failure inside a task group's error: the shell decides what a cycle's
+    failure means by its type (a stale record stands the replica down, an API outage
+    waits), and a group around it would read as an unexpected bug."""
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 async def _fee_tier(inputs: CycleInputs, books: exiting.Books) -> tuple[Decimal, Decimal]:
@@ -384,7 +440,7 @@ def _lanes(inputs: CycleInputs, sales: int) -> int:
     request budget (half the venue's limit, seed 000), which queues them. Only on a clock
     whose waits run side by side (the wall clock): a simulated clock moves for every waiter,
     so concurrent purges on it would each see time pass several times over."""
-    if not getattr(inputs.clock, "concurrent_waits", False):
+    if not getattr(inputs.venue, "concurrent_waits", False):
         return 1
     return min(sales, inputs.policy.execution.max_concurrent_symbols)
 
@@ -448,7 +504,7 @@ def _forced(inputs: CycleInputs, snapshot: Snapshot) -> list[Decision]:
 
 async def _resnapshot(inputs: CycleInputs, books: exiting.Books) -> Snapshot:
     balances, _, error = await snapshotting.read_balances(
-        inputs.exchange, inputs.clock, inputs.policy, books.status.balance
+        inputs.exchange, inputs.venue, inputs.policy, books.status.balance
     )
     if balances is None:
         # Verifying an empty account would call it CLEAN; report the outage instead (the
@@ -456,7 +512,7 @@ async def _resnapshot(inputs: CycleInputs, books: exiting.Books) -> Snapshot:
         raise Unavailable(f"balances unavailable after acting: {error}")
     gathered = await snapshotting.gather(
         inputs.exchange,
-        inputs.clock,
+        inputs.venue,
         inputs.policy,
         balances,
         books.status.frozen_symbols,

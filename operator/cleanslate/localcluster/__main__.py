@@ -10,6 +10,7 @@ import argparse
 import logging
 import signal
 import sys
+from pathlib import Path
 
 from . import LocalControlPlane
 
@@ -43,6 +44,23 @@ def _wait_for_stop_signal() -> int:
     return signal.sigwait(_STOP_SIGNALS)
 
 
+def next_steps(tools_bin: Path, kubeconfig: Path, venv: Path) -> list[str]:
+    """What a person pastes into another shell: kubectl and the control-plane tools, and the
+    venv's ``cleanslate`` and ``kubectl-cleanslate`` (so ``kubectl cleanslate`` is a known
+    command) on PATH; the kubeconfig; then the commands that start the operator against
+    this plane and give it an account to clean."""
+    return [
+        "paste these into another shell (Ctrl-C here stops the plane):",
+        f"export PATH={venv / 'bin'}:{tools_bin}:$PATH",
+        f"export KUBECONFIG={kubeconfig}",
+        "then install the CRDs, start the operator, and give it an account:",
+        "kubectl apply -f crds/ && kubectl wait --for=condition=Established crd --all",
+        "cleanslate operator --metrics-port 0 --liveness-port 0 &",
+        "kubectl apply -f examples/policy.yaml -f examples/first-account.yaml",
+        "kubectl cleanslate status first -n default",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -53,9 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     with plane:
         print(f"restricted user: export KUBECONFIG={plane.restricted_kubeconfig}", flush=True)
-        print("paste these into another shell (Ctrl-C here stops the plane):", flush=True)
-        print(f"export PATH={plane.tools_dir / 'bin'}:$PATH", flush=True)
-        print(f"export KUBECONFIG={plane.kubeconfig}", flush=True)
+        for line in next_steps(plane.tools_dir / "bin", plane.kubeconfig, Path(sys.prefix)):
+            print(line, flush=True)
         received = _wait_for_stop_signal()
         print(f"received {signal.Signals(received).name}; stopping", file=sys.stderr, flush=True)
     print("stopped; nothing left behind", file=sys.stderr, flush=True)

@@ -29,15 +29,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import kopf
 from prometheus_client import start_http_server
 
 from cleanslate.api import GROUP, VERSION
+from cleanslate.core.conditions import bounded
 from cleanslate.core.redaction import redact
 from cleanslate.events import Event, Severity
 from cleanslate.operating import actions
@@ -45,6 +48,7 @@ from cleanslate.operating.collecting import CollectorSchedule
 from cleanslate.operating.incluster import login_in_cluster
 from cleanslate.operating.kube import Kube
 from cleanslate.operating.metrics_auth import KubeReviewer, serve_metrics
+from cleanslate.operating.policy_status import judged
 from cleanslate.operating.workers import AccountWorker, WorkerConfig, wait_or_wake
 
 logger = logging.getLogger("cleanslate.operator")
@@ -64,8 +68,24 @@ class KopfEvents:
             self.body,
             type=event.severity.value,
             reason=event.reason.value,
-            message=redact(event.message)[:1024],  # the last door before the API server
+            message=event_message(event.message),
         )
+
+
+EVENT_MESSAGE_LIMIT = 280
+"""An event's message stays short, like cert-manager's: the detail is in the status."""
+
+
+def event_message(message: str) -> str:
+    """The message as posted: redacted (the last door before the API server), one line,
+    within ``EVENT_MESSAGE_LIMIT`` characters."""
+    return bounded(redact(message), EVENT_MESSAGE_LIMIT)
+
+
+def reporting_instance() -> str:
+    """Who posts the events: the pod (``POD_NAME`` from the downward API, else the host
+    name, which is the pod's name in Kubernetes), within the API's 128 characters."""
+    return (os.environ.get("POD_NAME") or socket.gethostname() or "cleanslate")[:128]
 
 
 @dataclass
@@ -96,6 +116,10 @@ class Runtime:
     """Full garbage collections on a schedule (``--gc-interval-seconds``); off by default
     here, so an embedded runtime (tests) keeps Python's own."""
     collecting: asyncio.Task[None] | None = None
+    scan_cluster: bool = True
+    """Let kopf list namespaces and CRDs (cluster-wide installs). A namespaced install has no
+    right to, and kopf retried the forbidden listings for ~54 s before serving anything;
+    with explicit namespace names there is nothing to scan for."""
 
     def wake(self, key: str) -> asyncio.Event:
         return self.wakeups.setdefault(key, asyncio.Event())
@@ -119,10 +143,14 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
             prefix=GROUP, key="last-handled-configuration"
         )
         settings.posting.level = logging.CRITICAL  # cleanslate posts its own events
+        settings.posting.reporting_component = "cleanslate"  # the events' source
+        settings.posting.reporting_instance = reporting_instance()
+        settings.posting.event_name_prefix = "cleanslate-"
         settings.watching.server_timeout = 300
         settings.watching.client_timeout = 330
         runtime: Runtime = memo.runtime
         settings.peering.lifetime = runtime.peering_lifetime_seconds
+        settings.scanning.disabled = not runtime.scan_cluster
         if account_filter:  # the API server filters: see the module docstring
             selector = ",".join(f"{k}={v}" for k, v in sorted(account_filter.items()))
             settings.watching.label_selectors[GROUP, ACCOUNTS] = selector
@@ -160,6 +188,8 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
         runtime: Runtime = kwargs["memo"].runtime
         for key in runtime.policy_users.get(f"{kwargs['namespace']}/{kwargs['name']}", set()):
             runtime.wake(key).set()
+        if kwargs.get("type") != "DELETED":
+            await report_policy(runtime.config.kube, kwargs["body"], kwargs["namespace"])
 
     @kopf.on.event(
         GROUP, VERSION, ACCOUNTS, id="account_changed", labels=account_filter, registry=registry
@@ -201,6 +231,24 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
             kwargs["memo"].runtime,
             kwargs["policy_index"],
         )
+
+
+async def report_policy(kube: Kube | None, body: Mapping[str, Any], namespace: str) -> None:
+    """Write the policy's Ready condition when it changed (``policy_status``). A failed
+    write is logged and tried again on the policy's next event; it never stops the accounts."""
+    if kube is None:
+        return
+    meta = body.get("metadata") or {}
+    status = judged(
+        body.get("spec") or {}, meta.get("generation"), body.get("status"), datetime.now(UTC)
+    )
+    if status is None:
+        return
+    try:
+        await kube.write_policy_status(namespace, meta.get("name", ""), status)
+    except Exception as exc:  # the policy's own status is a report, never a precondition
+        logger.warning("%s/%s: could not write the policy's status: %s", namespace,
+                       meta.get("name"), str(exc)[:200])  # fmt: skip
 
 
 def wakes(event_type: str | None, seen: int | None, meta: Mapping[str, Any]) -> bool:

@@ -186,6 +186,25 @@ class Kube:
                 _request_timeout=self.timeout,
             )
 
+    async def write_policy_status(
+        self, namespace: str, name: str, status: Mapping[str, Any]
+    ) -> None:
+        """Replace a PurgePolicy's status (``policy_status``): every writer computes the
+        same value from the same spec, so there is nothing to fence."""
+        patch = {"status": dict(status)}
+        self.writes += 1
+        async with _translated(conflict_is_stale=False):
+            await self._custom.patch_namespaced_custom_object_status(
+                GROUP,
+                VERSION,
+                namespace,
+                POLICIES,
+                name,
+                patch,
+                _content_type="application/merge-patch+json",
+                _request_timeout=self.timeout,
+            )
+
     async def remove_annotation(self, namespace: str, name: str, key: str, value: str) -> bool:
         """Consume a manual-action annotation if it still holds ``value`` (metadata only; the
         spec is never touched). False when it was changed or removed meanwhile: a new value is
@@ -270,7 +289,14 @@ class Kube:
                 name, namespace, _request_timeout=self.timeout
             )
         except ApiException as exc:
-            reason = "not found" if exc.status == 404 else f"unreadable (HTTP {exc.status})"
+            reason = (
+                "not found"
+                if exc.status == 404
+                else "not readable by the operator: the platform grants Secret access per "
+                "namespace (Helm value rbac.secretNamespaces)"
+                if exc.status == 403
+                else f"unreadable (HTTP {exc.status})"
+            )
             raise SecretUnavailable(f"Secret {namespace}/{name} is {reason}") from None
         labels = (secret.metadata.labels if secret.metadata else None) or {}
         if labels.get(SECRET_TYPE_LABEL) != SECRET_TYPE:  # relabelled between the two reads

@@ -187,6 +187,15 @@ def configure_logging(*, verbose: bool, log_format: str) -> None:
     secure_logging()
 
 
+def scans_cluster(namespaces: list[str] | None) -> bool:
+    """Whether kopf should watch the cluster's namespaces and CRDs: a cluster-wide install,
+    or namespace patterns (globs) that only a namespace listing can resolve. Plain names
+    need no listing, and a namespaced install has no right to one."""
+    if not namespaces:
+        return True
+    return any(set(n) & set("*?[]!") for n in namespaces)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -229,6 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         api_timeout_seconds=args.api_timeout_seconds,
         peering_lifetime_seconds=args.peering_lifetime_seconds,
         collector=CollectorSchedule(args.gc_interval_seconds),
+        scan_cluster=scans_cluster(args.namespace),
     )
     liveness = f"http://0.0.0.0:{args.liveness_port}/healthz" if args.liveness_port else None
     runtime.collector.start_up()

@@ -34,7 +34,7 @@ from cleanslate.api.account import (
 )
 from cleanslate.api.policy import PurgePolicySpec
 from cleanslate.clock import Clock, SystemClock, WarpClock
-from cleanslate.core import manual
+from cleanslate.core import conditions, manual
 from cleanslate.core.conditions import FALSE, TRUE, Desired
 from cleanslate.cycle import (
     CycleInputs,
@@ -62,6 +62,8 @@ from cleanslate.operating.recovering import Recovery
 logger = logging.getLogger("cleanslate.operator")
 OVERRUN_BACKOFF_SECONDS = 15.0
 """Extra wait after a cycle over its budget (the documents' 'adds 15s backoff')."""
+FAILED_RETRY_SECONDS = 30.0
+"""Wait after a cycle that failed unexpectedly before trying again."""
 
 
 @dataclass
@@ -163,6 +165,10 @@ class AccountWorker:
     exchange: Exchange | None = None
     exchange_key: str | None = None
     clock: Clock = field(default_factory=SystemClock)
+    """The real clock: every duration, budget and timestamp in status, events and metrics."""
+    venue_clock: Clock | None = None
+    """The venue's clock: a paper account's simulated time (``--paper-time=simulated``),
+    which the TWAP's waits and the simulator's order times run on; the real one otherwise."""
     market: MarketData = field(default_factory=MarketData)
     """Public market data: the instance every account on the same market shares."""
     verified_key: str | None = None
@@ -172,6 +178,8 @@ class AccountWorker:
     """Seconds until the next cycle, as the last cycle decided."""
     refused_status: str | None = None
     """Why the stored status failed validation, while it does (reported once)."""
+    failed_with: str | None = None
+    """The unexpected error the last cycle failed with (its event is posted once)."""
     fence: Fence | None = None
     """The stored status as this worker last read or wrote it; every write tests it."""
     recovery: Recovery = field(init=False)
@@ -183,6 +191,10 @@ class AccountWorker:
         self.recovery = Recovery(
             self.key, self.config.api, self.config.stand_down_seconds, pending=True
         )
+
+    @property
+    def venue(self) -> Clock:
+        return self.venue_clock or self.clock
 
     @property
     def key(self) -> str:
@@ -207,8 +219,31 @@ class AccountWorker:
             return recovery.api_lost(str(exc))
         except StaleRecord as exc:
             return recovery.stand_down(str(exc))
+        except Exception as exc:  # a bug: status and an event say so, never only a log
+            return await self._failed(body, exc)
         recovery.api_answered()
+        self.failed_with = None
         return wait
+
+    async def _failed(self, body: Mapping[str, Any], exc: Exception) -> float:
+        """A cycle failed in a way no branch expected. The account says so where its owner
+        looks: Ready=False and Stalled=True with reason ``CycleFailed``, observedGeneration
+        of the spec it judged, and one ``CycleFailed`` event per distinct error (the cycle
+        is retried every ``FAILED_RETRY_SECONDS``; the same error is not posted again)."""
+        message = cycle_failure(exc)
+        if message != self.failed_with:
+            logger.exception("%s: cycle failed", self.key)
+        else:
+            logger.warning("%s: cycle failed again: %s", self.key, message)
+        snap = Snapshot.of(body)
+        try:
+            await self._halt(snap, "CycleFailed", message, Reason.CYCLE_FAILED, [])
+        except (ApiUnavailable, StaleRecord):
+            raise
+        except Exception:  # the report itself failed: the log is all that is left
+            logger.exception("%s: could not report the failed cycle", self.key)
+        self.failed_with = message
+        return FAILED_RETRY_SECONDS
 
     async def _cycle(self, body: Mapping[str, Any], policy_of: PolicyLookup) -> float:
         snap = Snapshot.of(body)
@@ -279,7 +314,7 @@ class AccountWorker:
         """Once per adapter: a live key passes the read-only preflight before it trades."""
         if self.exchange is None or self.verified_key == self.exchange_key:
             return
-        await verify_credentials(self.exchange, self.clock, spec, policy, self.events)
+        await verify_credentials(self.exchange, self.venue, spec, policy, self.events)
         self.verified_key = self.exchange_key
 
     async def _ensure_exchange(self, spec: TradingAccountSpec) -> None:
@@ -288,22 +323,23 @@ class AccountWorker:
             return
         await self.close()
         simulated = venue_of(spec.exchange.name).simulated
-        self.clock = (
-            WarpClock() if simulated and self.config.paper_time == "simulated" else SystemClock()
+        # simulated time is the venue's alone: status, events and metrics keep self.clock
+        self.venue_clock = (
+            WarpClock() if simulated and self.config.paper_time == "simulated" else self.clock
         )
         self.exchange = await build_exchange(
             spec.exchange,
             spec.mode,
             namespace=self.namespace,
             name=self.name,
-            clock=self.clock,
+            clock=self.venue_clock,
             kube=self.config.kube,
             state_dir=self.state_dir,
             endpoints=self.config.endpoints,
             ccxt=self.config.ccxt,
         )
         self.exchange_key = key
-        self.market = self.config.markets.for_exchange(self.exchange, self.clock)
+        self.market = self.config.markets.for_exchange(self.exchange, self.venue_clock)
 
     async def _run(
         self,
@@ -335,6 +371,7 @@ class AccountWorker:
                 status=self.status,
                 exchange=self.exchange,
                 clock=self.clock,
+                venue_clock=self.venue_clock,
                 events=self.events,
                 options=CycleOptions(
                     dry_run=dry,
@@ -450,16 +487,47 @@ class AccountWorker:
         extra: list[Desired],
         spec: TradingAccountSpec | None = None,
     ) -> None:
-        assert self.status is not None
+        """Report a cycle that could not run: the condition every time, the event once per
+        distinct error (an unchanged Ready condition means it was posted already). A manual
+        action asked meanwhile is refused now, never kept for later."""
+        if self.status is None:  # the stored status was never read: touch only conditions
+            await self._write_conditions(snap, reason, message)
+            if self.failed_with != message:
+                self.events.emit(Event.warning(event, message))
+            return
         await self._refuse_requests(snap, manual.Standing.HALTED, spec)
-        if self.status.account_state is not AccountState.ERROR or not any(
-            c.reason == reason for c in self.status.conditions
+        ready = conditions.find(self.status.conditions, "Ready")
+        shown = conditions.bounded(message)
+        if (
+            self.status.account_state is not AccountState.ERROR
+            or ready is None
+            or (ready.reason, ready.message) != (reason, shown)
         ):
             self.events.emit(Event.warning(event, message))
         status = reporting.failing(
             self.status, reason, message, extra, self.clock.now(), snap.generation
         )
         await self._publish(status)
+
+    async def _write_conditions(self, snap: Snapshot, reason: str, message: str) -> None:
+        """Rewrite only the summary conditions of the stored status, for a failure met before
+        the stored status could be read: every other stored field stays as it is."""
+        now = self.clock.now().isoformat()
+        shown = conditions.bounded(message)
+        rows = [
+            {"type": kind, "status": value, "reason": reason, "message": shown,
+             "lastTransitionTime": now, "observedGeneration": snap.generation}
+            for kind, value in (("Ready", FALSE), ("Reconciling", FALSE), ("Stalled", TRUE))
+        ]  # fmt: skip
+        if self.config.kube is not None:
+            raw = dict(snap.status or {})
+            wire = {**raw, "conditions": rows}
+            if snap.generation is not None:
+                wire["observedGeneration"] = snap.generation
+            await self.config.kube.write_status(
+                self.namespace, self.name, wire, Fence.of({"status": snap.status})
+            )
+        self.config.metrics.status_writes.labels(self.namespace, self.name).inc()
 
     async def _refuse_status(self, snap: Snapshot, error: str) -> None:
         """The stored status does not validate: starting from an empty one would drop
@@ -580,6 +648,14 @@ def _status_from(raw: Mapping[str, Any] | None) -> TradingAccountStatus:
     if not raw:
         return TradingAccountStatus()
     return TradingAccountStatus.model_validate(raw)
+
+
+def cycle_failure(exc: BaseException) -> str:
+    """One line naming an unexpected error: its type and first line, bounded. The traceback
+    goes to the log; a person reads this in ``kubectl get`` and in the event."""
+    first = (str(exc).strip().splitlines() or [""])[0]
+    text = f"cycle failed: {type(exc).__name__}" + (f": {first}" if first else "")
+    return text[:200]
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -22,6 +22,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
+from cleanslate import __version__
 from cleanslate.api.fields import PRODUCT_ID_PATTERN
 from cleanslate.operating import actions
 from cleanslate.plugin import views
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kubectl cleanslate", description=str(__doc__).split("\n\n")[0]
     )
+    parser.add_argument("--version", action="version", version=f"kubectl-cleanslate {__version__}")
     _connection_flags(parser, None)
     flags = argparse.ArgumentParser(add_help=False)
     _connection_flags(flags, argparse.SUPPRESS)  # SUPPRESS: a flag given before stays

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cleanslate.api.account import AccountState, TradingAccountStatus
+from cleanslate.api.account import AccountState, PlanAction, TradingAccountStatus
 from cleanslate.cli.formatting import money, quantity, timestamp
 
 Obj = dict[str, Any]
@@ -112,10 +112,14 @@ def next_steps(status: TradingAccountStatus, unwind_total: int | None, now: date
             f"{symbol}: purge in flight, slice {flight.slice}, sold "
             f"{quantity(flight.filled_quantity)} of {quantity(flight.target_quantity)}"
         )
+    escalated = {p.symbol for p in status.plan if p.action is PlanAction.ESCALATE}
     for symbol, failure in sorted(status.purge_failures.items()):
+        retry_at = failure.next_retry_at
         when = (
-            f"retry at {timestamp(failure.next_retry_at)} ({_until(failure.next_retry_at, now)})"
-            if failure.next_retry_at and failure.next_retry_at > now
+            "escalated, not retried: needs a person"  # a zombie gets one exit attempt only
+            if symbol in escalated
+            else f"retry at {timestamp(retry_at)} ({_until(retry_at, now)})"
+            if retry_at and retry_at > now
             else "retry next cycle"
         )
         steps.append(f"{symbol}: {failure.failure_count} failed purge(s), {when}")

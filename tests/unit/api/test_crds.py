@@ -8,8 +8,11 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import BaseModel
 
-from cleanslate.api.crds import build_crds, render
+from cleanslate.api.account import TradingAccountSpec
+from cleanslate.api.crds import build_crds, render, structural_schema
+from cleanslate.api.policy import PurgePolicySpec
 
 CRDS = Path(__file__).parents[3] / "crds"
 # Keys a value validation (anyOf, allOf, ...) may not carry in a structural schema, and keys
@@ -44,14 +47,58 @@ def test_every_schema_node_has_a_type_and_no_unsupported_keyword() -> None:
     for path, node in schemas():
         assert "type" in node, f"{path} has no type"
         assert not UNSUPPORTED & node.keys(), f"{path} uses {UNSUPPORTED & node.keys()}"
-        assert "default" not in node, f"{path}: defaults are applied by the operator"
+        default = node.get("default")
+        assert not isinstance(default, dict | list), f"{path}: object defaults stay out"
+
+
+def _apply_defaults(schema: dict[str, Any], value: Any) -> Any:
+    """What the API server's defaulting does to ``value``: a missing property with a
+    default gets it, inside every object that is present."""
+    if isinstance(value, dict) and "properties" in schema:
+        out = dict(value)
+        for key, sub in schema["properties"].items():
+            if key not in out and "default" in sub:
+                out[key] = sub["default"]
+            if key in out:
+                out[key] = _apply_defaults(sub, out[key])
+        return out
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [_apply_defaults(schema["items"], v) for v in value]
+    return value
+
+
+def _skeleton(value: Any) -> Any:
+    """The nested objects of ``value``, with every scalar and list removed (a missing list
+    takes the model's default, as a missing object would)."""
+    return {k: _skeleton(v) for k, v in value.items() if isinstance(v, dict)}
+
+
+@pytest.mark.parametrize("model", [PurgePolicySpec, TradingAccountSpec])
+def test_the_schema_defaults_are_the_models_defaults(model: type[BaseModel]) -> None:
+    """An object the API server defaulted reads exactly as the operator reads the object
+    without them: ``spec: {}`` and the same object with the server's defaults are one
+    policy (and ``kubectl get`` shows its columns)."""
+    schema = structural_schema(model)
+    empty = model.model_validate({}) if model is PurgePolicySpec else None
+    if empty is None:
+        empty = model.model_validate({"policyRef": {"name": "p"}})
+    skeleton = _skeleton(empty.model_dump(by_alias=True, mode="json", exclude_none=True))
+    if model is TradingAccountSpec:
+        skeleton["policyRef"] = {"name": "p"}
+    defaulted = _apply_defaults(schema, skeleton)
+    assert defaulted != skeleton, "the schema carries defaults"
+    assert model.model_validate(defaulted) == empty
+    if model is PurgePolicySpec:
+        assert defaulted["maxPositions"] == 8  # the printer column is not blank
 
 
 def test_every_spec_field_is_documented_for_kubectl_explain() -> None:
     undocumented = [
         path
         for path, node in schemas()
-        if ".spec." in path and "[" not in path.rsplit(".", 1)[-1] and not node.get("description")
+        if (".spec." in path or ".status." in path)
+        and "[" not in path.rsplit(".", 1)[-1]
+        and not node.get("description")
     ]
     assert undocumented == []
 
@@ -88,3 +135,19 @@ def test_the_configuration_reference_matches_the_models() -> None:
 
     reference = Path(__file__).parents[3] / "docs" / "configuration.md"
     assert reference.read_text() == render(), "run `python -m cleanslate.api.reference`"
+
+
+def test_every_list_says_how_it_merges_and_spec_lists_are_bounded() -> None:
+    """Server-side apply needs x-kubernetes-list-type on every list; conditions are a map
+    keyed by type (the API conventions); a tenant's spec lists have maxItems."""
+    arrays = [(path, node) for path, node in schemas() if node.get("type") == "array"]
+    assert arrays
+    for path, node in arrays:
+        assert node.get("x-kubernetes-list-type") in ("atomic", "map"), path
+        if ".spec." in path:
+            assert "maxItems" in node, f"{path} has no maxItems"
+    conditions = [node for path, node in arrays if path.endswith(".status.conditions")]
+    assert conditions and all(
+        c["x-kubernetes-list-type"] == "map" and c["x-kubernetes-list-map-keys"] == ["type"]
+        for c in conditions
+    )
