@@ -154,10 +154,11 @@ class PaperExchange(ApiModel):
     """Seed of every random draw; the same seed replays the same market."""
     market: PaperMarketName = PaperMarketName.DOCUMENTS
     """Built-in market data set: ``documents`` (the documents' products, with a delisted
-    AUT, a suspended ZETA and a BONK whose orders are rejected) or ``calm`` (the documents'
+    AUT, a suspended ZETA and a BONK whose orders are rejected), ``calm`` (the documents'
     tradeable products on a quiet day: half the spread, a quarter of the movement, no
-    rejecting product). Each injects what its products carry: see docs/design.md (The paper
-    market)."""
+    rejecting product) or ``usdt`` (the calm products quoted in USDT only, no USD market:
+    a Binance-shaped venue for ``settlementCurrencies: [USDT]``). Each injects what its
+    products carry: see docs/design.md (The paper market)."""
     model: PaperMarketModel = PaperMarketModel.CALIBRATED
     """How resting orders fill: optimistic (the first paper market: first in the queue, all of
     the flow), calibrated (queue position, informed flow, impact) or skeptic; every parameter

@@ -4,8 +4,11 @@ write at a time."""
 
 from __future__ import annotations
 
+import pytest
+
 from cleanslate.api.account import TradingAccountStatus
 from cleanslate.clock import SimulatedClock
+from cleanslate.operating.kube import StaleRecord
 
 from .harness import Rig, account_spec, policy
 
@@ -87,3 +90,19 @@ async def test_the_bound_and_a_simulated_clock_keep_one_symbol_at_a_time() -> No
     plain = SerialRig(account_spec(STORY), policy(**TIER))
     await plain.cycle()
     assert not interleaved(plain) and plain.status.cleanup_metrics.purges_succeeded == 2
+
+
+class StaleRig(Rig):
+    """Another replica took the account over: every write of this one is refused."""
+
+    async def persist(self, status: TradingAccountStatus) -> None:
+        raise StaleRecord("testing value /status failed")
+
+
+async def test_a_stale_record_during_side_by_side_purges_is_a_stale_record() -> None:
+    """The shell stands a replica down on StaleRecord; wrapped in the task group's error it
+    would read as an unexpected bug, and the replica would write a CycleFailed status."""
+    rig = StaleRig(account_spec(STORY), policy(**TIER), clock=OverlappingClock())
+    with pytest.raises(StaleRecord):
+        await rig.cycle()
+    assert rig.exchange.requests == []
