@@ -152,7 +152,7 @@ def test_plan_is_the_last_plan_as_a_table(kubeconfig: Path, namespace: str, acco
 def test_retry_asks_on_a_live_account_and_annotates_only_on_yes(
     kubeconfig: Path, kubectl: Kubectl, namespace: str, account: str
 ) -> None:
-    declined = plugin(kubeconfig, "-n", namespace, "retry", account, "bonk-usd", answer="n\n")
+    declined = plugin(kubeconfig, "-n", namespace, "retry", account, "BONK-USD", answer="n\n")
     assert declined.returncode == 1
     assert "? [y/N]" in declined.stderr and "aborted: nothing changed" in declined.stderr
     assert "cleanslate.dev/retry-purge" not in annotations(kubectl, namespace, account)

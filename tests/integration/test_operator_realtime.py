@@ -57,6 +57,7 @@ RESTING_POLICY: dict[str, Any] = {
         "replaceSeconds": 120,
         "pollIntervalSeconds": 0.5,
         "maxDurationSeconds": 240,
+        "pace": "fixed",  # rest maker-first whatever the spread (the adaptive pace crosses)
     },
 }
 """BONK's post-only order never fills on the documents market: with these TTLs it rests for a

@@ -75,9 +75,11 @@ class EndpointPolicy:
         try:
             origin = origin_of(url)
         except EndpointNotAllowed as exc:
-            raise EndpointNotAllowed(f"exchange base URL {exc}; {_HINT}") from None
+            # the hint first: a condition message is cut at one line, and the flag to set
+            # matters more than the rest of the URL
+            raise EndpointNotAllowed(f"{_HINT}; exchange base URL {exc}") from None
         if origin not in self.allowed:
             raise EndpointNotAllowed(
-                f"exchange base URL {bounded(url, 120)!r} is not allowed by the operator; {_HINT}"
+                f"{_HINT}; exchange base URL {bounded(url, 120)!r} is not allowed by the operator"
             )
         return url
