@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: venv lock tools demo once once-documents cluster lint test test-random chaos crds chart bench venues image image-check e2e e2e-tools
+.PHONY: venv lock tools demo once once-documents cluster lint test test-random chaos crds chart bench venues image image-check e2e e2e-tools release
 
 # The virtualenv, reinstalled whenever pyproject.toml or the lock changes. It installs
 # requirements-dev.lock with its hashes: the test and ccxt extras at exactly the versions
@@ -34,6 +34,13 @@ tools:
 # Installs buildah and debootstrap from Debian's packages when missing (docs/install.md).
 image: venv
 	bash hack/build-image.sh
+
+# A release built into dist/, published nowhere (no registry is reachable here): the image
+# archive, the chart package, the reproducible kubectl plugin archives, the krew manifest with
+# their sha256, SHA256SUMS (hack/release.py; docs/install.md, "Releasing"). RELEASE_IMAGE=0
+# leaves the image out.
+release: venv
+	$(BIN)/python hack/release.py
 
 # The built image checked by running it with runc: uid 10001, read-only root filesystem,
 # `cleanslate --version`, `import ccxt`, its size.
