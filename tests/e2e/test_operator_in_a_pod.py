@@ -124,7 +124,9 @@ CAN_I: list[tuple[str, str, str, bool]] = [
     ("watch", "purgepolicies.cleanslate.dev", "", True),
     ("patch", "purgepolicies.cleanslate.dev", "tenant-a", False),
     ("create", "events", "tenant-a", True),
-    ("get", "secrets", "tenant-a", True),
+    # the chart's default reads no Secret anywhere: Live accounts need rbac.secretNamespaces
+    # (docs/install.md); the test below grants tenant-a and checks tenant-b stays closed
+    ("get", "secrets", "tenant-a", False),
     ("list", "secrets", "tenant-a", False),
     ("watch", "secrets", "", False),
     ("patch", "clusterkopfpeerings.kopf.dev", "", True),
@@ -239,6 +241,15 @@ def test_an_upgrade_mid_purge_stops_the_old_pod_within_its_grace_period(
     """A rolling upgrade while an account is being purged: the old container exits by
     itself (code 0) before terminationGracePeriodSeconds, and the new pod finishes the
     purge."""
+    # A policy that rests maker-first (pace: fixed): the adaptive pace would sell SEI's wide
+    # spread at once as a taker, and there would be no purge in progress to upgrade under.
+    resting = json.loads(
+        installed.kubectl("get", "purgepolicy", "default", "-n", "tenant-b", "-o", "json")
+    )
+    resting["metadata"] = {"name": "resting", "namespace": "tenant-b"}
+    resting["spec"].setdefault("execution", {})["pace"] = "fixed"
+    resting.pop("status", None)
+    installed.kubectl("apply", "-f", "-", input=json.dumps(resting))
     installed.kubectl(
         "apply", "-f", "-",
         input=json.dumps({
@@ -246,7 +257,7 @@ def test_an_upgrade_mid_purge_stops_the_old_pod_within_its_grace_period(
             "kind": "TradingAccount",
             "metadata": {"name": "mid-purge", "namespace": "tenant-b"},
             "spec": {
-                "policyRef": {"name": "default"},
+                "policyRef": {"name": "resting"},
                 "mode": "Live",
                 "intervalSeconds": 5,
                 "exchange": {"paper": {"seed": 7, "holdings": {"USD": 100, "SEI": 400}}},
