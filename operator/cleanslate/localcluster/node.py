@@ -45,7 +45,7 @@ from types import TracebackType
 
 from . import safety
 from .plane import LocalControlPlane, _free_port
-from .process import ManagedProcess
+from .process import ManagedProcess, log_tails, wait_started
 from .tools import find_tool
 
 log = logging.getLogger(__name__)
@@ -410,20 +410,17 @@ class LocalNode:
         return process
 
     def _poll(self, deadline: float, name: str, ready: Callable[[], bool]) -> None:
-        process = self.process(name)
-        while not ready():
-            code = process.exit_code()
-            if code is not None:
-                raise self._failure(f"{name} exited with code {code} during startup")
-            if time.monotonic() > deadline:
-                raise self._failure(f"{name} not ready after {self.startup_timeout:.0f}s")
-            time.sleep(_POLL_INTERVAL)
+        wait_started(
+            self.process(name),
+            ready,
+            deadline=deadline,
+            timeout=self.startup_timeout,
+            interval=_POLL_INTERVAL,
+            failure=self._failure,
+        )
 
     def _failure(self, summary: str) -> NodeError:
-        tails = "\n".join(
-            f"--- last lines of {p.log_path.name} ---\n{p.tail()}" for p in self._processes
-        )
-        return NodeError(f"{summary}\n{tails}")
+        return NodeError(f"{summary}\n{log_tails(self._processes)}")
 
     def _containerd_answers(self) -> bool:
         if not containerd_socket(self.workdir).exists():

@@ -31,7 +31,7 @@ from types import TracebackType
 from typing import TypeVar
 
 from . import kubeconfig, pki, safety
-from .process import ManagedProcess
+from .process import ManagedProcess, log_tails, wait_started
 from .tools import find_tool, tools_dir
 
 log = logging.getLogger(__name__)
@@ -326,18 +326,17 @@ class LocalControlPlane:
             conn.close()
 
     def _poll(self, deadline: float, process: ManagedProcess, ready: _Probe) -> None:
-        while not ready():
-            code = process.exit_code()
-            if code is not None:
-                raise self._failure(f"{process.name} exited with code {code} during startup")
-            if time.monotonic() > deadline:
-                raise self._failure(f"{process.name} not ready after {self.startup_timeout:.0f}s")
-            time.sleep(_POLL_INTERVAL)
+        wait_started(
+            process,
+            ready,
+            deadline=deadline,
+            timeout=self.startup_timeout,
+            interval=_POLL_INTERVAL,
+            failure=self._failure,
+        )
 
     def _failure(self, summary: str) -> ControlPlaneError:
-        tails = "\n".join(
-            f"--- last lines of {p.log_path.name} ---\n{p.tail()}" for p in self._processes
-        )
+        tails = log_tails(self._processes)
         error_type = _PortInUseError if "address already in use" in tails else ControlPlaneError
         return error_type(f"{summary}\n{tails}")
 

@@ -18,6 +18,7 @@ import logging
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -117,3 +118,28 @@ class ManagedProcess:
         except OSError as exc:
             return f"<no log: {exc}>"
         return "\n".join(text.splitlines()[-lines:])
+
+
+def wait_started(
+    process: ManagedProcess,
+    ready: Callable[[], bool],
+    *,
+    deadline: float,
+    timeout: float,
+    interval: float,
+    failure: Callable[[str], Exception],
+) -> None:
+    """Poll ``ready`` until it answers, failing at once when ``process`` exits meanwhile (its
+    log says why, not a timeout) or when ``deadline`` (``time.monotonic``) passes."""
+    while not ready():
+        code = process.exit_code()
+        if code is not None:
+            raise failure(f"{process.name} exited with code {code} during startup")
+        if time.monotonic() > deadline:
+            raise failure(f"{process.name} not ready after {timeout:.0f}s")
+        time.sleep(interval)
+
+
+def log_tails(processes: Sequence[ManagedProcess]) -> str:
+    """The last lines of every process's log, for a start-up failure's message."""
+    return "\n".join(f"--- last lines of {p.log_path.name} ---\n{p.tail()}" for p in processes)
