@@ -63,7 +63,8 @@ class Dust(ApiModel):
     threshold_pct_of_account: Percent = Decimal("1")
     """Holdings worth less than this percentage of the account are dust, in percent: 1 means
     1 % (the legacy protocol's ``dust_pct_threshold=0.01``). ``cleanslate once --dust-pct``
-    takes the legacy protocol's fraction (0.02 = 2 %) and sets this field to 100 times it."""
+    takes the same unit (2 = 2 %); a bare value below 1 there needs its % sign (0.5%), since
+    the legacy protocol's flag of that name took a fraction."""
     action: DustAction = DustAction.CLOSE
     """Close (the documents' default): sell it, where the exchange's minimum allows; a
     position under ``minPositionUsd`` worth less than an order is closed too, so one holding

@@ -53,13 +53,26 @@ def _timestamp(text: str) -> datetime:
     return value
 
 
-def _fraction(text: str) -> Decimal:
+def _percent(text: str) -> Decimal:
+    """A percent of the account, the unit of the policy's ``dust.thresholdPctOfAccount``.
+
+    The legacy protocol's flag of the same name took a fraction (``0.02`` = 2 %), so a bare
+    number between 0 and 1 is refused rather than guessed: read as a percent, the legacy
+    user's ``0.02`` would make a hundredth of the intended holdings dust. ``0.5%`` says it.
+    """
+    explicit = text.endswith("%")
     try:
-        value = Decimal(text)
+        value = Decimal(text.removesuffix("%").strip())
     except InvalidOperation:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value.is_finite() or not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError("a fraction of the account between 0 and 1, e.g. 0.02")
+    if not value.is_finite() or not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError("a percent of the account from 0 to 100, e.g. 2")
+    if 0 < value < 1 and not explicit:
+        legacy = f"{(value * 100).normalize():f}"
+        raise argparse.ArgumentTypeError(
+            f"{text} is a percent here (as in dust.thresholdPctOfAccount), not the legacy "
+            f"protocol's fraction: write {legacy} for {legacy} %, or {text}% for {text} %"
+        )
     return value
 
 
@@ -169,11 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     once.add_argument(
         "--dust-pct",
-        type=_fraction,
-        help="dust threshold as a fraction of the account, as the legacy protocol's flag "
-        "(0.02 = 2 %%; sets the policy's dust.thresholdPctOfAccount, a percent, to 2); the "
-        "share is capped at minPositionUsd ($7.50 by default), so above $7.50 / fraction of "
-        "account value (0.02: $375) it changes nothing: a position is never dust",
+        type=_percent,
+        help="dust threshold in percent of the account, the unit of the policy's "
+        "dust.thresholdPctOfAccount (2 = 2 %%; a value below 1 needs its %% sign, 0.5%%, since "
+        "the legacy protocol's flag took a fraction); the share is capped at minPositionUsd "
+        "($7.50 by default), so above $7.50 / share of account value (2 %%: $375) it changes "
+        "nothing: a position is never dust",
     )
     liquidate = commands.add_parser("liquidate", help="sell one symbol with the TWAP executor")
     _common(liquidate)

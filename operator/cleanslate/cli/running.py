@@ -66,7 +66,7 @@ class OnceRequest:
             updates["max_positions"] = args.max_positions
         if getattr(args, "dust_pct", None) is not None:
             updates["dust"] = policy.dust.model_copy(
-                update={"threshold_pct_of_account": args.dust_pct * 100}
+                update={"threshold_pct_of_account": args.dust_pct}
             )
         try:
             policy = PurgePolicySpec.model_validate({**policy.model_dump(), **updates})

@@ -14,6 +14,9 @@ import pytest
 import yaml
 
 from cleanslate.cli import main
+from cleanslate.cli.main import build_parser
+from cleanslate.cli.manifests import load
+from cleanslate.cli.running import OnceRequest
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ["-f", str(ROOT / "examples/account.yaml"), "-f", str(ROOT / "examples/policy.yaml")]
@@ -306,13 +309,33 @@ def test_max_positions_flag_overrides_the_policy_cap(
     assert not any("exceed the cap" in b for b in raised["status"]["blockers"])
 
 
-def test_dust_pct_outside_zero_to_one_is_a_usage_error(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+@pytest.mark.parametrize("value", ["150", "-1", "0.02", "101%"])
+def test_dust_pct_outside_0_to_100_or_a_bare_fraction_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, value: str
 ) -> None:
     with pytest.raises(SystemExit) as exit_:
-        main(["once", *EXAMPLES, "--state-dir", str(tmp_path), "--dust-pct", "1.5"])
+        main(["once", *EXAMPLES, "--state-dir", str(tmp_path), "--dust-pct", value])
     assert exit_.value.code == 2
     assert "--dust-pct" in capsys.readouterr().err
+
+
+def test_a_bare_fraction_is_refused_naming_both_readings(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["once", *EXAMPLES, "--state-dir", str(tmp_path), "--dust-pct", "0.02"])
+    err = capsys.readouterr().err
+    assert "write 2 for 2 %" in err
+    assert "0.02%" in err
+
+
+@pytest.mark.parametrize(("value", "percent"), [("2", "2"), ("0.5%", "0.5"), ("0", "0")])
+def test_dust_pct_is_the_policy_field_s_percent(tmp_path: Path, value: str, percent: str) -> None:
+    args = build_parser().parse_args(
+        ["once", *EXAMPLES, "--state-dir", str(tmp_path), "--dust-pct", value]
+    )
+    request = OnceRequest.from_args(args, load(args.filename))
+    assert request.policy.dust.threshold_pct_of_account == Decimal(percent)
 
 
 def test_default_output_is_a_human_summary(
