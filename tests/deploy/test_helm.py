@@ -355,8 +355,12 @@ def test_host_network_sets_the_matching_dns_policy_and_extra_env(
     pod = deployment["spec"]["template"]["spec"]
     assert pod["hostNetwork"] is True
     assert pod["dnsPolicy"] == "ClusterFirstWithHostNet"
-    assert container(deployment)["env"][1:] == env
-    # the ports are the node's: a surged pod could wait forever for a node to free them
+    pod_ip = {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}
+    assert container(deployment)["env"][1:] == [pod_ip, *env]
+    # the ports are the node's, bound on the pod's IP (the node's address) only: replicas on
+    # nodes sharing one host (make e2e's 127.0.0.1 and 127.0.0.2) do not collide
+    assert flag_values(container(deployment)["args"], "--bind-address") == ["$(POD_IP)"]
+    # a surged pod could wait forever for a node to free them
     assert deployment["spec"]["strategy"] == {"type": "Recreate"}
 
 
@@ -364,6 +368,21 @@ def test_pods_use_the_pod_network_by_default(helm: Path, tmp_path: Path) -> None
     [deployment] = of_kind(render(helm, tmp_path, {}), "Deployment")
     pod = deployment["spec"]["template"]["spec"]
     assert "hostNetwork" not in pod and "dnsPolicy" not in pod
+    # every address of the pod, so kubectl port-forward (to the pod's localhost) works
+    assert "--bind-address" not in container(deployment)["args"]
+
+
+def test_the_state_directory_is_an_emptydir_unless_a_volume_is_given(
+    helm: Path, tmp_path: Path
+) -> None:
+    def state(values: dict[str, Any]) -> Obj:
+        [deployment] = of_kind(render(helm, tmp_path, values), "Deployment")
+        volumes = deployment["spec"]["template"]["spec"]["volumes"]
+        return cast(Obj, next(v for v in volumes if v["name"] == "state"))
+
+    assert state({}) == {"name": "state", "emptyDir": {"sizeLimit": "256Mi"}}
+    shared = {"persistentVolumeClaim": {"claimName": "cleanslate-state"}}
+    assert state({"volumes": {"state": shared}}) == {"name": "state", **shared}
 
 
 def test_monitoring_toggles_render_the_deploy_monitoring_objects(

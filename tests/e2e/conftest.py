@@ -7,7 +7,8 @@ kube-scheduler (``LocalControlPlane(controllers=True)``), a node of containerd a
 is installed as docs/install.md says, with values only for what this node needs: the host
 network (there is no pod network here, by rule), the API server's address (127.0.0.1 and
 its port, since nothing on the host network answers the service's ClusterIP) and the image.
-One replica: two pods on the host network of one node would bind the same ports.
+One replica: two pods on the host network of one node would bind the same ports; the HA
+test (test_ha_in_pods.py) adds a second node, 127.0.0.2, for its second replica.
 
 ``CLEANSLATE_EXISTING_CLUSTER=1`` runs the same tests against ``$KUBECONFIG`` (kind or any
 cluster) instead, with the image named by ``CLEANSLATE_E2E_IMAGE`` (``repository:tag``,
@@ -76,6 +77,8 @@ class E2eCluster:
     image: str
     node: LocalNode | None
     plane: LocalControlPlane | None
+    archive: Path | None = None
+    """The image's docker-archive, for another local node to import."""
     timings: dict[str, float] = field(default_factory=lambda: TIMINGS)
 
     def platform_values(self) -> dict[str, Any]:
@@ -169,6 +172,7 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2eCluster]:
             image_ref(archive),
             node,
             plane,
+            archive,
         )
         yield cluster
         foreign = node.connections()

@@ -14,8 +14,18 @@ was found by a failure:
   becomes Ready without a pod network.
 
 Network rule: pods run on the host network only; no pod network is ever created, and the
-only addresses anything here is given are 127.0.0.1 ones. ``connections`` lists the sockets
-of the node's processes, so a test can check that none reaches another address.
+only addresses anything here is given are loopback ones.
+
+More than one node: each ``LocalNode`` has its own containerd (root, state, socket, runc
+root) and its own kubelet (root dir, port) in its own temp dir, and its own loopback
+address as its name (``LocalNode(plane, name="127.0.0.2")``): the kubelet takes an IP given
+as ``--hostname-override`` as the node's address, so its host-network pods get that pod IP
+and a server bound to it does not collide with one on 127.0.0.1. Two kubelets never share
+one containerd (each would remove the other's sandboxes as unknown). The pods' cgroups of
+both sit under containerd's flat ``k8s.io`` parent (the kubelet passes no parent without a
+QoS tree), named by container id; a node removes only those of its own containers.
+``connections`` lists the sockets of the node's processes, so a test can check that none
+reaches another address.
 
 Cleanup is by pid, mount and cgroup: ``stop`` kills the pods' tasks and the shims that ran
 them, stops containerd and the kubelet, unmounts whatever was mounted under the temp dir,
@@ -115,8 +125,11 @@ def cni_config() -> str:
     )
 
 
-def containerd_config(workdir: Path, cni_bin: Path, sandbox_image: str = SANDBOX_IMAGE) -> str:
-    """containerd's TOML (version 2, containerd 1.6), every path under ``workdir``."""
+def containerd_config(
+    workdir: Path, cni_bin: Path, sandbox_image: str = SANDBOX_IMAGE, address: str = NODE_NAME
+) -> str:
+    """containerd's TOML (version 2, containerd 1.6), every path under ``workdir``; its
+    streaming server (exec, logs) on the node's ``address``."""
     cri = 'plugins."io.containerd.grpc.v1.cri"'
     return f"""version = 2
 root = "{workdir / "containerd" / "root"}"
@@ -137,7 +150,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 [{cri}]
   sandbox_image = "{sandbox_image}"
   restrict_oom_score_adj = true
-  stream_server_address = "127.0.0.1"
+  stream_server_address = "{address}"
   stream_server_port = "0"
   enable_cdi = false
 
@@ -162,17 +175,19 @@ def containerd_socket(workdir: Path) -> Path:
     return workdir / "containerd" / "containerd.sock"
 
 
-def kubelet_config(workdir: Path, port: int, ca_file: Path) -> dict[str, object]:
-    """The KubeletConfiguration: serving on loopback only, cgroupfs on cgroup v1, no QoS
-    cgroup tree (one flat ``kubepods`` parent is enough and less to clean), no swap check
-    and eviction thresholds that a busy CI disk does not trip."""
+def kubelet_config(
+    workdir: Path, port: int, ca_file: Path, address: str = NODE_NAME
+) -> dict[str, object]:
+    """The KubeletConfiguration: serving on the node's loopback ``address`` only, cgroupfs
+    on cgroup v1, no QoS cgroup tree (one flat ``kubepods`` parent is enough and less to
+    clean), no swap check and eviction thresholds that a busy CI disk does not trip."""
     return {
         "apiVersion": "kubelet.config.k8s.io/v1beta1",
         "kind": "KubeletConfiguration",
-        "address": "127.0.0.1",
+        "address": address,
         "port": port,
         "readOnlyPort": 0,
-        "healthzBindAddress": "127.0.0.1",
+        "healthzBindAddress": address,
         "healthzPort": 0,
         "authentication": {
             "anonymous": {"enabled": False},
@@ -325,12 +340,21 @@ def sweep_stale_nodes(parent: Path, cgroup_root: Path = CGROUP_ROOT) -> None:
 
 
 class LocalNode:
-    """containerd and a kubelet (node ``127.0.0.1``) for a running ``LocalControlPlane``
-    started with ``controllers=True``; ``with LocalNode(plane) as node: ...``."""
+    """containerd and a kubelet (node ``name``, a loopback address: ``127.0.0.1`` unless
+    given) for a running ``LocalControlPlane`` started with ``controllers=True``;
+    ``with LocalNode(plane) as node: ...``."""
 
     def __init__(
-        self, plane: LocalControlPlane, *, startup_timeout: float = 120.0, tools: Path | None = None
+        self,
+        plane: LocalControlPlane,
+        *,
+        name: str = NODE_NAME,
+        startup_timeout: float = 120.0,
+        tools: Path | None = None,
     ) -> None:
+        if not ipaddress.ip_address(name).is_loopback:
+            raise ValueError(f"a local node's name is a loopback address, not {name!r}")
+        self.name = name
         self.plane = plane
         self.startup_timeout = startup_timeout
         self.tools_dir = tools if tools is not None else plane.tools_dir
@@ -338,6 +362,9 @@ class LocalNode:
         self._workdir: Path | None = None
         self._processes: list[ManagedProcess] = []
         self._cgroups_before: set[Path] = set()
+        self._containers: set[str] = set()
+        """Ids of the containers (and sandboxes) this node's containerd ran: the names of
+        the cgroups it may remove."""
 
     @property
     def workdir(self) -> Path:
@@ -361,7 +388,7 @@ class LocalNode:
             self.stop()
             raise
         self.startup_seconds = time.monotonic() - began
-        log.info("node %s ready in %.1fs", NODE_NAME, self.startup_seconds)
+        log.info("node %s ready in %.1fs", self.name, self.startup_seconds)
         return self
 
     def _start_once(self, deadline: float) -> None:
@@ -379,7 +406,7 @@ class LocalNode:
         (workdir / "resolv.conf").write_text("nameserver 127.0.0.1\n")
         cni_bin = find_tool("cni/loopback", root=self.tools_dir).parent
         config = workdir / "containerd.toml"
-        config.write_text(containerd_config(workdir, cni_bin))
+        config.write_text(containerd_config(workdir, cni_bin, address=self.name))
         self._spawn("containerd", [containerd, "--config", str(config)])
         self._poll(deadline, "containerd", self._containerd_answers)
         archive = sandbox_image_archive(
@@ -388,7 +415,11 @@ class LocalNode:
         self.import_image(archive)
         kubelet_file = workdir / "kubelet.json"
         kubelet_file.write_text(
-            json.dumps(kubelet_config(workdir, _free_port(), self.plane.credentials.ca.cert_path))
+            json.dumps(
+                kubelet_config(
+                    workdir, _free_port(), self.plane.credentials.ca.cert_path, self.name
+                )
+            )
         )
         self._spawn(
             "kubelet",
@@ -398,7 +429,7 @@ class LocalNode:
                 f"--kubeconfig={self.plane.kubeconfig}",
                 f"--root-dir={workdir / 'kubelet'}",
                 f"--cert-dir={workdir / 'kubelet' / 'pki'}",
-                f"--hostname-override={NODE_NAME}",
+                f"--hostname-override={self.name}",
                 "--v=1",
             ],
         )
@@ -434,7 +465,7 @@ class LocalNode:
                 f"--kubeconfig={self.plane.kubeconfig}",
                 "get",
                 "node",
-                NODE_NAME,
+                self.name,
                 "-o",
                 "jsonpath={.status.conditions[?(@.type=='Ready')].status}",
             ],
@@ -493,6 +524,7 @@ class LocalNode:
         for process in self._processes:
             if process.name == "kubelet":
                 process.stop()
+        self._containers |= self._task_ids()
         if any(p.name == "containerd" and p.exit_code() is None for p in self._processes):
             self._remove_tasks()
         shims = self._shim_pids()
@@ -502,19 +534,41 @@ class LocalNode:
         for pid in shims:
             _kill(pid)
         _unmount_under(workdir)
-        for cgroup in sorted(
-            _cgroups() - self._cgroups_before, key=lambda p: len(p.parts), reverse=True
-        ):
+        mine = [c for c in _cgroups() - self._cgroups_before if self._owns(c)]
+        for cgroup in sorted(mine, key=lambda p: len(p.parts), reverse=True):
             try:
                 cgroup.rmdir()
             except OSError as exc:
                 log.warning("cgroup %s left behind: %s", cgroup, exc)
         shutil.rmtree(workdir, ignore_errors=True)
         self._workdir = None
+        self._containers.clear()
+
+    def _task_ids(self) -> set[str]:
+        """The ids containerd keeps a task state dir for (readable after containerd died)."""
+        tasks = self.workdir / "containerd" / "state" / "io.containerd.runtime.v2.task" / NAMESPACE
+        return {entry.name for entry in tasks.iterdir()} if tasks.is_dir() else set()
+
+    def _owns(self, cgroup: Path) -> bool:
+        """A cgroup of one of this node's containers, or a parent (``k8s.io``) that appeared
+        since the start and that no other node's container is in: another node's
+        containers and their parent are left alone."""
+        if cgroup.name in CGROUP_PARENTS:
+            try:
+                return not any(
+                    child.is_dir() and not self._mine(child) for child in cgroup.iterdir()
+                )
+            except OSError:
+                return False
+        return self._mine(cgroup)
+
+    def _mine(self, cgroup: Path) -> bool:
+        return bool(self._containers & set(cgroup.parts))
 
     def _remove_tasks(self) -> None:
         """Kill every pod container and sandbox (the kubelet is gone and would not)."""
         listing = self._ctr_result("tasks", "ls").stdout.splitlines()[1:]
+        self._containers |= set(self._ctr_result("containers", "ls", "-q").stdout.split())
         for line in listing:
             task = line.split()[0]
             self._ctr_result("tasks", "kill", "-s", "SIGKILL", task)

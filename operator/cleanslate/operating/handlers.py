@@ -94,6 +94,8 @@ class Runtime:
 
     config: WorkerConfig
     metrics_port: int | None = None
+    metrics_address: str = "0.0.0.0"
+    """Where the metrics server listens (``--bind-address``)."""
     metrics_auth: bool = False
     """Serve /metrics only to tokens the API server authorises (``--metrics-auth``)."""
     metrics_runner: Any = None
@@ -161,10 +163,17 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
         if runtime.metrics_port and runtime.metrics_auth:
             reviewer = KubeReviewer(runtime.config.kube.api)
             runtime.metrics_runner = await serve_metrics(
-                runtime.config.metrics.registry, reviewer, runtime.metrics_port
+                runtime.config.metrics.registry,
+                reviewer,
+                runtime.metrics_port,
+                runtime.metrics_address,
             )
         elif runtime.metrics_port:
-            start_http_server(runtime.metrics_port, registry=runtime.config.metrics.registry)
+            start_http_server(
+                runtime.metrics_port,
+                addr=runtime.metrics_address,
+                registry=runtime.config.metrics.registry,
+            )
         if runtime.collector.enabled:
             runtime.collecting = asyncio.create_task(runtime.collector.run())
 

@@ -10,6 +10,7 @@ same peering name, one acts and the others stand by.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import re
 import time
@@ -76,6 +77,15 @@ def build_parser() -> argparse.ArgumentParser:
         "/metrics (TokenReview + SubjectAccessReview); the Helm chart turns it on",
     )
     p.add_argument("--liveness-port", type=int, default=8080, help="kopf liveness port (0: off)")
+    p.add_argument(
+        "--bind-address",
+        type=_bind_address,
+        default="0.0.0.0",
+        metavar="IP",
+        help="the address the metrics and liveness servers listen on (default: every "
+        "address). On the host network the chart gives the pod's IP (the node's), so "
+        "replicas on nodes sharing one host do not bind each other's ports",
+    )
     p.add_argument("--peering", metavar="NAME", help="kopf peering name, for HA replicas")
     p.add_argument(
         "--peering-priority",
@@ -171,6 +181,23 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _bind_address(text: str) -> str:
+    """An IP address (v4 or v6) to listen on, as written; a host name is refused, since it
+    could resolve to an address the probes do not reach."""
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:64]!r} is not an IP address") from None
+
+
+def liveness_endpoint(address: str, port: int) -> str | None:
+    """kopf's liveness URL on ``address`` (an IPv6 one in brackets); None when off."""
+    if not port:
+        return None
+    host = f"[{address}]" if ":" in address else address
+    return f"http://{host}:{port}/healthz"
+
+
 def _seniority() -> int:
     """kopf pauses every peer when priorities tie; an older process gets a higher one."""
     return -int(time.time() * 1000)
@@ -234,13 +261,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     runtime = Runtime(
         config=config,
         metrics_port=args.metrics_port or None,
+        metrics_address=args.bind_address,
         metrics_auth=args.metrics_auth,
         api_timeout_seconds=args.api_timeout_seconds,
         peering_lifetime_seconds=args.peering_lifetime_seconds,
         collector=CollectorSchedule(args.gc_interval_seconds),
         scan_cluster=scans_cluster(args.namespace),
     )
-    liveness = f"http://0.0.0.0:{args.liveness_port}/healthz" if args.liveness_port else None
+    liveness = liveness_endpoint(args.bind_address, args.liveness_port)
     runtime.collector.start_up()
     kopf.run(
         registry=registry,

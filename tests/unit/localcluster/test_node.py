@@ -7,11 +7,15 @@ import os
 import tarfile
 from pathlib import Path
 
+import pytest
+
 from cleanslate.localcluster.node import (
     SANDBOX_IMAGE,
+    LocalNode,
     _mounts_under,
     cni_config,
     containerd_config,
+    containerd_socket,
     descendants,
     foreign_peers,
     kubelet_config,
@@ -67,6 +71,39 @@ def test_kubelet_config_serves_loopback_and_accepts_cgroup_v1(tmp_path: Path) ->
     assert config["failCgroupV1"] is False and config["cgroupDriver"] == "cgroupfs"
     assert config["readOnlyPort"] == 0
     assert config["resolvConf"] == str(tmp_path / "resolv.conf")
+
+
+def test_a_second_node_serves_on_its_own_address_from_its_own_dir(tmp_path: Path) -> None:
+    """Node 127.0.0.2: its kubelet and containerd's streaming server on its address, every
+    path (the containerd socket the kubelet talks to included) in its own temp dir."""
+    workdir = tmp_path / "node-2"
+    config = kubelet_config(workdir, 10251, Path("/ca.crt"), "127.0.0.2")
+    assert config["address"] == "127.0.0.2" and config["healthzBindAddress"] == "127.0.0.2"
+    assert config["containerRuntimeEndpoint"] == f"unix://{containerd_socket(workdir)}"
+    text = containerd_config(workdir, Path("/cni"), address="127.0.0.2")
+    assert 'stream_server_address = "127.0.0.2"' in text
+    assert f'address = "{containerd_socket(workdir)}"' in text
+
+
+@pytest.mark.parametrize("name", ["10.0.0.2", "node-2"])
+def test_a_node_is_named_by_a_loopback_address_only(name: str) -> None:
+    with pytest.raises(ValueError):
+        LocalNode(object(), name=name)  # type: ignore[arg-type]
+
+
+def test_a_node_removes_its_own_cgroups_and_leaves_another_nodes(tmp_path: Path) -> None:
+    """Both nodes' pods sit under containerd's flat ``k8s.io`` parent: a node owns the cgroups
+    named by its containers' ids, and the parent only once no other container is in it."""
+    parent = tmp_path / "memory" / "k8s.io"
+    for container in ("mine-1", "mine-2", "theirs"):
+        (parent / container).mkdir(parents=True)
+    node = LocalNode(object(), name="127.0.0.2", tools=tmp_path)  # type: ignore[arg-type]
+    node._containers = {"mine-1", "mine-2"}
+    assert node._owns(parent / "mine-1") and node._owns(parent / "mine-2")
+    assert not node._owns(parent / "theirs")
+    assert not node._owns(parent), "another node's container is still in it"
+    (parent / "theirs").rmdir()
+    assert node._owns(parent)
 
 
 def test_foreign_peers_flags_only_the_nodes_non_loopback_sockets() -> None:
