@@ -20,6 +20,12 @@ The new shard's watch reports the account ADDED with a status already written: i
 that record has been quiet for ``--stand-down-seconds`` (the old owner has let go), then
 resumes from ``status.inFlight`` as after a restart.
 
+High availability is kopf's peering: one replica acts, the others are paused, their daemons
+stopped. A replica that kopf pauses after it took over (the senior one came back) ends each
+daemon by marking the record it wrote last as released (``AccountWorker.release``); the
+senior one, standing down for that account after its own stale write, is woken by the watch
+event and acts at once instead of waiting out ``--stand-down-seconds`` (``handed_back``).
+
 kopf's own bookkeeping lives in annotations (``cleanslate.dev/...``), never in ``spec`` and not
 in ``status`` (the structural schema would prune it); the status belongs to cleanslate alone.
 """
@@ -40,13 +46,14 @@ import kopf
 from prometheus_client import start_http_server
 
 from cleanslate.api import GROUP, VERSION
+from cleanslate.core import standing_down
 from cleanslate.core.conditions import bounded
 from cleanslate.core.redaction import redact
 from cleanslate.events import Event, Severity
 from cleanslate.operating import actions
 from cleanslate.operating.collecting import CollectorSchedule
 from cleanslate.operating.incluster import login_in_cluster
-from cleanslate.operating.kube import Kube
+from cleanslate.operating.kube import RELEASED, SEQUENCE, Kube
 from cleanslate.operating.metrics_auth import KubeReviewer, serve_metrics
 from cleanslate.operating.policy_status import judged
 from cleanslate.operating.workers import AccountWorker, WorkerConfig, wait_or_wake
@@ -210,7 +217,7 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
             runtime.arrivals.add(key)
         seen = runtime.generations.get(key)
         runtime.generations[key] = meta.get("generation")
-        if wakes(kwargs.get("type"), seen, meta):
+        if wakes(kwargs.get("type"), seen, meta) or handed_back(kwargs.get("type"), kwargs["body"]):
             runtime.wake(key).set()
 
     @kopf.daemon(
@@ -260,6 +267,18 @@ def wakes(event_type: str | None, seen: int | None, meta: Mapping[str, Any]) -> 
     generation = meta.get("generation")
     asked = any(k in (meta.get("annotations") or {}) for k in actions.KEYS)
     return asked or (seen is not None and seen != generation)
+
+
+def handed_back(event_type: str | None, body: Mapping[str, Any]) -> bool:
+    """Whether a watch event shows the record released by its last writer (a replica kopf
+    paused let go of it): a worker standing down for the account may act at once, so it is
+    woken rather than left to wait out the stand-down period."""
+    if event_type not in ("MODIFIED", None):
+        return False
+    status = body.get("status")
+    if not isinstance(status, Mapping):
+        return False
+    return standing_down.released(status.get(SEQUENCE), status.get(RELEASED))
 
 
 def arrived(event_type: str | None, body: Mapping[str, Any]) -> bool:
@@ -379,13 +398,19 @@ def _cycle_wait(cycle: asyncio.Future[float], key: str) -> float:
 async def _let_go(worker: AccountWorker, stopped: Stopping, runtime: Runtime) -> None:
     """Deleted: cancel cleanslate's open orders, then forget the account. Moved to another
     shard (a filter mismatch): only forget it here; its purge belongs to the new owner, who
-    resumes it from the in-flight record this shard leaves in place."""
+    resumes it from the in-flight record this shard leaves in place. Paused by kopf's
+    peering (another replica acts now): mark the record this worker wrote last as released,
+    so a replica standing down for the account acts at once (the cycle has ended: no order of
+    this one can follow)."""
     reason = stopped.reason
     deleted = reason is not None and bool(reason & kopf.DaemonStoppingReason.RESOURCE_DELETED)
     mismatch = reason is not None and bool(reason & kopf.DaemonStoppingReason.FILTERS_MISMATCH)
+    pausing = reason is not None and bool(reason & kopf.DaemonStoppingReason.OPERATOR_PAUSING)
     moved = stopped.left.is_set() or mismatch
     if deleted:
         await worker.cancel_own_orders()
+    elif pausing and not moved:  # peering handed the account to another replica
+        await worker.release()
     if moved and not deleted:
         logger.info("%s: moved to another shard; letting go", worker.key)
     if deleted or moved:
