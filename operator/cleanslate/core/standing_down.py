@@ -12,6 +12,11 @@ while the other may still be sending an order, and every order is preceded by a 
 * otherwise once the number has not moved for a whole stand-down period (the writer was
   cut off, killed, or moved away and cannot say it let go).
 
+The replica that let go may be resumed by kopf moments later (peering can flap while the
+frozen one's keep-alive settles). Its new daemon starts from the record like any other,
+but if somebody wrote since its release, somebody took the account and may be selling this
+very second: it stands down like a replica whose write was stale (``rejoin``).
+
 Pure: the caller passes the time (``now``, seconds on any monotonic clock).
 """
 
@@ -43,6 +48,12 @@ class Look:
 def released(sequence: int | None, released_sequence: int | None) -> bool:
     """Whether the stored record is a release: its last write was its writer letting go."""
     return sequence is not None and released_sequence == sequence
+
+
+def rejoin(released_at: int, sequence: int | None) -> bool:
+    """Whether a daemon that starts again soon after this replica released the account at
+    ``released_at`` may act at once: only if nobody has written the record since."""
+    return sequence == released_at
 
 
 def look(

@@ -109,6 +109,11 @@ class Runtime:
     peering_lifetime_seconds: int = 60
     """kopf's peering lifetime: how long a silent replica keeps the others standing by."""
     wakeups: dict[str, asyncio.Event] = field(default_factory=dict)
+    releases: set[asyncio.Future[None]] = field(default_factory=set)
+    """Releases under way (``_let_go``), kept referenced until they end."""
+    released: dict[str, tuple[int, float]] = field(default_factory=dict)
+    """Accounts this replica let go of when paused: the released ``writeSequence`` and when
+    (``time.monotonic``). A daemon started again within ``stand_down_seconds`` rejoins."""
     generations: dict[str, int | None] = field(default_factory=dict)
     """Last seen ``metadata.generation`` per account: a change means the spec was edited."""
     policy_users: dict[str, set[str]] = field(default_factory=dict)
@@ -325,6 +330,9 @@ async def run_account(
     if key in runtime.arrivals:
         runtime.arrivals.discard(key)
         worker.recovery.arrive()
+    let_go = runtime.released.pop(key, None)
+    if let_go is not None and time.monotonic() - let_go[1] < runtime.config.stand_down_seconds:
+        worker.recovery.rejoin(let_go[0])
 
     def policy_of(ns: str, policy: str) -> Mapping[str, Any] | None:
         runtime.policy_users.setdefault(f"{ns}/{policy}", set()).add(key)
@@ -361,6 +369,7 @@ async def _cycle_until_interrupted(
     cycle resume. True when the cycle was abandoned for an edit (start again at once)."""
     generation = body.get("metadata", {}).get("generation")
     cycle = asyncio.ensure_future(worker.cycle(body, policy_of))
+    worker.running = cycle
     woken = False
     try:
         while True:
@@ -387,6 +396,25 @@ async def _cycle_until_interrupted(
     return not stopped
 
 
+RELEASE_WAIT_SECONDS = 30.0
+"""How long a paused daemon's release waits for its cancelled cycle to end (the TWAP
+cancels its resting order on the way out); a cycle still running then releases nothing."""
+
+
+async def _release(worker: AccountWorker, runtime: Runtime) -> None:
+    """Mark the account released once the worker's last cycle has ended: from then on no
+    order of this worker can follow, which is what the mark promises."""
+    running = worker.running
+    if running is not None and not running.done():
+        await asyncio.wait({running}, timeout=RELEASE_WAIT_SECONDS)
+        if not running.done():
+            logger.warning("%s: paused, but its cycle has not ended; not released", worker.key)
+            return
+    released = await worker.release()
+    if released is not None:
+        runtime.released[worker.key] = (released, time.monotonic())
+
+
 def _cycle_wait(cycle: asyncio.Future[float], key: str) -> float:
     try:
         return cycle.result()
@@ -410,7 +438,12 @@ async def _let_go(worker: AccountWorker, stopped: Stopping, runtime: Runtime) ->
     if deleted:
         await worker.cancel_own_orders()
     elif pausing and not moved:  # peering handed the account to another replica
-        await worker.release()
+        # kopf cancels a pausing daemon, and again every second while it runs: the release
+        # is its own task, so a cancellation ends the daemon but never cuts the write short
+        releasing = asyncio.ensure_future(_release(worker, runtime))
+        runtime.releases.add(releasing)
+        releasing.add_done_callback(runtime.releases.discard)
+        await asyncio.shield(releasing)
     if moved and not deleted:
         logger.info("%s: moved to another shard; letting go", worker.key)
     if deleted or moved:

@@ -48,6 +48,9 @@ class Recovery:
     monotonic: Callable[[], float] = field(default=time.monotonic)
     tries: int = 0
     """Requests that failed in a row (the outage backoff's step)."""
+    rejoining: int | None = None
+    """This replica released the account at this ``writeSequence`` moments before the
+    daemon started again (``rejoin``); None otherwise."""
     departed: bool = False
     """A re-read found the account without this shard's labels: it moved to another shard."""
 
@@ -79,6 +82,11 @@ class Recovery:
         )
         self.pending, self.quiet = True, Quiet()
 
+    def rejoin(self, released_at: int) -> None:
+        """kopf resumed this replica soon after it let go of the account at ``released_at``:
+        act at once only if nobody wrote since (``core.standing_down.rejoin``)."""
+        self.pending, self.rejoining = True, released_at
+
     @property
     def standing_down(self) -> bool:
         return self.quiet is not None
@@ -101,6 +109,19 @@ class Recovery:
             logger.info("%s: no longer carries this shard's labels; letting go", self.key)
             self.departed = True
             return None
+        if self.rejoining is not None:
+            sequence = Fence.of(stored).sequence
+            if self.quiet is None and not standing_down.rejoin(self.rejoining, sequence):
+                logger.warning(
+                    "%s: written by another replica since this one let go (writeSequence %s, "
+                    "released at %s); standing down for %.0fs",
+                    self.key,
+                    sequence,
+                    self.rejoining,
+                    self.stand_down_seconds,
+                )
+                self.quiet = Quiet()
+            self.rejoining = None
         if self.quiet is not None:
             status = stored.get("status") or {}
             seen = standing_down.look(

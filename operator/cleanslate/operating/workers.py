@@ -186,6 +186,8 @@ class AccountWorker:
     """The stored status as this worker last read or wrote it; every write tests it."""
     wrote_last: bool = False
     """``fence`` is this worker's own write (not only a read): ``release`` may mark it."""
+    running: asyncio.Future[float] | None = field(default=None, repr=False)
+    """The cycle under way or last run (the daemon's task): a release waits for it to end."""
     recovery: Recovery = field(init=False)
     _spec: ValidatedSpec = field(default_factory=ValidatedSpec, repr=False)
 
@@ -484,27 +486,29 @@ class AccountWorker:
         self.status, self.written = stored, reporting.Written.of(stored)
         self.fence, self.wrote_last = Fence(stored.write_sequence, True), True
 
-    async def release(self) -> bool:
+    async def release(self) -> int | None:
         """kopf's peering paused this replica: its cycle has ended and another replica acts
         on the account now. If the stored record is still this worker's own last write, say
         so in it (``Kube.release_status``), so a replica standing down for the account acts
         at once instead of waiting out ``stand_down_seconds`` (``core.standing_down``).
         A record someone else wrote since, or an API server away, is left as it is: the
-        other replica then waits for a quiet record as before. True when the mark landed."""
+        other replica then waits for a quiet record as before. The released
+        ``writeSequence`` when the mark landed, else None."""
         kube, fence = self.config.kube, self.fence
         if kube is None or fence is None or not self.wrote_last or fence.sequence is None:
-            return False
+            logger.debug("%s: paused; no record of its own to release", self.key)
+            return None
         try:
             after = await kube.release_status(self.namespace, self.name, fence)
         except Exception as exc:  # StaleRecord, ApiUnavailable, anything: the quiet wait holds
             logger.info("%s: paused; the record was not marked released (%s)", self.key,
                         str(exc)[:200])  # fmt: skip
-            return False
+            return None
         self.config.metrics.status_writes.labels(self.namespace, self.name).inc()
         self.fence, self.wrote_last = Fence(after, True), False
         logger.info("%s: paused by peering; released the account at writeSequence %d",
                     self.key, after)  # fmt: skip
-        return True
+        return after
 
     async def _halt(
         self,

@@ -3,7 +3,7 @@ the record says its last writer let go (the hand-back after kopf's peering pause
 
 from __future__ import annotations
 
-from cleanslate.core.standing_down import Quiet, look, released
+from cleanslate.core.standing_down import Quiet, look, rejoin, released
 
 PERIOD = 60.0
 
@@ -46,3 +46,11 @@ def test_an_account_without_a_sequence_waits_like_any_quiet_record() -> None:
 
 def test_no_stand_down_period_acts_at_once() -> None:
     assert look(Quiet(), 3, None, now=5.0, period=0.0).act
+
+
+def test_a_replica_resumed_soon_after_it_let_go_acts_only_if_nobody_took_the_account() -> None:
+    """kopf's peering can resume the replica that just let go (it flaps while the other's
+    keep-alive settles): if the record moved since the release, another replica acts."""
+    assert rejoin(9, 9)
+    assert not rejoin(9, 10)
+    assert not rejoin(9, None)

@@ -3,6 +3,7 @@ it moved in from another shard, and what a daemon does when it lets an account g
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import kopf
@@ -62,6 +63,7 @@ class _Worker:
     """What ``_let_go`` touches of an account worker, recording what it was asked to do."""
 
     namespace, name, key = "ns", "moved", "ns/moved"
+    running: asyncio.Future[float] | None = None
 
     def __init__(self) -> None:
         self.cancelled = self.closed = self.released = False
@@ -73,9 +75,9 @@ class _Worker:
     async def close(self) -> None:
         self.closed = True
 
-    async def release(self) -> bool:
+    async def release(self) -> int | None:
         self.released = True
-        return True
+        return 9
 
 
 class _KopfStopped:
@@ -143,3 +145,26 @@ async def test_a_daemon_stopped_by_peering_releases_the_account_and_nothing_else
     moved.left.set()  # moved to another shard as the pause came: its writes cannot land
     worker, _ = await _left_with(moved)
     assert not worker.released
+
+
+async def test_a_release_waits_for_the_cycle_and_survives_the_daemon_being_cancelled() -> None:
+    """kopf cancels a pausing daemon (and again every second): the release is written only
+    once the cancelled cycle has ended, and a cancellation of the daemon does not stop it."""
+    cycle: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+    worker = _Worker()
+    worker.running = cycle
+    config = WorkerConfig(state_dir=Path("/nonexistent"), metrics=Metrics(), kube=None)
+    runtime = Runtime(config=config)
+    stopped = Stopping(_KopfStopped(kopf.DaemonStoppingReason.OPERATOR_PAUSING))
+    daemon = asyncio.ensure_future(_let_go(worker, stopped, runtime))  # type: ignore[arg-type]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not worker.released and runtime.releases  # the cycle is still ending
+    daemon.cancel()
+    await asyncio.gather(daemon, return_exceptions=True)
+    assert not worker.released
+    cycle.set_result(0.0)
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert worker.released and not runtime.releases
+    assert runtime.released["ns/moved"][0] == 9  # a daemon started again soon rejoins

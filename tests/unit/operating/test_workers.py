@@ -353,3 +353,30 @@ async def test_a_replica_paused_on_a_record_it_did_not_write_last_releases_nothi
     stale.fence, stale.wrote_last = Fence(1, True), True  # its write, overwritten since
     assert not await stale.release()
     assert api.status_writes == writes and "releasedSequence" not in api.status()
+
+
+async def test_a_replica_resumed_right_after_letting_go_stands_down_if_the_account_was_taken(
+    tmp_path: Path,
+) -> None:
+    """kopf's peering may resume the replica that just released the account (it flaps while
+    the other's keep-alive settles). Its new worker acts at once only if nobody wrote since
+    the release; if the senior replica took the account, it stands down and places nothing."""
+    api = FakeApi(account(HOLDINGS))
+    standby = worker(api, tmp_path / "b")
+    await standby.cycle(api.body, policy_of)
+    released_at = await standby.release()
+    assert released_at == api.status()["writeSequence"]
+
+    untouched = worker(api, tmp_path / "c")
+    untouched.recovery.rejoin(released_at)
+    await untouched.cycle(api.body, policy_of)  # nobody wrote since: it acts
+    assert not untouched.recovery.standing_down and api.status()["writeSequence"] > released_at
+
+    taken = api.status()["writeSequence"]
+    again = worker(api, tmp_path / "d", stand_down=30.0)
+    now = [1000.0]
+    again.recovery.monotonic = lambda: now[0]
+    again.recovery.rejoin(released_at)
+    assert await again.cycle(api.body, policy_of) == 30.0
+    assert again.recovery.standing_down and own_orders(again) == []
+    assert api.status()["writeSequence"] == taken
