@@ -187,14 +187,17 @@ def crds(kubectl: Kubectl) -> None:
     kubectl(
         "apply", "--server-side", "--force-conflicts", "--field-manager=cleanslate-tests", *args
     )
-    kubectl(
-        "wait",
-        "--for=condition=established",
-        "--timeout=60s",
-        "crd/tradingaccounts.cleanslate.dev",
-        "crd/purgepolicies.cleanslate.dev",
-        "crd/kopfpeerings.kopf.dev",
-    )
+    for crd in (
+        "tradingaccounts.cleanslate.dev",
+        "purgepolicies.cleanslate.dev",
+        "kopfpeerings.kopf.dev",
+    ):
+        # `kubectl wait` fails outright while a new CRD has no status yet: poll it
+        wait_for(
+            partial(kubectl, "wait", "--for=condition=established", f"crd/{crd}", "--timeout=10s"),
+            STARTUP_SECONDS,
+            f"CRD {crd} established",
+        )
 
 
 def policy(namespace: str) -> dict[str, Any]:
