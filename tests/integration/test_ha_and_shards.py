@@ -41,8 +41,9 @@ from typing import Any
 import pytest
 from operator_process import OperatorProcess as Replica
 from operator_process import wait_for
-from test_operator import account_manifest, own_orders, paper_state, policy_manifest, sold
+from test_operator import OPEN, account_manifest, own_orders, paper_state, policy_manifest, sold
 
+from cleanslate.core.market import OrderStatus
 from cleanslate.localcluster import Kubectl, KubectlError
 
 pytestmark = pytest.mark.cluster
@@ -411,6 +412,16 @@ def placed(order: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(order["createdAt"])
 
 
+def closed(order: dict[str, Any]) -> datetime:
+    """When an order could rest until at the latest, by the venue's record: when it was
+    cancelled or filled, else its good-till time (maker legs), else its placement (taker
+    legs)."""
+    if order["status"] == OrderStatus.FILLED.value and order["fills"]:
+        return max(datetime.fromisoformat(f["at"]) for f in order["fills"])
+    at = order.get("cancelledAt") or order.get("expiresAt") or order["createdAt"]
+    return datetime.fromisoformat(at)
+
+
 def account_state(kubectl: Kubectl, namespace: str, name: str) -> str | None:
     body = json.loads(kubectl("get", "ta", name, "-n", namespace, "-o", "json"))
     return (body.get("status") or {}).get("accountState")
@@ -474,8 +485,11 @@ def test_a_frozen_senior_replica_handed_the_account_back_sells_again_within_the_
     first_again = min(map(placed, senior_sells_again()))
     last_of_standby = max(map(placed, by_standby))
     gap = (first_again - last_of_standby).total_seconds()
-    # one placer at a time: the standby placed nothing once the senior one sold again
+    # one placer at a time: the standby placed nothing once the senior one sold again, and
+    # every order it placed was closed (cancelled, expired, filled) before that
     assert gap > 0, f"both replicas placed orders at once (gap {gap:.1f}s)"
+    still_out = [o["clientOrderId"] for o in by_standby if closed(o) > first_again]
+    assert still_out == [], f"the standby's orders were still out: {still_out}"
     assert gap < STAND_DOWN, (
         f"{gap:.1f}s with no order after the hand-back, not under the stand-down period "
         f"({STAND_DOWN}s)\n{logs()}"
@@ -487,5 +501,5 @@ def test_a_frozen_senior_replica_handed_the_account_back_sells_again_within_the_
     for venue in (senior, standby):  # each replica's paper venue: nothing sold beyond it
         mine = own_orders(venue.state_dir, ns, name)
         assert sold(mine, "SEI-USD") <= SEI, f"{venue.log_path.stem} sold more SEI than held"
-        assert all(o["status"] != "OPEN" for o in mine), f"{venue.log_path.stem} left an order"
+        assert all(o["status"] != OPEN for o in mine), f"{venue.log_path.stem} left an order"
         assert Decimal(paper_state(venue.state_dir, ns, name)["balances"].get("SEI", "0")) >= 0
