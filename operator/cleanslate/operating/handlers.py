@@ -214,6 +214,7 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
         if kwargs.get("type") == "DELETED":  # deleted, or moved to another shard
             runtime.generations.pop(key, None)
             runtime.arrivals.discard(key)
+            runtime.released.pop(key, None)
             left = runtime.departures.get(key)
             if left is not None:
                 left.set()
