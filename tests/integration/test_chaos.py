@@ -256,9 +256,11 @@ def test_a_frozen_leader_resumed_beside_its_successor_places_no_order_and_stands
 
 
 def ends(order: dict[str, Any]) -> datetime:
-    """When an order could rest until at the latest: its good-till time (maker legs), or
-    its placement (immediate-or-cancel taker legs)."""
-    expires = order.get("expiresAt")
+    """When an order could rest until at the latest: when it was cancelled, else its
+    good-till time (maker legs), or its placement (immediate-or-cancel taker legs)."""
+    cancelled, expires = order.get("cancelledAt"), order.get("expiresAt")
+    if cancelled:
+        return datetime.fromisoformat(cancelled)
     return datetime.fromisoformat(expires) if expires else created(order)
 
 

@@ -13,6 +13,10 @@ Every wait polls with a deadline; nothing sleeps for a fixed time.
   generation and exports the account.
 - Shards: two processes with disjoint ``--selector`` values; each exports exactly the
   account whose label matches, and both accounts get a status.
+- The hand-back: the senior replica is frozen (SIGSTOP) mid-purge, the standby takes the
+  purge over, the senior one is let go on (SIGCONT) and kopf hands the account back to it.
+  The time with no order between the standby's last order and the senior one's next is
+  read from the paper exchanges' own records and must stay under ``--stand-down-seconds``.
 """
 
 from __future__ import annotations
@@ -28,12 +32,18 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
+from operator_process import OperatorProcess as Replica
+from operator_process import wait_for
+from test_operator import OPEN, account_manifest, own_orders, paper_state, policy_manifest, sold
 
+from cleanslate.core.market import OrderStatus
 from cleanslate.localcluster import Kubectl, KubectlError
 
 pytestmark = pytest.mark.cluster
@@ -178,14 +188,17 @@ def crds(kubectl: Kubectl) -> None:
     kubectl(
         "apply", "--server-side", "--force-conflicts", "--field-manager=cleanslate-tests", *args
     )
-    kubectl(
-        "wait",
-        "--for=condition=established",
-        "--timeout=60s",
-        "crd/tradingaccounts.cleanslate.dev",
-        "crd/purgepolicies.cleanslate.dev",
-        "crd/kopfpeerings.kopf.dev",
-    )
+    for crd in (
+        "tradingaccounts.cleanslate.dev",
+        "purgepolicies.cleanslate.dev",
+        "kopfpeerings.kopf.dev",
+    ):
+        # `kubectl wait` fails outright while a new CRD has no status yet: poll it
+        wait_for(
+            partial(kubectl, "wait", "--for=condition=established", f"crd/{crd}", "--timeout=10s"),
+            STARTUP_SECONDS,
+            f"CRD {crd} established",
+        )
 
 
 def policy(namespace: str) -> dict[str, Any]:
@@ -351,3 +364,142 @@ def test_shards_with_disjoint_selectors_each_own_only_their_accounts(
     )
     assert not shard_a.exports(namespace, "bob"), shard_a.logs()
     assert not shard_b.exports(namespace, "alice"), shard_b.logs()
+
+
+STAND_DOWN = 30
+"""``--stand-down-seconds`` in the hand-back test: long next to a hand-back that works
+(seconds), so a replica that waits it out fails the test plainly."""
+PEERING_LIFETIME = 10
+SLOW_PURGE: dict[str, Any] = {
+    "execution": {
+        "sliceUsd": 5,
+        "makerFirstTtlSec": 2,
+        "makerRetryTtlSec": 2,
+        "makerTtlSec": 2,
+        "replaceSeconds": 4,
+        "pollIntervalSeconds": 0.5,
+        "maxDurationSeconds": 600,
+        "pace": "fixed",
+    },
+}
+"""Real-time slices of $5, a few seconds each: a purge of ~$60 is still selling when the
+account is handed back (as in ``test_chaos``)."""
+SEI = 400
+
+
+def replica(kubeconfig: Path, base: Path, namespace: str, name: str, priority: int) -> Replica:
+    """One HA replica with its own paper venue (its state directory): a frozen process holds
+    its venue's state in memory, so two live processes cannot share one file."""
+    return Replica(
+        kubeconfig,
+        base / f"state-{name}",
+        base / f"{name}.log",
+        namespaces=[namespace],
+        paper_time="real",
+        extra_args=(
+            "--log-format=plain",
+            "--peering=handback",
+            f"--peering-priority={priority}",
+            f"--peering-lifetime-seconds={PEERING_LIFETIME}",
+            f"--stand-down-seconds={STAND_DOWN}",
+            "--verbose",
+        ),
+        env={"POD_ID": name},
+    )
+
+
+def placed(order: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(order["createdAt"])
+
+
+def closed(order: dict[str, Any]) -> datetime:
+    """When an order could rest until at the latest, by the venue's record: when it was
+    cancelled or filled, else its good-till time (maker legs), else its placement (taker
+    legs)."""
+    if order["status"] == OrderStatus.FILLED.value and order["fills"]:
+        return max(datetime.fromisoformat(f["at"]) for f in order["fills"])
+    at = order.get("cancelledAt") or order.get("expiresAt") or order["createdAt"]
+    return datetime.fromisoformat(at)
+
+
+def account_state(kubectl: Kubectl, namespace: str, name: str) -> str | None:
+    body = json.loads(kubectl("get", "ta", name, "-n", namespace, "-o", "json"))
+    return (body.get("status") or {}).get("accountState")
+
+
+def test_a_frozen_senior_replica_handed_the_account_back_sells_again_within_the_stand_down(
+    kubectl: Kubectl, crds: None, namespace: str, kubeconfig: Path, tmp_path: Path
+) -> None:
+    ns, name = namespace, "handback"
+    kubectl.apply(policy_manifest(ns, **SLOW_PURGE))
+    kubectl.apply(peering(ns, "handback"))
+    senior = replica(kubeconfig, tmp_path, ns, "senior", 100).start()
+    standby = replica(kubeconfig, tmp_path, ns, "standby", 50)
+
+    def logs() -> str:
+        return f"{senior.log_tail(60)}\n{standby.log_tail(60)}"
+
+    try:
+        kubectl.apply(
+            account_manifest(ns, name, {"USD": 150, "SEI": SEI}, labelled=False, interval=3600)
+        )
+        wait_for(
+            lambda: own_orders(senior.state_dir, ns, name),
+            RECONCILE_SECONDS,
+            "the senior replica's purge under way",
+            diagnose=logs,
+        )
+        standby.start()
+        senior.pause()
+        try:
+            wait_for(
+                lambda: len(own_orders(standby.state_dir, ns, name)) >= 2,
+                RECONCILE_SECONDS,
+                "the standby to take the purge over",
+                diagnose=logs,
+            )
+        finally:
+            resumed_at = datetime.now().astimezone()
+            senior.resume()
+
+        def senior_sells_again() -> list[dict[str, Any]]:
+            return [o for o in own_orders(senior.state_dir, ns, name) if placed(o) >= resumed_at]
+
+        wait_for(
+            senior_sells_again, RECONCILE_SECONDS, "the senior replica to sell again", diagnose=logs
+        )
+        wait_for(
+            lambda: account_state(kubectl, ns, name) == "Clean",
+            TAKEOVER_SECONDS,
+            "the account Clean",
+            diagnose=logs,
+        )
+    finally:
+        standby.stop()
+        senior.stop()
+
+    by_senior, by_standby = (
+        own_orders(senior.state_dir, ns, name),
+        own_orders(standby.state_dir, ns, name),
+    )
+    first_again = min(map(placed, senior_sells_again()))
+    last_of_standby = max(map(placed, by_standby))
+    gap = (first_again - last_of_standby).total_seconds()
+    # one placer at a time: the standby placed nothing once the senior one sold again, and
+    # every order it placed was closed (cancelled, expired, filled) before that
+    assert gap > 0, f"both replicas placed orders at once (gap {gap:.1f}s)"
+    still_out = [o["clientOrderId"] for o in by_standby if closed(o) > first_again]
+    assert still_out == [], f"the standby's orders were still out: {still_out}"
+    assert gap < STAND_DOWN, (
+        f"{gap:.1f}s with no order after the hand-back, not under the stand-down period "
+        f"({STAND_DOWN}s)\n{logs()}"
+    )
+    assert "released the account" in standby.log_text(), logs()
+    assert "handed back" in senior.log_text(), logs()
+    ids = [o["clientOrderId"] for o in (*by_senior, *by_standby)]
+    assert len(ids) == len(set(ids)), "a client order id was placed twice"
+    for venue in (senior, standby):  # each replica's paper venue: nothing sold beyond it
+        mine = own_orders(venue.state_dir, ns, name)
+        assert sold(mine, "SEI-USD") <= SEI, f"{venue.log_path.stem} sold more SEI than held"
+        assert all(o["status"] != OPEN for o in mine), f"{venue.log_path.stem} left an order"
+        assert Decimal(paper_state(venue.state_dir, ns, name)["balances"].get("SEI", "0")) >= 0

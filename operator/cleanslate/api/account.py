@@ -679,6 +679,10 @@ class TradingAccountStatus(ApiModel):
     """Status writes so far. Each write tests the number its writer last read and stores it
     plus one, so a replica that was frozen while another took over cannot overwrite the newer
     record: its write fails and it places nothing."""
+    released_sequence: Annotated[int, Field(ge=1)] | None = None
+    """The ``writeSequence`` of the write by which a replica let go of the account (kopf's
+    peering paused it, its cycle had ended). While it equals ``writeSequence`` nobody has
+    written, so nobody has placed an order, since: a replica standing down acts at once."""
 
 
 class TradingAccount(ApiModel):

@@ -20,6 +20,12 @@ The new shard's watch reports the account ADDED with a status already written: i
 that record has been quiet for ``--stand-down-seconds`` (the old owner has let go), then
 resumes from ``status.inFlight`` as after a restart.
 
+High availability is kopf's peering: one replica acts, the others are paused, their daemons
+stopped. A replica that kopf pauses after it took over (the senior one came back) ends each
+daemon by marking the record it wrote last as released (``AccountWorker.release``); the
+senior one, standing down for that account after its own stale write, is woken by the watch
+event and acts at once instead of waiting out ``--stand-down-seconds`` (``handed_back``).
+
 kopf's own bookkeeping lives in annotations (``cleanslate.dev/...``), never in ``spec`` and not
 in ``status`` (the structural schema would prune it); the status belongs to cleanslate alone.
 """
@@ -40,13 +46,14 @@ import kopf
 from prometheus_client import start_http_server
 
 from cleanslate.api import GROUP, VERSION
+from cleanslate.core import standing_down
 from cleanslate.core.conditions import bounded
 from cleanslate.core.redaction import redact
 from cleanslate.events import Event, Severity
 from cleanslate.operating import actions
 from cleanslate.operating.collecting import CollectorSchedule
 from cleanslate.operating.incluster import login_in_cluster
-from cleanslate.operating.kube import Kube
+from cleanslate.operating.kube import RELEASED, SEQUENCE, Kube
 from cleanslate.operating.metrics_auth import KubeReviewer, serve_metrics
 from cleanslate.operating.policy_status import judged
 from cleanslate.operating.workers import AccountWorker, WorkerConfig, wait_or_wake
@@ -104,6 +111,11 @@ class Runtime:
     peering_lifetime_seconds: int = 60
     """kopf's peering lifetime: how long a silent replica keeps the others standing by."""
     wakeups: dict[str, asyncio.Event] = field(default_factory=dict)
+    releases: set[asyncio.Future[None]] = field(default_factory=set)
+    """Releases under way (``_let_go``), kept referenced until they end."""
+    released: dict[str, tuple[int, float]] = field(default_factory=dict)
+    """Accounts this replica let go of when paused: the released ``writeSequence`` and when
+    (``time.monotonic``). A daemon started again within ``stand_down_seconds`` rejoins."""
     generations: dict[str, int | None] = field(default_factory=dict)
     """Last seen ``metadata.generation`` per account: a change means the spec was edited."""
     policy_users: dict[str, set[str]] = field(default_factory=dict)
@@ -211,6 +223,7 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
         if kwargs.get("type") == "DELETED":  # deleted, or moved to another shard
             runtime.generations.pop(key, None)
             runtime.arrivals.discard(key)
+            runtime.released.pop(key, None)
             left = runtime.departures.get(key)
             if left is not None:
                 left.set()
@@ -219,7 +232,7 @@ def register(registry: kopf.OperatorRegistry, labels: Mapping[str, str] | None) 
             runtime.arrivals.add(key)
         seen = runtime.generations.get(key)
         runtime.generations[key] = meta.get("generation")
-        if wakes(kwargs.get("type"), seen, meta):
+        if wakes(kwargs.get("type"), seen, meta) or handed_back(kwargs.get("type"), kwargs["body"]):
             runtime.wake(key).set()
 
     @kopf.daemon(
@@ -271,6 +284,18 @@ def wakes(event_type: str | None, seen: int | None, meta: Mapping[str, Any]) -> 
     return asked or (seen is not None and seen != generation)
 
 
+def handed_back(event_type: str | None, body: Mapping[str, Any]) -> bool:
+    """Whether a watch event shows the record released by its last writer (a replica kopf
+    paused let go of it): a worker standing down for the account may act at once, so it is
+    woken rather than left to wait out the stand-down period."""
+    if event_type not in ("MODIFIED", None):
+        return False
+    status = body.get("status")
+    if not isinstance(status, Mapping):
+        return False
+    return standing_down.released(status.get(SEQUENCE), status.get(RELEASED))
+
+
 def arrived(event_type: str | None, body: Mapping[str, Any]) -> bool:
     """Whether the account moved into this shard from another: the filtered watch reports it
     ADDED while it already has a status, which only an operator writes. A new account has
@@ -315,6 +340,9 @@ async def run_account(
     if key in runtime.arrivals:
         runtime.arrivals.discard(key)
         worker.recovery.arrive()
+    let_go = runtime.released.pop(key, None)
+    if let_go is not None and time.monotonic() - let_go[1] < runtime.config.stand_down_seconds:
+        worker.recovery.rejoin(let_go[0])
 
     def policy_of(ns: str, policy: str) -> Mapping[str, Any] | None:
         runtime.policy_users.setdefault(f"{ns}/{policy}", set()).add(key)
@@ -351,6 +379,7 @@ async def _cycle_until_interrupted(
     cycle resume. True when the cycle was abandoned for an edit (start again at once)."""
     generation = body.get("metadata", {}).get("generation")
     cycle = asyncio.ensure_future(worker.cycle(body, policy_of))
+    worker.running = cycle
     woken = False
     try:
         while True:
@@ -377,6 +406,25 @@ async def _cycle_until_interrupted(
     return not stopped
 
 
+RELEASE_WAIT_SECONDS = 30.0
+"""How long a paused daemon's release waits for its cancelled cycle to end (the TWAP
+cancels its resting order on the way out); a cycle still running then releases nothing."""
+
+
+async def _release(worker: AccountWorker, runtime: Runtime) -> None:
+    """Mark the account released once the worker's last cycle has ended: from then on no
+    order of this worker can follow, which is what the mark promises."""
+    running = worker.running
+    if running is not None and not running.done():
+        await asyncio.wait({running}, timeout=RELEASE_WAIT_SECONDS)
+        if not running.done():
+            logger.warning("%s: paused, but its cycle has not ended; not released", worker.key)
+            return
+    released = await worker.release()
+    if released is not None:
+        runtime.released[worker.key] = (released, time.monotonic())
+
+
 def _cycle_wait(cycle: asyncio.Future[float], key: str) -> float:
     try:
         return cycle.result()
@@ -388,13 +436,24 @@ def _cycle_wait(cycle: asyncio.Future[float], key: str) -> float:
 async def _let_go(worker: AccountWorker, stopped: Stopping, runtime: Runtime) -> None:
     """Deleted: cancel cleanslate's open orders, then forget the account. Moved to another
     shard (a filter mismatch): only forget it here; its purge belongs to the new owner, who
-    resumes it from the in-flight record this shard leaves in place."""
+    resumes it from the in-flight record this shard leaves in place. Paused by kopf's
+    peering (another replica acts now): mark the record this worker wrote last as released,
+    so a replica standing down for the account acts at once (the cycle has ended: no order of
+    this one can follow)."""
     reason = stopped.reason
     deleted = reason is not None and bool(reason & kopf.DaemonStoppingReason.RESOURCE_DELETED)
     mismatch = reason is not None and bool(reason & kopf.DaemonStoppingReason.FILTERS_MISMATCH)
+    pausing = reason is not None and bool(reason & kopf.DaemonStoppingReason.OPERATOR_PAUSING)
     moved = stopped.left.is_set() or mismatch
     if deleted:
         await worker.cancel_own_orders()
+    elif pausing and not moved:  # peering handed the account to another replica
+        # kopf cancels a pausing daemon, and again every second while it runs: the release
+        # is its own task, so a cancellation ends the daemon but never cuts the write short
+        releasing = asyncio.ensure_future(_release(worker, runtime))
+        runtime.releases.add(releasing)
+        releasing.add_done_callback(runtime.releases.discard)
+        await asyncio.shield(releasing)
     if moved and not deleted:
         logger.info("%s: moved to another shard; letting go", worker.key)
     if deleted or moved:

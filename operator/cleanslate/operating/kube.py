@@ -40,6 +40,8 @@ ACCOUNTS = "tradingaccounts"
 POLICIES = "purgepolicies"
 SEQUENCE = "writeSequence"
 """The status field every write tests and increments (the fence)."""
+RELEASED = "releasedSequence"
+"""The status field a replica sets to the ``writeSequence`` of the write it lets go with."""
 UNAVAILABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -185,6 +187,37 @@ class Kube:
                 _content_type="application/json-patch+json",
                 _request_timeout=self.timeout,
             )
+
+    async def release_status(self, namespace: str, name: str, fence: Fence) -> int:
+        """Mark the stored status as let go by its writer, if it is still the record
+        ``fence`` names (``StaleRecord`` otherwise) and the account still carries this
+        shard's labels: ``writeSequence`` moves on by one and ``releasedSequence`` names the
+        new number. Nothing else in the status changes. Returns the new number."""
+        assert fence.has_status and fence.sequence is not None
+        after = fence.sequence + 1
+        shard = [
+            {"op": "test", "path": f"/metadata/labels/{_pointer(key)}", "value": value}
+            for key, value in sorted(self.shard.items())
+        ]
+        patch = [
+            *shard,
+            fence.test(),
+            {"op": "add", "path": f"/status/{SEQUENCE}", "value": after},
+            {"op": "add", "path": f"/status/{RELEASED}", "value": after},
+        ]
+        self.writes += 1
+        async with _translated(conflict_is_stale=True):
+            await self._custom.patch_namespaced_custom_object_status(
+                GROUP,
+                VERSION,
+                namespace,
+                ACCOUNTS,
+                name,
+                patch,
+                _content_type="application/json-patch+json",
+                _request_timeout=self.timeout,
+            )
+        return after
 
     async def write_policy_status(
         self, namespace: str, name: str, status: Mapping[str, Any]

@@ -159,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=60.0,
         help="after finding that another replica wrote an account's status, wait until nobody "
-        "has written it for this long before acting on the account again",
+        "has written it for this long before acting on the account again (at once when the "
+        "other replica released it: the hand-back after kopf's peering paused it)",
     )
     p.add_argument(
         "--api-timeout-seconds",

@@ -9,7 +9,9 @@ starting from the resource as stored rather than from what this process held:
   wrote the record since this one read it, so this process was frozen or cut off while the
   other took over. It stands down: it reads the record's ``writeSequence`` and acts again
   only once a whole ``stand_down_seconds`` has passed without the number moving, by which
-  time kopf's peering has settled which replica acts.
+  time kopf's peering has settled which replica acts, or at once when the record says its
+  last writer let go of it (``core.standing_down``): that is the hand-back, the replica that
+  took over was paused by kopf's peering and wrote so (``release``) as its daemon ended.
 
 An account that moves in from another shard (a label change) starts the same way, standing
 down before its first cycle: the old shard may still be cancelling the order its purge left
@@ -24,11 +26,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cleanslate.operating.kube import Fence, Kube
+from cleanslate.core import standing_down
+from cleanslate.core.standing_down import Quiet
+from cleanslate.operating.kube import RELEASED, Fence, Kube
 from cleanslate.operating.outages import ApiHealth
 
 logger = logging.getLogger("cleanslate.operator")
-_UNSEEN = -1
 
 
 @dataclass
@@ -39,14 +42,15 @@ class Recovery:
     api: ApiHealth
     stand_down_seconds: float
     pending: bool = False
-    quiet_at: int | None = None
-    """While standing down: the ``writeSequence`` last seen (``_UNSEEN`` before the first
-    look); None when not standing down."""
-    quiet_since: float = 0.0
-    """When ``quiet_at`` was first seen (``monotonic`` seconds)."""
+    quiet: Quiet | None = None
+    """While standing down: the ``writeSequence`` last seen and since when (``monotonic``
+    seconds); None when not standing down."""
     monotonic: Callable[[], float] = field(default=time.monotonic)
     tries: int = 0
     """Requests that failed in a row (the outage backoff's step)."""
+    rejoining: int | None = None
+    """This replica released the account at this ``writeSequence`` moments before the
+    daemon started again (``rejoin``); None otherwise."""
     departed: bool = False
     """A re-read found the account without this shard's labels: it moved to another shard."""
 
@@ -66,7 +70,7 @@ class Recovery:
             detail,
             self.stand_down_seconds,
         )
-        self.pending, self.quiet_at = True, _UNSEEN
+        self.pending, self.quiet = True, Quiet()
         return 0.0
 
     def arrive(self) -> None:
@@ -76,32 +80,70 @@ class Recovery:
             self.key,
             self.stand_down_seconds,
         )
-        self.pending, self.quiet_at = True, _UNSEEN
+        self.pending, self.quiet = True, Quiet()
+
+    def rejoin(self, released_at: int) -> None:
+        """kopf resumed this replica soon after it let go of the account at ``released_at``:
+        act at once only if nobody wrote since (``core.standing_down.rejoin``)."""
+        self.pending, self.rejoining = True, released_at
+
+    @property
+    def standing_down(self) -> bool:
+        return self.quiet is not None
 
     def quiet_left(self) -> float:
         """Seconds until the record has been quiet for a whole stand-down period."""
-        return max(0.0, self.quiet_since + self.stand_down_seconds - self.monotonic())
+        since = self.quiet.since if self.quiet is not None else 0.0
+        return max(0.0, since + self.stand_down_seconds - self.monotonic())
 
     async def reread(
         self, kube: Kube | None, namespace: str, name: str, body: Mapping[str, Any]
     ) -> Mapping[str, Any] | None:
         """The resource as stored, to act on; None while standing down and the record was
         written less than ``stand_down_seconds`` ago, as far as this worker has seen (wait
-        ``quiet_left()`` and look again; a wake-up meanwhile does not shorten it)."""
+        ``quiet_left()`` and look again; a wake-up meanwhile shortens it only when the
+        record now says its last writer let go)."""
         stored = (await kube.read_account(namespace, name) if kube else None) or body
         labels = (stored.get("metadata") or {}).get("labels") or {}
         if kube is not None and any(labels.get(k) != v for k, v in kube.shard.items()):
             logger.info("%s: no longer carries this shard's labels; letting go", self.key)
             self.departed = True
             return None
-        if self.quiet_at is not None:
-            sequence = Fence.of(stored).sequence or 0
-            if sequence != self.quiet_at:
-                self.quiet_at, self.quiet_since = sequence, self.monotonic()
-            if self.quiet_left() > 0:
-                return None
-            logger.warning(
-                "%s: no other writer for %.0fs; acting again", self.key, self.stand_down_seconds
+        if self.rejoining is not None:
+            sequence = Fence.of(stored).sequence
+            if self.quiet is None and not standing_down.rejoin(self.rejoining, sequence):
+                logger.warning(
+                    "%s: written by another replica since this one let go (writeSequence %s, "
+                    "released at %s); standing down for %.0fs",
+                    self.key,
+                    sequence,
+                    self.rejoining,
+                    self.stand_down_seconds,
+                )
+                self.quiet = Quiet()
+            self.rejoining = None
+        if self.quiet is not None:
+            status = stored.get("status") or {}
+            seen = standing_down.look(
+                self.quiet,
+                Fence.of(stored).sequence,
+                status.get(RELEASED) if isinstance(status, Mapping) else None,
+                self.monotonic(),
+                self.stand_down_seconds,
             )
-        self.pending, self.quiet_at = False, None
+            self.quiet = seen.quiet
+            if not seen.act:
+                return None
+            if seen.released:
+                logger.warning(
+                    "%s: handed back (the other replica let go at writeSequence %s); acting "
+                    "again at once",
+                    self.key,
+                    seen.quiet.sequence,
+                )
+            else:
+                logger.warning(
+                    "%s: no other writer for %.0fs; acting again", self.key, self.stand_down_seconds
+                )
+        self.pending, self.quiet = False, None
         return stored

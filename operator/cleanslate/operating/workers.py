@@ -9,9 +9,11 @@ Long work never blocks anything else: each account is its own task, and a stop r
 The API server's trouble never reaches the exchange. Every status write is fenced
 (``kube.Fence``): when it finds a newer record, another replica took over while this one was
 frozen, so the cycle stops before placing anything and the worker stands down for the account
-until that record has been quiet for ``stand_down_seconds``. When the API server does not
-answer, the cycle stops likewise and the worker waits for it (``outages``). Either way the
-next cycle starts from the record as stored, never from what this process assumed.
+until that record has been quiet for ``stand_down_seconds``, or until the record says the
+other let go (``release``: kopf's peering paused it and handed the account back). When the
+API server does not answer, the cycle stops likewise and the worker waits for it
+(``outages``). Either way the next cycle starts from the record as stored, never from what
+this process assumed.
 """
 
 from __future__ import annotations
@@ -182,6 +184,10 @@ class AccountWorker:
     """The unexpected error the last cycle failed with (its event is posted once)."""
     fence: Fence | None = None
     """The stored status as this worker last read or wrote it; every write tests it."""
+    wrote_last: bool = False
+    """``fence`` is this worker's own write (not only a read): ``release`` may mark it."""
+    running: asyncio.Future[float] | None = field(default=None, repr=False)
+    """The cycle under way or last run (the daemon's task): a release waits for it to end."""
     recovery: Recovery = field(init=False)
     _spec: ValidatedSpec = field(default_factory=ValidatedSpec, repr=False)
 
@@ -255,7 +261,7 @@ class AccountWorker:
                 return 60.0
             self.refused_status = None
             self.written = reporting.Written.of(self.status) if snap.status else None
-            self.fence = Fence.of(body)
+            self.fence, self.wrote_last = Fence.of(body), False
         try:
             spec = self._spec.of(snap.spec)
         except ValidationError as exc:
@@ -471,12 +477,38 @@ class AccountWorker:
         """A fenced write: it lands only if the stored record is still the one this worker
         last read or wrote (``StaleRecord`` otherwise); only then is it this worker's."""
         fence = self.fence or Fence(None, self.written is not None)
-        stored = status.model_copy(update={"write_sequence": (fence.sequence or 0) + 1})
+        stored = status.model_copy(
+            update={"write_sequence": (fence.sequence or 0) + 1, "released_sequence": None}
+        )
         if self.config.kube is not None:
             await self.config.kube.write_status(self.namespace, self.name, stored.to_wire(), fence)
         self.config.metrics.status_writes.labels(self.namespace, self.name).inc()
         self.status, self.written = stored, reporting.Written.of(stored)
-        self.fence = Fence(stored.write_sequence, True)
+        self.fence, self.wrote_last = Fence(stored.write_sequence, True), True
+
+    async def release(self) -> int | None:
+        """kopf's peering paused this replica: its cycle has ended and another replica acts
+        on the account now. If the stored record is still this worker's own last write, say
+        so in it (``Kube.release_status``), so a replica standing down for the account acts
+        at once instead of waiting out ``stand_down_seconds`` (``core.standing_down``).
+        A record someone else wrote since, or an API server away, is left as it is: the
+        other replica then waits for a quiet record as before. The released
+        ``writeSequence`` when the mark landed, else None."""
+        kube, fence = self.config.kube, self.fence
+        if kube is None or fence is None or not self.wrote_last or fence.sequence is None:
+            logger.debug("%s: paused; no record of its own to release", self.key)
+            return None
+        try:
+            after = await kube.release_status(self.namespace, self.name, fence)
+        except Exception as exc:  # StaleRecord, ApiUnavailable, anything: the quiet wait holds
+            logger.info("%s: paused; the record was not marked released (%s)", self.key,
+                        str(exc)[:200])  # fmt: skip
+            return None
+        self.config.metrics.status_writes.labels(self.namespace, self.name).inc()
+        self.fence, self.wrote_last = Fence(after, True), False
+        logger.info("%s: paused by peering; released the account at writeSequence %d",
+                    self.key, after)  # fmt: skip
+        return after
 
     async def _halt(
         self,

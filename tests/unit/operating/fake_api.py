@@ -50,6 +50,19 @@ class FakeApi:
         self.body["status"] = copy.deepcopy(dict(status))
         self.status_writes += 1
 
+    async def release_status(self, namespace: str, name: str, fence: Fence) -> int:
+        self._answer()
+        test = fence.test()
+        labels = self.body["metadata"].get("labels") or {}
+        moved = any(labels.get(k) != v for k, v in self.shard.items())
+        if moved or _at(self.body, test["path"]) != test["value"]:
+            self.stale_writes += 1
+            raise StaleRecord(f"testing value {test['path']} failed")
+        after = int(fence.sequence or 0) + 1
+        self.body["status"].update(writeSequence=after, releasedSequence=after)
+        self.status_writes += 1
+        return after
+
     async def read_account(self, namespace: str, name: str) -> dict[str, Any] | None:
         self._answer()
         return copy.deepcopy(self.body)

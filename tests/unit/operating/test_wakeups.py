@@ -3,6 +3,7 @@ it moved in from another shard, and what a daemon does when it lets an account g
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import kopf
@@ -10,7 +11,14 @@ from prometheus_client import generate_latest
 
 from cleanslate.metrics import Metrics
 from cleanslate.operating import actions
-from cleanslate.operating.handlers import Runtime, Stopping, _let_go, arrived, wakes
+from cleanslate.operating.handlers import (
+    Runtime,
+    Stopping,
+    _let_go,
+    arrived,
+    handed_back,
+    wakes,
+)
 from cleanslate.operating.workers import WorkerConfig
 
 
@@ -40,13 +48,25 @@ def test_an_account_that_arrives_with_a_status_moved_in_from_another_shard() -> 
     assert not arrived("MODIFIED", {"status": {"writeSequence": 4}})
 
 
+def test_a_record_released_by_its_last_writer_wakes_the_account() -> None:
+    """The hand-back: a replica kopf paused marked its last write released; the replica that
+    stands down for the account is woken to act at once, not at the end of its wait."""
+    assert handed_back("MODIFIED", {"status": {"writeSequence": 9, "releasedSequence": 9}})
+    assert handed_back(None, {"status": {"writeSequence": 9, "releasedSequence": 9}})
+    assert not handed_back("MODIFIED", {"status": {"writeSequence": 10, "releasedSequence": 9}})
+    assert not handed_back("MODIFIED", {"status": {"writeSequence": 9}})
+    assert not handed_back("MODIFIED", {"metadata": {"name": "new"}})
+    assert not handed_back("DELETED", {"status": {"writeSequence": 9, "releasedSequence": 9}})
+
+
 class _Worker:
     """What ``_let_go`` touches of an account worker, recording what it was asked to do."""
 
     namespace, name, key = "ns", "moved", "ns/moved"
+    running: asyncio.Future[float] | None = None
 
     def __init__(self) -> None:
-        self.cancelled = self.closed = False
+        self.cancelled = self.closed = self.released = False
 
     async def cancel_own_orders(self) -> int:
         self.cancelled = True
@@ -54,6 +74,10 @@ class _Worker:
 
     async def close(self) -> None:
         self.closed = True
+
+    async def release(self) -> int | None:
+        self.released = True
+        return 9
 
 
 class _KopfStopped:
@@ -103,3 +127,44 @@ async def test_a_deleted_account_has_its_orders_cancelled_and_a_shutdown_keeps_i
     exiting = Stopping(_KopfStopped(kopf.DaemonStoppingReason.OPERATOR_EXITING))
     worker, metrics = await _left_with(exiting)
     assert not worker.cancelled and _series(metrics) != []
+
+
+async def test_a_daemon_stopped_by_peering_releases_the_account_and_nothing_else() -> None:
+    pausing = Stopping(_KopfStopped(kopf.DaemonStoppingReason.OPERATOR_PAUSING))
+    worker, metrics = await _left_with(pausing)
+    assert worker.released and not worker.cancelled and worker.closed
+    assert _series(metrics) != []  # paused, not gone: a resumed daemon exports it again
+    for reason in (
+        kopf.DaemonStoppingReason.OPERATOR_EXITING,
+        kopf.DaemonStoppingReason.RESOURCE_DELETED,
+        kopf.DaemonStoppingReason.FILTERS_MISMATCH,
+    ):
+        worker, _ = await _left_with(Stopping(_KopfStopped(reason)))
+        assert not worker.released, reason
+    moved = Stopping(_KopfStopped(kopf.DaemonStoppingReason.OPERATOR_PAUSING))
+    moved.left.set()  # moved to another shard as the pause came: its writes cannot land
+    worker, _ = await _left_with(moved)
+    assert not worker.released
+
+
+async def test_a_release_waits_for_the_cycle_and_survives_the_daemon_being_cancelled() -> None:
+    """kopf cancels a pausing daemon (and again every second): the release is written only
+    once the cancelled cycle has ended, and a cancellation of the daemon does not stop it."""
+    cycle: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+    worker = _Worker()
+    worker.running = cycle
+    config = WorkerConfig(state_dir=Path("/nonexistent"), metrics=Metrics(), kube=None)
+    runtime = Runtime(config=config)
+    stopped = Stopping(_KopfStopped(kopf.DaemonStoppingReason.OPERATOR_PAUSING))
+    daemon = asyncio.ensure_future(_let_go(worker, stopped, runtime))  # type: ignore[arg-type]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not worker.released and runtime.releases  # the cycle is still ending
+    daemon.cancel()
+    await asyncio.gather(daemon, return_exceptions=True)
+    assert not worker.released
+    cycle.set_result(0.0)
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert worker.released and not runtime.releases
+    assert runtime.released["ns/moved"][0] == 9  # a daemon started again soon rejoins

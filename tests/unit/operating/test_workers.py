@@ -286,3 +286,97 @@ async def test_an_account_that_moved_in_waits_for_a_quiet_record_before_acting(
     now[0] += 30
     await new.cycle(api.body, policy_of)
     assert own_orders(new) and api.status()["writeSequence"] > 8
+
+
+async def test_a_replica_handed_the_account_back_acts_at_once_not_after_the_stand_down(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The hand-back after a freeze: the successor is paused by kopf's peering and marks its
+    last write released; the replica standing down acts on its next look, well inside the
+    stand-down period, from the record as stored."""
+    api = FakeApi(account(HOLDINGS))
+    stale_body = copy.deepcopy(api.body)
+    successor = worker(api, tmp_path / "b")
+    await successor.cycle(api.body, policy_of)
+    assert own_orders(successor)
+
+    frozen = worker(api, tmp_path / "a", stand_down=30.0)
+    frozen.recovery.pending = False
+    now = [1000.0]
+    frozen.recovery.monotonic = lambda: now[0]
+    assert await frozen.cycle(stale_body, policy_of) == 0.0  # stale: standing down
+    assert await frozen.cycle(stale_body, policy_of) == 30.0
+    assert own_orders(frozen) == []
+
+    taken_over = api.status()
+    assert await successor.release()  # kopf paused it: its daemon ended, the record says so
+    released = api.status()
+    assert released["writeSequence"] == taken_over["writeSequence"] + 1
+    assert released["releasedSequence"] == released["writeSequence"]
+    assert {
+        k: v for k, v in released.items() if k not in ("writeSequence", "releasedSequence")
+    } == {
+        k: v for k, v in taken_over.items() if k != "writeSequence"
+    }  # nothing else in the status changed
+
+    now[0] += 1  # one second into a 30 s stand-down
+    with caplog.at_level(logging.WARNING, logger="cleanslate.operator"):
+        await frozen.cycle(stale_body, policy_of)
+    assert "handed back" in caplog.text and not frozen.recovery.standing_down
+    after = api.status()
+    assert after["writeSequence"] > released["writeSequence"]
+    assert "releasedSequence" not in after  # its own writes are no release
+    assert after["nextAttempt"] >= released["nextAttempt"]
+    ids = [*own_orders(successor), *own_orders(frozen)]
+    assert len(ids) == len(set(ids))  # no client order id twice
+    # the released worker wrote nothing more, and a second release by it would find the
+    # record moved on: nothing lands
+    writes = api.status_writes
+    assert not await successor.release()
+    assert api.status_writes == writes
+
+
+async def test_a_replica_paused_on_a_record_it_did_not_write_last_releases_nothing(
+    tmp_path: Path,
+) -> None:
+    api = FakeApi(account(HOLDINGS))
+    first = worker(api, tmp_path / "a")
+    await first.cycle(api.body, policy_of)
+    other = worker(api, tmp_path / "b")
+    other.recovery.pending = False
+    other.fence = Fence.of(api.body)  # read it, never wrote it
+    writes = api.status_writes
+    assert not await other.release()
+    assert api.status_writes == writes and "releasedSequence" not in api.status()
+    assert not await worker(api, tmp_path / "c").release()  # never read or wrote it
+    stale = worker(api, tmp_path / "d")
+    stale.fence, stale.wrote_last = Fence(1, True), True  # its write, overwritten since
+    assert not await stale.release()
+    assert api.status_writes == writes and "releasedSequence" not in api.status()
+
+
+async def test_a_replica_resumed_right_after_letting_go_stands_down_if_the_account_was_taken(
+    tmp_path: Path,
+) -> None:
+    """kopf's peering may resume the replica that just released the account (it flaps while
+    the other's keep-alive settles). Its new worker acts at once only if nobody wrote since
+    the release; if the senior replica took the account, it stands down and places nothing."""
+    api = FakeApi(account(HOLDINGS))
+    standby = worker(api, tmp_path / "b")
+    await standby.cycle(api.body, policy_of)
+    released_at = await standby.release()
+    assert released_at == api.status()["writeSequence"]
+
+    untouched = worker(api, tmp_path / "c")
+    untouched.recovery.rejoin(released_at)
+    await untouched.cycle(api.body, policy_of)  # nobody wrote since: it acts
+    assert not untouched.recovery.standing_down and api.status()["writeSequence"] > released_at
+
+    taken = api.status()["writeSequence"]
+    again = worker(api, tmp_path / "d", stand_down=30.0)
+    now = [1000.0]
+    again.recovery.monotonic = lambda: now[0]
+    again.recovery.rejoin(released_at)
+    assert await again.cycle(api.body, policy_of) == 30.0
+    assert again.recovery.standing_down and own_orders(again) == []
+    assert api.status()["writeSequence"] == taken

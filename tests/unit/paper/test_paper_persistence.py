@@ -80,3 +80,23 @@ async def test_without_a_state_dir_the_account_lives_in_memory(
     await ex.aclose()
     assert ex.state_path is None
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_the_file_says_when_an_order_was_cancelled(
+    open_paper: OpenPaper, tmp_path: Path
+) -> None:
+    """The venue's own record of when a cancel closed an order: the HA tests read from it
+    that one replica's order was gone before the other's was placed."""
+    ex = open_paper(holdings=HOLDINGS, state_dir=tmp_path)
+    rest_id, taker_id = await _trade(ex)
+    assert await ex.cancel_orders([rest_id]) == [rest_id]
+    await ex.aclose()
+    assert ex.state_path is not None
+    orders = {o["orderId"]: o for o in json.loads(ex.state_path.read_text())["orders"]}
+    assert orders[rest_id]["cancelledAt"] is not None
+    assert orders[taker_id]["cancelledAt"] is None
+    again = open_paper(holdings={"USD": 1}, state_dir=tmp_path)
+    found = await again.find_order("rest")
+    assert found is not None and found.status is OrderStatus.CANCELLED
+    await again.aclose()
+    assert json.loads(ex.state_path.read_text())["orders"][0]["cancelledAt"] is not None

@@ -189,6 +189,7 @@ class PaperExchange:
             record = self._state.orders.get(order_id)
             if record is not None and record.status is OrderStatus.OPEN:
                 record.status = OrderStatus.CANCELLED
+                record.cancelled_at = self._clock.now()
                 cancelled.append(order_id)
         if cancelled:
             self._save()

@@ -50,6 +50,8 @@ class OrderRecord:
     traded_through: Decimal = ZERO
     """Base volume of simulated trades that reached this order's price since placement."""
     fills: list[Fill] = field(default_factory=list)
+    cancelled_at: datetime | None = None
+    """When a cancel request closed it (the venue's clock); None otherwise."""
 
     @property
     def remaining(self) -> Decimal:
@@ -173,6 +175,7 @@ def _encode_order(o: OrderRecord) -> dict[str, Any]:
         "queueAhead": str(o.queue_ahead),
         "tradedThrough": str(o.traded_through),
         "fills": [_encode_fill(f) for f in o.fills],
+        "cancelledAt": None if o.cancelled_at is None else o.cancelled_at.isoformat(),
     }
 
 
@@ -195,7 +198,12 @@ def _decode_order(d: dict[str, Any]) -> OrderRecord:
         queue_ahead=Decimal(d["queueAhead"]),
         traded_through=Decimal(d["tradedThrough"]),
         fills=[_decode_fill(f) for f in d["fills"]],
+        cancelled_at=_time_or_none(d.get("cancelledAt")),
     )
+
+
+def _time_or_none(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
 
 
 def _encode_fill(f: Fill) -> dict[str, Any]:
