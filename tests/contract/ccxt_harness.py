@@ -60,3 +60,10 @@ class KrakenHarness(CcxtHarness):
 
 class CoinbaseCcxtHarness(CcxtHarness):
     exchange_id = "coinbase"
+
+
+class OkxHarness(CcxtHarness):
+    exchange_id = "okx"
+    lists_min_notional = False
+    """OKX's instruments state ``minSz`` (base) only, no minimum order value (v5 Public Data >
+    Get instruments), so ccxt's okx market has no ``limits.cost.min``."""

@@ -134,6 +134,20 @@ TESTED: Mapping[str, ClientIdSemantics] = {
             "known id with the existing order (see exchange/coinbase/adapter.py)"
         ),
     ),
+    "okx": ClientIdSemantics(
+        param="clientOrderId",
+        max_length=32,
+        unique_while_open=True,
+        lookup=Lookup(LookupKind.BY_ID, param="clientOrderId"),
+        charset=r"^[A-Za-z0-9]+$",
+        note=(
+            "ccxt sends it as clOrdId (okx.py create_order_request reads clOrdId or "
+            "clientOrderId); OKX v5 Place order: 'A combination of case-sensitive "
+            "alphanumerics, all numbers, or all letters of up to 32 characters'. ccxt's "
+            "fetchOrder sends clientOrderId as clOrdId to Get order details, which answers "
+            "live, filled and canceled orders (a canceled order without fills for 2 hours)"
+        ),
+    ),
 }
 
 UNTESTED = ClientIdSemantics(
