@@ -62,6 +62,10 @@ class CoinbaseCcxtHarness(CcxtHarness):
     exchange_id = "coinbase"
 
 
+class BybitHarness(CcxtHarness):
+    exchange_id = "bybit"
+
+
 class OkxHarness(CcxtHarness):
     exchange_id = "okx"
     lists_min_notional = False

@@ -16,19 +16,21 @@ from cleanslate.exchange.paper import PaperExchange
 
 from .base import FakeVenue, Request
 from .binance import FakeBinance
+from .bybit import FakeBybit
 from .coinbase import FakeCoinbaseCcxt
 from .kraken import FakeKraken
 from .okx import FakeOkx
 
 __all__ = ["DIALECTS", "FakeVenue", "Request", "credentials", "open_venue"]
 
-DIALECTS = ("binance", "coinbase", "kraken", "okx")
+DIALECTS = ("binance", "coinbase", "kraken", "okx", "bybit")
 
 _BINANCE = {"apiKey": "binance-test-key", "secret": "binance-test-secret"}
 _KRAKEN = {
     "apiKey": "kraken-test-key",
     "secret": base64.b64encode(b"kraken-test-secret: HMAC-SHA512 takes any length").decode(),
 }
+_BYBIT = {"apiKey": "bybit-test-key", "secret": "bybit-test-secret"}
 _OKX = {"apiKey": "okx-test-key", "secret": "okx-test-secret", "password": "okx-test-passphrase"}
 
 
@@ -49,6 +51,8 @@ def credentials(exchange_id: str) -> dict[str, str]:
         return dict(_coinbase())
     if exchange_id == "okx":
         return dict(_OKX)
+    if exchange_id == "bybit":
+        return dict(_BYBIT)
     raise ValueError(f"no fake venue for {exchange_id!r}")
 
 
@@ -59,6 +63,8 @@ def open_venue(exchange_id: str, paper: PaperExchange, clock: Clock) -> FakeVenu
         return FakeBinance(paper, clock, api_key=key["apiKey"], secret=key["secret"])
     if exchange_id == "kraken":
         return FakeKraken(paper, clock, api_key=key["apiKey"], secret=key["secret"])
+    if exchange_id == "bybit":
+        return FakeBybit(paper, clock, api_key=key["apiKey"], secret=key["secret"])
     if exchange_id == "okx":
         return FakeOkx(paper, clock, api_key=key["apiKey"], secret=key["secret"],
                        passphrase=key["password"])  # fmt: skip

@@ -156,10 +156,11 @@ PAGE = {
     "kraken": 50,
     "coinbase": 100,
     "okx": 100,
+    "bybit": 50,
 }
 """The venue's page of closed orders: Binance allOrders (default 500), Kraken ClosedOrders
 (50, newest first), Coinbase List Orders as ccxt asks it (limit 100), OKX order history
-(100, newest first)."""
+(100, newest first), Bybit order history (at most 50, newest first)."""
 
 
 def _venue_adapter(venue: object, exchange_id: str, clock: SimulatedClock) -> CcxtExchange:
@@ -179,6 +180,7 @@ def _lookups(venue: FakeVenue, exchange_id: str, since: int) -> list[Request]:
             "/api/v5/trade/orders-pending",
             "/api/v5/trade/orders-history",
         ),
+        "bybit": ("/v5/order/realtime", "/v5/order/history"),
     }[exchange_id]
     return [r for r in venue.requests[since:] if r.method != "POST" or exchange_id == "kraken"
             if r.path.endswith(paths)]  # fmt: skip
@@ -189,6 +191,7 @@ LOOKUP_VENUES = [
     "kraken",
     "coinbase",
     "okx",
+    "bybit",
 ]
 
 
@@ -241,6 +244,8 @@ async def test_a_filled_order_behind_more_than_a_page_of_orders_is_found_after_a
     elif exchange_id == "okx":
         venue_id = restarted.venue_client_id("cs-taker-paged")
         assert [r.params.get("clOrdId") for r in lookups] == [venue_id], "one Get order details"
+    elif exchange_id == "bybit":
+        assert lookups and all(r.params.get("orderLinkId") == "cs-taker-paged" for r in lookups)
     else:
         assert len(lookups) == 2, "the sale is on the second page of List Orders"
 

@@ -34,6 +34,8 @@ VENUES = [
     "binance-usdt",
     "okx",
     "okx-usdt",
+    "bybit",
+    "bybit-usdt",
 ]
 """Each venue selling into USD on the calm market, and Binance's own shape: a USDT-settled
 account on the ``usdt`` paper market (no USD market at all)."""
@@ -56,6 +58,7 @@ def _is_placement(request: Request) -> bool:
             "/0/private/AddOrder",
             "/api/v3/brokerage/orders",
             "/api/v5/trade/batch-orders",
+            "/v5/order/create",
         )
     )
 
@@ -199,6 +202,7 @@ def _is_taker_placement(request: Request) -> bool:
         or p.get("ordertype") == "market"
         or "_ioc" in body
         or re.search(r'"ordType":\s*"(ioc|market)"', body) is not None
+        or re.search(r'"orderType":\s*"Market"', body) is not None
     )
 
 

@@ -31,6 +31,7 @@ VENUES = [
     "kraken",
     "coinbase",
     "okx",
+    "bybit",
 ]
 
 

@@ -576,6 +576,12 @@ class CcxtExchange:
             return [o for o in orders if o.get("status") != "open"], len(orders)
         if symbol is None and self._symbol_required("fetchClosedOrders"):
             return [], 0
+        if has.get("fetchCanceledAndClosedOrders") is True:
+            # where ccxt has both, its fetchClosedOrders is the filled ones only (bybit
+            # sends orderStatus=Filled): a cancelled IOC that sold part would be missed
+            fetch = self._client.fetch_canceled_and_closed_orders
+            listed = list(await self._call(fetch, symbol, since, limit, dict(params)))
+            return listed, len(listed)
         if has.get("fetchClosedOrders") is True:
             closed = list(
                 await self._call(

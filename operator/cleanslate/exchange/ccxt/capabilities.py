@@ -148,6 +148,22 @@ TESTED: Mapping[str, ClientIdSemantics] = {
             "live, filled and canceled orders (a canceled order without fills for 2 hours)"
         ),
     ),
+    "bybit": ClientIdSemantics(
+        param="clientOrderId",
+        max_length=36,
+        unique_while_open=True,
+        lookup=Lookup(LookupKind.FILTERED, param="orderLinkId"),
+        charset=r"^[A-Za-z0-9_-]+$",
+        wire_names=frozenset({"timeInForce"}),
+        note=(
+            "ccxt sends it as orderLinkId (bybit.py create_order_request); Bybit v5 Place "
+            "Order: 'A max of 36 characters. Combinations of numbers, letters (upper and "
+            "lower cases), dashes, and underscores are supported'; IOC and PostOnly are "
+            "Bybit's own timeInForce values. A lookup asks Get Open & Closed Orders and Get "
+            "Order History for the orderLinkId (ccxt passes it through), all statuses: ccxt's "
+            "fetchClosedOrders alone would ask for Filled orders only"
+        ),
+    ),
 }
 
 UNTESTED = ClientIdSemantics(
