@@ -1,8 +1,9 @@
-"""What the OKX and Bybit fakes hold their clients to, and the two venue facts the lookup
-rests on: a key signed with the wrong secret is refused as the venues refuse it (OKX
-``50113``, Bybit ``10004``: ccxt's AuthenticationError); and on Bybit an IOC that sold part
-of its size and was cancelled (``PartiallyFilledCanceled``) is found after a restart, which
-ccxt's bybit ``fetchClosedOrders`` (``orderStatus=Filled``) would not list."""
+"""What the OKX and Bybit fakes hold their clients to, and the Bybit facts the adapter rests
+on: a key signed with the wrong secret is refused as the venues refuse it (OKX ``50113``,
+Bybit ``10004``: ccxt's AuthenticationError); on Bybit an IOC that sold part of its size and
+was cancelled (``PartiallyFilledCanceled``) is found after a restart, which ccxt's bybit
+``fetchClosedOrders`` (``orderStatus=Filled``) would not list; and Bybit's open orders are
+read past its page of 20."""
 
 from __future__ import annotations
 
@@ -63,3 +64,24 @@ async def test_a_partly_filled_cancelled_ioc_is_found_on_bybit_after_a_restart()
     assert found.filled_size == touch.size
     history = [r for r in venue.requests if r.path == "/v5/order/history"]
     assert history and all("orderStatus" not in r.params for r in history)
+
+
+async def test_every_open_order_is_listed_past_bybits_page_of_twenty() -> None:
+    """Get Open & Closed Orders answers 20 orders a page (limit up to 50, nextPageCursor):
+    the stale-order rules and the resume need every open order, so bybit's listing pages."""
+    spec = account_spec({"USD": "150", "WLFI": "20000"}, market="calm")
+    clock = SimulatedClock()
+    venue = venue_for("bybit", spec, clock)
+    adapter = _adapter(venue, "bybit", clock)
+    quote = await adapter.quote("WLFI-USD")
+    far = (quote.ask * 2).quantize(D("0.0001"))
+    for n in range(60):
+        rest = OrderRequest(f"cs-rest-{n}", "WLFI-USD", Side.SELL, D(10), OrderType.LIMIT,
+                            limit_price=far, post_only=True)  # fmt: skip
+        await adapter.place_order(rest)
+    since = len(venue.requests)
+    listed = await adapter.open_orders()
+    await adapter.aclose()
+    assert len(listed) == 60
+    pages = [r for r in venue.requests[since:] if r.path == "/v5/order/realtime"]
+    assert [r.params.get("cursor") for r in pages] == [None, "50"]

@@ -548,6 +548,9 @@ class CcxtExchange:
     async def _open_payloads(
         self, symbol: str | None, params: Mapping[str, Any] | None = None
     ) -> list[Mapping[str, Any]]:
+        """Every open order (of ``symbol``), with the venue's listing parameters
+        (``ClientIdSemantics.open_orders_params``: bybit pages through its 20-order pages)."""
+        params = {**self._semantics.open_orders_params, **(params or {})}
         if params:
             return list(
                 await self._call(self._client.fetch_open_orders, symbol, None, None, dict(params))

@@ -93,6 +93,10 @@ class ClientIdSemantics:
     wire_names: frozenset[str] = frozenset()
     """ccxt unified parameter names that are also the venue's own, so seeing them in the
     request proves nothing is lost (Binance reads ``timeInForce``); see ``proving``."""
+    open_orders_params: Mapping[str, Any] = field(default_factory=dict)
+    """Parameters of every open-order listing: ccxt's bybit reads one page of 20 unless asked
+    to ``paginate`` (then up to ccxt's ``paginationCalls``, 10 pages of 50). A parameter, not
+    a client option: ccxt reads the option again in each page's call and never stops."""
     probe_market_info: Mapping[str, Any] = field(default_factory=dict)
     """The venue's own market fields its ccxt createOrder reads, for the gate's probe market
     (Binance checks ``orderTypes``)."""
@@ -153,6 +157,7 @@ TESTED: Mapping[str, ClientIdSemantics] = {
         max_length=36,
         unique_while_open=True,
         lookup=Lookup(LookupKind.FILTERED, param="orderLinkId"),
+        open_orders_params={"paginate": True},
         charset=r"^[A-Za-z0-9_-]+$",
         wire_names=frozenset({"timeInForce"}),
         note=(
