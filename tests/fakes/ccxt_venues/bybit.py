@@ -534,7 +534,7 @@ class FakeBybit(FakeVenue):
             qty=plain(order.base_size),
             side=order.side.value.capitalize(),
             orderStatus=_status(order),
-            rejectReason=TOOK_LIQUIDITY if placed.refused is not None else "EC_NoError",
+            rejectReason=_reject_reason(placed, order),
             avgPrice=plain(order.average_filled_price) if order.average_filled_price else "0",
             leavesQty=plain(order.remaining_size) if order.status is OrderStatus.OPEN else "0",
             leavesValue="0",
@@ -642,6 +642,16 @@ class FakeBybit(FakeVenue):
                 )
                 rows.append(entry)
         return answer({"category": "spot", "list": rows, "nextPageCursor": ""})
+
+
+def _reject_reason(placed: _Placed, order: Order) -> str:
+    """Why Bybit ended an order: a post-only that would take, an IOC's unfilled rest
+    (``EC_CancelForNoFullFill``, as in Bybit's spot order stream example), or no reason."""
+    if placed.refused is not None:
+        return TOOK_LIQUIDITY
+    if placed.time_in_force == "IOC" and order.status is OrderStatus.CANCELLED:
+        return "EC_CancelForNoFullFill"
+    return "EC_NoError"
 
 
 def _symbol(product: Product) -> str:
