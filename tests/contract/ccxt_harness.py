@@ -60,3 +60,14 @@ class KrakenHarness(CcxtHarness):
 
 class CoinbaseCcxtHarness(CcxtHarness):
     exchange_id = "coinbase"
+
+
+class BybitHarness(CcxtHarness):
+    exchange_id = "bybit"
+
+
+class OkxHarness(CcxtHarness):
+    exchange_id = "okx"
+    lists_min_notional = False
+    """OKX's instruments state ``minSz`` (base) only, no minimum order value (v5 Public Data >
+    Get instruments), so ccxt's okx market has no ``limits.cost.min``."""

@@ -11,7 +11,13 @@ from cleanslate.clock import SimulatedClock
 from cleanslate.exchange.paper import open_paper_exchange
 from cleanslate.exchange.port import Exchange
 
-from .ccxt_harness import BinanceHarness, CoinbaseCcxtHarness, KrakenHarness
+from .ccxt_harness import (
+    BinanceHarness,
+    BybitHarness,
+    CoinbaseCcxtHarness,
+    KrakenHarness,
+    OkxHarness,
+)
 from .coinbase_harness import CoinbaseHarness
 
 
@@ -61,4 +67,6 @@ HARNESSES: dict[str, Callable[[], ExchangeHarness]] = {
     "ccxt-binance": BinanceHarness,
     "ccxt-kraken": KrakenHarness,
     "ccxt-coinbase": CoinbaseCcxtHarness,
+    "ccxt-okx": OkxHarness,
+    "ccxt-bybit": BybitHarness,
 }

@@ -193,8 +193,8 @@ class Ccxt(ApiModel):
 
     exchange_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9]+$")]
     """ccxt exchange id (binance, kraken, coinbase, ...), checked against the operator's ccxt.
-    Tested: binance, kraken, coinbase; any other trades Live only if the platform team opts it
-    in (operator flag --ccxt-live-exchange)."""
+    The tested venues are listed in docs/venues.md; any other trades Live only if the platform
+    team opts it in (operator flag --ccxt-live-exchange)."""
     sandbox: bool = False
     """Use the venue's test URLs (ccxt's sandbox mode); refused for a venue without them."""
     sub_account: (

@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="ID",
         help="let accounts on this ccxt exchange id trade Live although its client order id "
-        "semantics were not tested here (binance, kraken and coinbase were); repeatable. "
+        "semantics were not tested here (docs/venues.md names the tested ones); repeatable. "
         "Platform configuration: tenants cannot set it",
     )
     p.add_argument(

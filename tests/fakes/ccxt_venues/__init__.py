@@ -1,7 +1,8 @@
 """Fake venues behind ccxt's own exchange classes, each backed by one paper engine.
 
 ``base`` explains the seam (ccxt's ``fetch``); one module per dialect: ``binance``,
-``kraken``, ``coinbase``. ``open_venue`` builds one with this module's test credentials, and
+``kraken``, ``coinbase``, ``okx``, ``bybit``.
+``open_venue`` builds one with this module's test credentials, and
 ``credentials`` gives the matching Secret data (ccxt's ``apiKey``/``secret`` keys).
 """
 
@@ -15,18 +16,22 @@ from cleanslate.exchange.paper import PaperExchange
 
 from .base import FakeVenue, Request
 from .binance import FakeBinance
+from .bybit import FakeBybit
 from .coinbase import FakeCoinbaseCcxt
 from .kraken import FakeKraken
+from .okx import FakeOkx
 
 __all__ = ["DIALECTS", "FakeVenue", "Request", "credentials", "open_venue"]
 
-DIALECTS = ("binance", "coinbase", "kraken")
+DIALECTS = ("binance", "coinbase", "kraken", "okx", "bybit")
 
 _BINANCE = {"apiKey": "binance-test-key", "secret": "binance-test-secret"}
 _KRAKEN = {
     "apiKey": "kraken-test-key",
     "secret": base64.b64encode(b"kraken-test-secret: HMAC-SHA512 takes any length").decode(),
 }
+_BYBIT = {"apiKey": "bybit-test-key", "secret": "bybit-test-secret"}
+_OKX = {"apiKey": "okx-test-key", "secret": "okx-test-secret", "password": "okx-test-passphrase"}
 
 
 @functools.cache
@@ -44,6 +49,10 @@ def credentials(exchange_id: str) -> dict[str, str]:
         return dict(_KRAKEN)
     if exchange_id == "coinbase":
         return dict(_coinbase())
+    if exchange_id == "okx":
+        return dict(_OKX)
+    if exchange_id == "bybit":
+        return dict(_BYBIT)
     raise ValueError(f"no fake venue for {exchange_id!r}")
 
 
@@ -54,4 +63,9 @@ def open_venue(exchange_id: str, paper: PaperExchange, clock: Clock) -> FakeVenu
         return FakeBinance(paper, clock, api_key=key["apiKey"], secret=key["secret"])
     if exchange_id == "kraken":
         return FakeKraken(paper, clock, api_key=key["apiKey"], secret=key["secret"])
+    if exchange_id == "bybit":
+        return FakeBybit(paper, clock, api_key=key["apiKey"], secret=key["secret"])
+    if exchange_id == "okx":
+        return FakeOkx(paper, clock, api_key=key["apiKey"], secret=key["secret"],
+                       passphrase=key["password"])  # fmt: skip
     return FakeCoinbaseCcxt(paper, clock, key_name=key["apiKey"], private_key_pem=key["secret"])

@@ -76,19 +76,19 @@ def without_post_only(client: Any) -> Any:
 
 
 def test_a_venue_without_post_only_lacks_what_the_maker_first_twap_needs() -> None:
-    caps = capabilities(without_post_only(make_client("okx", KEY)))
+    caps = capabilities(without_post_only(make_client("okxus", KEY)))
     assert not caps.post_only and missing_for_maker(caps) == ["post_only"]
     assert missing_for_live(caps) == []
 
 
 def test_a_venue_that_lists_open_orders_one_market_at_a_time_lacks_the_listing() -> None:
-    client = make_client("okx", KEY)
+    client = make_client("okxus", KEY)
     client.features["spot"]["fetchOpenOrders"]["symbolRequired"] = True
     assert missing_for_live(capabilities(client)) == ["fetch_open_orders"]
 
 
 def test_a_venue_without_cancel_or_open_orders_is_not_crash_safe() -> None:
-    client = make_client("okx", KEY)
+    client = make_client("okxus", KEY)
     client.has["cancelOrder"] = False
     client.has["fetchOpenOrders"] = False
     caps = capabilities(client)
@@ -99,7 +99,8 @@ def test_client_id_semantics_are_known_for_the_tested_venues_only() -> None:
     assert semantics("binance").max_length == 36 and semantics("binance").unique_while_open
     assert semantics("kraken").max_length == 18
     assert semantics("coinbase").param == "client_order_id"
-    assert "not verified" in semantics("okx").note
+    assert semantics("okx").max_length == 32 and semantics("bybit").max_length == 36
+    assert "not verified" in semantics("okxus").note
 
 
 class _Client:

@@ -20,8 +20,17 @@ async def _unproven(exchange_id: str) -> tuple[str, ...]:
     return (await prove(exchange_id, make_client(exchange_id, {}).has)).unproven
 
 
-@pytest.mark.parametrize("exchange_id", ["binance", "kraken", "coinbase", "okx"])
-async def test_the_tested_venues_and_okx_send_our_id_post_only_and_ioc(exchange_id: str) -> None:
+PROVEN = [
+    "binance",
+    "kraken",
+    "coinbase",
+    "okx",
+    "bybit",
+]
+
+
+@pytest.mark.parametrize("exchange_id", PROVEN)
+async def test_the_tested_venues_send_our_id_post_only_and_ioc(exchange_id: str) -> None:
     assert await _unproven(exchange_id) == ()
 
 
@@ -40,7 +49,7 @@ async def test_flags_passed_through_under_ccxt_names_and_no_closed_lookup_are_na
 
 @pytest.mark.parametrize(
     ("exchange_id", "why"),
-    [("bybit", "asks the server"), ("bitvavo", "operatorId")],
+    [("htx", "asks the server"), ("bitvavo", "operatorId")],
 )
 async def test_an_order_ccxt_will_not_build_offline_is_not_proven(
     exchange_id: str, why: str
@@ -80,3 +89,15 @@ async def test_the_venue_facts_decide_whether_its_order_is_built_right() -> None
     assert (await prove("gate", has)).proven
     (found,) = (await prove("gate", has, UNTESTED)).unproven
     assert "28 characters" in found
+
+
+async def test_bybit_is_built_offline_as_a_unified_trading_account() -> None:
+    """ccxt's bybit asks the server which account type the key has before it builds an
+    order; the client's fixed options say UTA (the values ccxt assumes for demo trading), so
+    the order is built without a request and goes out with Bybit's own names."""
+    client = make_client("bybit", {})
+    assert client.options["enableUnifiedAccount"] is True
+    assert client.options["enableUnifiedMargin"] is False
+    assert await client.is_unified_enabled() == [False, True], "answered without a request"
+    await client.close()
+    assert await _unproven("bybit") == ()

@@ -151,9 +151,16 @@ async def test_a_cancelled_order_with_fills_is_found_on_coinbase_after_a_restart
     assert found.filled_size == order.filled_size
 
 
-PAGE = {"binance": 500, "kraken": 50, "coinbase": 100}
+PAGE = {
+    "binance": 500,
+    "kraken": 50,
+    "coinbase": 100,
+    "okx": 100,
+    "bybit": 50,
+}
 """The venue's page of closed orders: Binance allOrders (default 500), Kraken ClosedOrders
-(50, newest first), Coinbase List Orders as ccxt asks it (limit 100)."""
+(50, newest first), Coinbase List Orders as ccxt asks it (limit 100), OKX order history
+(100, newest first), Bybit order history (at most 50, newest first)."""
 
 
 def _venue_adapter(venue: object, exchange_id: str, clock: SimulatedClock) -> CcxtExchange:
@@ -168,12 +175,27 @@ def _lookups(venue: FakeVenue, exchange_id: str, since: int) -> list[Request]:
         "binance": ("/api/v3/order", "/api/v3/allOrders", "/api/v3/openOrders"),
         "kraken": ("/0/private/OpenOrders", "/0/private/ClosedOrders"),
         "coinbase": ("/api/v3/brokerage/orders/historical/batch",),
+        "okx": (
+            "/api/v5/trade/order",
+            "/api/v5/trade/orders-pending",
+            "/api/v5/trade/orders-history",
+        ),
+        "bybit": ("/v5/order/realtime", "/v5/order/history"),
     }[exchange_id]
     return [r for r in venue.requests[since:] if r.method != "POST" or exchange_id == "kraken"
             if r.path.endswith(paths)]  # fmt: skip
 
 
-@pytest.mark.parametrize("exchange_id", ["binance", "kraken", "coinbase"])
+LOOKUP_VENUES = [
+    "binance",
+    "kraken",
+    "coinbase",
+    "okx",
+    "bybit",
+]
+
+
+@pytest.mark.parametrize("exchange_id", LOOKUP_VENUES)
 async def test_a_filled_order_behind_more_than_a_page_of_orders_is_found_after_a_restart(
     exchange_id: str,
 ) -> None:
@@ -212,12 +234,18 @@ async def test_a_filled_order_behind_more_than_a_page_of_orders_is_found_after_a
     await restarted.aclose()
 
     assert again.order_id == sold.order_id
-    assert venue.placed_client_ids().count("cs-taker-paged") == 1
+    # the id as the venue holds it (OKX takes alphanumerics only: a derived one)
+    assert venue.placed_client_ids().count(restarted.venue_client_id("cs-taker-paged")) == 1
     lookups = _lookups(venue, exchange_id, since)
     if exchange_id == "binance":
         assert [r.params.get("origClientOrderId") for r in lookups] == ["cs-taker-paged"]
     elif exchange_id == "kraken":
         assert lookups and all(r.params.get("cl_ord_id") == "cs-taker-paged" for r in lookups)
+    elif exchange_id == "okx":
+        venue_id = restarted.venue_client_id("cs-taker-paged")
+        assert [r.params.get("clOrdId") for r in lookups] == [venue_id], "one Get order details"
+    elif exchange_id == "bybit":
+        assert lookups and all(r.params.get("orderLinkId") == "cs-taker-paged" for r in lookups)
     else:
         assert len(lookups) == 2, "the sale is on the second page of List Orders"
 

@@ -10,6 +10,7 @@ of placing another one.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from decimal import Decimal
 
@@ -26,7 +27,16 @@ from .rig import CcxtRig, venue_for
 
 D = Decimal
 HOLDINGS = {"USD": "150", "WLFI": "200"}  # ~$28 of WLFI: several TWAP slices
-VENUES = ["binance", "kraken", "coinbase", "binance-usdt"]
+VENUES = [
+    "binance",
+    "kraken",
+    "coinbase",
+    "binance-usdt",
+    "okx",
+    "okx-usdt",
+    "bybit",
+    "bybit-usdt",
+]
 """Each venue selling into USD on the calm market, and Binance's own shape: a USDT-settled
 account on the ``usdt`` paper market (no USD market at all)."""
 
@@ -43,7 +53,13 @@ def _case(case: str) -> tuple[str, TradingAccountSpec, str]:
 
 def _is_placement(request: Request) -> bool:
     return request.method == "POST" and request.path.endswith(
-        ("/api/v3/order", "/0/private/AddOrder", "/api/v3/brokerage/orders")
+        (
+            "/api/v3/order",
+            "/0/private/AddOrder",
+            "/api/v3/brokerage/orders",
+            "/api/v5/trade/batch-orders",
+            "/v5/order/create",
+        )
     )
 
 
@@ -185,6 +201,8 @@ def _is_taker_placement(request: Request) -> bool:
         or p.get("timeinforce") == "IOC"
         or p.get("ordertype") == "market"
         or "_ioc" in body
+        or re.search(r'"ordType":\s*"(ioc|market)"', body) is not None
+        or re.search(r'"orderType":\s*"Market"', body) is not None
     )
 
 

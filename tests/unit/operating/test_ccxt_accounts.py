@@ -177,14 +177,14 @@ async def test_an_untested_venue_runs_as_dry_run_until_the_platform_opts_it_in(
     tmp_path: Path,
 ) -> None:
     kube = RecordingKube()
-    refused = await build(spec("okx"), Mode.LIVE, kube, tmp_path, endpoints=allowing("okx"))
+    refused = await build(spec("okxus"), Mode.LIVE, kube, tmp_path, endpoints=allowing("okxus"))
     verdict = gate(refused, CcxtSettings())
     assert refused.read_only and verdict is not None and not verdict.capable
-    assert verdict.reason == "UntestedExchange" and "--ccxt-live-exchange okx" in verdict.message
+    assert verdict.reason == "UntestedExchange" and "--ccxt-live-exchange okxus" in verdict.message
     await refused.aclose()
-    opted_in = CcxtSettings(live_exchanges=frozenset({"okx"}))
+    opted_in = CcxtSettings(live_exchanges=frozenset({"okxus"}))
     allowed = await build(
-        spec("okx"), Mode.LIVE, kube, tmp_path, endpoints=allowing("okx"), settings=opted_in
+        spec("okxus"), Mode.LIVE, kube, tmp_path, endpoints=allowing("okxus"), settings=opted_in
     )
     assert not allowed.read_only and gate(allowed, opted_in).capable  # type: ignore[union-attr]
     await allowed.aclose()
@@ -200,10 +200,10 @@ async def test_a_venue_missing_a_capability_runs_as_dry_run_and_says_which(
         return client
 
     kube = RecordingKube()
-    opted_in = CcxtSettings(live_exchanges=frozenset({"okx"}))  # even when opted in
+    opted_in = CcxtSettings(live_exchanges=frozenset({"okxus"}))  # even when opted in
     opted_in._registry = ClientRegistry(factory=factory)
     exchange = await build(
-        spec("okx"), Mode.LIVE, kube, tmp_path, endpoints=allowing("okx"), settings=opted_in
+        spec("okxus"), Mode.LIVE, kube, tmp_path, endpoints=allowing("okxus"), settings=opted_in
     )
     verdict = gate(exchange, opted_in)
     assert exchange.read_only and verdict is not None

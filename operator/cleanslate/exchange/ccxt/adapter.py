@@ -548,6 +548,9 @@ class CcxtExchange:
     async def _open_payloads(
         self, symbol: str | None, params: Mapping[str, Any] | None = None
     ) -> list[Mapping[str, Any]]:
+        """Every open order (of ``symbol``), with the venue's listing parameters
+        (``ClientIdSemantics.open_orders_params``: bybit pages through its 20-order pages)."""
+        params = {**self._semantics.open_orders_params, **(params or {})}
         if params:
             return list(
                 await self._call(self._client.fetch_open_orders, symbol, None, None, dict(params))
@@ -576,6 +579,12 @@ class CcxtExchange:
             return [o for o in orders if o.get("status") != "open"], len(orders)
         if symbol is None and self._symbol_required("fetchClosedOrders"):
             return [], 0
+        if has.get("fetchCanceledAndClosedOrders") is True:
+            # where ccxt has both, its fetchClosedOrders is the filled ones only (bybit
+            # sends orderStatus=Filled): a cancelled IOC that sold part would be missed
+            fetch = self._client.fetch_canceled_and_closed_orders
+            listed = list(await self._call(fetch, symbol, since, limit, dict(params)))
+            return listed, len(listed)
         if has.get("fetchClosedOrders") is True:
             closed = list(
                 await self._call(

@@ -93,6 +93,10 @@ class ClientIdSemantics:
     wire_names: frozenset[str] = frozenset()
     """ccxt unified parameter names that are also the venue's own, so seeing them in the
     request proves nothing is lost (Binance reads ``timeInForce``); see ``proving``."""
+    open_orders_params: Mapping[str, Any] = field(default_factory=dict)
+    """Parameters of every open-order listing: ccxt's bybit reads one page of 20 unless asked
+    to ``paginate`` (then up to ccxt's ``paginationCalls``, 10 pages of 50). A parameter, not
+    a client option: ccxt reads the option again in each page's call and never stops."""
     probe_market_info: Mapping[str, Any] = field(default_factory=dict)
     """The venue's own market fields its ccxt createOrder reads, for the gate's probe market
     (Binance checks ``orderTypes``)."""
@@ -132,6 +136,37 @@ TESTED: Mapping[str, ClientIdSemantics] = {
             "ccxt's coinbase.create_order drops the unified clientOrderId and generates its "
             "own; the venue's client_order_id parameter overrides it. Coinbase answers a "
             "known id with the existing order (see exchange/coinbase/adapter.py)"
+        ),
+    ),
+    "okx": ClientIdSemantics(
+        param="clientOrderId",
+        max_length=32,
+        unique_while_open=True,
+        lookup=Lookup(LookupKind.BY_ID, param="clientOrderId"),
+        charset=r"^[A-Za-z0-9]+$",
+        note=(
+            "ccxt sends it as clOrdId (okx.py create_order_request reads clOrdId or "
+            "clientOrderId); OKX v5 Place order: 'A combination of case-sensitive "
+            "alphanumerics, all numbers, or all letters of up to 32 characters'. ccxt's "
+            "fetchOrder sends clientOrderId as clOrdId to Get order details, which answers "
+            "live, filled and canceled orders (a canceled order without fills for 2 hours)"
+        ),
+    ),
+    "bybit": ClientIdSemantics(
+        param="clientOrderId",
+        max_length=36,
+        unique_while_open=True,
+        lookup=Lookup(LookupKind.FILTERED, param="orderLinkId"),
+        open_orders_params={"paginate": True},
+        charset=r"^[A-Za-z0-9_-]+$",
+        wire_names=frozenset({"timeInForce"}),
+        note=(
+            "ccxt sends it as orderLinkId (bybit.py create_order_request); Bybit v5 Place "
+            "Order: 'A max of 36 characters. Combinations of numbers, letters (upper and "
+            "lower cases), dashes, and underscores are supported'; IOC and PostOnly are "
+            "Bybit's own timeInForce values. A lookup asks Get Open & Closed Orders and Get "
+            "Order History for the orderLinkId (ccxt passes it through), all statuses: ccxt's "
+            "fetchClosedOrders alone would ask for Filled orders only"
         ),
     ),
 }

@@ -72,6 +72,21 @@ VENUE_OPTIONS: Mapping[str, Mapping[str, Any]] = {
     # ccxt's coinbase reads balances from the v2 accounts API by default, which has no
     # hold; the Advanced Trade v3 accounts have available_balance and hold.
     "coinbase": {"fetchBalance": "v3PrivateGetBrokerageAccounts"},
+    # Spot markets only (ccxt's bybit loads linear, inverse and option markets by default).
+    # A Unified Trading Account (UTA 2.0): ccxt's bybit otherwise asks the server which
+    # account type the key has (v5/user/query-api, v5/account/info) before every order and
+    # balance read; the values are the ones ccxt itself assumes for demo trading
+    # (is_unified_enabled). Bybit has moved every account to UTA (docs/design.md).
+    # fetchOrder: ccxt's bybit refuses it on a unified account unless told that the venue
+    # answers for an account's 500 most recent orders only; the lookup by client id after a
+    # restart does not rely on it (capabilities.TESTED["bybit"]).
+    "bybit": {
+        "fetchMarkets": {"types": ["spot"]},
+        "enableUnifiedAccount": True,
+        "enableUnifiedMargin": False,
+        "unifiedMarginStatus": 6,
+        "fetchOrder": {"acknowledged": True},
+    },
 }
 """Per-venue options the platform fixes (never tenant input), on top of FIXED_OPTIONS."""
 

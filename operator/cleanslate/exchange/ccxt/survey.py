@@ -39,6 +39,8 @@ SETTLED: Mapping[str, str] = {
     "binance": "USD, USDT (paper markets `calm`, `usdt`)",
     "kraken": "USD",
     "coinbase": "USD",
+    "okx": "USD, USDT (paper markets `calm`, `usdt`)",
+    "bybit": "USD, USDT (paper markets `calm`, `usdt`)",
 }
 """Settlement currencies the tests sell into on each venue with a fake."""
 
