@@ -60,3 +60,7 @@ class KrakenHarness(CcxtHarness):
 
 class CoinbaseCcxtHarness(CcxtHarness):
     exchange_id = "coinbase"
+
+
+class CoinbaseExchangeHarness(CcxtHarness):
+    exchange_id = "coinbaseexchange"

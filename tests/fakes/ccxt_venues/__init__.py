@@ -1,8 +1,9 @@
 """Fake venues behind ccxt's own exchange classes, each backed by one paper engine.
 
 ``base`` explains the seam (ccxt's ``fetch``); one module per dialect: ``binance``,
-``kraken``, ``coinbase``. ``open_venue`` builds one with this module's test credentials, and
-``credentials`` gives the matching Secret data (ccxt's ``apiKey``/``secret`` keys).
+``kraken``, ``coinbase``, ``coinbaseexchange``. ``open_venue`` builds one with this module's
+test credentials, and ``credentials`` gives the matching Secret data (ccxt's ``apiKey``/
+``secret`` keys, and ``password`` for Coinbase Exchange's passphrase).
 """
 
 from __future__ import annotations
@@ -16,16 +17,23 @@ from cleanslate.exchange.paper import PaperExchange
 from .base import FakeVenue, Request
 from .binance import FakeBinance
 from .coinbase import FakeCoinbaseCcxt
+from .coinbaseexchange import FakeCoinbaseExchange
 from .kraken import FakeKraken
 
 __all__ = ["DIALECTS", "FakeVenue", "Request", "credentials", "open_venue"]
 
-DIALECTS = ("binance", "coinbase", "kraken")
+DIALECTS = ("binance", "coinbase", "kraken", "coinbaseexchange")
 
 _BINANCE = {"apiKey": "binance-test-key", "secret": "binance-test-secret"}
 _KRAKEN = {
     "apiKey": "kraken-test-key",
     "secret": base64.b64encode(b"kraken-test-secret: HMAC-SHA512 takes any length").decode(),
+}
+
+_COINBASEEXCHANGE = {
+    "apiKey": "coinbaseexchange-test-key",
+    "secret": base64.b64encode(b"coinbaseexchange-test-secret, HMAC-SHA256").decode(),
+    "password": "coinbaseexchange-test-passphrase",
 }
 
 
@@ -44,6 +52,8 @@ def credentials(exchange_id: str) -> dict[str, str]:
         return dict(_KRAKEN)
     if exchange_id == "coinbase":
         return dict(_coinbase())
+    if exchange_id == "coinbaseexchange":
+        return dict(_COINBASEEXCHANGE)
     raise ValueError(f"no fake venue for {exchange_id!r}")
 
 
@@ -54,4 +64,8 @@ def open_venue(exchange_id: str, paper: PaperExchange, clock: Clock) -> FakeVenu
         return FakeBinance(paper, clock, api_key=key["apiKey"], secret=key["secret"])
     if exchange_id == "kraken":
         return FakeKraken(paper, clock, api_key=key["apiKey"], secret=key["secret"])
+    if exchange_id == "coinbaseexchange":
+        return FakeCoinbaseExchange(
+            paper, clock, api_key=key["apiKey"], secret=key["secret"], passphrase=key["password"]
+        )
     return FakeCoinbaseCcxt(paper, clock, key_name=key["apiKey"], private_key_pem=key["secret"])

@@ -26,7 +26,13 @@ from .rig import CcxtRig, venue_for
 
 D = Decimal
 HOLDINGS = {"USD": "150", "WLFI": "200"}  # ~$28 of WLFI: several TWAP slices
-VENUES = ["binance", "kraken", "coinbase", "binance-usdt"]
+VENUES = [
+    "binance",
+    "kraken",
+    "coinbase",
+    "binance-usdt",
+    "coinbaseexchange",
+]
 """Each venue selling into USD on the calm market, and Binance's own shape: a USDT-settled
 account on the ``usdt`` paper market (no USD market at all)."""
 
@@ -42,7 +48,11 @@ def _case(case: str) -> tuple[str, TradingAccountSpec, str]:
 
 
 def _is_placement(request: Request) -> bool:
-    return request.method == "POST" and request.path.endswith(
+    if request.method != "POST":
+        return False
+    if request.url.startswith("https://api.exchange.coinbase.com/orders"):
+        return True
+    return request.path.endswith(
         ("/api/v3/order", "/0/private/AddOrder", "/api/v3/brokerage/orders")
     )
 
@@ -183,6 +193,7 @@ def _is_taker_placement(request: Request) -> bool:
         p.get("timeInForce") == "IOC"
         or p.get("type") == "MARKET"
         or p.get("timeinforce") == "IOC"
+        or p.get("time_in_force") == "IOC"
         or p.get("ordertype") == "market"
         or "_ioc" in body
     )

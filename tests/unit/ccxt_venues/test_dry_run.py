@@ -26,7 +26,15 @@ STALE_SELL = {"productId": "SEI-USD", "side": "SELL", "size": 10, "limitPrice": 
               "ageMinutes": 180}  # fmt: skip
 
 
-@pytest.mark.parametrize("exchange_id", ["binance", "kraken", "coinbase"])
+@pytest.mark.parametrize(
+    "exchange_id",
+    [
+        "binance",
+        "kraken",
+        "coinbase",
+        "coinbaseexchange",
+    ],
+)
 async def test_a_dry_run_cycle_sends_no_order_endpoint_request(exchange_id: str) -> None:
     spec = account_spec(HOLDINGS, open_orders=[STALE_SELL], mode="DryRun")
     clock = SimulatedClock()
@@ -48,7 +56,15 @@ async def test_a_dry_run_cycle_sends_no_order_endpoint_request(exchange_id: str)
     await rig.close()
 
 
-@pytest.mark.parametrize("exchange_id", ["binance", "kraken", "coinbase"])
+@pytest.mark.parametrize(
+    "exchange_id",
+    [
+        "binance",
+        "kraken",
+        "coinbase",
+        "coinbaseexchange",
+    ],
+)
 async def test_a_read_only_adapter_refuses_writes_before_any_request(exchange_id: str) -> None:
     spec = account_spec(HOLDINGS, open_orders=[STALE_SELL], mode="DryRun")
     clock = SimulatedClock()

@@ -93,6 +93,10 @@ class ClientIdSemantics:
     wire_names: frozenset[str] = frozenset()
     """ccxt unified parameter names that are also the venue's own, so seeing them in the
     request proves nothing is lost (Binance reads ``timeInForce``); see ``proving``."""
+    min_amount_info: str | None = None
+    """The venue's own market field with the minimum order size in the base currency, read
+    where ccxt leaves ``limits.amount.min`` empty (coinbaseexchange's ``base_min_size``): a
+    minimum that is not known lets slices below it go out."""
     probe_market_info: Mapping[str, Any] = field(default_factory=dict)
     """The venue's own market fields its ccxt createOrder reads, for the gate's probe market
     (Binance checks ``orderTypes``)."""
@@ -132,6 +136,24 @@ TESTED: Mapping[str, ClientIdSemantics] = {
             "ccxt's coinbase.create_order drops the unified clientOrderId and generates its "
             "own; the venue's client_order_id parameter overrides it. Coinbase answers a "
             "known id with the existing order (see exchange/coinbase/adapter.py)"
+        ),
+    ),
+    "coinbaseexchange": ClientIdSemantics(
+        param="client_oid",
+        max_length=36,
+        unique_while_open=False,
+        lookup=Lookup(LookupKind.BY_ID, param="client_oid"),
+        form=IdForm.UUID,
+        min_amount_info="base_min_size",
+        charset=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+        note=(
+            "ccxt sends client_oid (or the unified clientOrderId) as client_oid "
+            "(coinbaseexchange.py create_order); Coinbase Exchange, Create a new order: a "
+            "UUID chosen by the client, derived here from our id so a restart derives the "
+            "same one; Get single order finds it as /orders/client:<client_oid> (ccxt's "
+            "fetch_order with client_oid), open, filled or cancelled, except a cancelled "
+            "order without fills, which may answer 404: nothing of it sold, so placing "
+            "again sells nothing twice"
         ),
     ),
 }
