@@ -97,6 +97,10 @@ class ClientIdSemantics:
     """The venue's own market field with the minimum order size in the base currency, read
     where ccxt leaves ``limits.amount.min`` empty (coinbaseexchange's ``base_min_size``): a
     minimum that is not known lets slices below it go out."""
+    unknown_ticks: str = ""
+    """Why the ticks or minimums ccxt reports for this venue's markets are not the venue's
+    (a placeholder), or empty: the gate keeps such a venue in DryRun (``proving.prove``),
+    since an order sized on a placeholder tick is refused, or worse, rounded by ccxt."""
     probe_market_info: Mapping[str, Any] = field(default_factory=dict)
     """The venue's own market fields its ccxt createOrder reads, for the gate's probe market
     (Binance checks ``orderTypes``)."""
@@ -182,6 +186,21 @@ KNOWN: Mapping[str, ClientIdSemantics] = {
         ),
         charset=r"^[0-9A-Za-z_.-]+$",
         read_back_prefix="t-",
+    ),
+    "upbit": ClientIdSemantics(
+        param="clientOrderId",
+        max_length=36,
+        unique_while_open=False,
+        lookup=Lookup(LookupKind.ONE_PAGE, page_size=100),
+        note=(
+            "not tested against a fake. ccxt sends it as identifier (upbit.py create_order) "
+            "and reads it back from identifier (parse_order)"
+        ),
+        unknown_ticks=(
+            "ccxt's upbit reports a 1e-8 placeholder tick and step and no minimum for every "
+            "market (upbit.py parse_market), while Upbit's KRW ticks depend on the price and "
+            "its minimum is an order value (orders/chance min_total)"
+        ),
     ),
 }
 """Facts of venues not tested here, from their documentation: enough for the gate to build

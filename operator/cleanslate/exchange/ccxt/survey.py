@@ -37,8 +37,9 @@ VENUES = (
 
 SETTLED: Mapping[str, str] = {
     "binance": "USD, USDT (paper markets `calm`, `usdt`)",
-    "kraken": "USD",
+    "kraken": "USD, EUR (paper markets `calm`, `eur`)",
     "coinbase": "USD",
+    "coinbaseexchange": "USD",
 }
 """Settlement currencies the tests sell into on each venue with a fake."""
 
