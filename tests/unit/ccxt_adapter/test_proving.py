@@ -80,3 +80,17 @@ async def test_the_venue_facts_decide_whether_its_order_is_built_right() -> None
     assert (await prove("gate", has)).proven
     (found,) = (await prove("gate", has, UNTESTED)).unproven
     assert "28 characters" in found
+
+
+async def test_coinbaseexchange_sends_our_uuid_as_client_oid_post_only_and_ioc() -> None:
+    assert await _unproven("coinbaseexchange") == ()
+
+
+async def test_a_venue_whose_ccxt_ticks_are_placeholders_is_not_proven() -> None:
+    """ccxt's upbit reports 1e-8 as every market's tick and no minimum; Upbit's KRW ticks
+    depend on the price. The gate used to take the placeholder for a known tick."""
+    found = await _unproven("upbit")
+    assert len(found) == 1 and found[0].startswith("ticks and minimums are not known"), found
+    verdict = gate_for("upbit", capabilities(make_client("upbit", {})), CcxtSettings(
+        live_exchanges=frozenset({"upbit"})), Proof(found))  # fmt: skip
+    assert not verdict.capable and verdict.reason == "Unproven", verdict

@@ -194,7 +194,10 @@ KNOWN: Mapping[str, ClientIdSemantics] = {
         lookup=Lookup(LookupKind.ONE_PAGE, page_size=100),
         note=(
             "not tested against a fake. ccxt sends it as identifier (upbit.py create_order) "
-            "and reads it back from identifier (parse_order)"
+            "and reads it back from identifier (parse_order); its fetch_order asks for "
+            "uuid=None beside an identifier, and fetchClosedOrders lists state=done only "
+            "(cancelled orders, partly filled IOCs included, are another listing), so no "
+            "lookup through ccxt is known to find every finished order"
         ),
         unknown_ticks=(
             "ccxt's upbit reports a 1e-8 placeholder tick and step and no minimum for every "
