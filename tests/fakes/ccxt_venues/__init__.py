@@ -1,9 +1,10 @@
 """Fake venues behind ccxt's own exchange classes, each backed by one paper engine.
 
 ``base`` explains the seam (ccxt's ``fetch``); one module per dialect: ``binance``,
-``kraken``, ``coinbase``, ``coinbaseexchange``. ``open_venue`` builds one with this module's
-test credentials, and ``credentials`` gives the matching Secret data (ccxt's ``apiKey``/
-``secret`` keys, and ``password`` for Coinbase Exchange's passphrase).
+``kraken``, ``coinbase``, ``coinbaseexchange`` and ``upbit`` (read-only: upbit is DryRun).
+``open_venue`` builds one with this module's test credentials, and ``credentials`` gives the
+matching Secret data (ccxt's ``apiKey``/``secret`` keys, and ``password`` for Coinbase
+Exchange's passphrase).
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from .binance import FakeBinance
 from .coinbase import FakeCoinbaseCcxt
 from .coinbaseexchange import FakeCoinbaseExchange
 from .kraken import FakeKraken
+from .upbit import FakeUpbit
 
 __all__ = ["DIALECTS", "FakeVenue", "Request", "credentials", "open_venue"]
 
-DIALECTS = ("binance", "coinbase", "kraken", "coinbaseexchange")
+DIALECTS = ("binance", "coinbase", "kraken", "coinbaseexchange", "upbit")
 
 _BINANCE = {"apiKey": "binance-test-key", "secret": "binance-test-secret"}
 _KRAKEN = {
@@ -34,6 +36,11 @@ _COINBASEEXCHANGE = {
     "apiKey": "coinbaseexchange-test-key",
     "secret": base64.b64encode(b"coinbaseexchange-test-secret, HMAC-SHA256").decode(),
     "password": "coinbaseexchange-test-passphrase",
+}
+
+_UPBIT = {
+    "apiKey": "upbit-test-access-key",
+    "secret": "upbit-test-secret-key: HS256 wants 32 bytes or more",
 }
 
 
@@ -54,6 +61,8 @@ def credentials(exchange_id: str) -> dict[str, str]:
         return dict(_coinbase())
     if exchange_id == "coinbaseexchange":
         return dict(_COINBASEEXCHANGE)
+    if exchange_id == "upbit":
+        return dict(_UPBIT)
     raise ValueError(f"no fake venue for {exchange_id!r}")
 
 
@@ -64,6 +73,8 @@ def open_venue(exchange_id: str, paper: PaperExchange, clock: Clock) -> FakeVenu
         return FakeBinance(paper, clock, api_key=key["apiKey"], secret=key["secret"])
     if exchange_id == "kraken":
         return FakeKraken(paper, clock, api_key=key["apiKey"], secret=key["secret"])
+    if exchange_id == "upbit":
+        return FakeUpbit(paper, clock, api_key=key["apiKey"], secret=key["secret"])
     if exchange_id == "coinbaseexchange":
         return FakeCoinbaseExchange(
             paper, clock, api_key=key["apiKey"], secret=key["secret"], passphrase=key["password"]

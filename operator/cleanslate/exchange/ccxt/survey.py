@@ -47,6 +47,10 @@ FAKES = (
     "fake at ccxt's HTTP seam (`tests/fakes/ccxt_venues`): contract, crash, DryRun, "
     "client-id lookup past a page"
 )
+DRY_RUN_FAKES: Mapping[str, str] = {
+    "upbit": "read-only fake at ccxt's HTTP seam (`tests/fakes/ccxt_venues/upbit.py`): DryRun",
+}
+"""DryRun venues whose fake answers what a DryRun cycle reads, and nothing else."""
 DEFAULT_PAGE = Path(__file__).resolve().parents[4] / "docs" / "venues.md"
 
 
@@ -76,7 +80,7 @@ async def survey(venues: Sequence[str] = VENUES) -> list[Row]:
             live, why = "with opt-in", "proven, client-id reading not tested: --ccxt-live-exchange"
         else:
             live, why = "DryRun", _why(verdict.message, venue)
-        tested = FAKES if venue in TESTED else "nothing"
+        tested = FAKES if venue in TESTED else DRY_RUN_FAKES.get(venue, "nothing")
         rows.append(Row(venue, live, why, SETTLED.get(venue, "—"), tested))
     return rows
 
