@@ -71,3 +71,7 @@ class OkxHarness(CcxtHarness):
     lists_min_notional = False
     """OKX's instruments state ``minSz`` (base) only, no minimum order value (v5 Public Data >
     Get instruments), so ccxt's okx market has no ``limits.cost.min``."""
+
+
+class CoinbaseExchangeHarness(CcxtHarness):
+    exchange_id = "coinbaseexchange"

@@ -15,6 +15,7 @@ from .ccxt_harness import (
     BinanceHarness,
     BybitHarness,
     CoinbaseCcxtHarness,
+    CoinbaseExchangeHarness,
     KrakenHarness,
     OkxHarness,
 )
@@ -69,4 +70,5 @@ HARNESSES: dict[str, Callable[[], ExchangeHarness]] = {
     "ccxt-coinbase": CoinbaseCcxtHarness,
     "ccxt-okx": OkxHarness,
     "ccxt-bybit": BybitHarness,
+    "ccxt-coinbaseexchange": CoinbaseExchangeHarness,
 }

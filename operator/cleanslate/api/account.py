@@ -95,6 +95,7 @@ class PaperMarketName(StrEnum):
     DOCUMENTS = "documents"
     CALM = "calm"
     USDT = "usdt"
+    EUR = "eur"
 
 
 class PaperMarketModel(StrEnum):
@@ -156,9 +157,10 @@ class PaperExchange(ApiModel):
     """Built-in market data set: ``documents`` (the documents' products, with a delisted
     AUT, a suspended ZETA and a BONK whose orders are rejected), ``calm`` (the documents'
     tradeable products on a quiet day: half the spread, a quarter of the movement, no
-    rejecting product) or ``usdt`` (the calm products quoted in USDT only, no USD market:
-    a Binance-shaped venue for ``settlementCurrencies: [USDT]``). Each injects what its
-    products carry: see docs/design.md (The paper market)."""
+    rejecting product), ``usdt`` (the calm products quoted in USDT only, no USD market:
+    a Binance-shaped venue for ``settlementCurrencies: [USDT]``) or ``eur`` (the calm
+    products quoted in EUR, and EUR-USD: a Kraken-shaped venue for ``settlementCurrencies:
+    [EUR]``). Each injects what its products carry: see docs/design.md (The paper market)."""
     model: PaperMarketModel = PaperMarketModel.CALIBRATED
     """How resting orders fill: optimistic (the first paper market: first in the queue, all of
     the flow), calibrated (queue position, informed flow, impact) or skeptic; every parameter

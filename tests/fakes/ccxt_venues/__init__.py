@@ -1,9 +1,10 @@
 """Fake venues behind ccxt's own exchange classes, each backed by one paper engine.
 
 ``base`` explains the seam (ccxt's ``fetch``); one module per dialect: ``binance``,
-``kraken``, ``coinbase``, ``okx``, ``bybit``.
-``open_venue`` builds one with this module's test credentials, and
-``credentials`` gives the matching Secret data (ccxt's ``apiKey``/``secret`` keys).
+``kraken``, ``coinbase``, ``coinbaseexchange``, ``okx``, ``bybit`` and ``upbit`` (read-only:
+upbit is DryRun). ``open_venue`` builds one with this module's test credentials, and
+``credentials`` gives the matching Secret data (ccxt's ``apiKey``/``secret`` keys, and
+``password`` for the passphrase of Coinbase Exchange and OKX).
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from .base import FakeVenue, Request
 from .binance import FakeBinance
 from .bybit import FakeBybit
 from .coinbase import FakeCoinbaseCcxt
+from .coinbaseexchange import FakeCoinbaseExchange
 from .kraken import FakeKraken
 from .okx import FakeOkx
+from .upbit import FakeUpbit
 
 __all__ = ["DIALECTS", "FakeVenue", "Request", "credentials", "open_venue"]
 
-DIALECTS = ("binance", "coinbase", "kraken", "okx", "bybit")
+DIALECTS = ("binance", "coinbase", "kraken", "okx", "bybit", "coinbaseexchange", "upbit")
 
 _BINANCE = {"apiKey": "binance-test-key", "secret": "binance-test-secret"}
 _KRAKEN = {
@@ -32,6 +35,17 @@ _KRAKEN = {
 }
 _BYBIT = {"apiKey": "bybit-test-key", "secret": "bybit-test-secret"}
 _OKX = {"apiKey": "okx-test-key", "secret": "okx-test-secret", "password": "okx-test-passphrase"}
+
+_COINBASEEXCHANGE = {
+    "apiKey": "coinbaseexchange-test-key",
+    "secret": base64.b64encode(b"coinbaseexchange-test-secret, HMAC-SHA256").decode(),
+    "password": "coinbaseexchange-test-passphrase",
+}
+
+_UPBIT = {
+    "apiKey": "upbit-test-access-key",
+    "secret": "upbit-test-secret-key: HS256 wants 32 bytes or more",
+}
 
 
 @functools.cache
@@ -53,6 +67,10 @@ def credentials(exchange_id: str) -> dict[str, str]:
         return dict(_OKX)
     if exchange_id == "bybit":
         return dict(_BYBIT)
+    if exchange_id == "coinbaseexchange":
+        return dict(_COINBASEEXCHANGE)
+    if exchange_id == "upbit":
+        return dict(_UPBIT)
     raise ValueError(f"no fake venue for {exchange_id!r}")
 
 
@@ -68,4 +86,10 @@ def open_venue(exchange_id: str, paper: PaperExchange, clock: Clock) -> FakeVenu
     if exchange_id == "okx":
         return FakeOkx(paper, clock, api_key=key["apiKey"], secret=key["secret"],
                        passphrase=key["password"])  # fmt: skip
+    if exchange_id == "upbit":
+        return FakeUpbit(paper, clock, api_key=key["apiKey"], secret=key["secret"])
+    if exchange_id == "coinbaseexchange":
+        return FakeCoinbaseExchange(
+            paper, clock, api_key=key["apiKey"], secret=key["secret"], passphrase=key["password"]
+        )
     return FakeCoinbaseCcxt(paper, clock, key_name=key["apiKey"], private_key_pem=key["secret"])

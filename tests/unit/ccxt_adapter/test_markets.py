@@ -200,3 +200,16 @@ async def test_a_rate_limited_quote_is_temporary() -> None:
     )
     with pytest.raises(RateLimited):
         await exchange.quote("BTC-USDT")
+
+
+def test_a_minimum_ccxt_leaves_empty_is_read_from_the_venues_own_field() -> None:
+    """ccxt's coinbaseexchange leaves ``limits.amount.min`` empty; the product's
+    ``base_min_size`` (``ClientIdSemantics.min_amount_info``) is the minimum."""
+    market = {
+        "symbol": "SEI/USD", "base": "SEI", "quote": "USD", "spot": True, "active": True,
+        "precision": {"amount": 0.1, "price": 0.0001},
+        "limits": {"amount": {"min": None}, "cost": {"min": 1}},
+        "info": {"base_min_size": "0.5"},
+    }  # fmt: skip
+    assert markets.product(market, TICK_SIZE).min_base_size == 0
+    assert markets.product(market, TICK_SIZE, "base_min_size").min_base_size == Decimal("0.5")

@@ -101,3 +101,17 @@ async def test_bybit_is_built_offline_as_a_unified_trading_account() -> None:
     assert await client.is_unified_enabled() == [False, True], "answered without a request"
     await client.close()
     assert await _unproven("bybit") == ()
+
+
+async def test_coinbaseexchange_sends_our_uuid_as_client_oid_post_only_and_ioc() -> None:
+    assert await _unproven("coinbaseexchange") == ()
+
+
+async def test_a_venue_whose_ccxt_ticks_are_placeholders_is_not_proven() -> None:
+    """ccxt's upbit reports 1e-8 as every market's tick and no minimum; Upbit's KRW ticks
+    depend on the price. The gate used to take the placeholder for a known tick."""
+    found = await _unproven("upbit")
+    assert len(found) == 1 and found[0].startswith("ticks and minimums are not known"), found
+    verdict = gate_for("upbit", capabilities(make_client("upbit", {})), CcxtSettings(
+        live_exchanges=frozenset({"upbit"})), Proof(found))  # fmt: skip
+    assert not verdict.capable and verdict.reason == "Unproven", verdict

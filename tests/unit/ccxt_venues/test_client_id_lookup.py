@@ -18,7 +18,8 @@ from cycle.harness import account_spec
 from cleanslate.clock import SimulatedClock
 from cleanslate.core.market import OrderRequest, OrderType, Side
 from cleanslate.exchange.ccxt import CcxtExchange, make_client
-from cleanslate.exchange.ccxt.capabilities import Lookup, LookupKind
+from cleanslate.exchange.ccxt.adapter import derived_client_id
+from cleanslate.exchange.ccxt.capabilities import Lookup, LookupKind, semantics
 from cleanslate.exchange.errors import TemporaryError, Unavailable
 from fakes.ccxt_venues import FakeVenue, Request, credentials
 from fakes.ccxt_venues.kraken import CLOSED_PAGE
@@ -157,10 +158,12 @@ PAGE = {
     "coinbase": 100,
     "okx": 100,
     "bybit": 50,
+    "coinbaseexchange": 100,
 }
 """The venue's page of closed orders: Binance allOrders (default 500), Kraken ClosedOrders
 (50, newest first), Coinbase List Orders as ccxt asks it (limit 100), OKX order history
-(100, newest first), Bybit order history (at most 50, newest first)."""
+(100, newest first), Bybit order history (at most 50, newest first), Coinbase Exchange Get
+all orders (default 100, newest first)."""
 
 
 def _venue_adapter(venue: object, exchange_id: str, clock: SimulatedClock) -> CcxtExchange:
@@ -181,7 +184,11 @@ def _lookups(venue: FakeVenue, exchange_id: str, since: int) -> list[Request]:
             "/api/v5/trade/orders-history",
         ),
         "bybit": ("/v5/order/realtime", "/v5/order/history"),
+        "coinbaseexchange": ("/orders",),
     }[exchange_id]
+    if exchange_id == "coinbaseexchange":  # Get single order by client:<client_oid>, or lists
+        return [r for r in venue.requests[since:] if r.method == "GET"
+                if r.path.endswith(paths) or r.path.startswith("/orders/client:")]  # fmt: skip
     return [r for r in venue.requests[since:] if r.method != "POST" or exchange_id == "kraken"
             if r.path.endswith(paths)]  # fmt: skip
 
@@ -192,6 +199,7 @@ LOOKUP_VENUES = [
     "coinbase",
     "okx",
     "bybit",
+    "coinbaseexchange",
 ]
 
 
@@ -234,18 +242,19 @@ async def test_a_filled_order_behind_more_than_a_page_of_orders_is_found_after_a
     await restarted.aclose()
 
     assert again.order_id == sold.order_id
-    # the id as the venue holds it (OKX takes alphanumerics only: a derived one)
-    assert venue.placed_client_ids().count(restarted.venue_client_id("cs-taker-paged")) == 1
+    venue_id = derived_client_id("cs-taker-paged", semantics(exchange_id))
+    assert venue.placed_client_ids().count(venue_id) == 1
     lookups = _lookups(venue, exchange_id, since)
     if exchange_id == "binance":
         assert [r.params.get("origClientOrderId") for r in lookups] == ["cs-taker-paged"]
     elif exchange_id == "kraken":
         assert lookups and all(r.params.get("cl_ord_id") == "cs-taker-paged" for r in lookups)
     elif exchange_id == "okx":
-        venue_id = restarted.venue_client_id("cs-taker-paged")
         assert [r.params.get("clOrdId") for r in lookups] == [venue_id], "one Get order details"
     elif exchange_id == "bybit":
         assert lookups and all(r.params.get("orderLinkId") == "cs-taker-paged" for r in lookups)
+    elif exchange_id == "coinbaseexchange":
+        assert [r.path for r in lookups] == [f"/orders/client:{venue_id}"], "by id, no listing"
     else:
         assert len(lookups) == 2, "the sale is on the second page of List Orders"
 

@@ -36,23 +36,33 @@ VENUES = [
     "okx-usdt",
     "bybit",
     "bybit-usdt",
+    "coinbaseexchange",
+    "kraken-eur",
 ]
-"""Each venue selling into USD on the calm market, and Binance's own shape: a USDT-settled
-account on the ``usdt`` paper market (no USD market at all)."""
+"""Each venue selling into USD on the calm market, Binance's own shape (a USDT-settled
+account on the ``usdt`` paper market, no USD market at all), OKX's and Bybit's USDT ones,
+and Kraken's EUR one (an EUR-settled account on ``eur``)."""
 
 
 def _case(case: str) -> tuple[str, TradingAccountSpec, str]:
-    """(exchange id, account spec, the currency the account sells into) of a case."""
-    exchange_id, _, usdt = case.partition("-")
-    if not usdt:
+    """(exchange id, account spec, the currency the account sells into) of a case: ``ID``
+    sells into USD on ``calm``, ``ID-usdt`` into USDT on ``usdt``, ``ID-eur`` into EUR on
+    ``eur`` (the paper market named as the currency)."""
+    exchange_id, _, settled = case.partition("-")
+    if not settled:
         return exchange_id, account_spec(HOLDINGS, market="calm"), "USD"
-    holdings = {"USDT" if a == "USD" else a: q for a, q in HOLDINGS.items()}
-    spec = account_spec(holdings, market="usdt", settlementCurrencies=["USDT"])
-    return exchange_id, spec, "USDT"
+    cash = settled.upper()
+    holdings = {cash if a == "USD" else a: q for a, q in HOLDINGS.items()}
+    spec = account_spec(holdings, market=settled, settlementCurrencies=[cash])
+    return exchange_id, spec, cash
 
 
 def _is_placement(request: Request) -> bool:
-    return request.method == "POST" and request.path.endswith(
+    if request.method != "POST":
+        return False
+    if request.url.startswith("https://api.exchange.coinbase.com/orders"):
+        return True
+    return request.path.endswith(
         (
             "/api/v3/order",
             "/0/private/AddOrder",
@@ -199,6 +209,7 @@ def _is_taker_placement(request: Request) -> bool:
         p.get("timeInForce") == "IOC"
         or p.get("type") == "MARKET"
         or p.get("timeinforce") == "IOC"
+        or p.get("time_in_force") == "IOC"
         or p.get("ordertype") == "market"
         or "_ioc" in body
         or re.search(r'"ordType":\s*"(ioc|market)"', body) is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import ccxt
 import pytest
 from cycle.harness import account_spec, policy
 
@@ -17,7 +18,8 @@ from cleanslate.api.account import PlanAction
 from cleanslate.clock import SimulatedClock
 from cleanslate.core.market import OrderRequest, OrderType, Side
 from cleanslate.cycle import CycleOptions
-from cleanslate.exchange.ccxt import ReadOnlyRefused
+from cleanslate.exchange.ccxt import ReadOnlyRefused, make_client
+from fakes.ccxt_venues import credentials
 
 from .rig import CcxtRig, venue_for
 
@@ -32,6 +34,8 @@ VENUES = [
     "coinbase",
     "okx",
     "bybit",
+    "coinbaseexchange",
+    "upbit",
 ]
 
 
@@ -78,3 +82,22 @@ async def test_a_read_only_adapter_refuses_writes_before_any_request(exchange_id
     assert len(venue.requests) == seen
     assert venue.order_writes() == []
     await rig.close()
+
+
+async def test_the_upbit_fake_checks_the_jwt_as_upbit_does() -> None:
+    """ccxt's upbit signs each private call with an HS256 JWT carrying the query's SHA-512;
+    the fake refuses another secret, and a query that is not the one hashed."""
+    spec = account_spec(HOLDINGS, mode="DryRun")
+    clock = SimulatedClock()
+    venue = venue_for("upbit", spec, clock)
+    good = venue.install(make_client("upbit", credentials("upbit")))
+    assert await good.fetch_balance()
+    bad = venue.install(make_client("upbit", {**credentials("upbit"), "secret": "x" * 40}))
+    with pytest.raises(ccxt.AuthenticationError):
+        await bad.fetch_balance()
+    token = good.sign("orders/open", "private", "GET", {"state": "wait"})["headers"]
+    # the hash is of state=wait, not state=done (ccxt's upbit maps this name to no subclass)
+    with pytest.raises(ccxt.ExchangeError, match="invalid_query_payload"):
+        await good.fetch("https://api.upbit.com/v1/orders/open?state=done", "GET", token)
+    await good.close()
+    await bad.close()

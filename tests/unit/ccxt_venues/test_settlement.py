@@ -86,3 +86,53 @@ async def test_a_usd_settled_account_on_a_usdt_venue_sells_nothing_and_says_why(
     assert {"SEI-USD", "WLFI-USD", "AMP-USD"} <= symbols, symbols
     assert venue.order_writes() == []
     await rig.close()
+
+
+EUR_HOLDINGS = {"EUR": "150", "SEI": "36.4", "WLFI": "57.5"}
+
+
+def _eur_spec(**extra: Any) -> TradingAccountSpec:
+    """A EUR-settled account on Kraken's shape (paper market ``eur``: every product against
+    EUR, and EUR-USD, the one USD market)."""
+    return account_spec(EUR_HOLDINGS, market="eur", settlementCurrencies=["EUR"], **extra)
+
+
+async def test_a_eur_settled_kraken_account_reaches_clean_selling_through_eur() -> None:
+    spec = _eur_spec()
+    clock = SimulatedClock()
+    venue = venue_for("kraken", spec, clock)
+    rig = CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id="kraken")
+    for _ in range(12):
+        await rig.cycle()
+        if rig.status.account_state is AccountState.CLEAN:
+            break
+        rig.wait_interval()
+
+    assert rig.status.account_state is AccountState.CLEAN, rig.status.blockers
+    sold = {r.product_id for r in rig.exchange.requests}
+    assert sold == {"SEI-EUR", "WLFI-EUR"}, sold
+    held = {b.asset: b.total for b in await venue.paper.balances()}
+    assert held.get("SEI", D(0)) == held.get("WLFI", D(0)) == 0
+    assert held["EUR"] > D(150), "the sales were paid in EUR"
+    await rig.close()
+
+
+async def test_eur_is_valued_in_usd_from_the_venues_own_eur_usd_market() -> None:
+    spec = _eur_spec(mode="DryRun")
+    clock = SimulatedClock()
+    venue = venue_for("kraken", spec, clock)
+    rig = CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id="kraken", read_only=True)
+
+    await rig.cycle(CycleOptions(dry_run=True))
+
+    plan = {p.symbol: p for p in rig.status.plan}
+    assert {"SEI-EUR", "WLFI-EUR"} <= set(plan), plan
+    assert plan["WLFI-EUR"].action is PlanAction.PURGE
+    assert not [s for s in plan if s.startswith("EUR")], "EUR is cash: never planned"
+    assert venue.order_writes() == []
+    eur_usd = await venue.paper.quote("EUR-USD")
+    nav = rig.status.total_value_usd
+    assert nav is not None
+    cash = D(150) * eur_usd.bid
+    assert eur_usd.bid > 1 and cash < nav < cash + D(30), nav
+    await rig.close()

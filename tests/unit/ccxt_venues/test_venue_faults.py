@@ -23,6 +23,7 @@ VENUES = [
     "coinbase",
     "okx",
     "bybit",
+    "coinbaseexchange",
 ]
 RATE_LIMIT_ANSWER = {  # (HTTP status, a piece of the body) as each venue documents it
     "binance": (429, '"code": -1003'),
@@ -30,6 +31,7 @@ RATE_LIMIT_ANSWER = {  # (HTTP status, a piece of the body) as each venue docume
     "coinbase": (429, "RATE_LIMIT_EXCEEDED"),
     "okx": (429, '"code": "50011"'),
     "bybit": (200, '"retCode": 10006'),
+    "coinbaseexchange": (429, "Private rate limit exceeded"),
 }
 
 

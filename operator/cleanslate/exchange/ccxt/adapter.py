@@ -203,11 +203,14 @@ class CcxtExchange:
 
     async def products(self) -> Sequence[Product]:
         loaded = await self._markets()
+        return [self._product_of(m) for m in loaded.values() if markets.is_spot(m)]
+
+    def _product_of(self, market: Mapping[str, Any]) -> Product:
         mode = self._client.precisionMode
-        return [markets.product(m, mode) for m in loaded.values() if markets.is_spot(m)]
+        return markets.product(market, mode, self._semantics.min_amount_info)
 
     async def product(self, product_id: str) -> Product:
-        return markets.product(await self._market(product_id), self._client.precisionMode)
+        return self._product_of(await self._market(product_id))
 
     async def quote(self, product_id: str) -> Quote:
         market = await self._market(product_id)
@@ -248,7 +251,7 @@ class CcxtExchange:
     async def place_order(self, request: OrderRequest) -> Order:
         self._refuse_writes("create_order")
         market = await self._market(request.product_id)
-        _check_request(request, markets.product(market, self._client.precisionMode))
+        _check_request(request, self._product_of(market))
         existing = await self.find_order(request.client_order_id, request.product_id)
         if existing is not None:
             return existing

@@ -97,6 +97,14 @@ class ClientIdSemantics:
     """Parameters of every open-order listing: ccxt's bybit reads one page of 20 unless asked
     to ``paginate`` (then up to ccxt's ``paginationCalls``, 10 pages of 50). A parameter, not
     a client option: ccxt reads the option again in each page's call and never stops."""
+    min_amount_info: str | None = None
+    """The venue's own market field with the minimum order size in the base currency, read
+    where ccxt leaves ``limits.amount.min`` empty (coinbaseexchange's ``base_min_size``): a
+    minimum that is not known lets slices below it go out."""
+    unknown_ticks: str = ""
+    """Why the ticks or minimums ccxt reports for this venue's markets are not the venue's
+    (a placeholder), or empty: the gate keeps such a venue in DryRun (``proving.prove``),
+    since an order sized on a placeholder tick is refused, or worse, rounded by ccxt."""
     probe_market_info: Mapping[str, Any] = field(default_factory=dict)
     """The venue's own market fields its ccxt createOrder reads, for the gate's probe market
     (Binance checks ``orderTypes``)."""
@@ -169,6 +177,24 @@ TESTED: Mapping[str, ClientIdSemantics] = {
             "fetchClosedOrders alone would ask for Filled orders only"
         ),
     ),
+    "coinbaseexchange": ClientIdSemantics(
+        param="client_oid",
+        max_length=36,
+        unique_while_open=False,
+        lookup=Lookup(LookupKind.BY_ID, param="client_oid"),
+        form=IdForm.UUID,
+        min_amount_info="base_min_size",
+        charset=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+        note=(
+            "ccxt sends client_oid (or the unified clientOrderId) as client_oid "
+            "(coinbaseexchange.py create_order); Coinbase Exchange, Create a new order: a "
+            "UUID chosen by the client, derived here from our id so a restart derives the "
+            "same one; Get single order finds it as /orders/client:<client_oid> (ccxt's "
+            "fetch_order with client_oid), open, filled or cancelled, except a cancelled "
+            "order without fills, which may answer 404: nothing of it sold, so placing "
+            "again sells nothing twice"
+        ),
+    ),
 }
 
 UNTESTED = ClientIdSemantics(
@@ -195,6 +221,24 @@ KNOWN: Mapping[str, ClientIdSemantics] = {
         ),
         charset=r"^[0-9A-Za-z_.-]+$",
         read_back_prefix="t-",
+    ),
+    "upbit": ClientIdSemantics(
+        param="clientOrderId",
+        max_length=36,
+        unique_while_open=False,
+        lookup=Lookup(LookupKind.ONE_PAGE, page_size=100),
+        note=(
+            "not tested against a fake. ccxt sends it as identifier (upbit.py create_order) "
+            "and reads it back from identifier (parse_order); its fetch_order asks for "
+            "uuid=None beside an identifier, and fetchClosedOrders lists state=done only "
+            "(cancelled orders, partly filled IOCs included, are another listing), so no "
+            "lookup through ccxt is known to find every finished order"
+        ),
+        unknown_ticks=(
+            "ccxt's upbit reports a 1e-8 placeholder tick and step and no minimum for every "
+            "market (upbit.py parse_market), while Upbit's KRW ticks depend on the price and "
+            "its minimum is an order value (orders/chance min_total)"
+        ),
     ),
 }
 """Facts of venues not tested here, from their documentation: enough for the gate to build

@@ -75,13 +75,19 @@ def step(value: Any, precision_mode: int) -> Decimal | None:
     return None  # SIGNIFICANT_DIGITS, or a mode ccxt adds later
 
 
-def product(market: Mapping[str, Any], precision_mode: int) -> Product:
-    """The port's Product for one spot market."""
+def product(
+    market: Mapping[str, Any], precision_mode: int, min_amount_info: str | None = None
+) -> Product:
+    """The port's Product for one spot market; ``min_amount_info`` names the venue's own
+    market field with the minimum base size where ccxt leaves ``limits.amount.min`` empty
+    (``ClientIdSemantics.min_amount_info``)."""
     precision = market.get("precision") or {}
     limits = market.get("limits") or {}
     amount_step = step(precision.get("amount"), precision_mode)
     price_step = step(precision.get("price"), precision_mode)
     min_amount = number((limits.get("amount") or {}).get("min"))
+    if min_amount is None and min_amount_info:
+        min_amount = number((market.get("info") or {}).get(min_amount_info))
     min_cost = number((limits.get("cost") or {}).get("min"))
     known = amount_step is not None and price_step is not None
     active = market.get("active")

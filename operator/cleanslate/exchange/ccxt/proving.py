@@ -11,6 +11,9 @@ and stops each at ccxt's HTTP seam (``fetch``) before anything leaves the proces
 * the same order post-only, and the same order IOC: each must differ from the plain one, and
   not only by ccxt's unified key passed through verbatim (``postOnly=true``), unless the
   venue's data says that name is the venue's own (Binance's ``timeInForce``);
+* the ticks and minimums ccxt reports must be the venue's: a venue whose data says they are
+  placeholders (``ClientIdSemantics.unknown_ticks``: ccxt's upbit reports 1e-8 for every
+  market) is not proven;
 * the order lookup must reach closed orders: a venue whose lookup reads one page and has no
   closed-order listing would, after a lost IOC answer, sell a second time.
 
@@ -186,6 +189,8 @@ async def prove(
         unproven.append(f"the client order id goes out as ccxt's {UNIFIED_ID!r}")
     unproven += _flag("post-only", "postOnly", maker, plain, facts)
     unproven += _flag("IOC", "timeInForce", ioc, plain, facts)
+    if facts.unknown_ticks:
+        unproven.append(f"ticks and minimums are not known: {facts.unknown_ticks}")
     lists_closed = has.get("fetchOrders") is True or has.get("fetchClosedOrders") is True
     if facts.lookup.kind is LookupKind.ONE_PAGE and not lists_closed:
         unproven.append(

@@ -37,10 +37,11 @@ VENUES = (
 
 SETTLED: Mapping[str, str] = {
     "binance": "USD, USDT (paper markets `calm`, `usdt`)",
-    "kraken": "USD",
+    "kraken": "USD, EUR (paper markets `calm`, `eur`)",
     "coinbase": "USD",
     "okx": "USD, USDT (paper markets `calm`, `usdt`)",
     "bybit": "USD, USDT (paper markets `calm`, `usdt`)",
+    "coinbaseexchange": "USD",
 }
 """Settlement currencies the tests sell into on each venue with a fake."""
 
@@ -48,6 +49,10 @@ FAKES = (
     "fake at ccxt's HTTP seam (`tests/fakes/ccxt_venues`): contract, crash, DryRun, "
     "client-id lookup past a page"
 )
+DRY_RUN_FAKES: Mapping[str, str] = {
+    "upbit": "read-only fake at ccxt's HTTP seam (`tests/fakes/ccxt_venues/upbit.py`): DryRun",
+}
+"""DryRun venues whose fake answers what a DryRun cycle reads, and nothing else."""
 DEFAULT_PAGE = Path(__file__).resolve().parents[4] / "docs" / "venues.md"
 
 
@@ -77,7 +82,7 @@ async def survey(venues: Sequence[str] = VENUES) -> list[Row]:
             live, why = "with opt-in", "proven, client-id reading not tested: --ccxt-live-exchange"
         else:
             live, why = "DryRun", _why(verdict.message, venue)
-        tested = FAKES if venue in TESTED else "nothing"
+        tested = FAKES if venue in TESTED else DRY_RUN_FAKES.get(venue, "nothing")
         rows.append(Row(venue, live, why, SETTLED.get(venue, "—"), tested))
     return rows
 

@@ -209,6 +209,35 @@ def _usdt_market() -> tuple[ProductSpec, ...]:
     return (*(_in_usdt(s) for s in calm if s.base not in ("USDT", "USDC")), _calm(_USDC_USDT))
 
 
+EUR_IN_USD = D("1.08")
+"""The ``eur`` market's EUR price in dollars (a guess near the 2025 average)."""
+_EUR_USD = _p("EUR-USD", "1.08", "300000000", "0.00000001", "0.00001", "1", "200000", "20")
+"""Kraken's EUR/USD: the market that prices EUR in dollars for a EUR-settled account."""
+
+
+def _in_eur(spec: ProductSpec) -> ProductSpec:
+    """The calm product quoted in EUR, as a EUR venue (Kraken, Bitvavo) lists it: the USD
+    figures at ``EUR_IN_USD``, the price on the product's own tick."""
+    base = spec.product_id.partition("-")[0]
+    calm = _calm(spec)
+    price = max((calm.price / EUR_IN_USD).quantize(calm.quote_increment), calm.quote_increment)
+    return replace(
+        calm,
+        product_id=f"{base}-EUR",
+        price=price,
+        quote_volume_24h=calm.quote_volume_24h / EUR_IN_USD,
+        level_quote=calm.level_quote / EUR_IN_USD,
+        touch_ticks=None,
+    )
+
+
+def _eur_market() -> tuple[ProductSpec, ...]:
+    """``eur``: every calm product against EUR, and EUR-USD (no other USD market): a
+    EUR-settled account sells into EUR and is valued in dollars through EUR-USD's bid."""
+    calm = [s for s in _DOCUMENTS if s.status is ProductStatus.TRADEABLE]
+    return (*(_in_eur(s) for s in calm if s.base not in ("USDT", "USDC")), _calm(_EUR_USD))
+
+
 def with_model(spec: ProductSpec, chosen: MarketModel, trend: Trend | None = None) -> ProductSpec:
     """The product as ``chosen`` trades it: its spread in ticks when the model uses them,
     its price path moved by ``trend`` when one is given."""
@@ -230,6 +259,7 @@ MARKETS: Mapping[str, Market] = MappingProxyType(
             tuple(_calm(s) for s in _DOCUMENTS if s.status is ProductStatus.TRADEABLE),
         ),
         "usdt": _market("usdt", _usdt_market()),
+        "eur": _market("eur", _eur_market()),
     }
 )
 
