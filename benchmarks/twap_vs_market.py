@@ -421,12 +421,9 @@ async def run_basket(
         ctx = Context(mids[pid], START, tier)
         return _as_none(strategy.seller(ex, clock, pid, quantities[pid], basket.policy, ctx))
 
-    if strategy.concurrent:
-        bound = basket.policy.max_concurrent_symbols
-        pids = list(quantities)
-        await clock.run([_lane(pids[i::bound], sale) for i in range(min(bound, len(pids)))])
-    else:
-        await clock.run([_lane(list(quantities), sale)])
+    queue = list(quantities)
+    lanes = min(basket.policy.max_concurrent_symbols, len(queue)) if strategy.concurrent else 1
+    await clock.run([_lane(queue, sale) for _ in range(lanes)])
     sold: dict[str, Decimal] = {}
     last = START
     for order in ex.orders.values():
@@ -452,10 +449,13 @@ async def _as_none(awaitable: Awaitable[None]) -> None:
     await awaitable
 
 
-async def _lane(pids: list[str], sale: Callable[[str], Coroutine[Any, Any, None]]) -> None:
-    """One of the ``maxConcurrentSymbols`` lanes: its symbols one after the other."""
-    for pid in pids:
-        await sale(pid)
+async def _lane(queue: list[str], sale: Callable[[str], Coroutine[Any, Any, None]]) -> None:
+    """One of the ``maxConcurrentSymbols`` lanes: it takes the basket's next symbol when its
+    last one is done, as the operator's purges wait for a free slot (``cycle.running``: one
+    semaphore of ``maxConcurrentSymbols``, symbols in the plan's order), so a symbol sold at
+    once frees its slot for the next instead of a fixed symbol waiting behind a long one."""
+    while queue:
+        await sale(queue.pop(0))
 
 
 def _walk_bids(bids: Any, qty: Decimal) -> Decimal:

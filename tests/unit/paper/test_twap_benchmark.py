@@ -66,6 +66,23 @@ def test_concurrent_sellers_share_one_simulated_time_in_a_fixed_order() -> None:
     assert seen == [("b", 5), ("a", 10), ("c", 10), ("a", 20), ("b", 25)]
 
 
+def test_a_symbol_takes_the_first_free_slot_as_the_operators_semaphore_gives_it() -> None:
+    # five symbols, two slots: BTC is long, SEI and SOL are sold at once; DOGE must not wait
+    # behind BTC (a fixed stride of the symbols would put it there)
+    bench = _benchmark()
+    clock = bench.EventClock(bench.START)
+    started: dict[str, float] = {}
+    takes = {"BTC": 240.0, "SEI": 0.0, "ETH": 100.0, "SOL": 0.0, "DOGE": 10.0}
+
+    async def sale(pid: str) -> None:
+        started[pid] = (clock.now() - bench.START).total_seconds()
+        await clock.sleep(takes[pid])
+
+    queue = list(takes)
+    asyncio.run(clock.run([bench._lane(queue, sale) for _ in range(2)]))
+    assert started == {"BTC": 0, "SEI": 0, "ETH": 0, "SOL": 100, "DOGE": 100}
+
+
 def test_targets_print_their_margin_and_a_miss_fails_the_run() -> None:
     verdict = _benchmark().Verdict()
     verdict.check("crash large twap-mkt", 47.0, 50)
