@@ -16,6 +16,7 @@ from cleanslate.exchange.clocks import ClockOffsets, offset_key
 from cleanslate.exchange.errors import Unavailable
 from cleanslate.metrics import Metrics
 from cleanslate.operating.kube import Kube
+from cleanslate.operating.main import build_parser
 from cleanslate.operating.workers import AccountWorker, WorkerConfig
 
 from .fake_api import FakeApi
@@ -137,3 +138,16 @@ async def test_a_bound_wider_than_the_skew_lets_the_skewed_replica_trade(tmp_pat
     clock_sync = condition(api, "ClockInSync")
     assert (clock_sync["status"], clock_sync["reason"]) == ("True", "WithinBound")
     assert cast(Events, worker.events).messages("ClockOffset") == []
+
+
+def test_the_bound_is_a_platform_flag_with_a_default_and_limits() -> None:
+    parser = build_parser()
+    assert parser.parse_args([]).max_clock_offset_seconds == 30.0
+    assert parser.parse_args(["--max-clock-offset-seconds", "5"]).max_clock_offset_seconds == 5
+    for bad in ("0", "-1", "3601", "nan", "soon"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["--max-clock-offset-seconds", bad])
+    help_text = parser.format_help()
+    assert "--max-clock-offset-seconds" in help_text
+    assert "--test-clock-offset-seconds" not in help_text  # a test's knob, not the platform's
+    assert parser.parse_args(["--test-clock-offset-seconds=-300"]).test_clock_offset_seconds == -300
