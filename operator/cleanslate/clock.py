@@ -76,3 +76,21 @@ class WarpClock:
     async def sleep(self, seconds: float) -> None:
         self._ahead = self.now() + timedelta(seconds=max(0.0, seconds))
         await asyncio.sleep(0)
+
+
+class OffsetClock:
+    """Another clock read ``seconds`` off (negative: behind): a replica whose clock is wrong.
+    Only the operator's hidden test flag builds one (``--test-clock-offset-seconds``), to run
+    a skewed replica beside a right one on the same host (docs/design.md, "Clocks this
+    process does not own"). Waits are the base clock's: an offset does not slow time."""
+
+    def __init__(self, base: Clock, seconds: float) -> None:
+        self.base = base
+        self.offset = timedelta(seconds=seconds)
+        self.concurrent_waits = getattr(base, "concurrent_waits", False)
+
+    def now(self) -> datetime:
+        return self.base.now() + self.offset
+
+    async def sleep(self, seconds: float) -> None:
+        await self.base.sleep(seconds)

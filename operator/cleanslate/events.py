@@ -47,6 +47,7 @@ class Reason(StrEnum):
     LEFT_ALONE = "LeftAlone"
     SUSPENDED = "Suspended"
     RISKY_POLICY = "RiskyPolicy"
+    CLOCK_OFFSET = "ClockOffset"
 
 
 class Severity(StrEnum):

@@ -148,6 +148,13 @@ class Metrics:
             registry=r,
         )
         self.accounts = Gauge("cleanslate_accounts", "Accounts by state.", ["state"], registry=r)
+        self.venue_clock_offset = Gauge(
+            "cleanslate_venue_clock_offset_seconds",
+            "The venue's clock minus this operator's, at the midpoint of the last request "
+            "that read it (positive: the venue is ahead); no series while unknown.",
+            ["exchange"],
+            registry=r,
+        )
         self._states: dict[tuple[str, str], str] = {}
         self._state_counts: collections.Counter[str] = collections.Counter()
         """Accounts per state, kept as states change: counting every account's state on

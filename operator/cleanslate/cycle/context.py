@@ -41,6 +41,9 @@ class CycleOptions:
     only: str | None = None
     """``liquidate --symbol``: the one product this cycle may sell; every other holding and
     every other in-flight purge is left as it is."""
+    hold_orders: bool = False
+    """Place no order (the venue's clock is beyond the platform's bound, ``core.clock_sync``):
+    stale orders are still cancelled; a purge left in flight waits, its record kept."""
 
 
 @dataclass

@@ -98,7 +98,8 @@ async def _phases(
 ) -> CycleResult:
     options, policy = inputs.options, inputs.policy
     stopping = inputs.spec.mode is Mode.DRY_RUN or inputs.spec.suspend
-    if books.status.in_flight and (live or stopping):
+    placing = live and not options.hold_orders
+    if books.status.in_flight and (placing or stopping):
         await timer.phase("resume", lambda: _resume_in_flight(inputs, books))
     balances, balance, error = await snapshotting.read_balances(
         inputs.exchange, inputs.venue, policy, books.status.balance
@@ -131,7 +132,7 @@ async def _phases(
     _report_released(inputs, plan)
     if live and 2 in options.phases:
         await timer.phase("cancel_stale", lambda: _cancel_stale(inputs, books, plan))
-    if live and 3 in options.phases:
+    if placing and 3 in options.phases:
         await timer.phase(
             "controlled_exit", lambda: _controlled_exit(inputs, books, plan, gathered.snapshot)
         )

@@ -8,6 +8,7 @@ what lets a restarted executor re-issue its last call safely.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
@@ -100,6 +101,18 @@ class ReadsFees(Protocol):
     async def fee_rates(self) -> tuple[Decimal, Decimal] | None:
         """(maker bps, taker bps) the venue charges this account now; None when it does not
         say (then the policy's ``makerFeeBps``/``takerFeeBps`` are used)."""
+        ...
+
+
+@runtime_checkable
+class TellsTime(Protocol):
+    """A venue that says what time its own clock reads (issue 27, item 8): Coinbase's Get
+    Server Time, ccxt's ``fetch_time`` where ``has['fetchTime']``, the paper exchange's clock.
+    The shell measures the venue's offset from it (``exchange.clocks``); a venue without the
+    capability, or one that answers None, leaves the offset unknown."""
+
+    async def server_time(self) -> datetime | None:
+        """The venue's clock now, timezone-aware UTC; None when this venue cannot tell."""
         ...
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import kopf
 
 from cleanslate.cli.state import default_state_dir
+from cleanslate.core import clock_sync
 from cleanslate.exchange.ccxt_accounts import CcxtSettings
 from cleanslate.exchange.endpoints import EndpointNotAllowed, EndpointPolicy, origin_of
 from cleanslate.exchange.marketdata import (
@@ -49,6 +50,28 @@ def _max_age(text: str) -> float:
         raise argparse.ArgumentTypeError("expected seconds, e.g. 30") from None
     if not 0 <= seconds <= MAX_QUOTE_AGE_SECONDS:
         raise argparse.ArgumentTypeError(f"expected 0 to {MAX_QUOTE_AGE_SECONDS:g} seconds")
+    return seconds
+
+
+def _clock_bound(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected seconds, e.g. 30") from None
+    if not 0 < seconds <= clock_sync.MAX_BOUND_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"expected more than 0 and at most {clock_sync.MAX_BOUND_SECONDS:g} seconds"
+        )
+    return seconds
+
+
+def _test_offset(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected seconds, e.g. -300") from None
+    if not abs(seconds) <= 86400:
+        raise argparse.ArgumentTypeError("expected -86400 to 86400 seconds")
     return seconds
 
 
@@ -177,6 +200,18 @@ def build_parser() -> argparse.ArgumentParser:
         "instead of whenever allocations add up (pauses that delay every account's cycle); "
         "0: Python's own schedule",
     )
+    p.add_argument(
+        "--max-clock-offset-seconds",
+        type=_clock_bound,
+        default=clock_sync.DEFAULT_MAX_OFFSET_SECONDS,
+        metavar="SECONDS",
+        help="place no order on a venue whose clock is further than this from the "
+        "operator's (ClockInSync=False; cancels still run). Platform configuration: tenants "
+        "cannot set it",
+    )
+    p.add_argument(  # test-only: a skewed replica on a host whose clock is right
+        "--test-clock-offset-seconds", type=_test_offset, default=0.0, help=argparse.SUPPRESS
+    )
     p.add_argument("--log-format", choices=("plain", "json"), default="plain")
     p.add_argument("--verbose", "-v", action="store_true")
     return p
@@ -258,6 +293,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ccxt=CcxtSettings(
             live_exchanges=frozenset(args.ccxt_live_exchange), api_redirects=redirects
         ),
+        max_clock_offset_seconds=args.max_clock_offset_seconds,
+        clock_offset_seconds=args.test_clock_offset_seconds,
     )
     runtime = Runtime(
         config=config,

@@ -35,8 +35,8 @@ from cleanslate.api.account import (
     TradingAccountStatus,
 )
 from cleanslate.api.policy import PurgePolicySpec
-from cleanslate.clock import Clock, SystemClock, WarpClock
-from cleanslate.core import conditions, manual
+from cleanslate.clock import Clock, OffsetClock, SystemClock, WarpClock
+from cleanslate.core import clock_sync, conditions, manual
 from cleanslate.core.conditions import FALSE, TRUE, Desired
 from cleanslate.cycle import (
     CycleInputs,
@@ -47,6 +47,7 @@ from cleanslate.cycle import (
 )
 from cleanslate.events import Event, EventSink, Reason
 from cleanslate.exchange.ccxt_accounts import CcxtSettings
+from cleanslate.exchange.clocks import ClockOffsets, offset_key
 from cleanslate.exchange.endpoints import EndpointPolicy
 from cleanslate.exchange.errors import ExchangeError
 from cleanslate.exchange.marketdata import MarketData, SharedMarkets
@@ -126,6 +127,15 @@ class WorkerConfig:
     """ccxt venues opted in for Live (--ccxt-live-exchange) and the shared ccxt clients."""
     policies: ValidatedPolicies = field(default_factory=ValidatedPolicies)
     """Validated PurgePolicies, shared by the workers."""
+    max_clock_offset_seconds: float = clock_sync.DEFAULT_MAX_OFFSET_SECONDS
+    """The venue's clock may be this far from this process's before no order is placed
+    (``--max-clock-offset-seconds``)."""
+    clock_offsets: ClockOffsets = field(default_factory=ClockOffsets)
+    """The venues' measured clock offsets, shared by the accounts on one market."""
+    clock_offset_seconds: float = 0.0
+    """Test-only (``--test-clock-offset-seconds``): this process's clock runs this far off,
+    while a paper venue keeps the right time (docs/design.md, "Clocks this process does not
+    own")."""
 
 
 PolicyLookup = Callable[[str, str], Mapping[str, Any] | None]
@@ -192,6 +202,8 @@ class AccountWorker:
     _spec: ValidatedSpec = field(default_factory=ValidatedSpec, repr=False)
 
     def __post_init__(self) -> None:
+        if self.config.clock_offset_seconds:
+            self.clock = OffsetClock(self.clock, self.config.clock_offset_seconds)
         # the first cycle starts from a fresh read, not from the watched body, which may not
         # show the last write yet: a fence built from it would look stale at once
         self.recovery = Recovery(
@@ -333,12 +345,15 @@ class AccountWorker:
         self.venue_clock = (
             WarpClock() if simulated and self.config.paper_time == "simulated" else self.clock
         )
+        own = self.venue_clock
+        if simulated and isinstance(own, OffsetClock):  # a skewed replica (test flag): the
+            own = own.base  # paper venue stands for an exchange, whose clock is right
         self.exchange = await build_exchange(
             spec.exchange,
             spec.mode,
             namespace=self.namespace,
             name=self.name,
-            clock=self.venue_clock,
+            clock=own,
             kube=self.config.kube,
             state_dir=self.state_dir,
             endpoints=self.config.endpoints,
@@ -361,6 +376,8 @@ class AccountWorker:
         dry = spec.mode is Mode.DRY_RUN or (gate is not None and not gate.capable)
         if gate is not None:
             conditions = [*conditions, gate.condition()]
+        in_sync = await self._clock_verdict()
+        conditions = [*conditions, in_sync.condition]
         standing = manual.Standing.DRY_RUN if dry else manual.Standing.LIVE
         wanted, annotations, verdicts = await self._answer(snap, standing, spec, policy)
         creds = Desired(
@@ -384,6 +401,7 @@ class AccountWorker:
                     retry_now=manual.acted(verdicts, manual.Action.RETRY),
                     unfreeze=manual.acted(verdicts, manual.Action.UNFREEZE),
                     liquidate=manual.acted(verdicts, manual.Action.LIQUIDATE),
+                    hold_orders=not in_sync.trade,
                 ),
                 generation=snap.generation,
                 market=self.market,
@@ -399,6 +417,30 @@ class AccountWorker:
             self.config.metrics.cycle_over_budget.labels(self.namespace, self.name).inc()
         self._observe(result)
         self._observe_limits(result, policy)
+
+    async def _clock_verdict(self) -> clock_sync.ClockVerdict:
+        """The venue's clock offset (measured at most every few minutes per market) judged
+        against the platform's bound; one event each time the verdict's state changes, the
+        stored condition being the last state (so a restart or another replica does not
+        post it again). A first verdict within the bound is no news."""
+        assert self.exchange is not None and self.status is not None
+        exchange = self.exchange
+        offset = await self.config.clock_offsets.offset(
+            offset_key(exchange, self.key), exchange, self.venue
+        )
+        if offset is not None:
+            self.config.metrics.venue_clock_offset.labels(exchange.name).set(offset)
+        verdict = clock_sync.judge(offset, self.config.max_clock_offset_seconds, exchange.name)
+        before = conditions.find(self.status.conditions, clock_sync.CONDITION)
+        last = (before.status, before.reason) if before else (TRUE, "WithinBound")
+        if verdict.state != last:
+            message = verdict.condition.message
+            self.events.emit(
+                Event(Reason.CLOCK_OFFSET, message)
+                if verdict.trade
+                else Event.warning(Reason.CLOCK_OFFSET, message)
+            )
+        return verdict
 
     async def _answer(
         self,

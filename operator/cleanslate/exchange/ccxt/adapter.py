@@ -177,6 +177,16 @@ class CcxtExchange:
         payload = await self._call(self._client.fetch_trading_fees)
         return _common_rates(payload)
 
+    async def server_time(self) -> datetime | None:
+        """The venue's clock from ccxt's ``fetch_time`` (Unix milliseconds); None when the
+        venue has no time endpoint (``has['fetchTime']`` not True) or answers no number."""
+        if self._client.has.get("fetchTime") is not True:
+            return None
+        millis = await self._call(self._client.fetch_time)
+        if isinstance(millis, bool) or not isinstance(millis, int | float):
+            return None
+        return datetime.fromtimestamp(millis / 1000, UTC)
+
     async def balances(self) -> Sequence[Balance]:
         """ccxt's free/used/total per asset. A venue that reports only some of the three
         (ccxt leaves the others None) gets the missing one from the others; one that reports

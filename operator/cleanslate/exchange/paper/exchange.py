@@ -15,7 +15,7 @@ import functools
 import random
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
@@ -109,6 +109,10 @@ class PaperExchange:
     async def fee_rates(self) -> tuple[Decimal, Decimal] | None:
         """The configured schedule (``paper.fees``): what this paper account is charged."""
         return self._maker_bps, self._taker_bps
+
+    async def server_time(self) -> datetime:
+        """The simulator's own clock: the time its orders are stamped with."""
+        return self._clock.now()
 
     async def products(self) -> Sequence[Product]:
         await self._faults.before(FaultOperation.PRODUCTS)
