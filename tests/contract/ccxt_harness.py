@@ -60,3 +60,7 @@ class KrakenHarness(CcxtHarness):
 
 class CoinbaseCcxtHarness(CcxtHarness):
     exchange_id = "coinbase"
+
+
+class GateHarness(CcxtHarness):
+    exchange_id = "gate"

@@ -11,7 +11,7 @@ from cleanslate.clock import SimulatedClock
 from cleanslate.exchange.paper import open_paper_exchange
 from cleanslate.exchange.port import Exchange
 
-from .ccxt_harness import BinanceHarness, CoinbaseCcxtHarness, KrakenHarness
+from .ccxt_harness import BinanceHarness, CoinbaseCcxtHarness, GateHarness, KrakenHarness
 from .coinbase_harness import CoinbaseHarness
 
 
@@ -61,4 +61,5 @@ HARNESSES: dict[str, Callable[[], ExchangeHarness]] = {
     "ccxt-binance": BinanceHarness,
     "ccxt-kraken": KrakenHarness,
     "ccxt-coinbase": CoinbaseCcxtHarness,
+    "ccxt-gate": GateHarness,
 }

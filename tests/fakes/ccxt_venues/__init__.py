@@ -1,8 +1,8 @@
 """Fake venues behind ccxt's own exchange classes, each backed by one paper engine.
 
 ``base`` explains the seam (ccxt's ``fetch``); one module per dialect: ``binance``,
-``kraken``, ``coinbase``. ``open_venue`` builds one with this module's test credentials, and
-``credentials`` gives the matching Secret data (ccxt's ``apiKey``/``secret`` keys).
+``kraken``, ``coinbase``, ``gate``. ``open_venue`` builds one with this module's test
+credentials, and ``credentials`` gives the matching Secret data (ccxt's ``apiKey``/``secret`` keys).
 """
 
 from __future__ import annotations
@@ -16,13 +16,15 @@ from cleanslate.exchange.paper import PaperExchange
 from .base import FakeVenue, Request
 from .binance import FakeBinance
 from .coinbase import FakeCoinbaseCcxt
+from .gate import FakeGate
 from .kraken import FakeKraken
 
 __all__ = ["DIALECTS", "FakeVenue", "Request", "credentials", "open_venue"]
 
-DIALECTS = ("binance", "coinbase", "kraken")
+DIALECTS = ("binance", "coinbase", "kraken", "gate")
 
 _BINANCE = {"apiKey": "binance-test-key", "secret": "binance-test-secret"}
+_GATE = {"apiKey": "gate-test-key", "secret": "gate-test-secret"}
 _KRAKEN = {
     "apiKey": "kraken-test-key",
     "secret": base64.b64encode(b"kraken-test-secret: HMAC-SHA512 takes any length").decode(),
@@ -44,6 +46,8 @@ def credentials(exchange_id: str) -> dict[str, str]:
         return dict(_KRAKEN)
     if exchange_id == "coinbase":
         return dict(_coinbase())
+    if exchange_id == "gate":
+        return dict(_GATE)
     raise ValueError(f"no fake venue for {exchange_id!r}")
 
 
@@ -54,4 +58,6 @@ def open_venue(exchange_id: str, paper: PaperExchange, clock: Clock) -> FakeVenu
         return FakeBinance(paper, clock, api_key=key["apiKey"], secret=key["secret"])
     if exchange_id == "kraken":
         return FakeKraken(paper, clock, api_key=key["apiKey"], secret=key["secret"])
+    if exchange_id == "gate":
+        return FakeGate(paper, clock, api_key=key["apiKey"], secret=key["secret"])
     return FakeCoinbaseCcxt(paper, clock, key_name=key["apiKey"], private_key_pem=key["secret"])

@@ -151,9 +151,15 @@ async def test_a_cancelled_order_with_fills_is_found_on_coinbase_after_a_restart
     assert found.filled_size == order.filled_size
 
 
-PAGE = {"binance": 500, "kraken": 50, "coinbase": 100}
+PAGE = {
+    "binance": 500,
+    "kraken": 50,
+    "coinbase": 100,
+    "gate": 100,
+}
 """The venue's page of closed orders: Binance allOrders (default 500), Kraken ClosedOrders
-(50, newest first), Coinbase List Orders as ccxt asks it (limit 100)."""
+(50, newest first), Coinbase List Orders as ccxt asks it (limit 100), gate's List orders of
+finished orders (limit 100, newest first)."""
 
 
 def _venue_adapter(venue: object, exchange_id: str, clock: SimulatedClock) -> CcxtExchange:
@@ -168,12 +174,21 @@ def _lookups(venue: FakeVenue, exchange_id: str, since: int) -> list[Request]:
         "binance": ("/api/v3/order", "/api/v3/allOrders", "/api/v3/openOrders"),
         "kraken": ("/0/private/OpenOrders", "/0/private/ClosedOrders"),
         "coinbase": ("/api/v3/brokerage/orders/historical/batch",),
+        "gate": ("/api/v4/spot/orders", "/api/v4/spot/orders/t-cs-taker-paged"),
     }[exchange_id]
     return [r for r in venue.requests[since:] if r.method != "POST" or exchange_id == "kraken"
             if r.path.endswith(paths)]  # fmt: skip
 
 
-@pytest.mark.parametrize("exchange_id", ["binance", "kraken", "coinbase"])
+@pytest.mark.parametrize(
+    "exchange_id",
+    [
+        "binance",
+        "kraken",
+        "coinbase",
+        "gate",
+    ],
+)
 async def test_a_filled_order_behind_more_than_a_page_of_orders_is_found_after_a_restart(
     exchange_id: str,
 ) -> None:
@@ -218,6 +233,12 @@ async def test_a_filled_order_behind_more_than_a_page_of_orders_is_found_after_a
         assert [r.params.get("origClientOrderId") for r in lookups] == ["cs-taker-paged"]
     elif exchange_id == "kraken":
         assert lookups and all(r.params.get("cl_ord_id") == "cs-taker-paged" for r in lookups)
+    elif exchange_id == "gate":
+        # the pending-order lookup by text misses (the sale is finished), then List orders
+        # of finished orders: the sale is on its second page
+        assert [r.path.rsplit("/", 1)[-1] for r in lookups] == ["t-cs-taker-paged", "orders",
+                                                                "orders"]  # fmt: skip
+        assert [r.params.get("page") for r in lookups[1:]] == ["1", "2"]
     else:
         assert len(lookups) == 2, "the sale is on the second page of List Orders"
 

@@ -26,7 +26,14 @@ from .rig import CcxtRig, venue_for
 
 D = Decimal
 HOLDINGS = {"USD": "150", "WLFI": "200"}  # ~$28 of WLFI: several TWAP slices
-VENUES = ["binance", "kraken", "coinbase", "binance-usdt"]
+VENUES = [
+    "binance",
+    "kraken",
+    "coinbase",
+    "binance-usdt",
+    "gate",
+    "gate-usdt",
+]
 """Each venue selling into USD on the calm market, and Binance's own shape: a USDT-settled
 account on the ``usdt`` paper market (no USD market at all)."""
 
@@ -43,7 +50,7 @@ def _case(case: str) -> tuple[str, TradingAccountSpec, str]:
 
 def _is_placement(request: Request) -> bool:
     return request.method == "POST" and request.path.endswith(
-        ("/api/v3/order", "/0/private/AddOrder", "/api/v3/brokerage/orders")
+        ("/api/v3/order", "/0/private/AddOrder", "/api/v3/brokerage/orders", "/api/v4/spot/orders")
     )
 
 
@@ -184,6 +191,7 @@ def _is_taker_placement(request: Request) -> bool:
         or p.get("type") == "MARKET"
         or p.get("timeinforce") == "IOC"
         or p.get("ordertype") == "market"
+        or p.get("time_in_force") == "ioc"
         or "_ioc" in body
     )
 

@@ -21,12 +21,18 @@ from cleanslate.exchange.ccxt import ReadOnlyRefused
 
 from .rig import CcxtRig, venue_for
 
+VENUES = [
+    "binance",
+    "kraken",
+    "coinbase",
+    "gate",
+]
 HOLDINGS = {"USD": "120", "SEI": "36.4", "WLFI": "57.5", "BONK": "889587"}
 STALE_SELL = {"productId": "SEI-USD", "side": "SELL", "size": 10, "limitPrice": 0.5,
               "ageMinutes": 180}  # fmt: skip
 
 
-@pytest.mark.parametrize("exchange_id", ["binance", "kraken", "coinbase"])
+@pytest.mark.parametrize("exchange_id", VENUES)
 async def test_a_dry_run_cycle_sends_no_order_endpoint_request(exchange_id: str) -> None:
     spec = account_spec(HOLDINGS, open_orders=[STALE_SELL], mode="DryRun")
     clock = SimulatedClock()
@@ -48,7 +54,7 @@ async def test_a_dry_run_cycle_sends_no_order_endpoint_request(exchange_id: str)
     await rig.close()
 
 
-@pytest.mark.parametrize("exchange_id", ["binance", "kraken", "coinbase"])
+@pytest.mark.parametrize("exchange_id", VENUES)
 async def test_a_read_only_adapter_refuses_writes_before_any_request(exchange_id: str) -> None:
     spec = account_spec(HOLDINGS, open_orders=[STALE_SELL], mode="DryRun")
     clock = SimulatedClock()

@@ -17,11 +17,17 @@ from fakes.ccxt_venues import Request
 
 from .rig import CcxtRig, venue_for
 
-VENUES = ["binance", "kraken", "coinbase"]
+VENUES = [
+    "binance",
+    "kraken",
+    "coinbase",
+    "gate",
+]
 RATE_LIMIT_ANSWER = {  # (HTTP status, a piece of the body) as each venue documents it
     "binance": (429, '"code": -1003'),
     "kraken": (200, "EAPI:Rate limit exceeded"),
     "coinbase": (429, "RATE_LIMIT_EXCEEDED"),
+    "gate": (429, "TOO_MANY_REQUESTS"),
 }
 
 

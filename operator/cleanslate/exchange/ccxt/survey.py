@@ -39,6 +39,7 @@ SETTLED: Mapping[str, str] = {
     "binance": "USD, USDT (paper markets `calm`, `usdt`)",
     "kraken": "USD",
     "coinbase": "USD",
+    "gate": "USD, USDT (paper markets `calm`, `usdt`)",
 }
 """Settlement currencies the tests sell into on each venue with a fake."""
 
