@@ -75,3 +75,7 @@ class OkxHarness(CcxtHarness):
 
 class CoinbaseExchangeHarness(CcxtHarness):
     exchange_id = "coinbaseexchange"
+
+
+class GateHarness(CcxtHarness):
+    exchange_id = "gate"

@@ -16,6 +16,7 @@ from .ccxt_harness import (
     BybitHarness,
     CoinbaseCcxtHarness,
     CoinbaseExchangeHarness,
+    GateHarness,
     KrakenHarness,
     OkxHarness,
 )
@@ -71,4 +72,5 @@ HARNESSES: dict[str, Callable[[], ExchangeHarness]] = {
     "ccxt-okx": OkxHarness,
     "ccxt-bybit": BybitHarness,
     "ccxt-coinbaseexchange": CoinbaseExchangeHarness,
+    "ccxt-gate": GateHarness,
 }

@@ -1,9 +1,9 @@
 """Fake venues behind ccxt's own exchange classes, each backed by one paper engine.
 
 ``base`` explains the seam (ccxt's ``fetch``); one module per dialect: ``binance``,
-``kraken``, ``coinbase``, ``coinbaseexchange``, ``okx``, ``bybit`` and ``upbit`` (read-only:
-upbit is DryRun). ``open_venue`` builds one with this module's test credentials, and
-``credentials`` gives the matching Secret data (ccxt's ``apiKey``/``secret`` keys, and
+``kraken``, ``coinbase``, ``coinbaseexchange``, ``okx``, ``bybit``, ``gate`` and ``upbit``
+(read-only: upbit is DryRun). ``open_venue`` builds one with this module's test credentials,
+and ``credentials`` gives the matching Secret data (ccxt's ``apiKey``/``secret`` keys, and
 ``password`` for the passphrase of Coinbase Exchange and OKX).
 """
 
@@ -20,15 +20,17 @@ from .binance import FakeBinance
 from .bybit import FakeBybit
 from .coinbase import FakeCoinbaseCcxt
 from .coinbaseexchange import FakeCoinbaseExchange
+from .gate import FakeGate
 from .kraken import FakeKraken
 from .okx import FakeOkx
 from .upbit import FakeUpbit
 
 __all__ = ["DIALECTS", "FakeVenue", "Request", "credentials", "open_venue"]
 
-DIALECTS = ("binance", "coinbase", "kraken", "okx", "bybit", "coinbaseexchange", "upbit")
+DIALECTS = ("binance", "coinbase", "kraken", "okx", "bybit", "coinbaseexchange", "upbit", "gate")
 
 _BINANCE = {"apiKey": "binance-test-key", "secret": "binance-test-secret"}
+_GATE = {"apiKey": "gate-test-key", "secret": "gate-test-secret"}
 _KRAKEN = {
     "apiKey": "kraken-test-key",
     "secret": base64.b64encode(b"kraken-test-secret: HMAC-SHA512 takes any length").decode(),
@@ -71,6 +73,8 @@ def credentials(exchange_id: str) -> dict[str, str]:
         return dict(_COINBASEEXCHANGE)
     if exchange_id == "upbit":
         return dict(_UPBIT)
+    if exchange_id == "gate":
+        return dict(_GATE)
     raise ValueError(f"no fake venue for {exchange_id!r}")
 
 
@@ -92,4 +96,6 @@ def open_venue(exchange_id: str, paper: PaperExchange, clock: Clock) -> FakeVenu
         return FakeCoinbaseExchange(
             paper, clock, api_key=key["apiKey"], secret=key["secret"], passphrase=key["password"]
         )
+    if exchange_id == "gate":
+        return FakeGate(paper, clock, api_key=key["apiKey"], secret=key["secret"])
     return FakeCoinbaseCcxt(paper, clock, key_name=key["apiKey"], private_key_pem=key["secret"])

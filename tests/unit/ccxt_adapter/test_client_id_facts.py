@@ -8,6 +8,7 @@ import uuid
 from dataclasses import replace
 from decimal import Decimal
 
+import pytest
 from cycle.harness import account_spec
 
 from cleanslate.clock import SimulatedClock
@@ -15,6 +16,7 @@ from cleanslate.core.market import OrderRequest, OrderType, Side
 from cleanslate.exchange.ccxt import CcxtExchange, make_client
 from cleanslate.exchange.ccxt.adapter import derived_client_id
 from cleanslate.exchange.ccxt.capabilities import UNTESTED, IdForm, semantics
+from cleanslate.exchange.errors import Unavailable
 from fakes.ccxt_venues import credentials
 from unit.ccxt_venues.rig import venue_for
 
@@ -63,4 +65,27 @@ async def test_a_prefix_the_venue_adds_on_read_back_is_not_part_of_the_id() -> N
     assert placed.params.get("selfTradePreventionMode") == "EXPIRE_MAKER"
     assert adapter._read_back({"clientOrderId": "t-cs-pfx-1"}) == "cs-pfx-1"
     assert adapter._read_back({"clientOrderId": "cs-pfx-1"}) == "cs-pfx-1"
+    await adapter.aclose()
+
+
+def test_an_id_starting_with_t_is_derived_on_gate_since_ccxt_would_send_it_without_t_dash() -> None:
+    """ccxt's gate adds ``t-`` only to an id that does not start with 't' (gate.py
+    create_order_request); Gate refuses a text without it."""
+    gate = semantics("gate")
+    assert derived_client_id("cs-a1-s1", gate) == "cs-a1-s1"
+    derived = derived_client_id("taker-1", gate)
+    assert derived.startswith("cs-") and len(derived) <= gate.max_length
+    assert derived_client_id(LONG, gate).startswith("cs-")
+
+
+async def test_gate_without_a_product_does_not_answer_never_placed() -> None:
+    clock = SimulatedClock()
+    spec = account_spec({"USD": "150", "WLFI": "200"}, market="calm")
+    venue = venue_for("gate", spec, clock)
+    client = venue.install(make_client("gate", credentials("gate")))
+    client.enableRateLimit = False
+    adapter = CcxtExchange(client, clock, exchange_id="gate", read_only=False)
+    with pytest.raises(Unavailable, match="within one market"):
+        await adapter.find_order("cs-anything")
+    assert await adapter.find_order("cs-anything", "WLFI-USD") is None
     await adapter.aclose()

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from cleanslate.api.account import Mode
-from cleanslate.exchange.ccxt import capabilities, make_client
+from cleanslate.core.market import ProductStatus
+from cleanslate.exchange.ccxt import capabilities, make_client, markets
 from cleanslate.exchange.ccxt.capabilities import UNTESTED
 from cleanslate.exchange.ccxt.proving import Proof, prove
 from cleanslate.exchange.ccxt_accounts import CcxtSettings, gate, gate_for
@@ -115,3 +116,25 @@ async def test_a_venue_whose_ccxt_ticks_are_placeholders_is_not_proven() -> None
     verdict = gate_for("upbit", capabilities(make_client("upbit", {})), CcxtSettings(
         live_exchanges=frozenset({"upbit"})), Proof(found))  # fmt: skip
     assert not verdict.capable and verdict.reason == "Unproven", verdict
+
+
+async def test_a_venue_whose_ticks_move_with_the_price_is_not_proven() -> None:
+    """ccxt's bitfinex states prices in significant digits: no market has a fixed tick, so
+    ``markets.product`` reports each SUSPENDED and an account there would sell nothing; the
+    gate says so instead of letting it pass (issue 26: "bitfinex gets every market SUSPENDED
+    yet passes")."""
+    client = make_client("bitfinex", {})
+    market = {
+        "symbol": "BTC/USD",
+        "base": "BTC",
+        "quote": "USD",
+        "type": "spot",
+        "spot": True,
+        "active": True,
+        "precision": {"amount": 8, "price": 5},
+        "limits": {"amount": {"min": 0.0001}},
+    }
+    assert markets.product(market, client.precisionMode).status is ProductStatus.SUSPENDED
+    await client.close()
+    (found,) = await _unproven("bitfinex")
+    assert found.startswith("ticks unknown")

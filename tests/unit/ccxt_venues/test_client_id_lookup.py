@@ -159,11 +159,13 @@ PAGE = {
     "okx": 100,
     "bybit": 50,
     "coinbaseexchange": 100,
+    "gate": 100,
 }
 """The venue's page of closed orders: Binance allOrders (default 500), Kraken ClosedOrders
 (50, newest first), Coinbase List Orders as ccxt asks it (limit 100), OKX order history
 (100, newest first), Bybit order history (at most 50, newest first), Coinbase Exchange Get
-all orders (default 100, newest first)."""
+all orders (default 100, newest first), gate's List orders of finished orders (limit 100,
+newest first)."""
 
 
 def _venue_adapter(venue: object, exchange_id: str, clock: SimulatedClock) -> CcxtExchange:
@@ -185,6 +187,7 @@ def _lookups(venue: FakeVenue, exchange_id: str, since: int) -> list[Request]:
         ),
         "bybit": ("/v5/order/realtime", "/v5/order/history"),
         "coinbaseexchange": ("/orders",),
+        "gate": ("/api/v4/spot/orders", "/api/v4/spot/orders/t-cs-taker-paged"),
     }[exchange_id]
     if exchange_id == "coinbaseexchange":  # Get single order by client:<client_oid>, or lists
         return [r for r in venue.requests[since:] if r.method == "GET"
@@ -200,6 +203,7 @@ LOOKUP_VENUES = [
     "okx",
     "bybit",
     "coinbaseexchange",
+    "gate",
 ]
 
 
@@ -255,6 +259,12 @@ async def test_a_filled_order_behind_more_than_a_page_of_orders_is_found_after_a
         assert lookups and all(r.params.get("orderLinkId") == "cs-taker-paged" for r in lookups)
     elif exchange_id == "coinbaseexchange":
         assert [r.path for r in lookups] == [f"/orders/client:{venue_id}"], "by id, no listing"
+    elif exchange_id == "gate":
+        # the pending-order lookup by text misses (the sale is finished), then List orders
+        # of finished orders: the sale is on its second page
+        assert [r.path.rsplit("/", 1)[-1] for r in lookups] == ["t-cs-taker-paged", "orders",
+                                                                "orders"]  # fmt: skip
+        assert [r.params.get("page") for r in lookups[1:]] == ["1", "2"]
     else:
         assert len(lookups) == 2, "the sale is on the second page of List Orders"
 

@@ -38,6 +38,8 @@ VENUES = [
     "bybit-usdt",
     "coinbaseexchange",
     "kraken-eur",
+    "gate",
+    "gate-usdt",
 ]
 """Each venue selling into USD on the calm market, Binance's own shape (a USDT-settled
 account on the ``usdt`` paper market, no USD market at all), OKX's and Bybit's USDT ones,
@@ -69,6 +71,7 @@ def _is_placement(request: Request) -> bool:
             "/api/v3/brokerage/orders",
             "/api/v5/trade/batch-orders",
             "/v5/order/create",
+            "/api/v4/spot/orders",
         )
     )
 
@@ -211,6 +214,7 @@ def _is_taker_placement(request: Request) -> bool:
         or p.get("timeinforce") == "IOC"
         or p.get("time_in_force") == "IOC"
         or p.get("ordertype") == "market"
+        or p.get("time_in_force") == "ioc"
         or "_ioc" in body
         or re.search(r'"ordType":\s*"(ioc|market)"', body) is not None
         or re.search(r'"orderType":\s*"Market"', body) is not None

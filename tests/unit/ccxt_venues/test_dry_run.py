@@ -23,11 +23,6 @@ from fakes.ccxt_venues import credentials
 
 from .rig import CcxtRig, venue_for
 
-HOLDINGS = {"USD": "120", "SEI": "36.4", "WLFI": "57.5", "BONK": "889587"}
-STALE_SELL = {"productId": "SEI-USD", "side": "SELL", "size": 10, "limitPrice": 0.5,
-              "ageMinutes": 180}  # fmt: skip
-
-
 VENUES = [
     "binance",
     "kraken",
@@ -36,7 +31,11 @@ VENUES = [
     "bybit",
     "coinbaseexchange",
     "upbit",
+    "gate",
 ]
+HOLDINGS = {"USD": "120", "SEI": "36.4", "WLFI": "57.5", "BONK": "889587"}
+STALE_SELL = {"productId": "SEI-USD", "side": "SELL", "size": 10, "limitPrice": 0.5,
+              "ageMinutes": 180}  # fmt: skip
 
 
 @pytest.mark.parametrize("exchange_id", VENUES)

@@ -24,6 +24,7 @@ VENUES = [
     "okx",
     "bybit",
     "coinbaseexchange",
+    "gate",
 ]
 RATE_LIMIT_ANSWER = {  # (HTTP status, a piece of the body) as each venue documents it
     "binance": (429, '"code": -1003'),
@@ -32,6 +33,7 @@ RATE_LIMIT_ANSWER = {  # (HTTP status, a piece of the body) as each venue docume
     "okx": (429, '"code": "50011"'),
     "bybit": (200, '"retCode": 10006'),
     "coinbaseexchange": (429, "Private rate limit exceeded"),
+    "gate": (429, "TOO_MANY_REQUESTS"),
 }
 
 

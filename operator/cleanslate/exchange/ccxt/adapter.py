@@ -516,6 +516,8 @@ class CcxtExchange:
         """Every order of the find window, any status, page after page until the venue has
         no next page (Coinbase's List Orders: ccxt copies the answer's cursor into one
         order's ``info``). Running out of ``max_pages`` is a failure, not an absence."""
+        if lookup.page is not None:
+            return await self._find_in_numbered_pages(venue_id, symbol, lookup)
         cursor_key = lookup.cursor or "cursor"
         params: dict[str, Any] = {}
         for _ in range(lookup.max_pages):
@@ -533,6 +535,46 @@ class CcxtExchange:
             if not cursor:
                 return None
             params = {cursor_key: cursor}
+        raise Unavailable(
+            f"{self.name}: {venue_id} not in the first {lookup.max_pages} pages of orders"
+        )
+
+    async def _find_in_numbered_pages(
+        self, venue_id: str, symbol: str | None, lookup: Lookup
+    ) -> Mapping[str, Any] | None:
+        """Gate: a pending order by its id (``Lookup.open_param``; the venue finds a client
+        id among pending orders only), else the finished orders of the find window, page 1,
+        2, ... until an empty page. Both need the market: without one there is no answer."""
+        if symbol is None:
+            raise Unavailable(
+                f"{self.name} looks client order ids up within one market: no product given"
+            )
+        if lookup.open_param is not None:
+            try:
+                return await self._call(
+                    self._client.fetch_order, None, symbol, {lookup.open_param: venue_id}
+                )
+            except NotFound:
+                pass
+        else:
+            found = self._matching(await self._open_payloads(symbol), venue_id)
+            if found is not None:
+                return found
+        for number in range(1, lookup.max_pages + 1):
+            page = list(
+                await self._call(
+                    self._client.fetch_closed_orders,
+                    symbol,
+                    self._since(),
+                    lookup.page_size,
+                    {lookup.page or "page": number},
+                )
+            )
+            found = self._matching(page, venue_id)
+            if found is not None:
+                return found
+            if not page:
+                return None
         raise Unavailable(
             f"{self.name}: {venue_id} not in the first {lookup.max_pages} pages of orders"
         )

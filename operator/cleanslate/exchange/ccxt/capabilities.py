@@ -31,7 +31,8 @@ class LookupKind(StrEnum):
     FILTERED = "filtered listing"
     """Open and closed listings asked for that id only (Kraken's cl_ord_id filter)."""
     PAGED = "paged listing"
-    """Every order of the find window, page by page to the end (Coinbase's List Orders)."""
+    """Every order of the find window, page by page to the end (Coinbase's List Orders by
+    cursor; gate's finished orders by page number, after its pending orders by id)."""
     ONE_PAGE = "one page"
     """One page of the listings (untested venues): an id missing from a full page is not
     proven absent, so the lookup fails instead of answering "no such order"."""
@@ -51,6 +52,14 @@ class Lookup:
     answer's cursor into one order's ``info``) and the parameter that sends it back."""
     max_pages: int = 100
     """PAGED: pages read before the lookup gives up and fails (never "not found")."""
+    page: str | None = None
+    """PAGED by number: the closed-order listing's page parameter (gate's ``page``, from 1).
+    The pages end at the first empty one, never at a short one: ccxt filters a page after it
+    reads it, so a short page does not prove there is no next one."""
+    open_param: str | None = None
+    """PAGED by number: the fetchOrder parameter that finds a still OPEN order by client id
+    (gate's ``text`` lookup answers for pending orders only); the pages then list finished
+    orders."""
 
 
 class IdForm(StrEnum):
@@ -195,6 +204,24 @@ TESTED: Mapping[str, ClientIdSemantics] = {
             "again sells nothing twice"
         ),
     ),
+    "gate": ClientIdSemantics(
+        param="clientOrderId",
+        max_length=28,
+        unique_while_open=True,
+        lookup=Lookup(LookupKind.PAGED, page_size=100, page="page", open_param="clientOrderId"),
+        note=(
+            "ccxt sends it as text with t- before it (gate.py create_order_request, which "
+            "refuses more than 28 characters); Gate API v4, Spot > Create an order: 'text' "
+            "starts with t-, at most 28 bytes without it, only 0-9, A-Z, a-z, _, - or .; "
+            "Gate refuses no repeated text and finds an order by it only while it is "
+            "pending (Spot > Get a single order), so a finished order is found in List "
+            "orders (status=finished), read page by page to the first empty page. ccxt "
+            "adds the t- only to an id that does not start with 't', which Gate would then "
+            "refuse: such an id is derived instead (the charset's first character)"
+        ),
+        charset=r"^(?!t)[0-9A-Za-z_.-]+$",
+        read_back_prefix="t-",
+    ),
 }
 
 UNTESTED = ClientIdSemantics(
@@ -207,21 +234,6 @@ UNTESTED = ClientIdSemantics(
 
 
 KNOWN: Mapping[str, ClientIdSemantics] = {
-    "gate": ClientIdSemantics(
-        param="clientOrderId",
-        max_length=28,
-        unique_while_open=True,
-        lookup=Lookup(LookupKind.ONE_PAGE, page_size=100),
-        note=(
-            "not tested against a fake: Live only with --ccxt-live-exchange. Gate API v4, "
-            "Spot > Create an order, 'text': prefixed with t-, no longer than 28 bytes "
-            "without it, only 0-9, A-Z, a-z, underscore, hyphen or dot; ccxt's gate adds the "
-            "t- and reads it back with it. Finding an order by text works for open orders "
-            "only, so a lookup reads the finished orders' page"
-        ),
-        charset=r"^[0-9A-Za-z_.-]+$",
-        read_back_prefix="t-",
-    ),
     "upbit": ClientIdSemantics(
         param="clientOrderId",
         max_length=36,

@@ -69,6 +69,9 @@ VENUE_OPTIONS: Mapping[str, Mapping[str, Any]] = {
         "fetchMargins": False,
         "fetchCurrencies": False,
     },
+    # Spot markets only: ccxt's gate loads spot, swap, future and option markets by default
+    # (four listings per load_markets).
+    "gate": {"fetchMarkets": {"types": ["spot"]}},
     # ccxt's coinbase reads balances from the v2 accounts API by default, which has no
     # hold; the Advanced Trade v3 accounts have available_balance and hold.
     "coinbase": {"fetchBalance": "v3PrivateGetBrokerageAccounts"},

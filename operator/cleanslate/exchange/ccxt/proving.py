@@ -15,7 +15,11 @@ and stops each at ccxt's HTTP seam (``fetch``) before anything leaves the proces
   placeholders (``ClientIdSemantics.unknown_ticks``: ccxt's upbit reports 1e-8 for every
   market) is not proven;
 * the order lookup must reach closed orders: a venue whose lookup reads one page and has no
-  closed-order listing would, after a lost IOC answer, sell a second time.
+  closed-order listing would, after a lost IOC answer, sell a second time;
+* the venue's ticks must be fixed steps: ccxt's bitfinex gives prices in significant digits
+  (``precisionMode`` SIGNIFICANT_DIGITS, a step that moves with the price), which
+  ``markets.product`` reads as SUSPENDED for every market, so such a venue would sell
+  nothing and is not Live.
 
 What ccxt cannot build offline (a venue that asks the server something first, a probe market
 that lacks the venue's own fields) is not proven either. Each failure is a sentence naming
@@ -30,7 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ccxt.base.decimal_to_precision import TICK_SIZE
+from ccxt.base.decimal_to_precision import SIGNIFICANT_DIGITS, TICK_SIZE
 
 from cleanslate.exchange.ccxt.adapter import derived_client_id
 from cleanslate.exchange.ccxt.capabilities import ClientIdSemantics, LookupKind, semantics
@@ -196,7 +200,21 @@ async def prove(
         unproven.append(
             "no closed-order lookup: after a lost IOC answer a restart would sell again"
         )
+    if await _significant_digits(exchange_id):
+        unproven.append(
+            "ticks unknown: ccxt gives this venue's prices in significant digits, not fixed "
+            "steps, so every market reads SUSPENDED and nothing would sell"
+        )
     return Proof(tuple(unproven))
+
+
+async def _significant_digits(exchange_id: str) -> bool:
+    """Whether ccxt states the venue's precision in significant digits (no fixed tick)."""
+    client = make_client(exchange_id, {})
+    try:
+        return bool(client.precisionMode == SIGNIFICANT_DIGITS)
+    finally:
+        await client.close()
 
 
 def _flag(

@@ -42,6 +42,7 @@ SETTLED: Mapping[str, str] = {
     "okx": "USD, USDT (paper markets `calm`, `usdt`)",
     "bybit": "USD, USDT (paper markets `calm`, `usdt`)",
     "coinbaseexchange": "USD",
+    "gate": "USD, USDT (paper markets `calm`, `usdt`)",
 }
 """Settlement currencies the tests sell into on each venue with a fake."""
 
