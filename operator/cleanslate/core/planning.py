@@ -172,14 +172,15 @@ def plan_cycle(
 ) -> CyclePlan:
     """Decide what to do with every position this cycle. Pure: equal input, equal plan.
 
-    With a holding unpriced, each sale is decided again at the two bounds of its value
-    (``core.uncertainty``); a sale made at both is made, any other waits alone."""
+    With a holding unpriced, each sale is decided again at the bounds of its value, every
+    unpriced holding at either (``core.uncertainty``); a sale made at all of them is made,
+    any other waits alone."""
     classified, decisions = _decide(snapshot, account_spec, policy, memory, now)
     bounded = uncertainty.bounds(snapshot, memory.last_values)
     if bounded is not None:
         views = (
             {d.symbol: d for d in _decide(view, account_spec, policy, memory, now)[1]}
-            for view in (bounded.low, bounded.high)
+            for view in bounded.views
         )
         decisions = uncertainty.agree(decisions, views, bounded)
     legacy = frozenset(c.symbol for c in classified if c.legacy)

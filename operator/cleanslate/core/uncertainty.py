@@ -13,9 +13,14 @@ of what the unknown holding can plausibly be worth:
   the limit of an unbounded account).
 
 At the high bound the holding is priced but held as in reality (no 24h volume is given, so
-the universe cannot judge it and no rule sells it). A sale planned on the real snapshot is
-made when the same holding is sold at both bounds, for the smallest of the three
-quantities; otherwise that sale alone waits, and its reason says which value it waits for.
+the universe cannot judge it and no rule sells it). With several unpriced holdings, each is
+at either bound on its own: an unsellable one worth much raises the exposure while another
+worth much raises only the account's value, so "all low" and "all high" can agree on a sale
+that a mix of them would not make. The plan is decided at every mix of bounds (up to
+``EXHAUSTIVE`` unpriced holdings; beyond, at all-low, all-high and each holding alone on the
+other bound). A sale planned on the real snapshot is made when the same holding is sold at
+every one of them, for the smallest quantity; otherwise that sale alone waits, and its reason
+says which value it waits for.
 Sales that do not depend on the account's value (a zombie's exit, a rejected coin's purge, a
 legacy unwind step) are the same at both bounds and never wait for another symbol's price.
 """
@@ -25,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from itertools import combinations
 
 from cleanslate.core.decisions import Decision, ExitKind
 from cleanslate.core.holdings import Holding, Snapshot
@@ -32,6 +38,11 @@ from cleanslate.core.market import ProductStatus, Quote
 
 UNBOUNDED_USD = Decimal(10) ** 12
 """The high bound of a holding whose last value is unknown: more than any account holds."""
+
+EXHAUSTIVE = 5
+"""Up to this many unpriced holdings, every mix of their bounds is planned (2**5 = 32
+plans, each pure and fast); beyond, the all-low and all-high mixes and each holding alone on
+the other bound."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +55,14 @@ class Bounds:
     high: Snapshot
     high_values: Mapping[str, Decimal | None]
     """The high bound of each unknown holding (None: unbounded)."""
+    mixed: tuple[Snapshot, ...] = ()
+    """The account with some unpriced holdings at the low bound and the others at the high
+    one (see the module's docstring)."""
+
+    @property
+    def views(self) -> tuple[Snapshot, ...]:
+        """Every mix of bounds the plan must agree with."""
+        return (self.low, self.high, *self.mixed)
 
 
 def unpriced(holding: Holding) -> bool:
@@ -59,17 +78,39 @@ def bounds(snapshot: Snapshot, last_values: Mapping[str, Decimal]) -> Bounds | N
     unknown = [h for h in snapshot.holdings if unpriced(h)]
     if not unknown:
         return None
-    ids = {h.product_id for h in unknown}
+    order = tuple(sorted(h.product_id for h in unknown))
     highs = {h.product_id: _last_value(last_values, h) for h in unknown}
-    low = replace(snapshot, holdings=tuple(h for h in snapshot.holdings if h.product_id not in ids))
-    high = replace(
+    low = _at(snapshot, highs, frozenset())
+    high = _at(snapshot, highs, frozenset(order))
+    mixed = tuple(_at(snapshot, highs, at_high) for at_high in _mixes(order))
+    return Bounds(order, low, high, highs, mixed)
+
+
+def _at(
+    snapshot: Snapshot, highs: Mapping[str, Decimal | None], at_high: frozenset[str]
+) -> Snapshot:
+    """The account with the unpriced holdings in ``at_high`` at their high bound and the
+    other unpriced ones at the low bound (left out: worth nothing)."""
+    return replace(
         snapshot,
         holdings=tuple(
-            _priced_at(h, highs[h.product_id], snapshot) if h.product_id in ids else h
+            _priced_at(h, highs[h.product_id], snapshot) if h.product_id in at_high else h
             for h in snapshot.holdings
+            if h.product_id not in highs or h.product_id in at_high
         ),
     )
-    return Bounds(tuple(sorted(ids)), low, high, highs)
+
+
+def _mixes(ids: Sequence[str]) -> list[frozenset[str]]:
+    """The sets of unpriced holdings at the high bound, besides none and all of them."""
+    if len(ids) < 2:
+        return []
+    if len(ids) <= EXHAUSTIVE:
+        found = [frozenset(c) for n in range(1, len(ids)) for c in combinations(ids, n)]
+    else:
+        every = frozenset(ids)
+        found = [frozenset({i}) for i in ids] + [every - {i} for i in ids]
+    return found
 
 
 def _last_value(last_values: Mapping[str, Decimal], holding: Holding) -> Decimal | None:

@@ -4,6 +4,7 @@ more than any account), and only a sale that differs between them waits."""
 
 from __future__ import annotations
 
+from cleanslate.core import uncertainty
 from cleanslate.core.decisions import Decision, ExitKind, Rule
 from cleanslate.core.holdings import Holding
 from cleanslate.core.planning import CyclePlan, Memory, plan_cycle
@@ -88,3 +89,29 @@ def test_with_every_price_known_nothing_waits() -> None:
     p = plan(cash("USD", "1500"), doge, priced, **NO_CAP)
     assert "DOGE-USD" in sold(p)
     assert all("waits:" not in d.reason for d in p.decisions)
+
+
+def test_two_unpriced_holdings_are_each_at_either_bound_not_both_at_once() -> None:
+    # Found by the price-glitch property: at all-low SOL is half the account (trim); at
+    # all-high PYTH's unbounded value is at risk and cannot be sold (trim again); but with
+    # PYTH worth nothing and the USDT worth much, SOL is a sliver of the account and no trim
+    # is due. The two corners agreeing is not enough: the sale waits.
+    usdt = holding("USDT", "9000", None, price_error="429")
+    sol = holding("SOL", "10", "100")
+    account = spec(tracked={"SOL-USD": "100"})
+    held = (cash("USD", "1000"), sol, PYTH, usdt)
+    p = plan(*held, account=account, exposure={"maxTotalAtRiskPct": 25})
+    waiting = decided(p)["SOL-USD"]
+    assert (waiting.kind, waiting.quantity) == (ExitKind.SKIP, 0), waiting
+    assert "waits: not the same decision for every value" in waiting.reason
+    # the two corners alone agree on the trim: that is what the mixes are for
+    bounds = uncertainty.bounds(snapshot(*held), {})
+    assert bounds is not None and len(bounds.views) == 4
+
+
+def test_beyond_the_exhaustive_count_each_unpriced_holding_flips_alone() -> None:
+    many = [holding(a, "1", None, price_error="503") for a in ("AAA", "BBB", "CCC", "DDD",
+                                                                 "EEE", "FFF")]  # fmt: skip
+    bounds = uncertainty.bounds(snapshot(cash("USD", "10"), *many), {})
+    assert bounds is not None
+    assert len(bounds.views) == 2 + 2 * len(many)

@@ -134,8 +134,8 @@ def test_seeded_orders_need_the_holdings_they_lock(open_paper: OpenPaper) -> Non
 
 
 def test_unknown_market_names_the_known_ones(open_paper: OpenPaper) -> None:
-    # the schema refuses it now (an enum), naming both built-in markets
-    with pytest.raises(ValueError, match="'documents', 'calm' or 'usdt'"):
+    # the schema refuses it now (an enum), naming every built-in market
+    with pytest.raises(ValueError, match="'documents', 'calm', 'usdt' or 'eur'"):
         open_paper(market="nope")
 
 
