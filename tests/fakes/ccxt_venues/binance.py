@@ -18,7 +18,9 @@ Venue rules the fake enforces, as Binance documents them:
   and take."}``; filters fail as ``{"code":-1013,"msg":"Filter failure: LOT_SIZE"}`` (also
   ``PRICE_FILTER``, ``NOTIONAL``); funds as ``-2010 "Account has insufficient balance for
   requested action."``;
-- 429 with ``Retry-After`` and ``{"code":-1003,...}`` when rate limited; 503 on outage.
+- 429 with ``Retry-After`` and ``{"code":-1003,...}`` when rate limited; 503 on outage;
+- the wallet's Dust Transfer (``POST /sapi/v1/asset/dust``, the one sapi path served)
+  converts on the paper account into its ``dustTarget``, once per 6 hours (``-5006``).
 """
 
 from __future__ import annotations
@@ -244,7 +246,12 @@ class _Placed:
 
 class FakeBinance(FakeVenue):
     exchange_id = "binance"
-    order_paths = ("/api/v3/order", "/api/v3/openOrders", "/api/v3/order/cancelReplace")
+    order_paths = (
+        "/api/v3/order",
+        "/api/v3/openOrders",
+        "/api/v3/order/cancelReplace",
+        DUST,  # converts balances: a write DryRun must never send
+    )
 
     def __init__(self, paper: PaperExchange, clock: Clock, *, api_key: str, secret: str) -> None:
         super().__init__(paper, clock)

@@ -15,6 +15,7 @@ from cycle.harness import account_spec, policy
 
 from cleanslate.api.account import AccountState, TradingAccountSpec
 from cleanslate.clock import SimulatedClock
+from cleanslate.cycle import CycleOptions
 from cleanslate.events import Reason
 from cleanslate.exchange.ccxt.errors import ReadOnlyRefused
 from cleanslate.exchange.port import DustTerms
@@ -63,6 +64,16 @@ async def test_a_second_transfer_within_the_cooldown_is_binances_refusal() -> No
     await adapter.convert_dust(["SEI"])
     with pytest.raises(Exception, match="Only transfer once"):
         await adapter.convert_dust(["AMP"])
+    await rig.close()
+
+
+async def test_a_dry_run_cycle_plans_the_transfer_and_never_sends_it() -> None:
+    rig = _rig(_spec(mode="DryRun"), read_only=True)
+    await rig.cycle(CycleOptions(dry_run=True))
+    assert rig.venue.order_writes() == []
+    assert await rig.held("SEI") == D("0.2")
+    (sei,) = [p for p in rig.status.plan if p.symbol == "SEI-USDT"]
+    assert "DryRun: the dust sweep would convert it into BNB" in sei.reason
     await rig.close()
 
 
