@@ -170,6 +170,10 @@ class PaperExchange(ApiModel):
     open_orders: list[SeedOrder] = Field(default_factory=list, max_length=SPEC_LIST_ITEMS)
     """Open orders the account starts with (stale ones are cancelled by cleanslate)."""
     fees: PaperFees = Field(default_factory=PaperFees)
+    dust_target: Asset | None = None
+    """The asset the paper venue's dust conversion pays in (as Binance's dust transfer pays
+    BNB), at the mid price less a 2 % charge; it must be priced on the market (its own
+    product, or the market's quote currency). Unset: the paper venue has no conversion."""
     faults: list[PaperFault] = Field(default_factory=list, max_length=SPEC_LIST_ITEMS)
     """Faults to inject, for rehearsing outages and rejects."""
 
@@ -630,6 +634,26 @@ class FeeTierStatus(ApiModel):
     """When it was read (real time)."""
 
 
+class DustSweepStatus(ApiModel):
+    """The dust sweep (``policy.dust.sweep: VenueConversion``): the last conversion, kept so
+    a restarted operator waits out the venue's cooldown instead of asking again."""
+
+    last_swept_at: datetime | None = None
+    """When the venue last converted crumbs for this account (real time); the venue's
+    cooldown (Binance: 6 hours) counts from here."""
+    target: Asset | None = None
+    """The asset the venue converts into (BNB on Binance)."""
+    assets: list[Asset] = Field(default_factory=list, max_length=SPEC_LIST_ITEMS)
+    """The crumbs the last conversion took."""
+    received: Number = Decimal("0")
+    """What the last conversion paid, in ``target``, after the venue's fee."""
+    fee: Number = Decimal("0")
+    """The venue's fee on the last conversion, in ``target``."""
+    message: Annotated[str, Field(max_length=1024)] = ""
+    """The last cycle's word on the sweep: converted, waiting, nothing to sweep,
+    unavailable on this venue, or the venue's refusal."""
+
+
 class TradingAccountStatus(ApiModel):
     """What cleanslate observed and did; written by the operator only."""
 
@@ -659,6 +683,8 @@ class TradingAccountStatus(ApiModel):
     """Purges under way, by product id; written before their first order."""
     fee_tier: FeeTierStatus | None = None
     """The account's fee tier as last read for a purge (venue, or the policy's fallback)."""
+    dust_sweep: DustSweepStatus | None = None
+    """The dust sweep's last conversion and word (only when the policy opts in)."""
     last_purges: Annotated[dict[str, LastPurge], Field(max_length=LAST_PURGES)] = Field(
         default_factory=dict
     )

@@ -47,6 +47,13 @@ class DustAction(StrEnum):
     CLOSE = "Close"
 
 
+class DustSweep(StrEnum):
+    """Whether crumbs no sale can clear are converted through the venue's own endpoint."""
+
+    OFF = "Off"
+    VENUE_CONVERSION = "VenueConversion"
+
+
 class Dust(ApiModel):
     """When a holding is too small to matter, and what to do about it.
 
@@ -70,6 +77,15 @@ class Dust(ApiModel):
     position under ``minPositionUsd`` worth less than an order is closed too, so one holding
     gets one answer at every account size. Ignore: report and leave the holding (it does not
     block CLEAN)."""
+    sweep: DustSweep = DustSweep.OFF
+    """Off (the default): a holding the plan would sell but whose whole balance is under the
+    venue's minimum order stays, reported as an unsellable remainder. VenueConversion (an
+    opt-in): on a Live account, after the exit phase, such crumbs are converted through the
+    venue's own conversion endpoint where it has one (Binance's dust transfer into BNB, at
+    most once per 6 hours; the paper exchange's ``dustTarget``), in one request per cycle
+    at most; never a protected, left-alone, unpriced or cash holding, nor the conversion's
+    target. The venue takes its fee and what it pays is a holding like any other. A venue
+    without such an endpoint reports the sweep as unavailable; DryRun lists it in the plan."""
 
 
 class Unwind(ApiModel):

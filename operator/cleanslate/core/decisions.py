@@ -78,6 +78,9 @@ class Decision:
     reason: str
     progress: UnwindProgress | None = None
     """For an unwind: the progress to store once this step has been carried out."""
+    unsellable: bool = False
+    """A sale the plan wanted that no order can make: the whole balance is under the
+    exchange's minimum (``holdbacks.unsellable``). Only these may be swept (``sweeping``)."""
 
     @property
     def action(self) -> PlanAction:

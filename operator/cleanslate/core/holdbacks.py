@@ -44,4 +44,5 @@ def unsellable(decision: Decision, c: Classified) -> Decision:
         quantity=Decimal(0),
         progress=None,
         reason=f"{why}; {decision.reason}",
+        unsellable=True,
     )

@@ -98,6 +98,11 @@ PUBLIC_CALLS = frozenset({"products", "product", "quote", "book"})
 """Port methods whose answer is the same for every account on the venue (market data)."""
 
 
+UNCOUNTED = frozenset({"aclose", "dust_terms"})
+"""Methods passed through as they are: no request (``dust_terms`` is the adapter's data and
+not a coroutine)."""
+
+
 class CountingExchange:
     """The port with a call counter in front: the CLI reports the requests a run made, and
     the market-data benchmark tells public (``PUBLIC_CALLS``) from private ones."""
@@ -109,7 +114,7 @@ class CountingExchange:
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self.inner, name)
-        if not callable(attribute) or name.startswith("_") or name == "aclose":
+        if not callable(attribute) or name.startswith("_") or name in UNCOUNTED:
             return attribute
 
         public = name in PUBLIC_CALLS

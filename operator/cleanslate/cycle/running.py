@@ -41,7 +41,7 @@ from cleanslate.core.policy_warnings import policy_warnings
 from cleanslate.core.resuming import resume_refusal
 from cleanslate.core.settlement import cash_currencies
 from cleanslate.core.verification import verify
-from cleanslate.cycle import exiting, previewing, reporting, snapshotting
+from cleanslate.cycle import exiting, previewing, reporting, snapshotting, sweeping
 from cleanslate.cycle.context import CountingExchange, CycleInputs, CycleResult
 from cleanslate.events import Event, Reason
 from cleanslate.exchange.errors import ExchangeError, Unavailable
@@ -136,6 +136,12 @@ async def _phases(
         await timer.phase(
             "controlled_exit", lambda: _controlled_exit(inputs, books, plan, gathered.snapshot)
         )
+    swept: dict[str, str] = {}
+    if sweeping.opted_in(inputs) and 3 in options.phases and options.only is None:
+        converting = placing and not inputs.exchange.read_only
+        swept = await timer.phase(
+            "dust_sweep", lambda: sweeping.sweep(inputs, books, plan, converting)
+        )
     verdicts: dict[str, str] = {}
     if not live:
         _report_planned(inputs, plan)
@@ -145,7 +151,11 @@ async def _phases(
     after = gathered.snapshot
     if books.acted:
         after = await timer.phase("verify", lambda: _resnapshot(inputs, books))
-    return _verified(inputs, books, plan, after, verdicts)
+    result = _verified(inputs, books, plan, after, verdicts)
+    if swept:
+        plan_items = sweeping.annotate(result.status.plan, swept)
+        result.status = result.status.model_copy(update={"plan": plan_items})
+    return result
 
 
 def _retry_message(inputs: CycleInputs, symbol: str, now: datetime) -> str:

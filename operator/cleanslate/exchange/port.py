@@ -8,7 +8,8 @@ what lets a restarted executor re-issue its last call safely.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
@@ -126,4 +127,44 @@ class SharesMarket(Protocol):
         """The market, as ``venue@origin`` (``coinbase@https://api.coinbase.com``,
         ``ccxt:binance@sandbox``): equal for exactly the accounts that see the same public
         data. None when this account's market is its own (a paper account)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DustTerms:
+    """What a venue's dust conversion pays in, and how often it allows one."""
+
+    target: str
+    """The asset the conversion pays (Binance: BNB)."""
+    cooldown: timedelta
+    """The least time between two conversions of one account (Binance: 6 hours)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DustConversion:
+    """What one conversion did, as the venue reported it."""
+
+    target: str
+    assets: tuple[str, ...]
+    """The assets the venue converted (those it refused are absent)."""
+    received: Decimal
+    """What it paid, in ``target``, after its fee."""
+    fee: Decimal
+    """Its fee, in ``target``."""
+
+
+@runtime_checkable
+class DustConverter(Protocol):
+    """A venue with its own conversion of crumbs too small for any order (Binance's Dust
+    Transfer, ``POST /sapi/v1/asset/dust``). An adapter that speaks for many venues (ccxt)
+    answers ``dust_terms()`` None on those without one; the caller then reports the sweep as
+    unavailable and changes nothing else."""
+
+    def dust_terms(self) -> DustTerms | None:
+        """The conversion's target and cooldown; None when this venue has none."""
+        ...
+
+    async def convert_dust(self, assets: Sequence[str]) -> DustConversion:
+        """Convert the whole available balance of each of ``assets`` into the target. Raises
+        ``exchange.errors`` exceptions: a read-only adapter refuses before sending."""
         ...

@@ -18,7 +18,9 @@ Venue rules the fake enforces, as Binance documents them:
   and take."}``; filters fail as ``{"code":-1013,"msg":"Filter failure: LOT_SIZE"}`` (also
   ``PRICE_FILTER``, ``NOTIONAL``); funds as ``-2010 "Account has insufficient balance for
   requested action."``;
-- 429 with ``Retry-After`` and ``{"code":-1003,...}`` when rate limited; 503 on outage.
+- 429 with ``Retry-After`` and ``{"code":-1003,...}`` when rate limited; 503 on outage;
+- the wallet's Dust Transfer (``POST /sapi/v1/asset/dust``, the one sapi path served)
+  converts on the paper account into its ``dustTarget``, once per 6 hours (``-5006``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from cleanslate.clock import Clock
 from cleanslate.core.market import (
@@ -47,6 +49,26 @@ from cleanslate.exchange.paper import PaperExchange
 from .base import FakeVenue, Outage, Reply, Request, millis, plain
 
 API = "/api/v3/"
+DUST = "/sapi/v1/asset/dust"
+"""Binance's wallet endpoint "Dust Transfer (USER_DATA)", the one sapi path the fake serves."""
+
+# Binance docs, Wallet > Asset > Dust Transfer (USER_DATA), POST /sapi/v1/asset/dust
+# (https://developers.binance.com/docs/wallet/asset/dust-transfer; no ccxt static fixture
+# records it): the response example, one entry of ``transferResult`` per converted asset.
+DUST_TRANSFER: dict[str, Any] = {
+    "totalServiceCharge": "0.02102542",
+    "totalTransfered": "1.05127099",
+    "transferResult": [
+        {
+            "amount": "0.03000000",
+            "fromAsset": "ETH",
+            "operateTime": 1563368549307,
+            "serviceChargeAmount": "0.00500000",
+            "tranId": 2970932918,
+            "transferedAmount": "0.25000000",
+        }
+    ],
+}
 
 ALL_ORDERS_PAGE = 500
 """allOrders' default page (Binance docs: "Default 500; max 1000")."""
@@ -180,6 +202,9 @@ ERRORS: dict[str, tuple[int, int, str]] = {
         "'^[\\.A-Z\\:/a-z0-9_-]{1,36}$'.",
     ),
     "bad_symbol": (400, -1121, "Invalid symbol."),
+    # ccxt's binance error table (exceptions.exact): Binance's dust transfer refusals
+    "dust_once": (400, -5006, "Only transfer once in 24 hours."),
+    "dust_low": (400, -5005, "The residual balances of %s is too low, Please re-choose."),
     "duplicate": (400, -2010, "Duplicate order sent."),
     "would_take": (400, -2010, "Order would immediately match and take."),
     "insufficient": (400, -2010, "Account has insufficient balance for requested action."),
@@ -221,7 +246,12 @@ class _Placed:
 
 class FakeBinance(FakeVenue):
     exchange_id = "binance"
-    order_paths = ("/api/v3/order", "/api/v3/openOrders", "/api/v3/order/cancelReplace")
+    order_paths = (
+        "/api/v3/order",
+        "/api/v3/openOrders",
+        "/api/v3/order/cancelReplace",
+        DUST,  # converts balances: a write DryRun must never send
+    )
 
     def __init__(self, paper: PaperExchange, clock: Clock, *, api_key: str, secret: str) -> None:
         super().__init__(paper, clock)
@@ -245,6 +275,9 @@ class FakeBinance(FakeVenue):
 
     async def handle(self, request: Request) -> Reply:
         host = urlsplit(request.url).hostname or ""
+        if host.startswith("api.") and request.path == DUST and request.method == "POST":
+            self._check_signature(request)
+            return await _call(self._dust, request)
         if not host.startswith("api.") or not request.path.startswith(API):
             # futures/margin hosts are not this spot account's: Binance would answer, the
             # fake refuses loudly so an adapter never silently depends on them
@@ -415,6 +448,43 @@ class FakeBinance(FakeVenue):
             for b in balances
         ]
         return self._ok(body)
+
+    async def _dust(self, request: Request) -> Reply:
+        """The paper account's conversion, answered in Binance's shape: ``asset`` repeated
+        in the form body (``asset=SEI&asset=AMP``), the target the paper's ``dustTarget``."""
+        assets = parse_qs(request.body or "").get("asset", [])
+        before = {b.asset: b.available for b in await self.paper.balances()}
+        try:
+            done = await self.paper.convert_dust(assets)
+        except OrderRejected as refused:
+            return error("dust_once" if "6 hours" in str(refused) else "dust_low")
+        products = await self._products()
+        worth = {}
+        for asset in done.assets:
+            product = next(p for p in products.values() if p.base == asset)
+            worth[asset] = before[asset] * (await self.paper.quote(product.product_id)).mid
+        total = sum(worth.values(), Decimal(0))
+        entry = DUST_TRANSFER["transferResult"][0]
+        results = [
+            {
+                **entry,
+                "amount": plain(before[asset]),
+                "fromAsset": asset,
+                "operateTime": millis(self.clock.now()),
+                "serviceChargeAmount": plain(done.fee * worth[asset] / total),
+                "tranId": entry["tranId"] + i,
+                "transferedAmount": plain(done.received * worth[asset] / total),
+            }
+            for i, asset in enumerate(done.assets)
+        ]
+        return self._ok(
+            {
+                **DUST_TRANSFER,
+                "totalServiceCharge": plain(done.fee),
+                "totalTransfered": plain(done.received),
+                "transferResult": results,
+            }
+        )
 
     async def _place(self, request: Request) -> Reply:
         p = request.params

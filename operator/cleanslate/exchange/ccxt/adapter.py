@@ -60,7 +60,7 @@ from cleanslate.core.market import (
     Quote,
     Side,
 )
-from cleanslate.exchange.ccxt import markets
+from cleanslate.exchange.ccxt import dust, markets
 from cleanslate.exchange.ccxt.capabilities import (
     Capabilities,
     ClientIdSemantics,
@@ -86,6 +86,7 @@ from cleanslate.exchange.errors import (
     TemporaryError,
     Unavailable,
 )
+from cleanslate.exchange.port import DustConversion, DustTerms
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -186,6 +187,22 @@ class CcxtExchange:
         if isinstance(millis, bool) or not isinstance(millis, int | float):
             return None
         return datetime.fromtimestamp(millis / 1000, UTC)
+
+    def dust_terms(self) -> DustTerms | None:
+        """The venue's own dust conversion (``ccxt.dust``), None on venues without one."""
+        endpoint = dust.ENDPOINTS.get(self._exchange_id)
+        return endpoint.terms if endpoint else None
+
+    async def convert_dust(self, assets: Sequence[str]) -> DustConversion:
+        """The venue's dust conversion through ccxt's implicit API (Binance's ``POST
+        /sapi/v1/asset/dust``); refused before sending when read-only."""
+        endpoint = dust.ENDPOINTS.get(self._exchange_id)
+        if endpoint is None:
+            raise Unsupported(f"{self.name} has no dust conversion")
+        self._refuse_writes("dust conversion")
+        method = getattr(self._client, endpoint.method)
+        payload = await self._call(method, dust.request(list(assets)))
+        return dust.read(payload, endpoint.terms)
 
     async def balances(self) -> Sequence[Balance]:
         """ccxt's free/used/total per asset. A venue that reports only some of the three

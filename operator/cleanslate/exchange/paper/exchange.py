@@ -38,12 +38,12 @@ from cleanslate.core.market import (
     Side,
 )
 from cleanslate.exchange.errors import ErrorDetail, NotFound, OrderRejected
-from cleanslate.exchange.paper import books, fees, impact, matching, persistence, rules
+from cleanslate.exchange.paper import books, dust, fees, impact, matching, persistence, rules
 from cleanslate.exchange.paper.faults import FaultInjector
 from cleanslate.exchange.paper.markets import ProductSpec, Trend, market, with_model
 from cleanslate.exchange.paper.models import model
 from cleanslate.exchange.paper.persistence import ZERO, AccountState, OrderRecord
-from cleanslate.exchange.port import PREVIEW_OK
+from cleanslate.exchange.port import PREVIEW_OK, DustConversion, DustTerms
 
 _BPS = Decimal("10000")
 Levels = tuple[tuple[BookLevel, ...], tuple[BookLevel, ...]]
@@ -76,6 +76,9 @@ class PaperExchange:
         self._by_client = {o.client_order_id: o for o in self._state.orders.values()}
         self._own = impact.OwnTrading.replay(self._model, self._state.orders.values())
         self._taken: dict[tuple[str, Side], tuple[int, dict[Decimal, Decimal]]] = {}
+        self._dust_at: datetime | None = None
+        """The last dust conversion (in memory: a restart forgets it, the operator's
+        status does not)."""
         if loaded is None:
             self._save()
 
@@ -216,6 +219,44 @@ class PaperExchange:
 
     async def aclose(self) -> None:
         self._save()
+
+    # --- dust conversion -------------------------------------------------------------------
+
+    def dust_terms(self) -> DustTerms | None:
+        """``paper.dustTarget`` and Binance's 6 hours; None when no target is configured."""
+        target = self._config.dust_target
+        return DustTerms(target, dust.COOLDOWN) if target else None
+
+    async def convert_dust(self, assets: Sequence[str]) -> DustConversion:
+        """Binance's Dust Transfer on the paper account (``exchange.paper.dust``)."""
+        target, now = self._config.dust_target, self._clock.now()
+        if target is None:
+            raise OrderRejected("this paper account has no dust conversion (paper.dustTarget)")
+        if self._dust_at is not None and now < self._dust_at + dust.COOLDOWN:
+            raise OrderRejected("only one dust conversion per 6 hours")
+        self._advance()
+        holds, balances = self._holds(), self._state.balances
+        free = {a: balances.get(a, ZERO) - holds.get(a, ZERO) for a in assets}
+        bucket = books.bucket_of(now)
+
+        def mid(spec: ProductSpec) -> Decimal:
+            top = self._top(spec, bucket)
+            return (top.bid + top.ask) / 2
+
+        done = dust.convert(assets, target, free, self._specs, mid)
+        if not done:
+            raise OrderRejected("no asset could be converted")
+        received, fee = dust.charged(sum((c.worth for c in done), ZERO))
+        for c in done:
+            left = balances[c.asset] - c.amount
+            if left:
+                balances[c.asset] = left
+            else:
+                del balances[c.asset]
+        balances[target] = balances.get(target, ZERO) + received
+        self._dust_at = now
+        self._save()
+        return DustConversion(target, tuple(c.asset for c in done), received, fee)
 
     # --- simulation ----------------------------------------------------------------------
 

@@ -202,11 +202,18 @@ _USDC_USDT = _p("USDC-USDT", "1.0002", "900000000", "1", "0.0001", "1", "200000"
 price a guess near the 2025 average, USDT a hair under USDC)."""
 
 
+_BNB_USDT = _p("BNB-USDT", "600", "900000000", "0.001", "0.01", "2", "100000", "200")
+"""Binance's BNB/USDT (a price near the 2025 average): what a Binance dust transfer pays in,
+priced, so the BNB a sweep leaves is valued like any holding (``paper.dustTarget: BNB``)."""
+
+
 def _usdt_market() -> tuple[ProductSpec, ...]:
     """``usdt``: every calm product against USDT and no USD market at all (Binance's
-    shape), plus USDC-USDT: a market on which a USDT-settled account can reach CLEAN."""
+    shape), plus USDC-USDT: a market on which a USDT-settled account can reach CLEAN, and
+    BNB-USDT for the dust transfer."""
     calm = [s for s in _DOCUMENTS if s.status is ProductStatus.TRADEABLE]
-    return (*(_in_usdt(s) for s in calm if s.base not in ("USDT", "USDC")), _calm(_USDC_USDT))
+    usdt = (_in_usdt(s) for s in calm if s.base not in ("USDT", "USDC"))
+    return (*usdt, _calm(_USDC_USDT), _calm(_BNB_USDT))
 
 
 EUR_IN_USD = D("1.08")
