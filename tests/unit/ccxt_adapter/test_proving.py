@@ -11,7 +11,7 @@ import pytest
 from cleanslate.api.account import Mode
 from cleanslate.core.market import ProductStatus
 from cleanslate.exchange.ccxt import capabilities, make_client, markets
-from cleanslate.exchange.ccxt.capabilities import UNTESTED
+from cleanslate.exchange.ccxt.capabilities import UNTESTED, semantics
 from cleanslate.exchange.ccxt.proving import Proof, prove
 from cleanslate.exchange.ccxt_accounts import CcxtSettings, gate, gate_for
 from unit.operating.test_ccxt_accounts import RecordingKube, allowing, build, spec
@@ -138,3 +138,23 @@ async def test_a_venue_whose_ticks_move_with_the_price_is_not_proven() -> None:
     await client.close()
     (found,) = await _unproven("bitfinex")
     assert found.startswith("ticks unknown")
+
+
+async def test_bitget_flags_are_proven_by_its_own_force_and_only_by_it() -> None:
+    """ccxt's bitget sets Bitget's ``force`` (post_only, IOC) and also passes timeInForce
+    through: the facts name ``force`` as the carrier, so the flags are proven by it; the
+    same request without those facts still fails on ccxt's name. Bitget stays DryRun on
+    its lookup, which can miss a cancelled, partly filled IOC."""
+    from dataclasses import replace
+
+    has = make_client("bitget", {}).has
+    facts = semantics("bitget")
+    (missed,) = (await prove("bitget", has, facts)).unproven
+    assert missed.startswith("the order lookup can miss a finished order"), missed
+    facts = replace(facts, lookup_misses="")
+    assert (await prove("bitget", has, facts)).unproven == ()
+    wrong = replace(facts, own_flags={"timeInForce": ("force", "FOK")})
+    (found,) = (await prove("bitget", has, wrong)).unproven
+    assert "IOC goes out as ccxt's 'timeInForce'" in found
+    (found,) = (await prove("bitget", has, replace(facts, own_flags={}))).unproven
+    assert "IOC goes out as ccxt's 'timeInForce'" in found

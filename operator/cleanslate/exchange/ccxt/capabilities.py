@@ -117,6 +117,15 @@ class ClientIdSemantics:
     probe_market_info: Mapping[str, Any] = field(default_factory=dict)
     """The venue's own market fields its ccxt createOrder reads, for the gate's probe market
     (Binance checks ``orderTypes``)."""
+    lookup_misses: str = ""
+    """Why the lookup a venue would get (``ONE_PAGE``) can miss a finished order there, or
+    empty: the gate keeps such a venue in DryRun even with the platform's opt-in, since a
+    missed sale is placed again (ccxt's bitget lists filled orders only as closed)."""
+    own_flags: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """For a ccxt unified order parameter (``postOnly``, ``timeInForce``) that ccxt also
+    passes through verbatim, the venue's own parameter and value that carry it (Bitget's
+    ``force``): the gate then proves the flag by that pair in the request, not by ccxt's
+    name, which the venue is not known to read."""
 
 
 TESTED: Mapping[str, ClientIdSemantics] = {
@@ -234,6 +243,31 @@ UNTESTED = ClientIdSemantics(
 
 
 KNOWN: Mapping[str, ClientIdSemantics] = {
+    "bitget": ClientIdSemantics(
+        param="clientOrderId",
+        max_length=36,
+        unique_while_open=True,
+        lookup=Lookup(LookupKind.ONE_PAGE, page_size=100),
+        charset=r"^[A-Za-z0-9_-]+$",
+        own_flags={"postOnly": ("force", "post_only"), "timeInForce": ("force", "IOC")},
+        lookup_misses=(
+            "Get Order Info finds a clientOid only while the order is unfilled, and ccxt's "
+            "bitget fetchClosedOrders keeps filled orders only, so a cancelled, partly filled "
+            "IOC is missed on a short page and would be sold again"
+        ),
+        note=(
+            "not tested against a fake. ccxt sends it as clientOid (bitget.py "
+            "create_order_request reads clientOid or clientOrderId); Bitget v2 Spot > Place "
+            "Order: clientOid is idempotent for 6 hours while the order is unfilled, and "
+            "'force' (gtc, post_only, fok, ioc) is the venue's own time in force, which ccxt "
+            "sets from postOnly and timeInForce (and passes timeInForce through as well). Get "
+            "Order Info finds a clientOid only while the order is unfilled, so a finished "
+            "order would have to be found in Get History Orders (ccxt's "
+            "fetchCanceledAndClosedOrders: its fetchClosedOrders keeps filled orders only), "
+            "read below the smallest order id of each page (idLessThan); no such lookup "
+            "exists yet"
+        ),
+    ),
     "upbit": ClientIdSemantics(
         param="clientOrderId",
         max_length=36,

@@ -72,6 +72,8 @@ VENUE_OPTIONS: Mapping[str, Mapping[str, Any]] = {
     # Spot markets only: ccxt's gate loads spot, swap, future and option markets by default
     # (four listings per load_markets).
     "gate": {"fetchMarkets": {"types": ["spot"]}},
+    # Spot markets only: ccxt's bitget loads spot and six swap/future listings by default.
+    "bitget": {"fetchMarkets": {"types": ["spot"]}},
     # ccxt's coinbase reads balances from the v2 accounts API by default, which has no
     # hold; the Advanced Trade v3 accounts have available_balance and hold.
     "coinbase": {"fetchBalance": "v3PrivateGetBrokerageAccounts"},

@@ -10,12 +10,15 @@ and stops each at ccxt's HTTP seam (``fetch``) before anything leaves the proces
 * a plain limit order: it must carry our client id (its value, under any name);
 * the same order post-only, and the same order IOC: each must differ from the plain one, and
   not only by ccxt's unified key passed through verbatim (``postOnly=true``), unless the
-  venue's data says that name is the venue's own (Binance's ``timeInForce``);
+  venue's data says that name is the venue's own (Binance's ``timeInForce``), or names the
+  venue's own parameter and value that carry the flag and the request sets them where the
+  plain one does not (Bitget's ``force``: ``post_only``, ``IOC``; ``own_flags``);
 * the ticks and minimums ccxt reports must be the venue's: a venue whose data says they are
   placeholders (``ClientIdSemantics.unknown_ticks``: ccxt's upbit reports 1e-8 for every
   market) is not proven;
 * the order lookup must reach closed orders: a venue whose lookup reads one page and has no
-  closed-order listing would, after a lost IOC answer, sell a second time;
+  closed-order listing would, after a lost IOC answer, sell a second time; nor may the
+  venue's data say the lookup misses some (``ClientIdSemantics.lookup_misses``: Bitget);
 * the venue's ticks must be fixed steps: ccxt's bitfinex gives prices in significant digits
   (``precisionMode`` SIGNIFICANT_DIGITS, a step that moves with the price), which
   ``markets.product`` reads as SUSPENDED for every market, so such a venue would sell
@@ -200,6 +203,8 @@ async def prove(
         unproven.append(
             "no closed-order lookup: after a lost IOC answer a restart would sell again"
         )
+    if facts.lookup_misses:
+        unproven.append(f"the order lookup can miss a finished order: {facts.lookup_misses}")
     if await _significant_digits(exchange_id):
         unproven.append(
             "ticks unknown: ccxt gives this venue's prices in significant digits, not fixed "
@@ -225,8 +230,18 @@ def _flag(
     if flagged.text == plain.text:
         return [f"{what} does not reach the venue (the request is the same without it)"]
     if _verbatim(unified, flagged) and unified not in facts.wire_names:
+        own = facts.own_flags.get(unified)
+        if own is not None and _carries(flagged, *own) and not _carries(plain, *own):
+            return []
         return [f"{what} goes out as ccxt's {unified!r}, a name the venue is not known to read"]
     return []
+
+
+def _carries(wire: Wire, name: str, value: str) -> bool:
+    """The request sets the venue's own parameter ``name`` to ``value`` (a query or form
+    key, or a JSON key with a string value): Bitget's ``force`` of ``post_only`` or ``IOC``."""
+    pattern = rf'(^|[?&{{,\s"]){re.escape(name)}("?\s*[:=]\s*"?){re.escape(value)}($|[&",}}\s])'
+    return re.search(pattern, wire.text) is not None
 
 
 _PROOFS: dict[str, Proof] = {}
