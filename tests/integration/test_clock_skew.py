@@ -158,8 +158,10 @@ def test_a_replica_300_s_behind_the_venue_places_no_order_and_reports_clock_in_s
             "ClockInSync=False",
             diagnose=skewed.log_tail,
         )
+        # counted by the metric: a cycle that changes nothing writes no status (it would
+        # only after --status-refresh-seconds), so status.cycles may stay behind
         wait_for(
-            lambda: int(status(kubectl, ns, name).get("cycles") or 0) >= 3,
+            lambda: (skewed.account_sample("cleanslate_cycles_total", ns, name) or 0) >= 3,
             SETTLE,
             "three cycles",
             diagnose=skewed.log_tail,
