@@ -19,13 +19,29 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, Any, TypeVar
 
 from prometheus_client.parser import text_string_to_metric_families
 
 T = TypeVar("T")
 POLL_SECONDS = 0.25
 STOP_SECONDS = 30.0
+SLOW_PURGE: dict[str, Any] = {
+    "execution": {
+        "sliceUsd": 5,
+        "makerFirstTtlSec": 2,
+        "makerRetryTtlSec": 2,
+        "makerTtlSec": 2,
+        "replaceSeconds": 4,
+        "pollIntervalSeconds": 0.5,
+        "maxDurationSeconds": 600,
+        "pace": "fixed",
+    },
+}
+"""A policy of real-time slices of $5, each a few seconds: a purge of ~$60 lasts long enough
+to be caught mid-flight (a pause, a hand-back), and a maker order lives only 2 s, so one
+built before a slow write arrives dead. The pace is fixed: the adaptive one sells a 45
+bps-wide SEI at once (core.pace)."""
 
 
 class WaitTimeout(AssertionError):

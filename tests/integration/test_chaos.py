@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from operator_process import OperatorProcess, wait_for
+from operator_process import SLOW_PURGE, OperatorProcess, wait_for
 from test_operator import account_manifest, own_orders, policy_manifest
 
 from cleanslate.localcluster import Kubectl, LocalControlPlane, find_tool
@@ -32,21 +32,6 @@ pytestmark = [pytest.mark.cluster, pytest.mark.chaos]
 ROOT = Path(__file__).resolve().parents[2]
 SETTLE = 60.0
 APISERVER = "kube-apiserver"
-SLOW_PURGE: dict[str, Any] = {
-    "execution": {
-        "sliceUsd": 5,
-        "makerFirstTtlSec": 2,
-        "makerRetryTtlSec": 2,
-        "makerTtlSec": 2,
-        "replaceSeconds": 4,
-        "pollIntervalSeconds": 0.5,
-        "maxDurationSeconds": 600,
-        "pace": "fixed",
-    },
-}
-"""Real-time slices of $5, each a few seconds: a purge of ~$60 lasts long enough to be caught
-mid-flight, and a maker order lives only 2 s, so one built before a slow write arrives dead.
-The pace is fixed: the adaptive one sells a 45 bps-wide SEI at once (core.pace)."""
 
 
 # --- fixtures -------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from operator_process import OperatorProcess, wait_for
+from operator_process import SLOW_PURGE, OperatorProcess, wait_for
 from test_chaos import StatusSampler, created, ends
 from test_operator import account_manifest, condition, own_orders, paper_state, policy_manifest
 
@@ -31,18 +31,7 @@ pytestmark = pytest.mark.cluster
 ROOT = Path(__file__).resolve().parents[2]
 SETTLE = 90.0
 SKEW = "--test-clock-offset-seconds=-300"
-PURGE: dict[str, Any] = {
-    "execution": {
-        "sliceUsd": 10,
-        "makerFirstTtlSec": 2,
-        "makerRetryTtlSec": 2,
-        "makerTtlSec": 2,
-        "replaceSeconds": 4,
-        "pollIntervalSeconds": 0.5,
-        "maxDurationSeconds": 600,
-        "pace": "fixed",
-    },
-}
+PURGE: dict[str, Any] = {"execution": {**SLOW_PURGE["execution"], "sliceUsd": 10}}
 """Real-time slices of $10 of a ~$60 holding: a purge of several orders, each a few seconds."""
 HOLDINGS = {"USD": 150, "SEI": 400}
 

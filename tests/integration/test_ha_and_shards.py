@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from operator_process import SLOW_PURGE, wait_for
 from operator_process import OperatorProcess as Replica
-from operator_process import wait_for
 from test_operator import OPEN, account_manifest, own_orders, paper_state, policy_manifest, sold
 
 from cleanslate.core.market import OrderStatus
@@ -370,20 +370,6 @@ STAND_DOWN = 30
 """``--stand-down-seconds`` in the hand-back test: long next to a hand-back that works
 (seconds), so a replica that waits it out fails the test plainly."""
 PEERING_LIFETIME = 10
-SLOW_PURGE: dict[str, Any] = {
-    "execution": {
-        "sliceUsd": 5,
-        "makerFirstTtlSec": 2,
-        "makerRetryTtlSec": 2,
-        "makerTtlSec": 2,
-        "replaceSeconds": 4,
-        "pollIntervalSeconds": 0.5,
-        "maxDurationSeconds": 600,
-        "pace": "fixed",
-    },
-}
-"""Real-time slices of $5, a few seconds each: a purge of ~$60 is still selling when the
-account is handed back (as in ``test_chaos``)."""
 SEI = 400
 
 

@@ -170,23 +170,9 @@ class Kube:
         """Replace the status subresource if nobody wrote it since ``fence`` was read
         (``StaleRecord`` otherwise), and while the account still carries this shard's labels.
         JSON Patch ``add`` replaces an existing member."""
-        shard = [
-            {"op": "test", "path": f"/metadata/labels/{_pointer(key)}", "value": value}
-            for key, value in sorted(self.shard.items())
-        ]
-        patch = [*shard, fence.test(), {"op": "add", "path": "/status", "value": dict(status)}]
-        self.writes += 1
-        async with _translated(conflict_is_stale=True):
-            await self._custom.patch_namespaced_custom_object_status(
-                GROUP,
-                VERSION,
-                namespace,
-                ACCOUNTS,
-                name,
-                patch,
-                _content_type="application/json-patch+json",
-                _request_timeout=self.timeout,
-            )
+        await self._fenced_patch(
+            namespace, name, fence, [{"op": "add", "path": "/status", "value": dict(status)}]
+        )
 
     async def release_status(self, namespace: str, name: str, fence: Fence) -> int:
         """Mark the stored status as let go by its writer, if it is still the record
@@ -195,15 +181,25 @@ class Kube:
         new number. Nothing else in the status changes. Returns the new number."""
         assert fence.has_status and fence.sequence is not None
         after = fence.sequence + 1
+        await self._fenced_patch(
+            namespace,
+            name,
+            fence,
+            [
+                {"op": "add", "path": f"/status/{SEQUENCE}", "value": after},
+                {"op": "add", "path": f"/status/{RELEASED}", "value": after},
+            ],
+        )
+        return after
+
+    async def _fenced_patch(
+        self, namespace: str, name: str, fence: Fence, operations: list[dict[str, Any]]
+    ) -> None:
+        """Apply ``operations`` to the status only while ``fence`` still names the stored
+        record and the account carries this shard's labels (``StaleRecord`` otherwise)."""
         shard = [
             {"op": "test", "path": f"/metadata/labels/{_pointer(key)}", "value": value}
             for key, value in sorted(self.shard.items())
-        ]
-        patch = [
-            *shard,
-            fence.test(),
-            {"op": "add", "path": f"/status/{SEQUENCE}", "value": after},
-            {"op": "add", "path": f"/status/{RELEASED}", "value": after},
         ]
         self.writes += 1
         async with _translated(conflict_is_stale=True):
@@ -213,11 +209,10 @@ class Kube:
                 namespace,
                 ACCOUNTS,
                 name,
-                patch,
+                [*shard, fence.test(), *operations],
                 _content_type="application/json-patch+json",
                 _request_timeout=self.timeout,
             )
-        return after
 
     async def write_policy_status(
         self, namespace: str, name: str, status: Mapping[str, Any]

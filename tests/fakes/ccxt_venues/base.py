@@ -215,6 +215,8 @@ class FakeVenue:
     # --- per dialect ----------------------------------------------------------------------
 
     async def handle(self, request: Request) -> Reply:
+        """The venue's answer to ``request``. An ``Outage`` raised anywhere below is answered
+        with its reply (``fetch`` and ``server`` catch it), so dialects do not catch it."""
         raise NotImplementedError
 
     def rate_limited(self) -> Reply:

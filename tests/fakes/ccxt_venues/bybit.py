@@ -295,16 +295,13 @@ class FakeBybit(FakeVenue):
             ("GET", "/v5/execution/list"): self._executions,
         }
         key = (request.method, request.path)
-        try:
-            if key in public:
-                return await public[key](request)
-            if key in private:
-                self._check_signature(request)
-                await self._adopt()
-                return await private[key](request)
-            return Reply(404, {"retCode": 10001, "retMsg": "route not found"})
-        except Outage as outage:
-            return outage.reply
+        if key in public:
+            return await public[key](request)
+        if key in private:
+            self._check_signature(request)
+            await self._adopt()
+            return await private[key](request)
+        return Reply(404, {"retCode": 10001, "retMsg": "route not found"})
 
     def _check_signature(self, request: Request) -> None:
         """Integration Guidance > Authentication: hex(HMAC-SHA256(secret, timestamp + key +

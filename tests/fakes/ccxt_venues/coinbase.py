@@ -136,35 +136,32 @@ class FakeCoinbaseCcxt(FakeVenue):
 
     async def handle(self, request: Request) -> Reply:
         path, method = request.path, request.method
-        try:
-            if path.startswith("/v2/"):
-                return await self._v2(request, path[len("/v2/") :])
-            if not path.startswith(V3):
-                return Reply(404, fx.http_error("NOT_FOUND", f"no {path}", 5))
-            endpoint = path[len(V3) :]
-            if endpoint.startswith("market/"):
-                return await self._public(request, endpoint[len("market/") :])
-            self._check_jwt(request)
-            await self._adopt()
-            if endpoint in ("products", "product_book") or endpoint.startswith("products/"):
-                return await self._public(request, endpoint)
-            routes = {
-                ("GET", "transaction_summary"): self._transaction_summary,
-                ("GET", "accounts"): self._accounts,
-                ("GET", "best_bid_ask"): self._best_bid_ask,
-                ("POST", "orders"): self._create,
-                ("POST", "orders/batch_cancel"): self._batch_cancel,
-                ("GET", "orders/historical/batch"): self._list_orders,
-                ("GET", "orders/historical/fills"): self._fills,
-            }
-            handler = routes.get((method, endpoint))
-            if handler is not None:
-                return await handler(request)
-            if method == "GET" and endpoint.startswith("orders/historical/"):
-                return await self._get_order(endpoint[len("orders/historical/") :])
-            return Reply(404, fx.http_error("NOT_FOUND", f"no {method} {endpoint}", 5))
-        except Outage as outage:
-            return outage.reply
+        if path.startswith("/v2/"):
+            return await self._v2(request, path[len("/v2/") :])
+        if not path.startswith(V3):
+            return Reply(404, fx.http_error("NOT_FOUND", f"no {path}", 5))
+        endpoint = path[len(V3) :]
+        if endpoint.startswith("market/"):
+            return await self._public(request, endpoint[len("market/") :])
+        self._check_jwt(request)
+        await self._adopt()
+        if endpoint in ("products", "product_book") or endpoint.startswith("products/"):
+            return await self._public(request, endpoint)
+        routes = {
+            ("GET", "transaction_summary"): self._transaction_summary,
+            ("GET", "accounts"): self._accounts,
+            ("GET", "best_bid_ask"): self._best_bid_ask,
+            ("POST", "orders"): self._create,
+            ("POST", "orders/batch_cancel"): self._batch_cancel,
+            ("GET", "orders/historical/batch"): self._list_orders,
+            ("GET", "orders/historical/fills"): self._fills,
+        }
+        handler = routes.get((method, endpoint))
+        if handler is not None:
+            return await handler(request)
+        if method == "GET" and endpoint.startswith("orders/historical/"):
+            return await self._get_order(endpoint[len("orders/historical/") :])
+        return Reply(404, fx.http_error("NOT_FOUND", f"no {method} {endpoint}", 5))
 
     def _check_jwt(self, request: Request) -> None:
         header = request.headers.get("Authorization", "")

@@ -230,43 +230,40 @@ class FakeCoinbaseExchange(FakeVenue):
 
     async def handle(self, request: Request) -> Reply:
         path, method = request.path, request.method
-        try:
-            if method == "GET" and path == "/products":
-                return await self._products_list()
-            if method == "GET" and path == "/currencies":
-                return await self._currencies()
-            if method == "GET" and path == "/time":
-                now = self.clock.now()
-                return Reply(200, {"iso": _iso(now), "epoch": now.timestamp()})
-            if method == "GET" and path.startswith("/products/"):
-                product_id, _, tail = path[len("/products/") :].partition("/")
-                product = await self._product(product_id)
-                if tail == "ticker":
-                    return await self._ticker(product)
-                if tail == "book":
-                    return await self._book(product, request)
-                return message(404, "NotFound")
-            self._check_signature(request)
-            await self._adopt()
-            if path == "/accounts" and method == "GET":
-                return await self._accounts()
-            if path == "/fees" and method == "GET":
-                return Reply(200, FEES)
-            if path == "/fills" and method == "GET":
-                return await self._fills(request)
-            if path == "/orders" and method == "POST":
-                return await self._create(request)
-            if path == "/orders" and method == "GET":
-                return await self._list(request)
-            if path.startswith("/orders/"):
-                key = path[len("/orders/") :]
-                if method == "GET":
-                    return await self._get(key)
-                if method == "DELETE":
-                    return await self._cancel(key)
+        if method == "GET" and path == "/products":
+            return await self._products_list()
+        if method == "GET" and path == "/currencies":
+            return await self._currencies()
+        if method == "GET" and path == "/time":
+            now = self.clock.now()
+            return Reply(200, {"iso": _iso(now), "epoch": now.timestamp()})
+        if method == "GET" and path.startswith("/products/"):
+            product_id, _, tail = path[len("/products/") :].partition("/")
+            product = await self._product(product_id)
+            if tail == "ticker":
+                return await self._ticker(product)
+            if tail == "book":
+                return await self._book(product, request)
             return message(404, "NotFound")
-        except Outage as outage:
-            return outage.reply
+        self._check_signature(request)
+        await self._adopt()
+        if path == "/accounts" and method == "GET":
+            return await self._accounts()
+        if path == "/fees" and method == "GET":
+            return Reply(200, FEES)
+        if path == "/fills" and method == "GET":
+            return await self._fills(request)
+        if path == "/orders" and method == "POST":
+            return await self._create(request)
+        if path == "/orders" and method == "GET":
+            return await self._list(request)
+        if path.startswith("/orders/"):
+            key = path[len("/orders/") :]
+            if method == "GET":
+                return await self._get(key)
+            if method == "DELETE":
+                return await self._cancel(key)
+        return message(404, "NotFound")
 
     def _check_signature(self, request: Request) -> None:
         headers = request.headers

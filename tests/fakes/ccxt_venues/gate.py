@@ -267,40 +267,37 @@ class FakeGate(FakeVenue):
             return Reply(404, {"label": "NOT_FOUND", "message": f"fake gate: no {request.url}"})
         path = request.path[len(PREFIX) :]
         method = request.method
-        try:
-            public = {
-                "/spot/currency_pairs": self._currency_pairs,
-                "/margin/currency_pairs": self._margin_pairs,
-                "/spot/currencies": self._currencies,
-                "/spot/tickers": self._tickers,
-                "/spot/order_book": self._order_book,
-            }
-            if method == "GET" and path in public:
-                return await public[path](request)
-            self._check_signature(request, path)
-            await self._adopt()
-            if (method, path) == ("GET", "/account/detail"):
-                return Reply(200, ACCOUNT_DETAIL)
-            if (method, path) == ("GET", "/wallet/fee"):
-                return Reply(200, FEE)
-            if (method, path) == ("GET", "/spot/accounts"):
-                return await self._accounts(request)
-            if (method, path) == ("POST", "/spot/orders"):
-                return await self._place(request)
-            if (method, path) == ("GET", "/spot/orders"):
-                return await self._list(request)
-            if (method, path) == ("GET", "/spot/open_orders"):
-                return await self._open_orders(request)
-            if (method, path) == ("GET", "/spot/my_trades"):
-                return await self._my_trades(request)
-            if path.startswith("/spot/orders/") and method in ("GET", "DELETE"):
-                key = path[len("/spot/orders/") :]
-                if method == "GET":
-                    return await self._query(request, key)
-                return await self._cancel(request, key)
-            return Reply(404, {"label": "NOT_FOUND", "message": f"fake gate: no {method} {path}"})
-        except Outage as outage:
-            return outage.reply
+        public = {
+            "/spot/currency_pairs": self._currency_pairs,
+            "/margin/currency_pairs": self._margin_pairs,
+            "/spot/currencies": self._currencies,
+            "/spot/tickers": self._tickers,
+            "/spot/order_book": self._order_book,
+        }
+        if method == "GET" and path in public:
+            return await public[path](request)
+        self._check_signature(request, path)
+        await self._adopt()
+        if (method, path) == ("GET", "/account/detail"):
+            return Reply(200, ACCOUNT_DETAIL)
+        if (method, path) == ("GET", "/wallet/fee"):
+            return Reply(200, FEE)
+        if (method, path) == ("GET", "/spot/accounts"):
+            return await self._accounts(request)
+        if (method, path) == ("POST", "/spot/orders"):
+            return await self._place(request)
+        if (method, path) == ("GET", "/spot/orders"):
+            return await self._list(request)
+        if (method, path) == ("GET", "/spot/open_orders"):
+            return await self._open_orders(request)
+        if (method, path) == ("GET", "/spot/my_trades"):
+            return await self._my_trades(request)
+        if path.startswith("/spot/orders/") and method in ("GET", "DELETE"):
+            key = path[len("/spot/orders/") :]
+            if method == "GET":
+                return await self._query(request, key)
+            return await self._cancel(request, key)
+        return Reply(404, {"label": "NOT_FOUND", "message": f"fake gate: no {method} {path}"})
 
     def _check_signature(self, request: Request, path: str) -> None:
         if request.headers.get("KEY") != self.api_key:

@@ -247,16 +247,13 @@ class FakeKraken(FakeVenue):
             "/0/private/QueryTrades": self._query_trades,
             "/0/private/TradesHistory": self._trades_history,
         }
-        try:
-            if path in public:
-                return await public[path](request)
-            if path in private and request.method == "POST":
-                self._check_signature(request)
-                await self._adopt()
-                return await private[path](request)
-            return Reply(404, failure("EGeneral:Unknown method").body)
-        except Outage as outage:
-            return outage.reply
+        if path in public:
+            return await public[path](request)
+        if path in private and request.method == "POST":
+            self._check_signature(request)
+            await self._adopt()
+            return await private[path](request)
+        return Reply(404, failure("EGeneral:Unknown method").body)
 
     def _check_signature(self, request: Request) -> None:
         if request.headers.get("API-Key") != self.api_key:

@@ -136,29 +136,26 @@ class FakeUpbit(FakeVenue):
         if not request.path.startswith(V1):
             return error(404, "not_found", request.path)
         endpoint = request.path[len(V1) :]
-        try:
-            public = {
-                "market/all": self._markets,
-                "ticker": self._ticker,
-                "orderbook": self._orderbook,
-            }
-            if request.method == "GET" and endpoint in public:
-                return await public[endpoint](request)
-            self._check_jwt(request)
-            if request.method != "GET":
-                return error(501, "not_implemented", "the fake upbit is read-only (DryRun)")
-            private = {
-                "accounts": self._accounts,
-                "orders/open": self._open,
-                "orders/closed": self._closed,
-                "order": self._order,
-            }
-            handler = private.get(endpoint)
-            if handler is None:
-                return error(404, "not_found", endpoint)
-            return await handler(request)
-        except Outage as outage:
-            return outage.reply
+        public = {
+            "market/all": self._markets,
+            "ticker": self._ticker,
+            "orderbook": self._orderbook,
+        }
+        if request.method == "GET" and endpoint in public:
+            return await public[endpoint](request)
+        self._check_jwt(request)
+        if request.method != "GET":
+            return error(501, "not_implemented", "the fake upbit is read-only (DryRun)")
+        private = {
+            "accounts": self._accounts,
+            "orders/open": self._open,
+            "orders/closed": self._closed,
+            "order": self._order,
+        }
+        handler = private.get(endpoint)
+        if handler is None:
+            return error(404, "not_found", endpoint)
+        return await handler(request)
 
     def _check_jwt(self, request: Request) -> None:
         header = request.headers.get("Authorization", "")

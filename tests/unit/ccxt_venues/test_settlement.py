@@ -17,6 +17,7 @@ from cycle.harness import account_spec, policy
 from cleanslate.api.account import AccountState, PlanAction, TradingAccountSpec
 from cleanslate.clock import SimulatedClock
 from cleanslate.cycle import CycleOptions
+from fakes.ccxt_venues import FakeVenue
 
 from .rig import CcxtRig, venue_for
 
@@ -28,16 +29,21 @@ def _spec(**extra: Any) -> TradingAccountSpec:
     return account_spec(HOLDINGS, market="usdt", settlementCurrencies=["USDT"], **extra)
 
 
-async def test_a_usdt_settled_binance_account_reaches_clean_selling_through_usdt() -> None:
-    spec = _spec()
+async def _until_clean(exchange_id: str, spec: TradingAccountSpec) -> tuple[CcxtRig, FakeVenue]:
+    """Cycles of ``spec`` on the fake ``exchange_id`` until CLEAN or 12 cycles."""
     clock = SimulatedClock()
-    venue = venue_for("binance", spec, clock)
-    rig = CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id="binance")
+    venue = venue_for(exchange_id, spec, clock)
+    rig = CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id=exchange_id)
     for _ in range(12):
         await rig.cycle()
         if rig.status.account_state is AccountState.CLEAN:
             break
         rig.wait_interval()
+    return rig, venue
+
+
+async def test_a_usdt_settled_binance_account_reaches_clean_selling_through_usdt() -> None:
+    rig, venue = await _until_clean("binance", _spec())
 
     assert rig.status.account_state is AccountState.CLEAN, rig.status.blockers
     sold = {r.product_id for r in rig.exchange.requests}
@@ -98,15 +104,7 @@ def _eur_spec(**extra: Any) -> TradingAccountSpec:
 
 
 async def test_a_eur_settled_kraken_account_reaches_clean_selling_through_eur() -> None:
-    spec = _eur_spec()
-    clock = SimulatedClock()
-    venue = venue_for("kraken", spec, clock)
-    rig = CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id="kraken")
-    for _ in range(12):
-        await rig.cycle()
-        if rig.status.account_state is AccountState.CLEAN:
-            break
-        rig.wait_interval()
+    rig, venue = await _until_clean("kraken", _eur_spec())
 
     assert rig.status.account_state is AccountState.CLEAN, rig.status.blockers
     sold = {r.product_id for r in rig.exchange.requests}
