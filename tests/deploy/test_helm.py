@@ -526,6 +526,17 @@ def test_the_platform_sets_how_old_a_shared_quote_may_be(helm: Path, tmp_path: P
     assert "marketDataMaxAgeSeconds" in render_error(helm, tmp_path, too_old)
 
 
+def test_the_platform_sets_how_far_a_venue_clock_may_be(helm: Path, tmp_path: Path) -> None:
+    [default] = of_kind(render(helm, tmp_path, {}), "Deployment")
+    assert flag_values(container(default)["args"], "--max-clock-offset-seconds") == ["30"]
+    wider = {"exchange": {"maxClockOffsetSeconds": 120}}
+    [deployment] = of_kind(render(helm, tmp_path, wider), "Deployment")
+    assert flag_values(container(deployment)["args"], "--max-clock-offset-seconds") == ["120"]
+    for bad in (0, 3601):
+        off = {"exchange": {"maxClockOffsetSeconds": bad}}
+        assert "maxClockOffsetSeconds" in render_error(helm, tmp_path, off)
+
+
 def test_metrics_are_served_to_authorised_scrapers_by_default(helm: Path, tmp_path: Path) -> None:
     docs = render(helm, tmp_path, MONITORING)
     [deployment] = of_kind(docs, "Deployment")
