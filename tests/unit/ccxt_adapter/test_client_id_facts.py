@@ -202,3 +202,20 @@ async def test_bitstamp_moc_that_would_take_is_a_crossing_and_fees_read_in_perce
         await adapter.place_order(crossing)
     assert await adapter.fee_rates() == (Decimal(30), Decimal(40))
     await adapter.aclose()
+
+
+async def test_bitstamp_answers_for_a_closed_order_30_days_only() -> None:
+    """Order status: "For closed orders, this call only returns information for the last 30
+    days". The find window (7 days) is inside it; past 30 days the id reads as absent."""
+    venue, first, clock = _bitstamp()
+    sold = await _sell(first, "cs-bs-old", post_only=False)
+    await first.aclose()
+    clock.advance(8 * 86400)
+    again = _bitstamp_adapter(venue, clock)
+    found = await again.find_order("cs-bs-old")
+    assert found is not None and found.order_id == sold.order_id
+    await again.aclose()
+    clock.advance(23 * 86400)
+    late = _bitstamp_adapter(venue, clock)
+    assert await late.find_order("cs-bs-old") is None
+    await late.aclose()

@@ -12,7 +12,10 @@ and stops each at ccxt's HTTP seam (``fetch``) before anything leaves the proces
   not only by ccxt's unified key passed through verbatim (``postOnly=true``), unless the
   venue's data says that name is the venue's own (Binance's ``timeInForce``), or names the
   venue's own parameter and value that carry the flag and the request sets them where the
-  plain one does not (Bitget's ``force``: ``post_only``, ``IOC``; ``own_flags``);
+  plain one does not (Bitget's ``force``: ``post_only``, ``IOC``; ``own_flags``); where the
+  venue's data names parameters the adapter sends INSTEAD of ccxt's (``flag_params``:
+  Bitstamp's ``moc_order``, ``ioc_order``), the flagged order is built with those, and each
+  must be in the request by that name and value as ccxt encodes it (``moc_order=true``);
 * the ticks and minimums ccxt reports must be the venue's: a venue whose data says they are
   placeholders (``ClientIdSemantics.unknown_ticks``: ccxt's upbit reports 1e-8 for every
   market) is not proven;
