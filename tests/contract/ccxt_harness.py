@@ -79,3 +79,11 @@ class CoinbaseExchangeHarness(CcxtHarness):
 
 class GateHarness(CcxtHarness):
     exchange_id = "gate"
+
+
+class BitstampHarness(CcxtHarness):
+    exchange_id = "bitstamp"
+    lists_min_size = False
+    """Bitstamp's markets state a minimum order value only (Market info > Markets,
+    ``minimum_order_value``, in the quote currency), no minimum size, so ccxt's bitstamp
+    market has no ``limits.amount.min``."""

@@ -12,11 +12,11 @@ import pytest
 from cycle.harness import account_spec
 
 from cleanslate.clock import SimulatedClock
-from cleanslate.core.market import OrderRequest, OrderType, Side
+from cleanslate.core.market import Order, OrderRequest, OrderStatus, OrderType, Side
 from cleanslate.exchange.ccxt import CcxtExchange, make_client
 from cleanslate.exchange.ccxt.adapter import derived_client_id
 from cleanslate.exchange.ccxt.capabilities import UNTESTED, IdForm, semantics
-from cleanslate.exchange.errors import Unavailable
+from cleanslate.exchange.errors import NotFound, PostOnlyWouldCross, TemporaryError, Unavailable
 from fakes.ccxt_venues import credentials
 from unit.ccxt_venues.rig import venue_for
 
@@ -89,3 +89,133 @@ async def test_gate_without_a_product_does_not_answer_never_placed() -> None:
         await adapter.find_order("cs-anything")
     assert await adapter.find_order("cs-anything", "WLFI-USD") is None
     await adapter.aclose()
+
+
+def _bitstamp(
+    holdings: dict[str, str] | None = None,
+) -> tuple[object, CcxtExchange, SimulatedClock]:
+    clock = SimulatedClock()
+    spec = account_spec(holdings or {"USD": "150", "WLFI": "2000"}, market="calm")
+    venue = venue_for("bitstamp", spec, clock)
+    return venue, _bitstamp_adapter(venue, clock), clock
+
+
+def _bitstamp_adapter(venue: object, clock: SimulatedClock) -> CcxtExchange:
+    client = venue.install(make_client("bitstamp", credentials("bitstamp")))  # type: ignore[attr-defined]
+    client.enableRateLimit = False
+    return CcxtExchange(client, clock, exchange_id="bitstamp", read_only=False)
+
+
+async def _sell(adapter: CcxtExchange, cid: str, *, post_only: bool, size: str = "10") -> Order:
+    quote = await adapter.quote("WLFI-USD")
+    tick = (await adapter.product("WLFI-USD")).price_tick
+    price = (quote.ask * 2 if post_only else quote.bid * Decimal("0.9")).quantize(tick)
+    return await adapter.place_order(
+        OrderRequest(
+            cid,
+            "WLFI-USD",
+            Side.SELL,
+            Decimal(size),
+            OrderType.LIMIT,
+            limit_price=price,
+            post_only=post_only,
+            immediate_or_cancel=not post_only,
+        )
+    )
+
+
+async def test_bitstamp_gets_our_id_as_client_order_id_and_its_own_moc_and_ioc_flags() -> None:
+    """What ccxt's bitstamp builds from the adapter's order: the id as ``client_order_id``,
+    post-only as ``moc_order=true``, IOC as ``ioc_order=true``; never ccxt's ``postOnly`` or
+    ``timeInForce``, which Bitstamp does not read (API v2, Sell limit order)."""
+    venue, adapter, _ = _bitstamp()
+    maker = await _sell(adapter, "cs-bs-maker", post_only=True)
+    taker = await _sell(adapter, "cs-bs-taker", post_only=False)
+    sells = [r for r in venue.requests if r.path == "/api/v2/sell/wlfiusd/"]  # type: ignore[attr-defined]
+    assert [r.params for r in sells] == [
+        {"amount": "10", "client_order_id": "cs-bs-maker", "price": sells[0].params["price"],
+         "moc_order": "true"},
+        {"amount": "10", "client_order_id": "cs-bs-taker", "price": sells[1].params["price"],
+         "ioc_order": "true"},
+    ]  # fmt: skip
+    assert maker.post_only and maker.filled_size == 0 and maker.client_order_id == "cs-bs-maker"
+    assert taker.filled_size == Decimal(10) and taker.status is OrderStatus.FILLED
+    assert derived_client_id(LONG, semantics("bitstamp")).startswith("cs-")
+    assert len(derived_client_id(LONG, semantics("bitstamp"))) == 36
+    await adapter.aclose()
+
+
+async def test_bitstamp_finds_open_filled_and_cancelled_orders_by_client_order_id() -> None:
+    """Order status by client_order_id answers for every state (a restarted adapter knows no
+    symbol: the market comes from Bitstamp's own ``market`` field); 'Order not found.' is
+    None, and only that: a rate limit raises instead of answering "never placed"."""
+    venue, first, clock = _bitstamp()
+    maker = await _sell(first, "cs-bs-open", post_only=True)
+    sold = await _sell(first, "cs-bs-sold", post_only=False)
+    gone = await _sell(first, "cs-bs-gone", post_only=True)
+    assert await first.cancel_orders([gone.order_id]) == [gone.order_id]
+    await first.aclose()
+
+    again = _bitstamp_adapter(venue, clock)
+    for placed, status in ((maker, OrderStatus.OPEN), (sold, OrderStatus.FILLED),
+                           (gone, OrderStatus.CANCELLED)):  # fmt: skip
+        found = await again.find_order(placed.client_order_id)
+        assert found is not None and found.order_id == placed.order_id
+        assert (found.status, found.product_id, found.side) == (status, "WLFI-USD", Side.SELL)
+        assert found.base_size == Decimal(10) and found.filled_size == placed.filled_size
+    assert await again.find_order("cs-bs-never") is None
+    venue.inject("rate_limit", lambda r: r.path == "/api/v2/order_status/")  # type: ignore[attr-defined]
+    with pytest.raises(TemporaryError):
+        await again.find_order("cs-bs-never-2")
+    with pytest.raises(NotFound):
+        await again.get_order("not-a-number")
+    await again.aclose()
+
+
+async def test_bitstamp_reads_fills_from_the_order_not_from_a_page_of_transactions() -> None:
+    """ccxt's bitstamp has no fetchOrderTrades and its fetchMyTrades reads one page of user
+    transactions; Order status lists the order's own transactions, so the fills are read
+    there and their sizes add up to what filled, whatever the account did since."""
+    venue, adapter, _ = _bitstamp({"USD": "150", "WLFI": "20000"})
+    sold = await _sell(adapter, "cs-bs-fills", post_only=False, size="3000")
+    assert sold.filled_size > 0
+    since = len(venue.requests)  # type: ignore[attr-defined]
+    fills = await adapter.fills(sold.order_id)
+    assert sum(f.size for f in fills) == sold.filled_size
+    assert all(f.side is Side.SELL and f.order_id == sold.order_id for f in fills)
+    assert sum(f.fee for f in fills) == sold.fees > 0
+    paths = {r.path for r in venue.requests[since:]}  # type: ignore[attr-defined]
+    assert paths == {"/api/v2/order_status/"}, "no user_transactions page"
+    await adapter.aclose()
+
+
+async def test_bitstamp_moc_that_would_take_is_a_crossing_and_fees_read_in_percent() -> None:
+    """A maker-or-cancel order that would take is cancelled by Bitstamp unfilled: the
+    adapter reports the crossing. Bitstamp's trading fees are percent (0.30 = 0.30 %)."""
+    _, adapter, _ = _bitstamp()
+    quote = await adapter.quote("WLFI-USD")
+    tick = (await adapter.product("WLFI-USD")).price_tick
+    crossing = OrderRequest("cs-bs-cross", "WLFI-USD", Side.SELL, Decimal(10), OrderType.LIMIT,
+                            limit_price=(quote.bid * Decimal("0.9")).quantize(tick),
+                            post_only=True)  # fmt: skip
+    with pytest.raises(PostOnlyWouldCross):
+        await adapter.place_order(crossing)
+    assert await adapter.fee_rates() == (Decimal(30), Decimal(40))
+    await adapter.aclose()
+
+
+async def test_bitstamp_answers_for_a_closed_order_30_days_only() -> None:
+    """Order status: "For closed orders, this call only returns information for the last 30
+    days". The find window (7 days) is inside it; past 30 days the id reads as absent."""
+    venue, first, clock = _bitstamp()
+    sold = await _sell(first, "cs-bs-old", post_only=False)
+    await first.aclose()
+    clock.advance(8 * 86400)
+    again = _bitstamp_adapter(venue, clock)
+    found = await again.find_order("cs-bs-old")
+    assert found is not None and found.order_id == sold.order_id
+    await again.aclose()
+    clock.advance(23 * 86400)
+    late = _bitstamp_adapter(venue, clock)
+    assert await late.find_order("cs-bs-old") is None
+    await late.aclose()

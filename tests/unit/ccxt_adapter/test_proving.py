@@ -27,6 +27,7 @@ PROVEN = [
     "coinbase",
     "okx",
     "bybit",
+    "bitstamp",
 ]
 
 
@@ -42,7 +43,9 @@ async def test_a_venue_whose_ccxt_drops_the_client_id_is_not_proven() -> None:
 
 
 async def test_flags_passed_through_under_ccxt_names_and_no_closed_lookup_are_named() -> None:
-    found = await _unproven("bitstamp")
+    """bitso's ccxt passes postOnly and timeInForce through verbatim (as bitstamp's did
+    before its facts named moc_order and ioc_order)."""
+    found = await _unproven("bitso")
     assert any("post-only goes out as ccxt's 'postOnly'" in f for f in found), found
     assert any("IOC goes out as ccxt's 'timeInForce'" in f for f in found), found
     assert any("no closed-order lookup" in f for f in found), found
@@ -158,3 +161,20 @@ async def test_bitget_flags_are_proven_by_its_own_force_and_only_by_it() -> None
     assert "IOC goes out as ccxt's 'timeInForce'" in found
     (found,) = (await prove("bitget", has, replace(facts, own_flags={}))).unproven
     assert "IOC goes out as ccxt's 'timeInForce'" in found
+
+
+async def test_bitstamp_flags_are_proven_by_moc_order_and_ioc_order_as_sent() -> None:
+    """ccxt's bitstamp passes params through verbatim: the adapter sends Bitstamp's own
+    ``moc_order``/``ioc_order`` (``flag_params``), and the gate proves them by those names
+    with ccxt's encoding of a boolean in a form body (``true``). Without those facts the
+    request carries ccxt's names, which Bitstamp does not read."""
+    from dataclasses import replace
+
+    has = make_client("bitstamp", {}).has
+    facts = semantics("bitstamp")
+    assert (await prove("bitstamp", has, facts)).unproven == ()
+    bare = replace(facts, flag_params={})
+    assert (await prove("bitstamp", has, bare)).unproven == (
+        "post-only goes out as ccxt's 'postOnly', a name the venue is not known to read",
+        "IOC goes out as ccxt's 'timeInForce', a name the venue is not known to read",
+    )

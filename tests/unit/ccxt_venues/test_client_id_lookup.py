@@ -160,12 +160,14 @@ PAGE = {
     "bybit": 50,
     "coinbaseexchange": 100,
     "gate": 100,
+    "bitstamp": 1000,
 }
 """The venue's page of closed orders: Binance allOrders (default 500), Kraken ClosedOrders
 (50, newest first), Coinbase List Orders as ccxt asks it (limit 100), OKX order history
 (100, newest first), Bybit order history (at most 50, newest first), Coinbase Exchange Get
 all orders (default 100, newest first), gate's List orders of finished orders (limit 100,
-newest first)."""
+newest first), and the most user transactions Bitstamp lists at once (1000; it has no closed
+order listing at all, the lookup is by client_order_id)."""
 
 
 def _venue_adapter(venue: object, exchange_id: str, clock: SimulatedClock) -> CcxtExchange:
@@ -188,7 +190,14 @@ def _lookups(venue: FakeVenue, exchange_id: str, since: int) -> list[Request]:
         "bybit": ("/v5/order/realtime", "/v5/order/history"),
         "coinbaseexchange": ("/orders",),
         "gate": ("/api/v4/spot/orders", "/api/v4/spot/orders/t-cs-taker-paged"),
+        "bitstamp": (
+            "/api/v2/order_status/",
+            "/api/v2/open_orders/all/",
+            "/api/v2/user_transactions/",
+        ),
     }[exchange_id]
+    if exchange_id == "bitstamp":  # every private call is a POST
+        return [r for r in venue.requests[since:] if r.path.endswith(paths)]
     if exchange_id == "coinbaseexchange":  # Get single order by client:<client_oid>, or lists
         return [r for r in venue.requests[since:] if r.method == "GET"
                 if r.path.endswith(paths) or r.path.startswith("/orders/client:")]  # fmt: skip
@@ -204,6 +213,7 @@ LOOKUP_VENUES = [
     "bybit",
     "coinbaseexchange",
     "gate",
+    "bitstamp",
 ]
 
 
@@ -265,6 +275,11 @@ async def test_a_filled_order_behind_more_than_a_page_of_orders_is_found_after_a
         assert [r.path.rsplit("/", 1)[-1] for r in lookups] == ["t-cs-taker-paged", "orders",
                                                                 "orders"]  # fmt: skip
         assert [r.params.get("page") for r in lookups[1:]] == ["1", "2"]
+    elif exchange_id == "bitstamp":
+        # Order status by client_order_id: one request, no listing
+        assert [(r.path, r.params.get("client_order_id")) for r in lookups] == [
+            ("/api/v2/order_status/", venue_id)
+        ]
     else:
         assert len(lookups) == 2, "the sale is on the second page of List Orders"
 

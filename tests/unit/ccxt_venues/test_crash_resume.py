@@ -40,10 +40,12 @@ VENUES = [
     "kraken-eur",
     "gate",
     "gate-usdt",
+    "bitstamp",
+    "bitstamp-eur",
 ]
 """Each venue selling into USD on the calm market, Binance's own shape (a USDT-settled
 account on the ``usdt`` paper market, no USD market at all), OKX's and Bybit's USDT ones,
-and Kraken's EUR one (an EUR-settled account on ``eur``)."""
+and Kraken's and Bitstamp's EUR ones (an EUR-settled account on ``eur``)."""
 
 
 def _case(case: str) -> tuple[str, TradingAccountSpec, str]:
@@ -64,15 +66,18 @@ def _is_placement(request: Request) -> bool:
         return False
     if request.url.startswith("https://api.exchange.coinbase.com/orders"):
         return True
-    return request.path.endswith(
-        (
-            "/api/v3/order",
-            "/0/private/AddOrder",
-            "/api/v3/brokerage/orders",
-            "/api/v5/trade/batch-orders",
-            "/v5/order/create",
-            "/api/v4/spot/orders",
+    return (
+        request.path.endswith(
+            (
+                "/api/v3/order",
+                "/0/private/AddOrder",
+                "/api/v3/brokerage/orders",
+                "/api/v5/trade/batch-orders",
+                "/v5/order/create",
+                "/api/v4/spot/orders",
+            )
         )
+        or re.fullmatch(r"/api/v2/(sell|buy)/[a-z0-9]+/", request.path) is not None
     )
 
 
@@ -215,6 +220,7 @@ def _is_taker_placement(request: Request) -> bool:
         or p.get("time_in_force") == "IOC"
         or p.get("ordertype") == "market"
         or p.get("time_in_force") == "ioc"
+        or p.get("ioc_order") == "true"
         or "_ioc" in body
         or re.search(r'"ordType":\s*"(ioc|market)"', body) is not None
         or re.search(r'"orderType":\s*"Market"', body) is not None

@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from cycle.harness import account_spec, policy
 
 from cleanslate.api.account import AccountState, PlanAction, TradingAccountSpec
@@ -103,8 +104,10 @@ def _eur_spec(**extra: Any) -> TradingAccountSpec:
     return account_spec(EUR_HOLDINGS, market="eur", settlementCurrencies=["EUR"], **extra)
 
 
-async def test_a_eur_settled_kraken_account_reaches_clean_selling_through_eur() -> None:
-    rig, venue = await _until_clean("kraken", _eur_spec())
+@pytest.mark.parametrize("exchange_id", ["kraken", "bitstamp"])
+async def test_a_eur_settled_account_reaches_clean_selling_through_eur(exchange_id: str) -> None:
+    """Kraken's and Bitstamp's EUR markets (Bitstamp: a EUR/USD venue)."""
+    rig, venue = await _until_clean(exchange_id, _eur_spec())
 
     assert rig.status.account_state is AccountState.CLEAN, rig.status.blockers
     sold = {r.product_id for r in rig.exchange.requests}

@@ -138,6 +138,10 @@ class CcxtExchange:
         """Client order id -> order id of the orders this adapter placed or found."""
         self._ours: dict[str, str] = {}
         """Venue client order id -> cleanslate's, for ids shortened to fit the venue."""
+        self._makers: set[str] = set()
+        """Order ids this adapter placed post-only: read back as post-only where the venue's
+        answers do not say (ccxt's bitstamp leaves ``postOnly`` None: Bitstamp's order
+        answers carry no maker-or-cancel flag)."""
         self._semantics = semantics(exchange_id)
         self.capabilities: Capabilities = capabilities(client)
 
@@ -176,7 +180,11 @@ class CcxtExchange:
         if self._client.has.get("fetchTradingFees") is not True:
             return None
         payload = await self._call(self._client.fetch_trading_fees)
-        return _common_rates(payload)
+        rates = _common_rates(payload)
+        if rates is not None and self._semantics.fees_in_percent:
+            maker, taker = rates
+            return (maker / 100).normalize(), (taker / 100).normalize()
+        return rates
 
     async def server_time(self) -> datetime | None:
         """The venue's clock from ccxt's ``fetch_time`` (Unix milliseconds); None when the
@@ -295,9 +303,11 @@ class CcxtExchange:
             )
         except Exception as exc:
             error = translate(exc, placing=True)
-            if "duplicate" in error.detail.message.lower():
+            message = error.detail.message.lower()
+            if any(text in message for text in self._semantics.duplicate_texts):
                 # Another placement of this id got there first (Binance -2010 "Duplicate
-                # order sent.", Kraken's duplicate cl_ord_id): the order exists, return it.
+                # order sent.", Kraken's duplicate cl_ord_id, Bitstamp's "client_order_id
+                # already exists"): the order exists, return it.
                 found = await self.find_order(request.client_order_id, request.product_id)
                 if found is not None:
                     return found
@@ -310,6 +320,8 @@ class CcxtExchange:
             return found
         self._symbols[order_id] = symbol
         self._placed[request.client_order_id] = order_id
+        if request.post_only:
+            self._makers.add(order_id)
         try:
             order = await self.get_order(order_id)
         except ExchangeError:
@@ -342,7 +354,8 @@ class CcxtExchange:
         try:
             payload = await self._client.fetch_order(order_id, symbol)
         except Exception as exc:
-            raise _not_found_or(translate(exc), order_id) from exc
+            texts = self._semantics.not_found_texts
+            raise _not_found_or(translate(exc), order_id, texts) from exc
         return await self._with_fees(payload)
 
     async def find_order(self, client_order_id: str, product_id: str | None = None) -> Order | None:
@@ -407,7 +420,9 @@ class CcxtExchange:
 
     async def fills(self, order_id: str) -> Sequence[Fill]:
         symbol = self._symbols.get(order_id)
-        if self._client.has.get("fetchOrderTrades") is True:
+        if self._semantics.fills_in_order:
+            trades = await self._trades_in_order(order_id, symbol)
+        elif self._client.has.get("fetchOrderTrades") is True:
             trades = await self._call(self._client.fetch_order_trades, order_id, symbol)
         else:
             since = self._since()
@@ -418,6 +433,21 @@ class CcxtExchange:
                 continue
             result.append(await self._fill(order_id, trade))
         return result
+
+    async def _trades_in_order(self, order_id: str, symbol: str | None) -> list[Mapping[str, Any]]:
+        """The order's own trades (``ClientIdSemantics.fills_in_order``: Bitstamp's Order
+        status lists every transaction of the order), marked with the order's id and side,
+        which ccxt leaves empty on them."""
+        try:
+            payload = await self._call(self._client.fetch_order, order_id, symbol)
+        except NotFound:
+            return []
+        side = payload.get("side")
+        return [
+            {**trade, "order": order_id, "side": trade.get("side") or side}
+            for trade in payload.get("trades") or []
+            if isinstance(trade, Mapping)
+        ]
 
     async def aclose(self) -> None:
         """Release the client: through ``on_close`` when it is shared (the registry closes
@@ -476,12 +506,12 @@ class CcxtExchange:
         if request.post_only:
             if not caps.post_only:
                 raise Unsupported(f"{self.name} takes no post-only orders")
-            params["postOnly"] = True
+            params.update(self._semantics.flag_params.get("postOnly") or {"postOnly": True})
         elif request.immediate_or_cancel or request.order_type is OrderType.MARKET:
             # A taker order within the slippage cap: IOC at the worst acceptable price.
             if not caps.ioc:
                 raise Unsupported(f"{self.name} takes no immediate-or-cancel orders")
-            params["timeInForce"] = "IOC"
+            params.update(self._semantics.flag_params.get("IOC") or {"timeInForce": "IOC"})
         return "limit", float(request.limit_price), params
 
     async def _markets(self) -> Mapping[str, Any]:
@@ -702,9 +732,14 @@ class CcxtExchange:
         """The port's Order for a ccxt unified order; remembers its symbol."""
         try:
             order_id = str(payload["id"])
-            symbol = str(payload["symbol"])
-            amount = markets.number(payload.get("amount")) or ZERO
+            symbol = str(
+                payload.get("symbol") or self._info(payload, "symbol") or payload["symbol"]
+            )
             filled = markets.number(payload.get("filled")) or ZERO
+            amount = markets.number(payload.get("amount"))
+            if amount is None:
+                remaining = markets.number(self._info(payload, "remaining"))
+                amount = filled + remaining if remaining is not None else ZERO
             self._symbols[order_id] = symbol
             venue_cid = self._read_back(payload)
             return Order(
@@ -722,7 +757,9 @@ class CcxtExchange:
                 filled_size=filled,
                 average_filled_price=markets.number(payload.get("average")),
                 fees=_order_fees(payload, symbol),
-                post_only=bool(payload.get("postOnly")),
+                post_only=bool(payload.get("postOnly"))
+                if payload.get("postOnly") is not None
+                else order_id in self._makers,
                 reject_reason=_reason(payload),
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -730,6 +767,13 @@ class CcxtExchange:
             raise Unavailable(
                 f"{self.name} answered an order without its fields", detail=detail
             ) from exc
+
+    def _info(self, payload: Mapping[str, Any], field: str) -> Any:
+        """The venue's own order field standing in for ccxt's ``field`` where ccxt leaves it
+        empty (``ClientIdSemantics.order_info``), or None."""
+        key = self._semantics.order_info.get(field)
+        info = payload.get("info")
+        return info.get(key) if key and isinstance(info, Mapping) else None
 
     def _as_placed(self, request: OrderRequest, order_id: str, created: Mapping[str, Any]) -> Order:
         return Order(
@@ -857,14 +901,18 @@ def bid_depth_quote(bids: Sequence[BookLevel], band: Decimal = DEPTH_BAND) -> De
     return sum((lv.price * lv.size for lv in bids if lv.price >= floor), ZERO)
 
 
-def _not_found_or(error: ExchangeError, order_id: str) -> ExchangeError:
+def _not_found_or(
+    error: ExchangeError, order_id: str, texts: tuple[str, ...] = ()
+) -> ExchangeError:
     """Looking up an order by id, a venue's refusal of the id itself (Kraken "EOrder:Invalid
-    order", Coinbase's NOT_FOUND, a malformed id) means there is no such order."""
+    order", Coinbase's NOT_FOUND, a malformed id, the venue's ``not_found_texts``) means
+    there is no such order."""
     text = error.detail.message
     refused_id = isinstance(error, OrderRejected) and not isinstance(error, InsufficientBalance)
     if isinstance(error, NotFound):
         return error
-    if refused_id or "NOT_FOUND" in text or "not found" in text.lower():
+    named = any(t in text.lower() for t in texts)
+    if refused_id or named or "NOT_FOUND" in text or "not found" in text.lower():
         detail = ErrorDetail(
             error="ORDER_NOT_FOUND",
             message=f"no order {order_id[:64]!r}: {error.detail.message}",

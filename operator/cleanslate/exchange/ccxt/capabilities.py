@@ -126,6 +126,34 @@ class ClientIdSemantics:
     passes through verbatim, the venue's own parameter and value that carry it (Bitget's
     ``force``): the gate then proves the flag by that pair in the request, not by ccxt's
     name, which the venue is not known to read."""
+    flag_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """The venue's own order parameters the adapter sends INSTEAD of ccxt's unified flag,
+    where ccxt passes the unified one through under a name the venue does not read (ccxt's
+    bitstamp: ``postOnly`` -> Bitstamp's ``moc_order``, IOC -> ``ioc_order``). Keys:
+    ``postOnly`` and ``IOC``. The gate proves each by those names and values in the request
+    ccxt builds (``proving``)."""
+    order_info: Mapping[str, str] = field(default_factory=dict)
+    """The venue's own order fields read where ccxt leaves the unified one empty: ``symbol``
+    (a field with the market as ``BASE/QUOTE``) and ``remaining`` (the size not filled, so
+    the order's size is what filled plus that). ccxt's bitstamp reads an Order status answer
+    without its market or size (Bitstamp answers ``market`` and ``amount_remaining``)."""
+    fills_in_order: bool = False
+    """An order's fills are read from the order itself (ccxt's fetchOrder ``trades``), not
+    from the account's trade listing: ccxt's bitstamp has no fetchOrderTrades and its
+    fetchMyTrades reads one page of user transactions (100 by default), while Bitstamp's
+    Order status answers every transaction of the order."""
+    fees_in_percent: bool = False
+    """ccxt's fetchTradingFees passes the venue's rates through as they are, and the venue
+    states them in percent, not as fractions (Bitstamp's Trading fees: ``"maker": "0.15000"``
+    is 0.15 %, which ccxt's bitstamp reports as 0.15): the adapter divides by 100."""
+    not_found_texts: tuple[str, ...] = ()
+    """Words of the venue's refusal of an order id that say the id names no order, where
+    ccxt raises it as a plain error (Bitstamp's Order status: "Invalid order id" for an id
+    that is not a number), in lower case."""
+    duplicate_texts: tuple[str, ...] = ("duplicate",)
+    """Words of the venue's refusal of a client id already used (lower case): the adapter
+    then answers with the order that has it (Binance's "Duplicate order sent.", Bitstamp's
+    400.019 "Provided client_order_id already exists.")."""
 
 
 TESTED: Mapping[str, ClientIdSemantics] = {
@@ -211,6 +239,29 @@ TESTED: Mapping[str, ClientIdSemantics] = {
             "fetch_order with client_oid), open, filled or cancelled, except a cancelled "
             "order without fills, which may answer 404: nothing of it sold, so placing "
             "again sells nothing twice"
+        ),
+    ),
+    "bitstamp": ClientIdSemantics(
+        param="clientOrderId",
+        max_length=36,
+        unique_while_open=False,
+        lookup=Lookup(LookupKind.BY_ID, param="client_order_id"),
+        charset=r"^[A-Za-z0-9_-]+$",
+        flag_params={"postOnly": {"moc_order": True}, "IOC": {"ioc_order": True}},
+        order_info={"symbol": "market", "remaining": "amount_remaining"},
+        fills_in_order=True,
+        fees_in_percent=True,
+        not_found_texts=("invalid order id",),
+        duplicate_texts=("duplicate", "client_order_id already exists"),
+        note=(
+            "ccxt sends it as client_order_id (bitstamp.py create_order) and passes every "
+            "other parameter through verbatim, so post-only goes out as Bitstamp's moc_order "
+            "and IOC as ioc_order (API v2, Sell limit order). Bitstamp refuses a used id "
+            "(response code 400.019) and a malformed one (400.008) without saying what is "
+            "well formed: ids are kept to 36 letters, digits, - and _. Order status finds an "
+            "order by client_order_id, open, finished or cancelled, for 30 days after it "
+            "closed, and answers 'Order not found.' otherwise (ccxt's fetchOrder with "
+            "client_order_id); the answer carries the order's transactions, its fills"
         ),
     ),
     "gate": ClientIdSemantics(

@@ -113,10 +113,14 @@ _VENUE_TEXTS: tuple[tuple[re.Pattern[str], type[OrderRejected]], ...] = (
 recognised by the venue's own text so the core's rules see the right code."""
 
 
-_RATE_LIMIT_TEXT = re.compile(r"RATE_LIMIT_EXCEEDED|rate limit exceeded|too many requests", re.I)
+_RATE_LIMIT_TEXT = re.compile(
+    r"RATE_LIMIT_EXCEEDED|rate limit exceeded|too many requests|exceeded rate limit", re.I
+)
 """A rate limit ccxt raises as a plain ExchangeError: Coinbase's 429 body
 ``{"error": "RATE_LIMIT_EXCEEDED", ...}`` goes through its ``handle_errors`` (which raises on
-the unknown ``error`` code) before the HTTP status is looked at. Temporary, never a reject."""
+the unknown ``error`` code) before the HTTP status is looked at, and so does Bitstamp's
+``{"status": "error", "reason": "Request rejected due to exceeded rate limit."}`` (response
+code 400.002). Temporary, never a reject."""
 
 
 def ccxt_class_of(exc: BaseException) -> str:

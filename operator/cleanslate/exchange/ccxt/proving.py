@@ -12,7 +12,10 @@ and stops each at ccxt's HTTP seam (``fetch``) before anything leaves the proces
   not only by ccxt's unified key passed through verbatim (``postOnly=true``), unless the
   venue's data says that name is the venue's own (Binance's ``timeInForce``), or names the
   venue's own parameter and value that carry the flag and the request sets them where the
-  plain one does not (Bitget's ``force``: ``post_only``, ``IOC``; ``own_flags``);
+  plain one does not (Bitget's ``force``: ``post_only``, ``IOC``; ``own_flags``); where the
+  venue's data names parameters the adapter sends INSTEAD of ccxt's (``flag_params``:
+  Bitstamp's ``moc_order``, ``ioc_order``), the flagged order is built with those, and each
+  must be in the request by that name and value as ccxt encodes it (``moc_order=true``);
 * the ticks and minimums ccxt reports must be the venue's: a venue whose data says they are
   placeholders (``ClientIdSemantics.unknown_ticks``: ccxt's upbit reports 1e-8 for every
   market) is not proven;
@@ -187,15 +190,15 @@ async def prove(
     plain = await _wire(exchange_id, facts, dict(base))
     if isinstance(plain, str):
         return Proof((f"cannot build an order offline to check it ({plain})",))
-    maker = await _wire(exchange_id, facts, {**base, "postOnly": True})
-    ioc = await _wire(exchange_id, facts, {**base, "timeInForce": "IOC"})
+    maker = await _wire(exchange_id, facts, {**base, **_flag_params(facts, "postOnly")})
+    ioc = await _wire(exchange_id, facts, {**base, **_flag_params(facts, "IOC")})
     unproven: list[str] = []
     if our_id not in plain.text:
         unproven.append("the client order id does not reach the venue (ccxt drops it)")
     elif _verbatim(UNIFIED_ID, plain) and UNIFIED_ID not in facts.wire_names:
         unproven.append(f"the client order id goes out as ccxt's {UNIFIED_ID!r}")
-    unproven += _flag("post-only", "postOnly", maker, plain, facts)
-    unproven += _flag("IOC", "timeInForce", ioc, plain, facts)
+    unproven += _flag("post-only", "postOnly", maker, plain, facts, "postOnly")
+    unproven += _flag("IOC", "timeInForce", ioc, plain, facts, "IOC")
     if facts.unknown_ticks:
         unproven.append(f"ticks and minimums are not known: {facts.unknown_ticks}")
     lists_closed = has.get("fetchOrders") is True or has.get("fetchClosedOrders") is True
@@ -222,13 +225,36 @@ async def _significant_digits(exchange_id: str) -> bool:
         await client.close()
 
 
+def _flag_params(facts: ClientIdSemantics, flag: str) -> dict[str, Any]:
+    """What the adapter sends for ``flag`` (``postOnly`` or ``IOC``): the venue's own
+    parameters where its data names them (``flag_params``), else ccxt's unified one."""
+    own = facts.flag_params.get(flag)
+    if own:
+        return dict(own)
+    return {"postOnly": True} if flag == "postOnly" else {"timeInForce": "IOC"}
+
+
 def _flag(
-    what: str, unified: str, flagged: Wire | str, plain: Wire, facts: ClientIdSemantics
+    what: str,
+    unified: str,
+    flagged: Wire | str,
+    plain: Wire,
+    facts: ClientIdSemantics,
+    flag: str,
 ) -> list[str]:
     if isinstance(flagged, str):
         return [f"{what}: ccxt refuses to build it ({flagged})"]
     if flagged.text == plain.text:
         return [f"{what} does not reach the venue (the request is the same without it)"]
+    own_params = facts.flag_params.get(flag)
+    if own_params:
+        # sent under the venue's own names: each must be in the request as sent (ccxt's
+        # encoding: a boolean is ``true`` in a form body and in JSON), none in the plain one
+        for name, value in own_params.items():
+            encoded = str(value).lower() if isinstance(value, bool) else str(value)
+            if not _carries(flagged, name, encoded) or _carries(plain, name, encoded):
+                return [f"{what} does not reach the venue as its {name}={encoded}"]
+        return []
     if _verbatim(unified, flagged) and unified not in facts.wire_names:
         own = facts.own_flags.get(unified)
         if own is not None and _carries(flagged, *own) and not _carries(plain, *own):
