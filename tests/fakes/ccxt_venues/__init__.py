@@ -1,10 +1,11 @@
 """Fake venues behind ccxt's own exchange classes, each backed by one paper engine.
 
 ``base`` explains the seam (ccxt's ``fetch``); one module per dialect: ``binance``,
-``kraken``, ``coinbase``, ``coinbaseexchange``, ``okx``, ``bybit``, ``gate`` and ``upbit``
-(read-only: upbit is DryRun). ``open_venue`` builds one with this module's test credentials,
-and ``credentials`` gives the matching Secret data (ccxt's ``apiKey``/``secret`` keys, and
-``password`` for the passphrase of Coinbase Exchange and OKX).
+``kraken``, ``coinbase``, ``coinbaseexchange``, ``okx``, ``bybit``, ``gate``, ``bitget``
+and ``upbit`` (read-only: upbit is DryRun). ``open_venue`` builds one with this module's
+test credentials, and ``credentials`` gives the matching Secret data (ccxt's
+``apiKey``/``secret`` keys, and ``password`` for the passphrase of Coinbase Exchange, OKX
+and Bitget).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from cleanslate.exchange.paper import PaperExchange
 
 from .base import FakeVenue, Request
 from .binance import FakeBinance
+from .bitget import FakeBitget
 from .bybit import FakeBybit
 from .coinbase import FakeCoinbaseCcxt
 from .coinbaseexchange import FakeCoinbaseExchange
@@ -27,10 +29,25 @@ from .upbit import FakeUpbit
 
 __all__ = ["DIALECTS", "FakeVenue", "Request", "credentials", "open_venue"]
 
-DIALECTS = ("binance", "coinbase", "kraken", "okx", "bybit", "coinbaseexchange", "upbit", "gate")
+DIALECTS = (
+    "binance",
+    "coinbase",
+    "kraken",
+    "okx",
+    "bybit",
+    "coinbaseexchange",
+    "upbit",
+    "gate",
+    "bitget",
+)
 
 _BINANCE = {"apiKey": "binance-test-key", "secret": "binance-test-secret"}
 _GATE = {"apiKey": "gate-test-key", "secret": "gate-test-secret"}
+_BITGET = {
+    "apiKey": "bitget-test-key",
+    "secret": "bitget-test-secret",
+    "password": "bitget-test-passphrase",
+}
 _KRAKEN = {
     "apiKey": "kraken-test-key",
     "secret": base64.b64encode(b"kraken-test-secret: HMAC-SHA512 takes any length").decode(),
@@ -75,6 +92,8 @@ def credentials(exchange_id: str) -> dict[str, str]:
         return dict(_UPBIT)
     if exchange_id == "gate":
         return dict(_GATE)
+    if exchange_id == "bitget":
+        return dict(_BITGET)
     raise ValueError(f"no fake venue for {exchange_id!r}")
 
 
@@ -98,4 +117,7 @@ def open_venue(exchange_id: str, paper: PaperExchange, clock: Clock) -> FakeVenu
         )
     if exchange_id == "gate":
         return FakeGate(paper, clock, api_key=key["apiKey"], secret=key["secret"])
+    if exchange_id == "bitget":
+        return FakeBitget(paper, clock, api_key=key["apiKey"], secret=key["secret"],
+                          passphrase=key["password"])  # fmt: skip
     return FakeCoinbaseCcxt(paper, clock, key_name=key["apiKey"], private_key_pem=key["secret"])
