@@ -79,3 +79,10 @@ class CoinbaseExchangeHarness(CcxtHarness):
 
 class GateHarness(CcxtHarness):
     exchange_id = "gate"
+
+
+class BitgetHarness(CcxtHarness):
+    exchange_id = "bitget"
+    lists_min_notional = False
+    """ccxt's bitget reads a minimum order value (``minTradeUSDT``) for USDT markets only
+    (bitget.py fetch_default_markets), so its SEI/USD market has no ``limits.cost.min``."""

@@ -13,6 +13,7 @@ from cleanslate.exchange.port import Exchange
 
 from .ccxt_harness import (
     BinanceHarness,
+    BitgetHarness,
     BybitHarness,
     CoinbaseCcxtHarness,
     CoinbaseExchangeHarness,
@@ -73,4 +74,5 @@ HARNESSES: dict[str, Callable[[], ExchangeHarness]] = {
     "ccxt-bybit": BybitHarness,
     "ccxt-coinbaseexchange": CoinbaseExchangeHarness,
     "ccxt-gate": GateHarness,
+    "ccxt-bitget": BitgetHarness,
 }

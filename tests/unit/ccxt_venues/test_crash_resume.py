@@ -40,6 +40,8 @@ VENUES = [
     "kraken-eur",
     "gate",
     "gate-usdt",
+    "bitget",
+    "bitget-usdt",
 ]
 """Each venue selling into USD on the calm market, Binance's own shape (a USDT-settled
 account on the ``usdt`` paper market, no USD market at all), OKX's and Bybit's USDT ones,
@@ -72,6 +74,7 @@ def _is_placement(request: Request) -> bool:
             "/api/v5/trade/batch-orders",
             "/v5/order/create",
             "/api/v4/spot/orders",
+            "/api/v2/spot/trade/place-order",
         )
     )
 
@@ -215,6 +218,7 @@ def _is_taker_placement(request: Request) -> bool:
         or p.get("time_in_force") == "IOC"
         or p.get("ordertype") == "market"
         or p.get("time_in_force") == "ioc"
+        or p.get("force") == "IOC"
         or "_ioc" in body
         or re.search(r'"ordType":\s*"(ioc|market)"', body) is not None
         or re.search(r'"orderType":\s*"Market"', body) is not None

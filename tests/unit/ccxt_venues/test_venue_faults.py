@@ -25,6 +25,7 @@ VENUES = [
     "bybit",
     "coinbaseexchange",
     "gate",
+    "bitget",
 ]
 RATE_LIMIT_ANSWER = {  # (HTTP status, a piece of the body) as each venue documents it
     "binance": (429, '"code": -1003'),
@@ -34,6 +35,7 @@ RATE_LIMIT_ANSWER = {  # (HTTP status, a piece of the body) as each venue docume
     "bybit": (200, '"retCode": 10006'),
     "coinbaseexchange": (429, "Private rate limit exceeded"),
     "gate": (429, "TOO_MANY_REQUESTS"),
+    "bitget": (429, '"code": "429"'),
 }
 
 

@@ -40,7 +40,7 @@ import hashlib
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -67,6 +67,7 @@ from cleanslate.exchange.ccxt.capabilities import (
     IdForm,
     Lookup,
     LookupKind,
+    OlderThan,
     capabilities,
     semantics,
 )
@@ -138,6 +139,9 @@ class CcxtExchange:
         """Client order id -> order id of the orders this adapter placed or found."""
         self._ours: dict[str, str] = {}
         """Venue client order id -> cleanslate's, for ids shortened to fit the venue."""
+        self._post_only: set[str] = set()
+        """Order ids this adapter placed post-only: Bitget's order answers carry no time in
+        force (v2 Spot Get Order Info, Get History Orders), so ccxt reads none back."""
         self._semantics = semantics(exchange_id)
         self.capabilities: Capabilities = capabilities(client)
 
@@ -310,6 +314,8 @@ class CcxtExchange:
             return found
         self._symbols[order_id] = symbol
         self._placed[request.client_order_id] = order_id
+        if request.post_only:
+            self._post_only.add(order_id)
         try:
             order = await self.get_order(order_id)
         except ExchangeError:
@@ -409,6 +415,11 @@ class CcxtExchange:
         symbol = self._symbols.get(order_id)
         if self._client.has.get("fetchOrderTrades") is True:
             trades = await self._call(self._client.fetch_order_trades, order_id, symbol)
+        elif self._semantics.fills_param:
+            # the venue narrows its trades to the order (Bitget's Get Fills orderId)
+            params = {self._semantics.fills_param: order_id}
+            since = self._since()
+            trades = await self._call(self._client.fetch_my_trades, symbol, since, None, params)
         else:
             since = self._since()
             trades = await self._call(self._client.fetch_my_trades, symbol, since)
@@ -535,6 +546,8 @@ class CcxtExchange:
         order's ``info``). Running out of ``max_pages`` is a failure, not an absence."""
         if lookup.page is not None:
             return await self._find_in_numbered_pages(venue_id, symbol, lookup)
+        if lookup.older_than is not None:
+            return await self._find_in_older_pages(venue_id, symbol, lookup, lookup.older_than)
         cursor_key = lookup.cursor or "cursor"
         params: dict[str, Any] = {}
         for _ in range(lookup.max_pages):
@@ -596,6 +609,61 @@ class CcxtExchange:
             f"{self.name}: {venue_id} not in the first {lookup.max_pages} pages of orders"
         )
 
+    async def _find_in_older_pages(
+        self, venue_id: str, symbol: str | None, lookup: Lookup, pages: OlderThan
+    ) -> Mapping[str, Any] | None:
+        """Bitget: every open order (``_open_payloads``, paged as the venue's data says), then
+        the finished orders of the find window by ``Lookup.closed_method`` (every status),
+        each page older than the smallest order id of the page before, to the first empty
+        page. Open first: an order that finishes in between is then on the finished pages."""
+        found = self._matching(await self._open_payloads(symbol), venue_id)
+        if found is not None:
+            return found
+        method = getattr(self._client, lookup.closed_method or "fetch_closed_orders")
+        async for page in self._older_pages(method, symbol, self._since(), pages, {}):
+            found = self._matching(page, venue_id)
+            if found is not None:
+                return found
+        return None
+
+    async def _older_pages(
+        self,
+        method: Callable[..., Awaitable[Any]],
+        symbol: str | None,
+        since: int | None,
+        pages: OlderThan,
+        params: Mapping[str, Any],
+    ) -> AsyncIterator[list[Mapping[str, Any]]]:
+        """The pages of one listing (``OlderThan``), newest first, until the first empty
+        page; ``Unavailable`` when ``max_pages`` are read without one, or when a page does
+        not reach below the last (the venue ignored the parameter): never "no more"."""
+        below: int | None = None
+        for _ in range(pages.max_pages):
+            ask = dict(params)
+            if below is not None:
+                ask[pages.param] = str(below)
+            page = list(await self._call(method, symbol, since, pages.page_size, ask))
+            if not page:
+                return
+            yield page
+            smallest = self._smallest_id(page)
+            if below is not None and smallest >= below:
+                raise Unavailable(
+                    f"{self.name}: a page asked below order {below} starts at {smallest}: "
+                    "cannot read the listing to its end"
+                )
+            below = smallest
+        raise Unavailable(
+            f"{self.name}: the listing did not end within {pages.max_pages} pages of "
+            f"{pages.page_size}: cannot prove an order is not on the next one"
+        )
+
+    def _smallest_id(self, page: Sequence[Mapping[str, Any]]) -> int:
+        ids = [str(o.get("id") or "") for o in page]
+        if not all(i.isdigit() for i in ids):
+            raise Unavailable(f"{self.name}: an order id is not a number: cannot page below it")
+        return min(int(i) for i in ids)
+
     async def _find_in_listings(
         self, venue_id: str, symbol: str | None, lookup: Lookup
     ) -> Mapping[str, Any] | None:
@@ -621,8 +689,15 @@ class CcxtExchange:
         self, symbol: str | None, params: Mapping[str, Any] | None = None
     ) -> list[Mapping[str, Any]]:
         """Every open order (of ``symbol``), with the venue's listing parameters
-        (``ClientIdSemantics.open_orders_params``: bybit pages through its 20-order pages)."""
+        (``ClientIdSemantics.open_orders_params``: bybit pages through its 20-order pages), or
+        page by page below the smallest id where the venue's data says so
+        (``open_orders_pages``: Bitget's Get Unfilled Orders answers 100 at most)."""
         params = {**self._semantics.open_orders_params, **(params or {})}
+        pages = self._semantics.open_orders_pages
+        if pages is not None:
+            fetch = self._client.fetch_open_orders
+            return [o async for page in self._older_pages(fetch, symbol, None, pages, params)
+                    for o in page]  # fmt: skip
         if params:
             return list(
                 await self._call(self._client.fetch_open_orders, symbol, None, None, dict(params))
@@ -722,7 +797,7 @@ class CcxtExchange:
                 filled_size=filled,
                 average_filled_price=markets.number(payload.get("average")),
                 fees=_order_fees(payload, symbol),
-                post_only=bool(payload.get("postOnly")),
+                post_only=bool(payload.get("postOnly")) or order_id in self._post_only,
                 reject_reason=_reason(payload),
             )
         except (KeyError, TypeError, ValueError) as exc:

@@ -43,6 +43,7 @@ SETTLED: Mapping[str, str] = {
     "bybit": "USD, USDT (paper markets `calm`, `usdt`)",
     "coinbaseexchange": "USD",
     "gate": "USD, USDT (paper markets `calm`, `usdt`)",
+    "bitget": "USD, USDT (paper markets `calm`, `usdt`)",
 }
 """Settlement currencies the tests sell into on each venue with a fake."""
 
