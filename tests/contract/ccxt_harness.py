@@ -87,3 +87,10 @@ class BitstampHarness(CcxtHarness):
     """Bitstamp's markets state a minimum order value only (Market info > Markets,
     ``minimum_order_value``, in the quote currency), no minimum size, so ccxt's bitstamp
     market has no ``limits.amount.min``."""
+
+
+class BitgetHarness(CcxtHarness):
+    exchange_id = "bitget"
+    lists_min_notional = False
+    """ccxt's bitget reads a minimum order value (``minTradeUSDT``) for USDT markets only
+    (bitget.py fetch_default_markets), so its SEI/USD market has no ``limits.cost.min``."""

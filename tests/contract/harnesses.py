@@ -13,6 +13,7 @@ from cleanslate.exchange.port import Exchange
 
 from .ccxt_harness import (
     BinanceHarness,
+    BitgetHarness,
     BitstampHarness,
     BybitHarness,
     CoinbaseCcxtHarness,
@@ -75,4 +76,5 @@ HARNESSES: dict[str, Callable[[], ExchangeHarness]] = {
     "ccxt-coinbaseexchange": CoinbaseExchangeHarness,
     "ccxt-gate": GateHarness,
     "ccxt-bitstamp": BitstampHarness,
+    "ccxt-bitget": BitgetHarness,
 }

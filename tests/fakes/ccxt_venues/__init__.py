@@ -1,10 +1,11 @@
 """Fake venues behind ccxt's own exchange classes, each backed by one paper engine.
 
 ``base`` explains the seam (ccxt's ``fetch``); one module per dialect: ``binance``,
-``kraken``, ``coinbase``, ``coinbaseexchange``, ``okx``, ``bybit``, ``gate``, ``bitstamp``
-and ``upbit`` (read-only: upbit is DryRun). ``open_venue`` builds one with this module's
-test credentials, and ``credentials`` gives the matching Secret data (ccxt's
-``apiKey``/``secret`` keys, and ``password`` for the passphrase of Coinbase Exchange and OKX).
+``kraken``, ``coinbase``, ``coinbaseexchange``, ``okx``, ``bybit``, ``gate``, ``bitget``,
+``bitstamp`` and ``upbit`` (read-only: upbit is DryRun). ``open_venue`` builds one with this
+module's test credentials, and ``credentials`` gives the matching Secret data (ccxt's
+``apiKey``/``secret`` keys, and ``password`` for the passphrase of Coinbase Exchange, OKX
+and Bitget).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from cleanslate.exchange.paper import PaperExchange
 
 from .base import FakeVenue, Request
 from .binance import FakeBinance
+from .bitget import FakeBitget
 from .bitstamp import FakeBitstamp
 from .bybit import FakeBybit
 from .coinbase import FakeCoinbaseCcxt
@@ -38,11 +40,17 @@ DIALECTS = (
     "upbit",
     "gate",
     "bitstamp",
+    "bitget",
 )
 
 _BINANCE = {"apiKey": "binance-test-key", "secret": "binance-test-secret"}
 _GATE = {"apiKey": "gate-test-key", "secret": "gate-test-secret"}
 _BITSTAMP = {"apiKey": "bitstamp-test-key", "secret": "bitstamp-test-secret"}
+_BITGET = {
+    "apiKey": "bitget-test-key",
+    "secret": "bitget-test-secret",
+    "password": "bitget-test-passphrase",
+}
 _KRAKEN = {
     "apiKey": "kraken-test-key",
     "secret": base64.b64encode(b"kraken-test-secret: HMAC-SHA512 takes any length").decode(),
@@ -89,6 +97,8 @@ def credentials(exchange_id: str) -> dict[str, str]:
         return dict(_GATE)
     if exchange_id == "bitstamp":
         return dict(_BITSTAMP)
+    if exchange_id == "bitget":
+        return dict(_BITGET)
     raise ValueError(f"no fake venue for {exchange_id!r}")
 
 
@@ -114,4 +124,7 @@ def open_venue(exchange_id: str, paper: PaperExchange, clock: Clock) -> FakeVenu
         return FakeGate(paper, clock, api_key=key["apiKey"], secret=key["secret"])
     if exchange_id == "bitstamp":
         return FakeBitstamp(paper, clock, api_key=key["apiKey"], secret=key["secret"])
+    if exchange_id == "bitget":
+        return FakeBitget(paper, clock, api_key=key["apiKey"], secret=key["secret"],
+                          passphrase=key["password"])  # fmt: skip
     return FakeCoinbaseCcxt(paper, clock, key_name=key["apiKey"], private_key_pem=key["secret"])

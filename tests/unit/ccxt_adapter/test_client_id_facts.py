@@ -219,3 +219,41 @@ async def test_bitstamp_answers_for_a_closed_order_30_days_only() -> None:
     late = _bitstamp_adapter(venue, clock)
     assert await late.find_order("cs-bs-old") is None
     await late.aclose()
+
+
+async def test_bitget_takes_our_id_as_clientoid_and_finds_it_without_a_product() -> None:
+    """ccxt's bitget ``create_order_request`` reads clientOid or the unified clientOrderId
+    and sends it as ``clientOid`` (the unified key dropped); the facts keep it within 36
+    characters of ``[A-Za-z0-9_-]``. Bitget lists orders across markets, so a lookup needs
+    no product."""
+    bitget = semantics("bitget")
+    assert derived_client_id("cs-a1-s1", bitget) == "cs-a1-s1"
+    long_id = derived_client_id(LONG, bitget)
+    assert long_id.startswith("cs-") and len(long_id) == bitget.max_length
+    assert derived_client_id("cs-ns:acct.1", bitget).startswith("cs-"), "':' and '.' derived"
+    clock = SimulatedClock()
+    spec = account_spec({"USD": "150", "WLFI": "200"}, market="calm")
+    venue = venue_for("bitget", spec, clock)
+    client = venue.install(make_client("bitget", credentials("bitget")))
+    client.enableRateLimit = False
+    adapter = CcxtExchange(client, clock, exchange_id="bitget", read_only=False)
+    quote = await adapter.quote("WLFI-USD")
+    product = await adapter.product("WLFI-USD")
+    far = (quote.ask * 2).quantize(product.price_tick)
+    built = client.create_order_request("WLFI/USD", "limit", "sell", 10, float(far),
+                                        {"clientOrderId": long_id, "postOnly": True})  # fmt: skip
+    assert built["clientOid"] == long_id and "clientOrderId" not in built
+    assert built["force"] == "post_only"
+    request = OrderRequest(LONG, "WLFI-USD", Side.SELL, Decimal(10), OrderType.LIMIT,
+                           limit_price=far, post_only=True)  # fmt: skip
+    placed = await adapter.place_order(request)
+    (post,) = [r for r in venue.requests if r.method == "POST"]
+    assert post.params["clientOid"] == long_id and post.params["force"] == "post_only"
+    assert placed.client_order_id == LONG, "read back as cleanslate's own id"
+    await adapter.aclose()
+
+    restarted = CcxtExchange(client, clock, exchange_id="bitget", read_only=False)
+    found = await restarted.find_order(LONG)
+    assert found is not None and found.order_id == placed.order_id
+    assert await restarted.find_order("cs-never") is None
+    await restarted.aclose()

@@ -161,13 +161,15 @@ PAGE = {
     "coinbaseexchange": 100,
     "gate": 100,
     "bitstamp": 1000,
+    "bitget": 100,
 }
 """The venue's page of closed orders: Binance allOrders (default 500), Kraken ClosedOrders
 (50, newest first), Coinbase List Orders as ccxt asks it (limit 100), OKX order history
 (100, newest first), Bybit order history (at most 50, newest first), Coinbase Exchange Get
 all orders (default 100, newest first), gate's List orders of finished orders (limit 100,
-newest first), and the most user transactions Bitstamp lists at once (1000; it has no closed
-order listing at all, the lookup is by client_order_id)."""
+newest first), Bitget's Get History Orders (at most 100, newest first), and the most user
+transactions Bitstamp lists at once (1000; it has no closed order listing at all, the lookup
+is by client_order_id)."""
 
 
 def _venue_adapter(venue: object, exchange_id: str, clock: SimulatedClock) -> CcxtExchange:
@@ -195,6 +197,11 @@ def _lookups(venue: FakeVenue, exchange_id: str, since: int) -> list[Request]:
             "/api/v2/open_orders/all/",
             "/api/v2/user_transactions/",
         ),
+        "bitget": (
+            "/api/v2/spot/trade/orderInfo",
+            "/api/v2/spot/trade/unfilled-orders",
+            "/api/v2/spot/trade/history-orders",
+        ),
     }[exchange_id]
     if exchange_id == "bitstamp":  # every private call is a POST
         return [r for r in venue.requests[since:] if r.path.endswith(paths)]
@@ -214,6 +221,7 @@ LOOKUP_VENUES = [
     "coinbaseexchange",
     "gate",
     "bitstamp",
+    "bitget",
 ]
 
 
@@ -280,6 +288,16 @@ async def test_a_filled_order_behind_more_than_a_page_of_orders_is_found_after_a
         assert [(r.path, r.params.get("client_order_id")) for r in lookups] == [
             ("/api/v2/order_status/", venue_id)
         ]
+    elif exchange_id == "bitget":
+        # no Get Order Info by clientOid (it finds unfilled orders only): every open order
+        # (none: one empty page), then History Orders below the smallest id of each page;
+        # the sale is on the second page
+        assert [r.path.rsplit("/", 1)[-1] for r in lookups] == ["unfilled-orders",
+                                                                "history-orders",
+                                                                "history-orders"]  # fmt: skip
+        first_page, second_page = lookups[1:]
+        assert "idLessThan" not in first_page.params
+        assert int(second_page.params["idLessThan"]) > int(sold.order_id)
     else:
         assert len(lookups) == 2, "the sale is on the second page of List Orders"
 
@@ -317,4 +335,143 @@ async def test_binance_without_a_product_does_not_answer_never_placed() -> None:
     with pytest.raises(Unavailable, match="within one market"):
         await adapter.find_order("cs-anything")
     assert await adapter.find_order("cs-anything", "WLFI-USD") is None
+    await adapter.aclose()
+
+
+def _bitget(venue: FakeVenue, clock: SimulatedClock) -> CcxtExchange:
+    return _venue_adapter(venue, "bitget", clock)
+
+
+async def test_a_cancelled_partly_filled_ioc_behind_a_page_is_found_on_bitget() -> None:
+    """Bitget's IOC that took part of its size ends cancelled, with its fills: Get Order Info
+    no longer finds it by clientOid (unfilled orders only) and ccxt's fetchClosedOrders drops
+    it (status closed only). After more than a page of later orders, the restarted adapter
+    must still find it in Get History Orders, or it would sell that part again."""
+    spec = account_spec({"USD": "150", "WLFI": "50000"}, market="calm")
+    clock = SimulatedClock()
+    venue = venue_for("bitget", spec, clock)
+    first = _bitget(venue, clock)
+    book = await first.book("WLFI-USD", 5)
+    touch = book.bids[0]
+    ioc = OrderRequest(
+        client_order_id="cs-ioc-partly",
+        product_id="WLFI-USD",
+        side=Side.SELL,
+        base_size=(touch.size * 2).quantize(D("0.1")),
+        order_type=OrderType.LIMIT,
+        limit_price=touch.price,
+        immediate_or_cancel=True,
+    )
+    sold = await first.place_order(ioc)
+    assert 0 < sold.filled_size < ioc.base_size and sold.status.is_final
+    quote = await first.quote("WLFI-USD")
+    product = await first.product("WLFI-USD")
+    far = (quote.ask * 2).quantize(product.price_tick)
+    for n in range(PAGE["bitget"] + 1):
+        clock.advance(1)
+        maker = OrderRequest(f"cs-m-{n}", "WLFI-USD", Side.SELL, D(10), OrderType.LIMIT,
+                             limit_price=far, post_only=True)  # fmt: skip
+        placed = await first.place_order(maker)
+        assert await first.cancel_orders([placed.order_id]) == [placed.order_id]
+    client = first.client
+    from ccxt.base.errors import OrderNotFound
+
+    with pytest.raises(OrderNotFound):  # the venue's own lookup by clientOid misses it
+        await client.fetch_order(None, "WLFI/USD", {"clientOrderId": "cs-ioc-partly"})
+    below = {"idLessThan": str(int(sold.order_id) + 1)}
+    closed = await client.fetch_closed_orders("WLFI/USD", None, 100, below)
+    assert [o["id"] for o in closed if o["id"] == sold.order_id] == [], "ccxt drops it"
+    listed = await client.fetch_canceled_and_closed_orders("WLFI/USD", None, 100, below)
+    assert [o["id"] for o in listed][:1] == [sold.order_id]
+    await first.aclose()
+
+    restarted = _bitget(venue, clock)
+    again = await restarted.place_order(ioc)
+    assert again.order_id == sold.order_id
+    assert again.filled_size == sold.filled_size
+    assert sum(f.size for f in await restarted.fills(again.order_id)) == sold.filled_size
+    await restarted.aclose()
+    assert venue.placed_client_ids().count("cs-ioc-partly") == 1
+
+
+async def test_every_open_order_is_read_past_a_page_on_bitget() -> None:
+    """Get Unfilled Orders answers at most 100: the stale-order rules and the resume read
+    every page below the smallest id of the last, to an empty one."""
+    spec = account_spec({"USD": "150", "WLFI": "20000"}, market="calm")
+    clock = SimulatedClock()
+    venue = venue_for("bitget", spec, clock)
+    adapter = _bitget(venue, clock)
+    quote = await adapter.quote("WLFI-USD")
+    product = await adapter.product("WLFI-USD")
+    far = (quote.ask * 2).quantize(product.price_tick)
+    for n in range(PAGE["bitget"] + 5):
+        clock.advance(1)
+        await adapter.place_order(OrderRequest(f"cs-rest-{n}", "WLFI-USD", Side.SELL, D(10),
+                                               OrderType.LIMIT, limit_price=far,
+                                               post_only=True))  # fmt: skip
+    since = len(venue.requests)
+    listed = await adapter.open_orders()
+    assert len(listed) == PAGE["bitget"] + 5
+    assert {o.client_order_id for o in listed} == {f"cs-rest-{n}" for n in range(105)}
+    pages = [r for r in venue.requests[since:] if r.path.endswith("/unfilled-orders")]
+    assert len(pages) == 3, "a full page, the rest, then an empty page"
+    assert [r.params.get("limit") for r in pages] == ["100"] * 3
+    assert "idLessThan" not in pages[0].params and all("idLessThan" in r.params
+                                                       for r in pages[1:])  # fmt: skip
+    assert await adapter.find_order("cs-rest-0", "WLFI-USD") is not None, "the oldest open"
+    await adapter.aclose()
+
+
+async def test_a_bitget_listing_that_does_not_end_is_unavailable_not_absent() -> None:
+    """Out of pages before an empty one, the lookup cannot prove the id was never placed."""
+    spec = account_spec({"USD": "150", "WLFI": "20000"}, market="calm")
+    clock = SimulatedClock()
+    venue = venue_for("bitget", spec, clock)
+    adapter = _bitget(venue, clock)
+    quote = await adapter.quote("WLFI-USD")
+    product = await adapter.product("WLFI-USD")
+    far = (quote.ask * 2).quantize(product.price_tick)
+    assert await adapter.find_order("cs-never", "WLFI-USD") is None, "empty listings prove it"
+    for n in range(5):
+        clock.advance(1)
+        maker = OrderRequest(f"cs-m-{n}", "WLFI-USD", Side.SELL, D(10), OrderType.LIMIT,
+                             limit_price=far, post_only=True)  # fmt: skip
+        placed = await adapter.place_order(maker)
+        await adapter.cancel_orders([placed.order_id])
+    lookup = adapter._semantics.lookup
+    assert lookup.older_than is not None
+    short = replace(lookup.older_than, page_size=2, max_pages=2)
+    adapter._semantics = replace(adapter._semantics, lookup=replace(lookup, older_than=short))
+    with pytest.raises(Unavailable, match="did not end"):
+        await adapter.find_order("cs-never", "WLFI-USD")
+    await adapter.aclose()
+
+
+async def test_the_bitget_fake_keeps_90_days_of_history_as_bitget_does() -> None:
+    """Get History Orders "only supports to get the data within 90days": an older order is
+    not listed, and a startTime before the window is refused (40704, an ExchangeError in
+    ccxt's bitget)."""
+    from datetime import timedelta
+
+    import ccxt
+
+    spec = account_spec({"USD": "150", "WLFI": "20000"}, market="calm")
+    clock = SimulatedClock()
+    venue = venue_for("bitget", spec, clock)
+    adapter = _bitget(venue, clock)
+    quote = await adapter.quote("WLFI-USD")
+    product = await adapter.product("WLFI-USD")
+    far = (quote.ask * 2).quantize(product.price_tick)
+    old = await adapter.place_order(OrderRequest("cs-old", "WLFI-USD", Side.SELL, D(10),
+                                                 OrderType.LIMIT, limit_price=far,
+                                                 post_only=True))  # fmt: skip
+    await adapter.cancel_orders([old.order_id])
+    client = adapter.client
+    listed = await client.fetch_canceled_and_closed_orders("WLFI/USD")
+    assert [o["id"] for o in listed] == [old.order_id]
+    clock.advance(timedelta(days=91).total_seconds())
+    assert await client.fetch_canceled_and_closed_orders("WLFI/USD") == []
+    too_early = int((clock.now() - timedelta(days=100)).timestamp() * 1000)
+    with pytest.raises(ccxt.ExchangeError, match="40704"):
+        await client.fetch_canceled_and_closed_orders("WLFI/USD", too_early)
     await adapter.aclose()

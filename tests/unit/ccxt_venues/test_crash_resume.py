@@ -42,6 +42,8 @@ VENUES = [
     "gate-usdt",
     "bitstamp",
     "bitstamp-eur",
+    "bitget",
+    "bitget-usdt",
 ]
 """Each venue selling into USD on the calm market, Binance's own shape (a USDT-settled
 account on the ``usdt`` paper market, no USD market at all), OKX's and Bybit's USDT ones,
@@ -75,6 +77,7 @@ def _is_placement(request: Request) -> bool:
                 "/api/v5/trade/batch-orders",
                 "/v5/order/create",
                 "/api/v4/spot/orders",
+                "/api/v2/spot/trade/place-order",
             )
         )
         or re.fullmatch(r"/api/v2/(sell|buy)/[a-z0-9]+/", request.path) is not None
@@ -221,6 +224,7 @@ def _is_taker_placement(request: Request) -> bool:
         or p.get("ordertype") == "market"
         or p.get("time_in_force") == "ioc"
         or p.get("ioc_order") == "true"
+        or p.get("force") == "IOC"
         or "_ioc" in body
         or re.search(r'"ordType":\s*"(ioc|market)"', body) is not None
         or re.search(r'"orderType":\s*"Market"', body) is not None

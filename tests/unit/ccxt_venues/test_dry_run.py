@@ -33,6 +33,7 @@ VENUES = [
     "upbit",
     "gate",
     "bitstamp",
+    "bitget",
 ]
 HOLDINGS = {"USD": "120", "SEI": "36.4", "WLFI": "57.5", "BONK": "889587"}
 STALE_SELL = {"productId": "SEI-USD", "side": "SELL", "size": 10, "limitPrice": 0.5,

@@ -26,6 +26,7 @@ VENUES = [
     "coinbaseexchange",
     "gate",
     "bitstamp",
+    "bitget",
 ]
 RATE_LIMIT_ANSWER = {  # (HTTP status, a piece of the body) as each venue documents it
     "binance": (429, '"code": -1003'),
@@ -36,6 +37,7 @@ RATE_LIMIT_ANSWER = {  # (HTTP status, a piece of the body) as each venue docume
     "coinbaseexchange": (429, "Private rate limit exceeded"),
     "gate": (429, "TOO_MANY_REQUESTS"),
     "bitstamp": (400, '"response_code": "400.002"'),
+    "bitget": (429, '"code": "429"'),
 }
 
 

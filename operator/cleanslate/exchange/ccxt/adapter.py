@@ -40,7 +40,7 @@ import hashlib
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -67,6 +67,7 @@ from cleanslate.exchange.ccxt.capabilities import (
     IdForm,
     Lookup,
     LookupKind,
+    OlderThan,
     capabilities,
     semantics,
 )
@@ -141,7 +142,8 @@ class CcxtExchange:
         self._makers: set[str] = set()
         """Order ids this adapter placed post-only: read back as post-only where the venue's
         answers do not say (ccxt's bitstamp leaves ``postOnly`` None: Bitstamp's order
-        answers carry no maker-or-cancel flag)."""
+        answers carry no maker-or-cancel flag; Bitget's carry no time in force, v2 Spot Get
+        Order Info and Get History Orders)."""
         self._semantics = semantics(exchange_id)
         self.capabilities: Capabilities = capabilities(client)
 
@@ -424,6 +426,11 @@ class CcxtExchange:
             trades = await self._trades_in_order(order_id, symbol)
         elif self._client.has.get("fetchOrderTrades") is True:
             trades = await self._call(self._client.fetch_order_trades, order_id, symbol)
+        elif self._semantics.fills_param:
+            # the venue narrows its trades to the order (Bitget's Get Fills orderId)
+            params = {self._semantics.fills_param: order_id}
+            since = self._since()
+            trades = await self._call(self._client.fetch_my_trades, symbol, since, None, params)
         else:
             since = self._since()
             trades = await self._call(self._client.fetch_my_trades, symbol, since)
@@ -565,6 +572,8 @@ class CcxtExchange:
         order's ``info``). Running out of ``max_pages`` is a failure, not an absence."""
         if lookup.page is not None:
             return await self._find_in_numbered_pages(venue_id, symbol, lookup)
+        if lookup.older_than is not None:
+            return await self._find_in_older_pages(venue_id, symbol, lookup, lookup.older_than)
         cursor_key = lookup.cursor or "cursor"
         params: dict[str, Any] = {}
         for _ in range(lookup.max_pages):
@@ -626,6 +635,61 @@ class CcxtExchange:
             f"{self.name}: {venue_id} not in the first {lookup.max_pages} pages of orders"
         )
 
+    async def _find_in_older_pages(
+        self, venue_id: str, symbol: str | None, lookup: Lookup, pages: OlderThan
+    ) -> Mapping[str, Any] | None:
+        """Bitget: every open order (``_open_payloads``, paged as the venue's data says), then
+        the finished orders of the find window by ``Lookup.closed_method`` (every status),
+        each page older than the smallest order id of the page before, to the first empty
+        page. Open first: an order that finishes in between is then on the finished pages."""
+        found = self._matching(await self._open_payloads(symbol), venue_id)
+        if found is not None:
+            return found
+        method = getattr(self._client, lookup.closed_method or "fetch_closed_orders")
+        async for page in self._older_pages(method, symbol, self._since(), pages, {}):
+            found = self._matching(page, venue_id)
+            if found is not None:
+                return found
+        return None
+
+    async def _older_pages(
+        self,
+        method: Callable[..., Awaitable[Any]],
+        symbol: str | None,
+        since: int | None,
+        pages: OlderThan,
+        params: Mapping[str, Any],
+    ) -> AsyncIterator[list[Mapping[str, Any]]]:
+        """The pages of one listing (``OlderThan``), newest first, until the first empty
+        page; ``Unavailable`` when ``max_pages`` are read without one, or when a page does
+        not reach below the last (the venue ignored the parameter): never "no more"."""
+        below: int | None = None
+        for _ in range(pages.max_pages):
+            ask = dict(params)
+            if below is not None:
+                ask[pages.param] = str(below)
+            page = list(await self._call(method, symbol, since, pages.page_size, ask))
+            if not page:
+                return
+            yield page
+            smallest = self._smallest_id(page)
+            if below is not None and smallest >= below:
+                raise Unavailable(
+                    f"{self.name}: a page asked below order {below} starts at {smallest}: "
+                    "cannot read the listing to its end"
+                )
+            below = smallest
+        raise Unavailable(
+            f"{self.name}: the listing did not end within {pages.max_pages} pages of "
+            f"{pages.page_size}: cannot prove an order is not on the next one"
+        )
+
+    def _smallest_id(self, page: Sequence[Mapping[str, Any]]) -> int:
+        ids = [str(o.get("id") or "") for o in page]
+        if not all(i.isdigit() for i in ids):
+            raise Unavailable(f"{self.name}: an order id is not a number: cannot page below it")
+        return min(int(i) for i in ids)
+
     async def _find_in_listings(
         self, venue_id: str, symbol: str | None, lookup: Lookup
     ) -> Mapping[str, Any] | None:
@@ -651,8 +715,15 @@ class CcxtExchange:
         self, symbol: str | None, params: Mapping[str, Any] | None = None
     ) -> list[Mapping[str, Any]]:
         """Every open order (of ``symbol``), with the venue's listing parameters
-        (``ClientIdSemantics.open_orders_params``: bybit pages through its 20-order pages)."""
+        (``ClientIdSemantics.open_orders_params``: bybit pages through its 20-order pages), or
+        page by page below the smallest id where the venue's data says so
+        (``open_orders_pages``: Bitget's Get Unfilled Orders answers 100 at most)."""
         params = {**self._semantics.open_orders_params, **(params or {})}
+        pages = self._semantics.open_orders_pages
+        if pages is not None:
+            fetch = self._client.fetch_open_orders
+            return [o async for page in self._older_pages(fetch, symbol, None, pages, params)
+                    for o in page]  # fmt: skip
         if params:
             return list(
                 await self._call(self._client.fetch_open_orders, symbol, None, None, dict(params))
@@ -757,9 +828,7 @@ class CcxtExchange:
                 filled_size=filled,
                 average_filled_price=markets.number(payload.get("average")),
                 fees=_order_fees(payload, symbol),
-                post_only=bool(payload.get("postOnly"))
-                if payload.get("postOnly") is not None
-                else order_id in self._makers,
+                post_only=bool(payload.get("postOnly")) or order_id in self._makers,
                 reject_reason=_reason(payload),
             )
         except (KeyError, TypeError, ValueError) as exc:

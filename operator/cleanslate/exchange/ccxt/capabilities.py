@@ -32,10 +32,28 @@ class LookupKind(StrEnum):
     """Open and closed listings asked for that id only (Kraken's cl_ord_id filter)."""
     PAGED = "paged listing"
     """Every order of the find window, page by page to the end (Coinbase's List Orders by
-    cursor; gate's finished orders by page number, after its pending orders by id)."""
+    cursor; gate's finished orders by page number, after its pending orders by id; bitget's
+    open and then finished orders, each older than the smallest id of the page before)."""
     ONE_PAGE = "one page"
     """One page of the listings (untested venues): an id missing from a full page is not
     proven absent, so the lookup fails instead of answering "no such order"."""
+
+
+@dataclass(frozen=True)
+class OlderThan:
+    """A listing read page by page, each page asking for the orders older than the smallest
+    order id of the page before (Bitget's ``idLessThan``: "Requests the content on the page
+    before this ID (older data), the value input should be the orderId of the corresponding
+    interface"). The pages end at the first EMPTY page, never at a short one: ccxt filters a
+    page after it reads it, so a short page does not prove there is no next one. Running out
+    of ``max_pages`` (or a page that does not move below the last one) is a failure
+    (``Unavailable``), never "no such order"."""
+
+    param: str
+    """The listing parameter that takes the smallest order id of the last page."""
+    page_size: int = 100
+    """Orders asked for per page (Bitget: "limit ... default 100 max 100")."""
+    max_pages: int = 100
 
 
 @dataclass(frozen=True)
@@ -60,6 +78,14 @@ class Lookup:
     """PAGED by number: the fetchOrder parameter that finds a still OPEN order by client id
     (gate's ``text`` lookup answers for pending orders only); the pages then list finished
     orders."""
+    older_than: OlderThan | None = None
+    """PAGED by id: every open order (the open listing, paged as ``open_orders_pages`` says),
+    then the finished orders of the find window, each page older than the smallest order id
+    of the page before (bitget)."""
+    closed_method: str | None = None
+    """PAGED by id: the ccxt method that lists finished orders of EVERY status (bitget's
+    ``fetch_canceled_and_closed_orders``: its ``fetch_closed_orders`` keeps the filled ones
+    only and would drop a cancelled, partly filled IOC)."""
 
 
 class IdForm(StrEnum):
@@ -106,6 +132,14 @@ class ClientIdSemantics:
     """Parameters of every open-order listing: ccxt's bybit reads one page of 20 unless asked
     to ``paginate`` (then up to ccxt's ``paginationCalls``, 10 pages of 50). A parameter, not
     a client option: ccxt reads the option again in each page's call and never stops."""
+    open_orders_pages: OlderThan | None = None
+    """The open-order listing read to its end page by page, where the venue answers one page
+    of at most 100 (Bitget's Get Unfilled Orders, ``idLessThan``): the stale-order rules and
+    the resume need every open order, not the newest 100."""
+    fills_param: str | None = None
+    """The fetchMyTrades parameter that narrows the trades to one order (Bitget's Get Fills
+    ``orderId``); without it an order's fills are looked for among one listing of the
+    market's recent trades (100 on Bitget), where an older order's fills may not be."""
     min_amount_info: str | None = None
     """The venue's own market field with the minimum order size in the base currency, read
     where ccxt leaves ``limits.amount.min`` empty (coinbaseexchange's ``base_min_size``): a
@@ -120,7 +154,7 @@ class ClientIdSemantics:
     lookup_misses: str = ""
     """Why the lookup a venue would get (``ONE_PAGE``) can miss a finished order there, or
     empty: the gate keeps such a venue in DryRun even with the platform's opt-in, since a
-    missed sale is placed again (ccxt's bitget lists filled orders only as closed)."""
+    missed sale is placed again (bitget's was, until its lookup paged Get History Orders)."""
     own_flags: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     """For a ccxt unified order parameter (``postOnly``, ``timeInForce``) that ccxt also
     passes through verbatim, the venue's own parameter and value that carry it (Bitget's
@@ -155,6 +189,10 @@ class ClientIdSemantics:
     then answers with the order that has it (Binance's "Duplicate order sent.", Bitstamp's
     400.019 "Provided client_order_id already exists.")."""
 
+
+BITGET_PAGES = OlderThan(param="idLessThan", page_size=100)
+"""Bitget v2 spot Get Unfilled Orders and Get History Orders: ``limit`` "default 100 max
+100", ``idLessThan`` the orderId of the last (oldest) record of the page before."""
 
 TESTED: Mapping[str, ClientIdSemantics] = {
     "binance": ClientIdSemantics(
@@ -282,6 +320,34 @@ TESTED: Mapping[str, ClientIdSemantics] = {
         charset=r"^(?!t)[0-9A-Za-z_.-]+$",
         read_back_prefix="t-",
     ),
+    "bitget": ClientIdSemantics(
+        param="clientOrderId",
+        max_length=36,
+        unique_while_open=True,
+        lookup=Lookup(
+            LookupKind.PAGED,
+            page_size=100,
+            older_than=BITGET_PAGES,
+            closed_method="fetch_canceled_and_closed_orders",
+        ),
+        open_orders_pages=BITGET_PAGES,
+        fills_param="orderId",
+        charset=r"^[A-Za-z0-9_-]+$",
+        own_flags={"postOnly": ("force", "post_only"), "timeInForce": ("force", "IOC")},
+        note=(
+            "ccxt sends it as clientOid (bitget.py create_order_request reads clientOid or "
+            "clientOrderId); Bitget v2 Spot > Place Order: clientOid is idempotent for 6 "
+            "hours while the order is unfilled, and 'force' (gtc, post_only, fok, ioc) is the "
+            "venue's own time in force, which ccxt sets from postOnly and timeInForce (and "
+            "passes timeInForce through as well). Get Order Info finds a clientOid only while "
+            "the order is unfilled, so a lookup reads Get Unfilled Orders and then Get History "
+            "Orders (filled and cancelled, 90 days; ccxt's fetchCanceledAndClosedOrders, since "
+            "its fetchClosedOrders keeps filled orders only), each 100 a page below the "
+            "smallest order id of the page before (idLessThan), to the first empty page "
+            "(https://www.bitget.com/api-doc/spot/trade/Get-Unfilled-Orders, "
+            "https://www.bitget.com/api-doc/spot/trade/Get-History-Orders)"
+        ),
+    ),
 }
 
 UNTESTED = ClientIdSemantics(
@@ -294,31 +360,6 @@ UNTESTED = ClientIdSemantics(
 
 
 KNOWN: Mapping[str, ClientIdSemantics] = {
-    "bitget": ClientIdSemantics(
-        param="clientOrderId",
-        max_length=36,
-        unique_while_open=True,
-        lookup=Lookup(LookupKind.ONE_PAGE, page_size=100),
-        charset=r"^[A-Za-z0-9_-]+$",
-        own_flags={"postOnly": ("force", "post_only"), "timeInForce": ("force", "IOC")},
-        lookup_misses=(
-            "Get Order Info finds a clientOid only while the order is unfilled, and ccxt's "
-            "bitget fetchClosedOrders keeps filled orders only, so a cancelled, partly filled "
-            "IOC is missed on a short page and would be sold again"
-        ),
-        note=(
-            "not tested against a fake. ccxt sends it as clientOid (bitget.py "
-            "create_order_request reads clientOid or clientOrderId); Bitget v2 Spot > Place "
-            "Order: clientOid is idempotent for 6 hours while the order is unfilled, and "
-            "'force' (gtc, post_only, fok, ioc) is the venue's own time in force, which ccxt "
-            "sets from postOnly and timeInForce (and passes timeInForce through as well). Get "
-            "Order Info finds a clientOid only while the order is unfilled, so a finished "
-            "order would have to be found in Get History Orders (ccxt's "
-            "fetchCanceledAndClosedOrders: its fetchClosedOrders keeps filled orders only), "
-            "read below the smallest order id of each page (idLessThan); no such lookup "
-            "exists yet"
-        ),
-    ),
     "upbit": ClientIdSemantics(
         param="clientOrderId",
         max_length=36,

@@ -21,7 +21,7 @@ and stops each at ccxt's HTTP seam (``fetch``) before anything leaves the proces
   market) is not proven;
 * the order lookup must reach closed orders: a venue whose lookup reads one page and has no
   closed-order listing would, after a lost IOC answer, sell a second time; nor may the
-  venue's data say the lookup misses some (``ClientIdSemantics.lookup_misses``: Bitget);
+  venue's data say the lookup misses some (``ClientIdSemantics.lookup_misses``);
 * the venue's ticks must be fixed steps: ccxt's bitfinex gives prices in significant digits
   (``precisionMode`` SIGNIFICANT_DIGITS, a step that moves with the price), which
   ``markets.product`` reads as SUSPENDED for every market, so such a venue would sell

@@ -44,6 +44,7 @@ SETTLED: Mapping[str, str] = {
     "coinbaseexchange": "USD",
     "gate": "USD, USDT (paper markets `calm`, `usdt`)",
     "bitstamp": "USD, EUR (paper markets `calm`, `eur`)",
+    "bitget": "USD, USDT (paper markets `calm`, `usdt`)",
 }
 """Settlement currencies the tests sell into on each venue with a fake."""
 
