@@ -46,6 +46,19 @@ FAST_POLICY: dict[str, Any] = {
         "pollIntervalSeconds": 0.5,
     },
 }
+VOLUME_ONLY = {
+    "tiers": [
+        {
+            "name": "tier3-event",
+            "symbols": ["SEI-USD", "WLFI-USD", "BONK-USD"],
+            "minQuoteVolumeUsd": 2000000,
+            "maxSpreadBps": 100,
+        }
+    ]
+}
+"""The default tier of SEI and WLFI without its $5k depth floor: SEI's paper bid depth moves
+around $5k during the day, so with the floor a plan's reasons (and the status) change from one
+cycle to the next at some hours; their 24h volume ($1.2-1.5M) stays far below the floor."""
 STALE_ADA_BUY = {
     "productId": "ADA-USD",
     "side": "BUY",
@@ -325,7 +338,7 @@ def test_dry_run_account_gets_a_purge_plan_and_places_no_order(
     kubectl: Kubectl, operator: OperatorProcess, namespace: str
 ) -> None:
     ns, name = namespace, "dry"
-    kubectl.apply(policy_manifest(ns))
+    kubectl.apply(policy_manifest(ns, universe=VOLUME_ONLY))
     kubectl.apply(account_manifest(ns, name, {"USD": 150, "SEI": 60, "WLFI": 70}, mode="DryRun"))
     st = wait_for(
         lambda: (s := status(kubectl, ns, name)).get("plan") and s,
@@ -751,9 +764,11 @@ def assert_no_writes_over_three_cycles(
         writes = operator.account_sample("cleanslate_status_writes_total", ns, name) or 0.0
         return cycles, writes, get(kubectl, ns, name)["metadata"]["resourceVersion"]
 
-    # one more cycle after the one that changed the state, then nothing may be written
+    # one more cycle after the one that changed the state, then nothing may be written. Two
+    # are counted: a cycle writes its status before the cycle metric counts it, so a sample
+    # taken just after the status appeared may not count the cycle that wrote it yet
     first = counters()
-    wait_for(lambda: counters()[0] > first[0], SETTLE, "one more cycle")
+    wait_for(lambda: counters()[0] >= first[0] + 2, SETTLE, "one more cycle")
     cycles, writes, version = counters()
     wait_for(
         lambda: counters()[0] >= cycles + 3,
