@@ -177,13 +177,14 @@ def gate_for(exchange_id: str, caps: Any, settings: CcxtSettings, proof: Any = N
     """Live is allowed with every capability present, what ``proof`` checks proven (when
     given), and the id tested or opted in."""
     from cleanslate.exchange.ccxt import TESTED, missing_for_live, missing_for_maker
+    from cleanslate.exchange.ccxt.capabilities import described
 
     missing = [*missing_for_live(caps), *missing_for_maker(caps)]
     if missing:
         return Gate(
             False,
             "MissingCapability",
-            f"ccxt {exchange_id} lacks {', '.join(missing)}: the account runs as DryRun "
+            f"ccxt {exchange_id} lacks {described(missing)}: the account runs as DryRun "
             "(crash safety needs client order ids, open orders and cancel; the maker-first "
             "TWAP needs post-only)",
         )

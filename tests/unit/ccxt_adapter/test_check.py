@@ -113,7 +113,7 @@ async def test_check_fails_a_live_account_on_a_venue_that_may_not_trade_live(
     manifests = load(files(tmp_path, documents()))
     hook = kraken([], post_only=False)
     report = await run_check(manifests, SimulatedClock(NOW), ccxt_hook=hook)
-    assert report.exit_code == 1 and "lacks post_only" in report.text
+    assert report.exit_code == 1 and "lacks post-only orders (post_only)" in report.text
     dry = load(files(tmp_path, documents(mode="DryRun")))
     assert (
         await run_check(dry, SimulatedClock(NOW), ccxt_hook=kraken([], post_only=False))

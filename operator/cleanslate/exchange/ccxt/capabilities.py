@@ -17,7 +17,7 @@ team opts in for its id (``--ccxt-live-exchange``); see docs/exchanges.md.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -442,6 +442,23 @@ def capabilities(client: Any) -> Capabilities:
 
 def missing(caps: Capabilities, names: tuple[str, ...]) -> list[str]:
     return [name for name in names if not getattr(caps, name)]
+
+
+CAPABILITY_WORDS: Mapping[str, str] = {
+    "client_order_id": "client order ids",
+    "fetch_open_orders": "one listing of every open order, across markets",
+    "cancel_order": "order cancelling",
+    "post_only": "post-only orders",
+}
+"""What each capability is, for people: kucoin, mexc, bitvavo and bitso have a
+fetchOpenOrders, but ccxt's ``features`` say it needs a market, which misses orders on
+markets the account no longer holds; "lacks fetch_open_orders" read as a flat falsehood."""
+
+
+def described(names: Sequence[str]) -> str:
+    """The missing capabilities in words, each with its name (``post-only orders
+    (post_only)``), for the ExchangeCapable condition and the venue table."""
+    return ", ".join(f"{CAPABILITY_WORDS.get(n, n)} ({n})" for n in names)
 
 
 def missing_for_live(caps: Capabilities) -> list[str]:
