@@ -238,3 +238,55 @@ def test_a_trend_moves_the_seeded_price_path_from_its_start_and_only_then() -> N
     later = books.bucket_of(start + timedelta(minutes=3))
     ratio = books.mid_price(falling, 7, later) / books.mid_price(flat, 7, later)
     assert abs(float(ratio) - math.exp(-0.03)) < 1e-9  # -1 %/min for 3 minutes, log-linear
+
+
+async def _inside_ask(ex: PaperExchange, size: Decimal) -> tuple[Decimal, Decimal]:
+    """Place a post-only sell one tick inside SEI's ask; (its price, the touch level's size)."""
+    book = await ex.book("SEI-USD")
+    price = book.asks[0].price - SEI.quote_increment
+    assert price > book.bids[0].price, "SEI's spread is wider than a tick"
+    await ex.place_order(
+        OrderRequest("inside", "SEI-USD", Side.SELL, size, OrderType.LIMIT, price, post_only=True)
+    )
+    return price, book.asks[0].size
+
+
+def _displayed_at(book_asks: tuple[BookLevel, ...], price: Decimal) -> Decimal:
+    return sum((lv.size for lv in book_asks if lv.price == price), D(0))
+
+
+async def test_the_book_shows_our_resting_order_and_the_improvers_ahead_of_it(
+    open_paper: OpenPaper,
+) -> None:
+    """A real book shows the undercutters an improving order attracts; the paper book shows
+    the model's (a quarter of a touch level calibrated, a full level skeptic), so an
+    executor can read the queue ahead of its order instead of guessing it."""
+    for name, improvers in (("calibrated", D("0.25")), ("skeptic", D(1)), ("optimistic", D(0))):
+        ex = open_paper(holdings={"SEI": 100000}, model=name, seed=3, account=f"ns/{name}")
+        price, touch = await _inside_ask(ex, D(50))
+        shown = _displayed_at((await ex.book("SEI-USD")).asks, price)
+        assert shown == D(50) + improvers * touch, name
+        order = await ex.find_order("inside", "SEI-USD")
+        assert order is not None
+        await ex.cancel_orders([order.order_id])
+        assert _displayed_at((await ex.book("SEI-USD")).asks, price) == 0, "gone when cancelled"
+
+
+async def test_the_queue_shown_ahead_only_shrinks_as_the_flow_trades_it(
+    open_paper: OpenPaper, clock: SimulatedClock
+) -> None:
+    ex = open_paper(holdings={"SEI": 100000}, model="calibrated", seed=3)
+    price, _ = await _inside_ask(ex, D(50))
+    seen = []
+    for _ in range(60):
+        order = await ex.find_order("inside", "SEI-USD")
+        assert order is not None
+        if order.status.is_final or order.filled_size > 0:
+            break
+        if (await ex.quote("SEI-USD")).ask <= price:
+            break  # the market's own ask reached the order: its size there is behind ours
+        seen.append(_displayed_at((await ex.book("SEI-USD")).asks, price) - D(50))
+        await clock.sleep(5)
+    assert len(seen) > 2 and seen[0] > 0
+    assert all(a >= b for a, b in itertools.pairwise(seen)), seen
+    assert seen[-1] < seen[0], "the flow at the touch trades the size ahead first"

@@ -143,9 +143,37 @@ class PaperExchange:
     async def book(self, product_id: str, depth: int = 10) -> Book:
         await self._faults.before(FaultOperation.QUOTE, product_id)
         spec = self._priced(product_id)
+        self._advance()
         now = self._clock.now()
-        bids, asks = self._levels(spec, books.bucket_of(now))
+        bids, asks = self._displayed(spec, *self._levels(spec, books.bucket_of(now)))
         return Book(product_id, bids[:depth], asks[:depth], now)
+
+    def _displayed(
+        self, spec: ProductSpec, bids: tuple[BookLevel, ...], asks: tuple[BookLevel, ...]
+    ) -> Levels:
+        """The book with this account's resting orders in it, as a venue's book shows them,
+        and, ahead of an order that improves the touch, what is left of the size the model's
+        improvers placed there (``impact.queue_ahead``). A real book shows undercutters; an
+        executor that reads the queue ahead of its order reads it here (the quote stays the
+        market's touch: what the TWAP prices from)."""
+        extra: dict[tuple[Side, Decimal], Decimal] = {}
+        for o in self._state.orders.values():
+            if o.status is not OrderStatus.OPEN or o.product_id != spec.product_id:
+                continue
+            if o.limit_price is None:
+                continue
+            same = asks if o.side is Side.SELL else bids
+            improves = not same or (
+                o.limit_price < same[0].price
+                if o.side is Side.SELL
+                else o.limit_price > same[0].price
+            )
+            ahead = max(ZERO, o.queue_ahead - o.traded_through) if improves else ZERO
+            key = (o.side, o.limit_price)
+            extra[key] = extra.get(key, ZERO) + o.remaining + ahead
+        if not extra:
+            return bids, asks
+        return _merged(bids, extra, Side.BUY), _merged(asks, extra, Side.SELL)
 
     # --- orders --------------------------------------------------------------------------
 
@@ -488,3 +516,15 @@ def _priced(
         {pid: with_model(spec, chosen, trend) for pid, spec in market(market_name).products.items()}
     )
     return specs, tuple(s.to_product() for s in specs.values())
+
+
+def _merged(
+    levels: tuple[BookLevel, ...], extra: dict[tuple[Side, Decimal], Decimal], side: Side
+) -> tuple[BookLevel, ...]:
+    """``levels`` with the ``extra`` size of ``side`` added at its prices, best first."""
+    sizes = {lv.price: lv.size for lv in levels}
+    for (s, price), size in extra.items():
+        if s is side:
+            sizes[price] = sizes.get(price, ZERO) + size
+    ordered = sorted(sizes, reverse=side is Side.BUY)
+    return tuple(BookLevel(price, sizes[price]) for price in ordered)
