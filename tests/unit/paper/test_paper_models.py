@@ -290,3 +290,28 @@ async def test_the_queue_shown_ahead_only_shrinks_as_the_flow_trades_it(
     assert len(seen) > 2 and seen[0] > 0
     assert all(a >= b for a, b in itertools.pairwise(seen)), seen
     assert seen[-1] < seen[0], "the flow at the touch trades the size ahead first"
+
+
+async def test_an_order_joining_the_ask_shows_the_level_it_joined_trading_away(
+    open_paper: OpenPaper, clock: SimulatedClock
+) -> None:
+    """On a one-tick book the order joins the ask: the level shown at its price is its
+    queue (the level as it was, less what traded), not a new random level every bucket."""
+    ex = open_paper(holdings={"DOGE": 10**6}, model="calibrated", seed=3)
+    ask = (await ex.quote("DOGE-USD")).ask
+    joined = (await ex.book("DOGE-USD")).asks[0]
+    assert joined.price == ask
+    await ex.place_order(
+        OrderRequest("join", "DOGE-USD", Side.SELL, D(100), OrderType.LIMIT, ask, post_only=True)
+    )
+    shown = [_displayed_at((await ex.book("DOGE-USD")).asks, ask)]
+    assert shown[0] == joined.size + 100
+    for _ in range(12):
+        await clock.sleep(5)
+        order = await ex.find_order("join", "DOGE-USD")
+        assert order is not None
+        if order.filled_size > 0:
+            break
+        shown.append(_displayed_at((await ex.book("DOGE-USD")).asks, ask))
+    assert len(shown) > 1, "still queued after the first bucket"
+    assert all(a > b for a, b in itertools.pairwise(shown)), shown

@@ -151,29 +151,26 @@ class PaperExchange:
     def _displayed(
         self, spec: ProductSpec, bids: tuple[BookLevel, ...], asks: tuple[BookLevel, ...]
     ) -> Levels:
-        """The book with this account's resting orders in it, as a venue's book shows them,
-        and, ahead of an order that improves the touch, what is left of the size the model's
-        improvers placed there (``impact.queue_ahead``). A real book shows undercutters; an
-        executor that reads the queue ahead of its order reads it here (the quote stays the
-        market's touch: what the TWAP prices from)."""
-        extra: dict[tuple[Side, Decimal], Decimal] = {}
+        """The book with this account's resting orders in it, as a venue's book shows them:
+        at an order's price, the order and what the model still has ahead of it there
+        (``impact.queue_ahead`` less the flow that traded it: the improvers in front of an
+        order that improves the touch, the level it joined otherwise). A real book shows
+        undercutters and a level shrinking as it trades; an executor that reads the queue
+        ahead of its order reads it here. The generated size at that price is replaced, not
+        added: the model's queue is what that order meets. The quote stays the market's
+        touch, what the TWAP prices from."""
+        mine: dict[tuple[Side, Decimal], Decimal] = {}
         for o in self._state.orders.values():
             if o.status is not OrderStatus.OPEN or o.product_id != spec.product_id:
                 continue
             if o.limit_price is None:
                 continue
-            same = asks if o.side is Side.SELL else bids
-            improves = not same or (
-                o.limit_price < same[0].price
-                if o.side is Side.SELL
-                else o.limit_price > same[0].price
-            )
-            ahead = max(ZERO, o.queue_ahead - o.traded_through) if improves else ZERO
+            ahead = max(ZERO, o.queue_ahead - o.traded_through)
             key = (o.side, o.limit_price)
-            extra[key] = extra.get(key, ZERO) + o.remaining + ahead
-        if not extra:
+            mine[key] = mine.get(key, ZERO) + o.remaining + ahead
+        if not mine:
             return bids, asks
-        return _merged(bids, extra, Side.BUY), _merged(asks, extra, Side.SELL)
+        return _merged(bids, mine, Side.BUY), _merged(asks, mine, Side.SELL)
 
     # --- orders --------------------------------------------------------------------------
 
@@ -519,12 +516,12 @@ def _priced(
 
 
 def _merged(
-    levels: tuple[BookLevel, ...], extra: dict[tuple[Side, Decimal], Decimal], side: Side
+    levels: tuple[BookLevel, ...], mine: dict[tuple[Side, Decimal], Decimal], side: Side
 ) -> tuple[BookLevel, ...]:
-    """``levels`` with the ``extra`` size of ``side`` added at its prices, best first."""
+    """``levels`` with the sizes ``mine`` shows for ``side`` at its prices, best first."""
     sizes = {lv.price: lv.size for lv in levels}
-    for (s, price), size in extra.items():
+    for (s, price), size in mine.items():
         if s is side:
-            sizes[price] = sizes.get(price, ZERO) + size
+            sizes[price] = size
     ordered = sorted(sizes, reverse=side is Side.BUY)
     return tuple(BookLevel(price, sizes[price]) for price in ordered)
