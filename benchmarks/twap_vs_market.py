@@ -414,6 +414,20 @@ async def sell_queue_rest(
     await _market_order(ex, symbol, qty - order.filled_size, "qr-rest")
 
 
+async def sell_queue_hybrid(
+    ex: Any, clock: EventClock, symbol: str, qty: Decimal, policy: Execution, ctx: Context
+) -> None:
+    """What-if, not the product: ``queue-rest`` where the pace's touch share over the first
+    maker TTL is under one half (where the pace sells at once today: SEI, WLFI, PYTH), the
+    TWAP elsewhere. The shape a queue-aware pace would take."""
+    quote = await ex.quote(symbol)
+    rest = min(policy.maker_first_ttl_sec, policy.maker_ttl_sec)
+    if pace.touch_share(quote.spread_bps, pace.PRIOR_SIGMA_BPS, rest) < D("0.5"):
+        await sell_queue_rest(ex, clock, symbol, qty, policy, ctx)
+    else:
+        await sell_twap(ex, clock, symbol, qty, policy, ctx)
+
+
 def _ahead_of(book: Any, order: Order) -> Decimal:
     """Displayed size ahead of a resting sell: every better ask, and everything else at its
     own price (time priority at one price cannot be seen: counted ahead)."""
@@ -450,9 +464,10 @@ STRATEGIES: dict[str, Strategy] = {
     "hb-taker": Strategy(sell_hb_taker, concurrent=True),
     "nautilus": Strategy(sell_nautilus, concurrent=True),
     "queue-rest": Strategy(sell_queue_rest, concurrent=True),
+    "queue-hybrid": Strategy(sell_queue_hybrid, concurrent=True, reads_fees=True),
 }
 PEERS = ("hb-maker", "hb-taker", "nautilus")
-WHAT_IF = ("queue-rest",)
+WHAT_IF = ("queue-rest", "queue-hybrid")
 """Printed beside the others, judged by no target: not what cleanslate does."""
 
 
@@ -578,7 +593,7 @@ def report(results: Results, tier: FeeTier, scenarios: list[str]) -> None:
     print(f"\n== model {model.value}, fees {tier.name} (maker {tier.maker_bps}, "
           f"taker {tier.taker_bps} bps) ==")  # fmt: skip
     print(
-        f"{'market':<8} {'basket':<18} {'strategy':<11} {'cost median [p10, p90]':>24}"
+        f"{'market':<8} {'basket':<18} {'strategy':<12} {'cost median [p10, p90]':>24}"
         f" {'vs mkt median [p10, p90]':>25} {'maker%':>6} {'secs':>5} {'unfin':>6}"
     )
     for scenario in scenarios:
@@ -599,7 +614,7 @@ def report(results: Results, tier: FeeTier, scenarios: list[str]) -> None:
                 secs = statistics.median(r.seconds for r in rs)
                 unfin = sum(r.unfinished for r in rs)
                 print(
-                    f"{scenario:<8} {basket.name:<18} {name:<11} {med:>7.1f} [{lo:>6.1f},"
+                    f"{scenario:<8} {basket.name:<18} {name:<12} {med:>7.1f} [{lo:>6.1f},"
                     f" {hi:>6.1f}] {vs:>25} {maker:>6.0f} {secs:>5.0f} {unfin:>3}/{len(rs):<2}"
                 )
 
