@@ -275,6 +275,12 @@ class Execution(ApiModel):
     pace: Pace = Pace.ADAPTIVE
     """adaptive: a slice crosses, or the rest is sold at once, when waiting is expected to cost
     more than resting saves; fixed: every slice rests as scheduled."""
+    queue_rest: bool = False
+    """Under the adaptive pace, where a resting ask is rarely reached (a wide spread: the pace
+    would sell at once), rest one post-only order for the holding while the queue the book
+    shows ahead of it is expected to trade before maxDurationSeconds is up and no fall is
+    seen. Off by default: an order resting at the decision meets up to one look (5 s) of a
+    crash; see docs/design.md, "Resting on the queue"."""
     maker_fee_bps: Annotated[Number, Field(ge=0, le=1000)] = Decimal("60")
     """The account's maker fee when the venue does not report one (Coinbase's entry tier)."""
     taker_fee_bps: Annotated[Number, Field(ge=0, le=1000)] = Decimal("120")

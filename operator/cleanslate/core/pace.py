@@ -205,3 +205,79 @@ def _adverse(record: PaceRecord, seconds: Decimal) -> Decimal:
 
 def _log_bps(ratio: Decimal) -> Decimal:
     return Decimal(repr(math.log(float(ratio)))) * 10000
+
+
+# --- resting on the queue (execution.queueRest) --------------------------------------------
+
+QUEUE_FLOW_SHARE = Decimal("0.5")
+"""Share of a product's buy volume (half its 24h volume) expected to trade at the touch where
+a resting ask waits, before the queue has been seen to move. A guess (the paper market's
+calibrated flow share, itself a guess); the queue's own progress outweighs it after
+``QUEUE_PRIOR_SECONDS``."""
+QUEUE_PRIOR_SECONDS = Decimal(30)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueWatch:
+    """One resting order's queue: what the flow is expected to trade, then seen to trade.
+    Not stored with the purge: a restarted purge cancels the orders it finds, and a new order
+    meets a new queue."""
+
+    prior_rate: Decimal
+    """Base a second expected to trade at the touch (``prior_rate``)."""
+    first_ahead: Decimal | None = None
+    first_at: datetime | None = None
+
+
+def prior_rate(quote_volume_24h: Decimal | None, mid: Decimal) -> Decimal | None:
+    """Base a second the touch is expected to trade, from the 24h volume; None when the
+    venue does not say (nothing rests on a missing volume)."""
+    if quote_volume_24h is None or quote_volume_24h <= 0 or mid <= 0:
+        return None
+    return quote_volume_24h / 86400 / 2 / mid * QUEUE_FLOW_SHARE
+
+
+def seen(watch: QueueWatch, ahead: Decimal, filled: Decimal, now: datetime) -> QueueWatch:
+    """The watch after a look at the book (the first look fixes where the order started)."""
+    if watch.first_ahead is None:
+        return replace(watch, first_ahead=ahead + filled, first_at=now)
+    return watch
+
+
+def queue_seconds(
+    watch: QueueWatch, ahead: Decimal, left: Decimal, filled: Decimal, now: datetime
+) -> Decimal | None:
+    """Seconds until the size ahead and the order's own ``left`` are expected to have traded:
+    the prior rate weighted as ``QUEUE_PRIOR_SECONDS`` of watching, then what the queue was
+    seen to do (what left the size ahead, and what the order filled). None: never."""
+    traded, elapsed = ZERO, ZERO
+    if watch.first_ahead is not None and watch.first_at is not None:
+        traded = max(ZERO, watch.first_ahead - ahead - filled)
+        elapsed = max(ZERO, Decimal(str((now - watch.first_at).total_seconds())))
+    rate = (watch.prior_rate * QUEUE_PRIOR_SECONDS + traded) / (QUEUE_PRIOR_SECONDS + elapsed)
+    if rate <= 0:
+        return None
+    return (max(ZERO, ahead) + max(ZERO, left)) / rate
+
+
+def decide_queue(
+    record: PaceRecord,
+    *,
+    mid: Decimal,
+    spread_bps: Decimal,
+    now: datetime,
+    need_seconds: Decimal | None,
+    left_seconds: Decimal,
+) -> Decision:
+    """Keep resting on the queue, or cross. Rest only when the queue is expected to trade
+    before the purge's time is up (one look to spare), no fall is seen beyond noise, and what
+    a maker fill saves (the fee gap and the spread) exceeds what the wait is expected to cost
+    (adverse selection over it)."""
+    trend = trend_bps_per_minute(record, mid, now)
+    gap = max(ZERO, record.taker_fee_bps - record.maker_fee_bps)
+    saving = gap + max(ZERO, spread_bps)
+    wait = need_seconds if need_seconds is not None else left_seconds
+    cost = -trend * wait / 60 + _adverse(record, wait)
+    fits = need_seconds is not None and need_seconds <= left_seconds - LOOK_SECONDS
+    verdict = Verdict.REST if fits and trend == 0 and cost < saving else Verdict.CROSS
+    return Decision(verdict, saving, cost, cost, trend)

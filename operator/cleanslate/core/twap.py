@@ -57,6 +57,7 @@ from cleanslate.api.policy import CrashAction, Execution, Pace
 from cleanslate.core import pace
 from cleanslate.core.market import (
     BPS,
+    Book,
     Order,
     OrderRequest,
     OrderStatus,
@@ -65,6 +66,7 @@ from cleanslate.core.market import (
     Quote,
     Side,
 )
+from cleanslate.core.pace import QueueWatch
 
 ZERO = Decimal("0")
 MAX_BALANCE_REJECTS = 3
@@ -301,6 +303,9 @@ class TwapState:
     budget at once."""
     verdicts: tuple[str, ...] = ()
     """Each non-rest verdict of the purge, for its event: "slice 3: shorten (...)"."""
+    queue: QueueWatch | None = None
+    """This slice rests one order for what is left on the queue the book shows ahead of it
+    (``execution.queueRest``); None: the schedule's legs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +313,8 @@ class MarketSeen:
     quote: Quote
     available: Decimal
     """Available (sellable) balance of the base asset."""
+    book: Book | None = None
+    """The order book, when ``Refresh(book=True)`` asked for it (resting on the queue)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,6 +342,9 @@ Observation = MarketSeen | OrderSeen | PlaceRejected | ExchangeLost | None
 @dataclass(frozen=True, slots=True)
 class Refresh:
     """Fetch a fresh quote and the available balance; answer ``MarketSeen``."""
+
+    book: bool = False
+    """Also the order book: the queue ahead of a resting order is read there."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,7 +427,7 @@ def next_actions(plan: TwapPlan, state: TwapState, observation: Observation, now
         return state, (Finish(state.outcome),)
     if isinstance(observation, MarketSeen):
         if _resting(state):  # a look while a maker order rests: its hold is not available
-            return _on_look(plan, replace(state, bid=observation.quote.bid), observation.quote, now)
+            return _on_look(plan, replace(state, bid=observation.quote.bid), observation, now)
         state = replace(state, bid=observation.quote.bid, available=observation.available)
         return _on_market(plan, state, observation.quote, now)
     if isinstance(observation, OrderSeen):
@@ -483,6 +493,7 @@ def _begin_slice(plan: TwapPlan, state: TwapState, bid: Decimal, now: datetime) 
         slice_quantity=qty,
         slice_filled=ZERO,
         balance_rejects=0,
+        queue=None,
     )
 
 
@@ -528,6 +539,8 @@ def _maker_ttl(plan: TwapPlan, state: TwapState, now: datetime) -> Decimal:
     this earned 3-5 bps on the large basket (docs/design.md) and changed nothing where
     makers never fill. Never past ``replaceSeconds`` nor the purge's deadline."""
     p = plan.policy
+    if state.queue is not None:  # resting on the queue: until the purge's time is up
+        return Decimal(str((plan.deadline - now).total_seconds()))
     ttl = p.maker_first_ttl_sec if state.leg is Leg.MAKER_FIRST else p.maker_retry_ttl_sec
     slice_end = (state.slice_started_at or now) + _seconds(p.replace_seconds)
     left = Decimal(str((min(slice_end, plan.deadline) - now).total_seconds()))
@@ -568,7 +581,7 @@ def _after_leg(plan: TwapPlan, state: TwapState, now: datetime, *, crossed: bool
 
 def _end_slice(plan: TwapPlan, state: TwapState, now: datetime) -> Step:
     no_fill = 0 if state.slice_filled > 0 else state.no_fill_slices + 1
-    done = replace(state, leg=Leg.DONE, no_fill_slices=no_fill, hurry=False)
+    done = replace(state, leg=Leg.DONE, no_fill_slices=no_fill, hurry=False, queue=None)
     if state.hurry and state.slice_started_at is not None:
         due = min(state.slice_started_at + _seconds(plan.policy.replace_seconds), plan.deadline)
         left = Decimal(str((due - now).total_seconds()))
@@ -616,8 +629,10 @@ def _on_order(plan: TwapPlan, state: TwapState, order: Order, now: datetime) -> 
         return replace(state, cancelling=True), (Cancel(order.order_id),)
     left = Decimal(str((state.order_deadline - now).total_seconds()))
     wait = Wait(min(plan.policy.poll_interval_seconds, left))
+    if state.queue is not None and state.queue.first_ahead is None:
+        return state, (Refresh(book=True),)  # where the order stands in the queue: at once
     if _look_due(plan, state, now):
-        return state, (wait, Refresh())
+        return state, (wait, Refresh(book=state.queue is not None))
     return state, (wait, Poll(order.order_id))
 
 
@@ -722,9 +737,30 @@ def _schedule_seconds(plan: TwapPlan, state: TwapState, now: datetime) -> Decima
 def _judge(
     plan: TwapPlan, state: TwapState, quote: Quote, now: datetime, rest: Decimal
 ) -> tuple[TwapState, pace.Verdict]:
+    state, decision = _decide(plan, state, quote, now, rest)
+    if decision is None:
+        return state, pace.Verdict.REST
+    if decision.verdict is not pace.Verdict.REST:
+        state = _noted(state, decision)
+    return state, decision.verdict
+
+
+def _noted(state: TwapState, decision: pace.Decision) -> TwapState:
+    note = (
+        f"slice {state.slice_no}: {decision.verdict.value} (fall "
+        f"{-decision.trend_bps_per_minute:.1f} bps/min beyond noise; waiting "
+        f"{max(decision.slice_wait_bps, decision.schedule_wait_bps):.1f} bps > resting "
+        f"saves {decision.saving_bps:.1f} bps)"
+    )
+    return replace(state, verdicts=(*state.verdicts, note))
+
+
+def _decide(
+    plan: TwapPlan, state: TwapState, quote: Quote, now: datetime, rest: Decimal
+) -> tuple[TwapState, pace.Decision | None]:
     record = state.pace
     if not plan.adaptive or record is None or not plan.policy.allow_taker_fallback:
-        return state, pace.Verdict.REST
+        return state, None
     record = pace.look(record, quote.mid, now)
     spread = (quote.ask - quote.bid) / quote.mid * BPS if quote.mid > 0 else ZERO
     decision = pace.decide(
@@ -735,16 +771,7 @@ def _judge(
         rest_seconds=rest,
         schedule_seconds=_schedule_seconds(plan, state, now),
     )
-    state = replace(state, pace=record)
-    if decision.verdict is not pace.Verdict.REST:
-        note = (
-            f"slice {state.slice_no}: {decision.verdict.value} (fall "
-            f"{-decision.trend_bps_per_minute:.1f} bps/min beyond noise; waiting "
-            f"{max(decision.slice_wait_bps, decision.schedule_wait_bps):.1f} bps > resting "
-            f"saves {decision.saving_bps:.1f} bps)"
-        )
-        state = replace(state, verdicts=(*state.verdicts, note))
-    return state, decision.verdict
+    return replace(state, pace=record), decision
 
 
 def _hurry(plan: TwapPlan, state: TwapState, verdict: pace.Verdict) -> TwapState:
@@ -761,27 +788,96 @@ def _pace_slice(plan: TwapPlan, state: TwapState, quote: Quote, now: datetime) -
     if state.leg is not Leg.MAKER_FIRST:
         return state
     rest = min(plan.policy.maker_first_ttl_sec, plan.policy.maker_ttl_sec)
-    state, verdict = _judge(plan, state, quote, now, rest)
-    if verdict is pace.Verdict.REST:
+    state, decision = _decide(plan, state, quote, now, rest)
+    if decision is None or decision.verdict is pace.Verdict.REST:
         return state
-    return replace(_hurry(plan, state, verdict), leg=Leg.TAKER)
+    watch = _queue_watch(plan, decision, quote)
+    if watch is not None:  # the touch is rarely reached, but the queue may trade: rest on it
+        left = state.slice_filled + _residual(plan, state)
+        return replace(state, queue=watch, slice_quantity=left)
+    return replace(_hurry(plan, _noted(state, decision), decision.verdict), leg=Leg.TAKER)
 
 
-def _on_look(plan: TwapPlan, state: TwapState, quote: Quote, now: datetime) -> Step:
+def _queue_watch(plan: TwapPlan, decision: pace.Decision, quote: Quote) -> pace.QueueWatch | None:
+    """Rest on the queue (``execution.queueRest``) instead of crossing, when the cross was for
+    a touch rarely reached, not for a fall, and the venue says what trades (24h volume)."""
+    if not plan.policy.queue_rest or decision.trend_bps_per_minute < 0:
+        return None
+    rate = pace.prior_rate(quote.quote_volume_24h, quote.mid)
+    return pace.QueueWatch(rate) if rate is not None else None
+
+
+def _on_look(plan: TwapPlan, state: TwapState, observation: MarketSeen, now: datetime) -> Step:
     """A look at the market while a maker order rests: keep resting, or cancel it and go to
     the taker leg (the order's fills are counted when its cancel is seen)."""
-    order = state.order
+    order, quote = state.order, observation.quote
     assert order is not None
     if now >= plan.deadline:
         return replace(state, stop=StopReason.MAX_DURATION, cancelling=True), (
             Cancel(order.order_id),
         )
+    if state.queue is not None:
+        return _on_queue(plan, state, order, observation, now)
     deadline = state.order_deadline or now
     rest = max(ZERO, Decimal(str((deadline - now).total_seconds())))
     state, verdict = _judge(plan, state, quote, now, rest)
     if verdict is pace.Verdict.REST:
         return state, (Poll(order.order_id),)
     return replace(_hurry(plan, state, verdict), cancelling=True), (Cancel(order.order_id),)
+
+
+def _on_queue(
+    plan: TwapPlan, state: TwapState, order: Order, observation: MarketSeen, now: datetime
+) -> Step:
+    """A look at the book while the order rests on its queue: keep resting while the size
+    ahead and the order's own are expected to trade in time and no fall is seen; otherwise
+    cancel it and sell what is left as a taker. A book that could not be read is a cross:
+    nothing rests on a queue it cannot see."""
+    assert state.queue is not None and state.pace is not None
+    quote = observation.quote
+    record = pace.look(state.pace, quote.mid, now)
+    ahead = _ahead(observation.book, order) if observation.book is not None else None
+    watch, need = state.queue, None
+    if ahead is not None:
+        watch = pace.seen(watch, ahead, order.filled_size, now)
+        need = pace.queue_seconds(watch, ahead, order.remaining_size, order.filled_size, now)
+    left = Decimal(str((plan.deadline - now).total_seconds()))
+    decision = pace.decide_queue(
+        record, mid=quote.mid, spread_bps=quote.spread_bps, now=now,
+        need_seconds=need, left_seconds=left,
+    )  # fmt: skip
+    first = state.queue.first_ahead is None
+    state = replace(state, pace=record, queue=watch)
+    expected = f"{need:.0f} s" if need is not None else "never"
+    if decision.verdict is pace.Verdict.REST:
+        if first:  # said once, where the order started: why it rests past its TTL
+            note = (
+                f"slice {state.slice_no}: rests on the queue (ahead {ahead}, expected to "
+                f"trade in {expected} with {left:.0f} s left)"
+            )
+            state = replace(state, verdicts=(*state.verdicts, note))
+        return state, (Poll(order.order_id),)
+    ahead_text = f"{ahead}" if ahead is not None else "unreadable"
+    note = (
+        f"slice {state.slice_no}: cross off the queue (ahead {ahead_text}, expected to trade "
+        f"in {expected} with {left:.0f} s left; fall {-decision.trend_bps_per_minute:.1f} "
+        "bps/min beyond noise)"
+    )
+    state = replace(state, verdicts=(*state.verdicts, note))
+    return replace(_hurry(plan, state, decision.verdict), cancelling=True), (
+        Cancel(order.order_id),
+    )
+
+
+def _ahead(book: Book, order: Order) -> Decimal | None:
+    """Size the book shows ahead of a resting sell: every better ask, and everything else at
+    its own price (time priority within a price cannot be seen: counted ahead)."""
+    price = order.limit_price
+    if price is None:
+        return None
+    better = sum((lv.size for lv in book.asks if lv.price < price), ZERO)
+    same = sum((lv.size for lv in book.asks if lv.price == price), ZERO)
+    return better + max(ZERO, same - order.remaining_size)
 
 
 # --- arithmetic ----------------------------------------------------------------------------

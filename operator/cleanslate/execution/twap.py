@@ -299,7 +299,7 @@ class _Runner:
                 await self.clock.sleep(float(action.seconds))
                 return None
             if isinstance(action, twap.Refresh):
-                return await self.market()
+                return await self.market(book=action.book)
             if isinstance(action, twap.Place):
                 return await self.place(action)
             if isinstance(action, twap.Poll):
@@ -310,11 +310,12 @@ class _Runner:
             return twap.ExchangeLost(f"{exc.reason_code}: {exc}")
         raise AssertionError(f"unknown action {action!r}")
 
-    async def market(self) -> twap.MarketSeen:
+    async def market(self, *, book: bool = False) -> twap.MarketSeen:
         quote = await self.call(lambda: self.exchange.quote(self.symbol))
         balances = await self.call(self.exchange.balances)
         available = next((b.available for b in balances if b.asset == self.base), Decimal(0))
-        return twap.MarketSeen(quote, available)
+        seen = await self.call(lambda: self.exchange.book(self.symbol)) if book else None
+        return twap.MarketSeen(quote, available, seen)
 
     async def record(self, action: twap.Place, state: twap.TwapState, decided: datetime) -> bool:
         """Store the in-flight record before the order exists (once per order and fill level:

@@ -396,3 +396,40 @@ def test_after_a_hurried_slice_left_something_the_next_waits_its_scheduled_time(
     calm = replace(state, hurry=False)
     _, actions = next_actions(plan, replace(calm, order=ioc), OrderSeen(ioc), at(1))
     assert actions == (Refresh(),)  # a slice that was not hurried ends as before
+
+
+# --- resting on the queue (execution.queueRest) -------------------------------------------
+
+
+def test_the_queue_is_expected_to_trade_at_the_prior_rate_until_it_is_seen_to_move() -> None:
+    # $1.5M a day at $0.15, half of the buy side at the touch: 28.9 SEI a second
+    rate = pace.prior_rate(D("1500000"), D("0.15"))
+    assert rate is not None and abs(rate - D("28.935")) < D("0.001")
+    assert pace.prior_rate(None, D("0.15")) is None, "no volume: nothing to expect"
+    watch = pace.seen(pace.QueueWatch(D("5")), D("300"), D("0"), at(0))
+    assert pace.queue_seconds(watch, D("300"), D("50"), D("0"), at(0)) == 70
+    # 60 s later the 300 ahead has traded: the prior (5 a second, weighted as 30 s) and the
+    # 300 seen in 60 s give 450 in 90 s, and the order's own 50 are 10 s away
+    moved = pace.queue_seconds(watch, D("0"), D("50"), D("0"), at(60))
+    assert moved == 10
+    stuck = pace.queue_seconds(watch, D("300"), D("50"), D("0"), at(600))
+    assert stuck is not None and stuck > 1000, "a queue seen not to move is expected to stay"
+
+
+def test_resting_on_the_queue_needs_time_to_spare_and_no_fall() -> None:
+    def verdict(need: str | None, left: str, mid: Decimal = D(100)) -> Verdict:  # noqa: B008
+        d = pace.decide_queue(
+            record(),
+            mid=mid,
+            spread_bps=D("45"),
+            now=at(60),
+            need_seconds=None if need is None else D(need),
+            left_seconds=D(left),
+        )
+        return d.verdict
+
+    assert verdict("70", "180") is Verdict.REST
+    assert verdict("177", "180") is Verdict.CROSS, "one look to spare"
+    assert verdict(None, "180") is Verdict.CROSS, "a queue that cannot be read"
+    assert verdict("70", "180", mid=mid_after(-40)) is Verdict.CROSS, "a fall beyond noise"
+    assert verdict("70", "180", mid=mid_after(40)) is Verdict.REST, "a rise is not acted on"
