@@ -629,8 +629,8 @@ def _on_order(plan: TwapPlan, state: TwapState, order: Order, now: datetime) -> 
         return replace(state, cancelling=True), (Cancel(order.order_id),)
     left = Decimal(str((state.order_deadline - now).total_seconds()))
     wait = Wait(min(plan.policy.poll_interval_seconds, left))
-    if state.queue is not None and state.queue.first_ahead is None:
-        return state, (Refresh(book=True),)  # where the order stands in the queue: at once
+    if state.queue is not None:
+        return _queue_poll(state, order, now, wait)
     if _look_due(plan, state, now):
         return state, (wait, Refresh(book=state.queue is not None))
     return state, (wait, Poll(order.order_id))
@@ -852,12 +852,12 @@ def _on_queue(
     if decision.verdict is pace.Verdict.REST:
         if first:  # said once, where the order started: why it rests past its TTL
             note = (
-                f"slice {state.slice_no}: rests on the queue (ahead {ahead}, expected to "
+                f"slice {state.slice_no}: rests on the queue (ahead {ahead:.6g}, expected to "
                 f"trade in {expected} with {left:.0f} s left)"
             )
             state = replace(state, verdicts=(*state.verdicts, note))
         return state, (Poll(order.order_id),)
-    ahead_text = f"{ahead}" if ahead is not None else "unreadable"
+    ahead_text = f"{ahead:.6g}" if ahead is not None else "unreadable"
     note = (
         f"slice {state.slice_no}: cross off the queue (ahead {ahead_text}, expected to trade "
         f"in {expected} with {left:.0f} s left; fall {-decision.trend_bps_per_minute:.1f} "
@@ -867,6 +867,19 @@ def _on_queue(
     return replace(_hurry(plan, state, decision.verdict), cancelling=True), (
         Cancel(order.order_id),
     )
+
+
+def _queue_poll(state: TwapState, order: Order, now: datetime, wait: Wait) -> Step:
+    """While resting on the queue: the book is read at once after placing (where the order
+    stands), then every ``pace.LOOK_SECONDS`` on the dot, polls in between. A look is not
+    put off to the next poll: on a queue an order may rest for minutes, and a crash seen
+    two seconds late is sold two seconds lower."""
+    assert state.queue is not None and state.pace is not None
+    last = state.pace.last_at or state.pace.decided_at
+    due = pace.LOOK_SECONDS - Decimal(str((now - last).total_seconds()))
+    if state.queue.first_ahead is None or due <= 0:
+        return state, (Refresh(book=True),)
+    return state, (Wait(min(wait.seconds, due)), Poll(order.order_id))
 
 
 def _ahead(book: Book, order: Order) -> Decimal | None:
