@@ -15,6 +15,9 @@ minute, and a -1 %/minute crash). Strategies:
   policy's bound), each slice priced by ``core.pace`` (resting against the cost of waiting).
 * ``twap-fixed``: cleanslate before issue 28: one symbol after the other, every slice rests
   as the schedule says (``execution.pace: fixed``). The "before" column.
+* ``twap-queue``: cleanslate with ``execution.queueRest`` on (opt-in): where the pace would
+  sell a wide-spread product at once, one post-only order rests on the queue the book shows
+  ahead of it. Printed with the targets' margins, judged by none (not the default).
 * ``hb-maker`` / ``hb-taker``: Hummingbot's v2 TWAP executor as its documentation describes
   it (hummingbot.org, v2 strategies, executors, TWAPExecutor): the amount split into equal
   orders at a fixed interval over a total duration; MAKER mode rests a limit order a small
@@ -63,7 +66,6 @@ from typing import Any
 from cleanslate.api.account import PaperExchange as PaperConfig
 from cleanslate.api.account import PaperFees, PaperMarketModel
 from cleanslate.api.policy import Execution, Pace
-from cleanslate.core import pace
 from cleanslate.core.market import Order, OrderRequest, OrderType, Side
 from cleanslate.core.shortfall import shortfall_bps
 from cleanslate.exchange.paper import MARKETS, Trend, open_paper_exchange
@@ -235,6 +237,13 @@ async def sell_twap(
     )
 
 
+async def sell_twap_queue(
+    ex: Any, clock: EventClock, symbol: str, qty: Decimal, policy: Execution, ctx: Context
+) -> None:
+    """cleanslate with ``execution.queueRest`` on (opt-in)."""
+    await sell_twap(ex, clock, symbol, qty, replace_policy(policy, queue_rest=True), ctx)
+
+
 async def sell_twap_fixed(
     ex: Any, clock: EventClock, symbol: str, qty: Decimal, policy: Execution, ctx: Context
 ) -> None:
@@ -358,85 +367,6 @@ def _mergeable(sizes: list[Decimal], price: Decimal, min_notional: Decimal) -> l
     return [*out, total - sum(out, ZERO)] if increment > 0 else [total]
 
 
-QUEUE_FLOW_SHARE = D("0.5")
-"""What-if ``queue-rest``: the share of a product's buy volume (half its 24h volume) that it
-expects to trade at the touch where its order rests, before it has watched the queue move.
-A guess (the calibrated model's own flow share, itself a guess); what the queue is then seen
-to do outweighs it after 30 s."""
-QUEUE_PRIOR_SECONDS = 30
-QUEUE_LOOK_SECONDS = 5
-
-
-async def sell_queue_rest(
-    ex: Any, clock: EventClock, symbol: str, qty: Decimal, policy: Execution, ctx: Context
-) -> None:
-    """What-if, not the product (issue 28's next step, measured): one post-only ask one tick
-    inside the spread for the whole holding; the queue ahead of it read from the book at once
-    and at every look (the paper book shows the improvers the model puts ahead of it, as a
-    real book shows undercutters); it rests while that queue and its own size are expected to
-    trade before ``maxDurationSeconds`` is up and no fall beyond noise is seen
-    (``core.pace``'s trend), else it is cancelled and the rest sold at market."""
-    product = await ex.product(symbol)
-    quote = await ex.quote(symbol)
-    start = clock.now()
-    record = pace.PaceRecord(ctx.decision_mid, ctx.decided_at, ctx.tier.maker_bps,
-                             ctx.tier.taker_bps)  # fmt: skip
-    tick = product.price_tick
-    price = quote.ask - tick if quote.ask - tick > quote.bid else quote.ask
-    request = OrderRequest(f"qr-{symbol}", symbol, Side.SELL, qty, OrderType.LIMIT,
-                           limit_price=price, post_only=True)  # fmt: skip
-    try:
-        order = await ex.place_order(request)
-    except Exception:
-        await _market_order(ex, symbol, qty, "qr-crossed")
-        return
-    volume = quote.quote_volume_24h or ZERO
-    prior = volume / 86400 / 2 / quote.mid * QUEUE_FLOW_SHARE  # base a second
-    rate, first_ahead = prior, None
-    while True:
-        now = clock.now()
-        order = await ex.get_order(order.order_id)
-        if order.status.is_final:
-            break
-        ahead = _ahead_of(await ex.book(symbol), order)
-        first_ahead = ahead if first_ahead is None else first_ahead
-        elapsed = D(str((now - start).total_seconds()))
-        traded = first_ahead - ahead + order.filled_size
-        rate = (prior * QUEUE_PRIOR_SECONDS + traded) / (QUEUE_PRIOR_SECONDS + elapsed)
-        need = (ahead + order.base_size - order.filled_size) / rate if rate > 0 else None
-        record = pace.look(record, (await ex.quote(symbol)).mid, now)
-        falling = pace.trend_bps_per_minute(record, record.last_mid or quote.mid, now) < 0
-        if need is None or need > policy.max_duration_seconds - elapsed or falling:
-            break
-        await clock.sleep(QUEUE_LOOK_SECONDS)
-    await ex.cancel_orders([order.order_id])
-    order = await ex.get_order(order.order_id)
-    await _market_order(ex, symbol, qty - order.filled_size, "qr-rest")
-
-
-async def sell_queue_hybrid(
-    ex: Any, clock: EventClock, symbol: str, qty: Decimal, policy: Execution, ctx: Context
-) -> None:
-    """What-if, not the product: ``queue-rest`` where the pace's touch share over the first
-    maker TTL is under one half (where the pace sells at once today: SEI, WLFI, PYTH), the
-    TWAP elsewhere. The shape a queue-aware pace would take."""
-    quote = await ex.quote(symbol)
-    rest = min(policy.maker_first_ttl_sec, policy.maker_ttl_sec)
-    if pace.touch_share(quote.spread_bps, pace.PRIOR_SIGMA_BPS, rest) < D("0.5"):
-        await sell_queue_rest(ex, clock, symbol, qty, policy, ctx)
-    else:
-        await sell_twap(ex, clock, symbol, qty, policy, ctx)
-
-
-def _ahead_of(book: Any, order: Order) -> Decimal:
-    """Displayed size ahead of a resting sell: every better ask, and everything else at its
-    own price (time priority at one price cannot be seen: counted ahead)."""
-    assert order.limit_price is not None
-    better = sum((lv.size for lv in book.asks if lv.price < order.limit_price), ZERO)
-    same = sum((lv.size for lv in book.asks if lv.price == order.limit_price), ZERO)
-    return better + max(ZERO, same - (order.base_size - order.filled_size))
-
-
 async def _market_order(ex: Any, symbol: str, qty: Decimal, tag: str) -> None:
     if qty <= 0:
         return
@@ -460,15 +390,14 @@ STRATEGIES: dict[str, Strategy] = {
     "market": Strategy(sell_market, concurrent=False),
     "twap": Strategy(sell_twap, concurrent=True, reads_fees=True),
     "twap-fixed": Strategy(sell_twap_fixed, concurrent=False),
+    "twap-queue": Strategy(sell_twap_queue, concurrent=True, reads_fees=True),
     "hb-maker": Strategy(sell_hb_maker, concurrent=True),
     "hb-taker": Strategy(sell_hb_taker, concurrent=True),
     "nautilus": Strategy(sell_nautilus, concurrent=True),
-    "queue-rest": Strategy(sell_queue_rest, concurrent=True),
-    "queue-hybrid": Strategy(sell_queue_hybrid, concurrent=True, reads_fees=True),
 }
 PEERS = ("hb-maker", "hb-taker", "nautilus")
-WHAT_IF = ("queue-rest", "queue-hybrid")
-"""Printed beside the others, judged by no target: not what cleanslate does."""
+OPT_IN = ("twap-queue",)
+"""Printed beside the default with their margins, judged by no target: not the default."""
 
 
 async def run_basket(
@@ -652,27 +581,33 @@ class Verdict:
             self.misses.append(label)
 
 
-def judge(results: Results, tiers: list[FeeTier], scenarios: list[str], verdict: Verdict) -> None:
-    """Issue 28's targets, on per-seed differences to the market sell (median)."""
+def judge(
+    results: Results,
+    tiers: list[FeeTier],
+    scenarios: list[str],
+    verdict: Verdict,
+    name: str = "twap",
+) -> None:
+    """Issue 28's targets for ``name``, on per-seed differences to the market sell (median)."""
     model = results.model.value
     for tier in tiers:
         for basket in BASKETS:
             short = basket.name.split(" ")[0]
             for scenario in scenarios:
                 label = f"{model} {tier.name} {scenario:<5} {short:<5}"
-                twap = results.vs(scenario, basket, "twap", tier)[0]
+                twap = results.vs(scenario, basket, name, tier)[0]
                 if scenario == "flat" and short != "small":
                     before = results.vs(scenario, basket, "twap-fixed", tier)[0]
-                    verdict.check(f"{label} twap-mkt within 2 of today's", twap, before + 2)
+                    verdict.check(f"{label} {name}-mkt within 2 of today's", twap, before + 2)
                 if scenario == "-10":
-                    verdict.check(f"{label} twap-mkt", twap, 5)
+                    verdict.check(f"{label} {name}-mkt", twap, 5)
                 if scenario == "crash":
-                    verdict.check(f"{label} twap-mkt", twap, 50)
+                    verdict.check(f"{label} {name}-mkt", twap, 50)
                 if short == "small":
-                    verdict.check(f"{label} twap-mkt (small)", twap, 2)
+                    verdict.check(f"{label} {name}-mkt (small)", twap, 2)
                 for peer in PEERS:
-                    d = results.vs(scenario, basket, "twap", tier, other=peer)[0]
-                    verdict.check(f"{label} twap-{peer}", d, 0)
+                    d = results.vs(scenario, basket, name, tier, other=peer)[0]
+                    verdict.check(f"{label} {name}-{peer}", d, 0)
 
 
 def plot(results: list[Results], tier: FeeTier, path: str) -> Any:
@@ -747,7 +682,7 @@ async def main(
 ) -> int:
     started = time.perf_counter()
     logging.getLogger("cleanslate").setLevel(logging.CRITICAL)  # purges' own logs: noise here
-    verdict = Verdict()
+    verdict, opt_in = Verdict(), Verdict()
     chosen = [TIERS[t] for t in tiers]
     everything = []
     for name in models:
@@ -756,6 +691,8 @@ async def main(
         for tier in chosen:
             report(results, tier, scenarios)
         judge(results, chosen, scenarios, verdict)
+        for name in OPT_IN:
+            judge(results, chosen, scenarios, opt_in, name)
     print(f"\n{len(seeds)} seeds, market '{market}', {time.perf_counter() - started:.0f} s wall")
     print("\nTWAP minus market sell, median [p10, p90] bps; before (twap-fixed) -> after (twap):")
     for results in everything:
@@ -773,9 +710,9 @@ async def main(
                 f"{b.name.split(' ')[0]} {break_even(results, b, 'twap-fixed', tier)} -> "
                 f"{break_even(results, b, 'twap', tier)}" for b in BASKETS
             ))  # fmt: skip
-            for name in WHAT_IF:
-                print(f"what-if {name} (not the product) minus market sell | minus twap | "
-                      "minus the best peer, median bps (small / mid / large):")  # fmt: skip
+            for name in OPT_IN:
+                print(f"{name} (opt-in) minus market sell | minus twap | minus the best peer, "
+                      "median bps (small / mid / large):")  # fmt: skip
                 for scenario in scenarios:
                     cells = []
                     for other in ("market", "twap"):
@@ -799,6 +736,9 @@ async def main(
     if plot_to is not None:
         plot(everything, chosen[0], plot_to)
         print(f"plot written to {plot_to}")
+    print(f"\nthe same targets for {', '.join(OPT_IN)} (opt-in; printed, not judged):")
+    print("\n".join(line for line in opt_in.lines if line.startswith("MISS")))
+    print("missed:", len(opt_in.misses))
     print("\ntargets (issue 28), margin = limit - value:")
     print("\n".join(verdict.lines))
     print("targets:", "met" if not verdict.misses else f"MISSED {len(verdict.misses)}")
