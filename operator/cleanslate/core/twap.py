@@ -32,6 +32,12 @@ How each ``purge_execution`` knob is read (``Execution`` in ``cleanslate.api.pol
 * ``pollIntervalSeconds``: a resting order is polled this often (shell waits via its clock).
 * ``maxDurationSeconds``: from ``started_at``; at the deadline a resting order is cancelled and
   the purge stops. ``maxSlices`` and ``maxConsecutiveNoFill`` stop it likewise.
+* ``pace`` and ``queueRest``: the adaptive pace (``core.pace``) may cross a slice or sell the
+  rest at once when waiting costs more than resting saves; with ``queueRest``, a slice it would
+  cross for a touch rarely reached (not for a fall) instead rests one post-only order for
+  everything left, good till the purge's deadline, while the queue the book shows ahead of it
+  is expected to trade in time (``_on_queue``); the book is read at once after placing and
+  every ``pace.LOOK_SECONDS``.
 * ``maxResidualUsd``: when the purge stops with a sellable residual, it still succeeds if that
   residual is worth at most this and something was sold; otherwise it fails. A residual that
   cannot be sold (below the minimum notional or base size) is always a success (SEI, WLFI).
