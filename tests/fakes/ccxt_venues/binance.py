@@ -43,10 +43,10 @@ from cleanslate.core.market import (
     ProductStatus,
     Side,
 )
-from cleanslate.exchange.errors import ExchangeError, NotFound, OrderRejected
+from cleanslate.exchange.errors import ExchangeError, OrderRejected
 from cleanslate.exchange.paper import PaperExchange
 
-from .base import FakeVenue, Outage, Reply, Request, millis, plain
+from .base import FakeVenue, Outage, Reply, Request, millis, paper_guard, plain
 
 API = "/api/v3/"
 DUST = "/sapi/v1/asset/dust"
@@ -693,9 +693,5 @@ async def _call(handler: Any, request: Request) -> Reply:
         return outage.reply
 
 
-async def _paper(awaitable: Any) -> Any:
-    """A paper call; its own faults are the paper's business, NotFound is the venue's."""
-    try:
-        return await awaitable
-    except NotFound as missing:
-        raise Outage(error("no_order")) from missing
+# A paper call: NotFound is the venue's answer, the paper's other faults are its own business.
+_paper = paper_guard(missing=error("no_order"))

@@ -49,12 +49,23 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from cleanslate.clock import Clock
-from cleanslate.core.market import Order, OrderRequest, OrderStatus, OrderType, Product, Side
+from cleanslate.core.market import Order, OrderStatus, OrderType, Product
 from cleanslate.core.market import ProductStatus as Status
-from cleanslate.exchange.errors import ExchangeError, NotFound, OrderRejected
+from cleanslate.exchange.errors import ExchangeError, OrderRejected
 from cleanslate.exchange.paper import PaperExchange
 
-from .base import FakeVenue, Outage, Reply, Request, millis, plain
+from .base import (
+    FakeVenue,
+    Outage,
+    Reply,
+    Request,
+    cancelled_at_once,
+    decimals,
+    millis,
+    paper_guard,
+    paper_request,
+    plain,
+)
 
 PAGE = 100
 """Get Unfilled Orders and Get History Orders: "Limit number default 100 max 100"."""
@@ -278,17 +289,8 @@ class FakeBitget(FakeVenue):
             ("GET", "/api/v2/spot/trade/history-orders"): self._history,
             ("GET", "/api/v2/spot/trade/fills"): self._fills,
         }
-        key = (request.method, request.path)
-        try:
-            if key in public:
-                return await public[key](request)
-            if key in private:
-                self._check_signature(request)
-                await self._adopt()
-                return await private[key](request)
-            return failure("404", f"fake bitget: no {request.method} {request.path}", 404)
-        except Outage as outage:
-            return outage.reply
+        unknown = failure("404", f"fake bitget: no {request.method} {request.path}", 404)
+        return await self.route(request, public, private, unknown)
 
     def _check_signature(self, request: Request) -> None:
         """API doc, "Signature": base64(HMAC-SHA256(secret, timestamp + method + requestPath
@@ -363,10 +365,10 @@ class FakeBitget(FakeVenue):
                 symbol=name,
                 baseCoin=p.base,
                 quoteCoin=p.quote,
-                minTradeAmount=plain(p.min_base_size, _decimals(p.base_increment)),
-                pricePrecision=str(_decimals(p.price_tick)),
-                quantityPrecision=str(_decimals(p.base_increment)),
-                quotePrecision=str(_decimals(p.price_tick)),
+                minTradeAmount=plain(p.min_base_size, decimals(p.base_increment)),
+                pricePrecision=str(decimals(p.price_tick)),
+                quantityPrecision=str(decimals(p.base_increment)),
+                quotePrecision=str(decimals(p.price_tick)),
                 # Get Symbols, status: "offline", "gray", "online", "halt"
                 status="online" if p.status is Status.TRADEABLE else "halt",
                 # "minTradeUSDT": the minimum order value, which ccxt's bitget reads for
@@ -449,15 +451,14 @@ class FakeBitget(FakeVenue):
         order_id = self._new_id()
         placed = _Placed(order_id, client_oid or str(order_id), f"bitget-{order_id}",
                          str(p["symbol"]), force)  # fmt: skip
-        paper_order = OrderRequest(
-            client_order_id=placed.paper_client_id,
-            product_id=product.product_id,
-            side=Side(str(p["side"]).upper()),
-            base_size=Decimal(str(p["size"])),
-            order_type=OrderType.MARKET if kind == "market" else OrderType.LIMIT,
-            limit_price=Decimal(str(p["price"])) if kind == "limit" else None,
+        paper_order = paper_request(
+            placed.paper_client_id,
+            product.product_id,
+            p["side"],
+            p["size"],
+            p["price"] if kind == "limit" else None,
             post_only=force == "post_only",
-            immediate_or_cancel=kind == "market" or force in ("ioc", "fok"),
+            ioc=force in ("ioc", "fok"),
         )
         try:
             await self.paper.place_order(paper_order)
@@ -466,7 +467,7 @@ class FakeBitget(FakeVenue):
             if reason != "PREVIEW_INVALID_LIMIT_PRICE_POST_ONLY":
                 code, msg = _PAPER_REJECTS.get(reason, ("40017", rejected.detail.message))
                 return failure(code, msg)
-            placed.refused = _cancelled_at_once(paper_order, self.clock.now())
+            placed.refused = cancelled_at_once(paper_order, self.clock.now())
         except ExchangeError:
             return self.unavailable()
         self._orders[order_id] = placed
@@ -668,31 +669,8 @@ def _fee_detail(order: Order, quote: str) -> str:
     return json.dumps({"newFees": new_fees, quote: coin})
 
 
-def _cancelled_at_once(request: OrderRequest, now: Any) -> Order:
-    return Order(
-        order_id="",
-        client_order_id=request.client_order_id,
-        product_id=request.product_id,
-        side=request.side,
-        order_type=request.order_type,
-        base_size=request.base_size,
-        limit_price=request.limit_price,
-        status=OrderStatus.CANCELLED,
-        created_at=now,
-        post_only=True,
-    )
-
-
-def _decimals(step: Decimal) -> int:
-    return max(0, -step.normalize().as_tuple().exponent)  # type: ignore[operator]
-
-
-async def _paper(awaitable: Any) -> Any:
-    try:
-        return await awaitable
-    except NotFound as missing:
-        raise Outage(
-            failure("40109", "The data of the order cannot be found, please confirm the order")
-        ) from missing
-    except ExchangeError as down:
-        raise Outage(failure("40604", "Server is busy, please try again later", 503)) from down
+# A paper call: NotFound and the paper's other failures as the venue answers them.
+_paper = paper_guard(
+    missing=failure("40109", "The data of the order cannot be found, please confirm the order"),
+    down=failure("40604", "Server is busy, please try again later", 503),
+)

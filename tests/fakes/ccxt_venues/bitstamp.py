@@ -43,10 +43,10 @@ from urllib.parse import urlsplit
 from cleanslate.clock import Clock
 from cleanslate.core.market import Order, OrderRequest, OrderStatus, OrderType, Product, Side
 from cleanslate.core.market import ProductStatus as Status
-from cleanslate.exchange.errors import ExchangeError, NotFound, OrderRejected
+from cleanslate.exchange.errors import ExchangeError, OrderRejected
 from cleanslate.exchange.paper import PaperExchange
 
-from .base import FakeVenue, Outage, Reply, Request, millis, plain
+from .base import FakeVenue, Outage, Reply, Request, decimals, millis, paper_guard, plain
 
 HOST = "www.bitstamp.net"
 PREFIX = "/api/v2/"
@@ -310,9 +310,9 @@ class FakeBitstamp(FakeVenue):
                 name=f"{p.base}/{p.quote}",
                 market_symbol=symbol,
                 base_currency=p.base,
-                base_decimals=_decimals(p.base_increment),
+                base_decimals=decimals(p.base_increment),
                 counter_currency=p.quote,
-                counter_decimals=_decimals(p.price_tick),
+                counter_decimals=decimals(p.price_tick),
                 minimum_order_value=plain(p.min_notional, 2),
                 trading="Enabled" if p.status is Status.TRADEABLE else "Disabled",
                 description=f"{p.base} / {p.quote}",
@@ -443,7 +443,7 @@ class FakeBitstamp(FakeVenue):
     def _reason(self, failure: str, product: Product) -> str:
         template = _PAPER_REJECTS.get(failure, "Order could not be placed.")
         return template.format(
-            places=_decimals(product.base_increment),
+            places=decimals(product.base_increment),
             minimum=f"{plain(product.min_notional, 1)} {product.quote}",
             available=product.base,
         )
@@ -576,14 +576,5 @@ def _datetime(ms: int, micros: bool = False) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%S.%f" if micros else "%Y-%m-%d %H:%M:%S")
 
 
-def _decimals(step: Decimal) -> int:
-    return max(0, -step.normalize().as_tuple().exponent)  # type: ignore[operator]
-
-
-async def _paper(awaitable: Any) -> Any:
-    try:
-        return await awaitable
-    except NotFound as missing:
-        raise Outage(error("Order not found.")) from missing
-    except ExchangeError as down:
-        raise Outage(error("Order could not be placed.")) from down
+# A paper call: NotFound and the paper's other failures as the venue answers them.
+_paper = paper_guard(missing=error("Order not found."), down=error("Order could not be placed."))

@@ -41,12 +41,23 @@ from decimal import Decimal
 from typing import Any
 
 from cleanslate.clock import Clock
-from cleanslate.core.market import Order, OrderRequest, OrderStatus, OrderType, Product, Side
+from cleanslate.core.market import Order, OrderStatus, Product
 from cleanslate.core.market import ProductStatus as Status
-from cleanslate.exchange.errors import ExchangeError, NotFound, OrderRejected
+from cleanslate.exchange.errors import ExchangeError, OrderRejected
 from cleanslate.exchange.paper import PaperExchange
 
-from .base import FakeVenue, Outage, Reply, Request, millis, plain
+from .base import (
+    FakeVenue,
+    Outage,
+    Reply,
+    Request,
+    cancelled_at_once,
+    decimals,
+    millis,
+    paper_guard,
+    paper_request,
+    plain,
+)
 
 # OKX docs, Public Data > Get instruments (instType=SPOT); the record ccxt's okx.parse_market
 # comment copies: one entry of "data".
@@ -276,14 +287,9 @@ class FakeOkx(FakeVenue):
             ("GET", "/api/v5/trade/fills-history"): self._fills,
             ("GET", "/api/v5/trade/fills"): self._fills,
         }
-        key = (request.method, request.path)
-        if key in public:
-            return await public[key](request)
-        if key in private:
-            self._check_signature(request)
-            await self._adopt()
-            return await private[key](request)
-        return failure("50000", "Body can not be empty.", 404)
+        return await self.route(
+            request, public, private, failure("50000", "Body can not be empty.", 404)
+        )
 
     def _check_signature(self, request: Request) -> None:
         """REST API > Authentication > Signature: base64(HMAC-SHA256(secret, timestamp +
@@ -335,9 +341,9 @@ class FakeOkx(FakeVenue):
                 instId=p.product_id,
                 baseCcy=p.base,
                 quoteCcy=p.quote,
-                lotSz=plain(p.base_increment, _decimals(p.base_increment)),
-                minSz=plain(p.min_base_size, _decimals(p.base_increment)),
-                tickSz=plain(p.price_tick, _decimals(p.price_tick)),
+                lotSz=plain(p.base_increment, decimals(p.base_increment)),
+                minSz=plain(p.min_base_size, decimals(p.base_increment)),
+                tickSz=plain(p.price_tick, decimals(p.price_tick)),
                 state="live" if p.status is Status.TRADEABLE else "suspend",
             )
             data.append(entry)
@@ -435,23 +441,21 @@ class FakeOkx(FakeVenue):
             return _refused(cl_ord_id, "51000", "Parameter px error")
         ord_id = self._next_id()
         placed = _Placed(ord_id, cl_ord_id, f"okx-{self._count}", product.product_id, ord_type)
-        limit = ord_type != "market"
-        request_ = OrderRequest(
-            client_order_id=placed.paper_client_id,
-            product_id=product.product_id,
-            side=Side(str(p["side"]).upper()),
-            base_size=Decimal(str(p["sz"])),
-            order_type=OrderType.LIMIT if limit else OrderType.MARKET,
-            limit_price=Decimal(str(p["px"])) if limit else None,
+        request_ = paper_request(
+            placed.paper_client_id,
+            product.product_id,
+            p["side"],
+            p["sz"],
+            p["px"] if ord_type != "market" else None,
             post_only=ord_type == "post_only",
-            immediate_or_cancel=ord_type in ("ioc", "market"),
+            ioc=ord_type == "ioc",
         )
         try:
             await self.paper.place_order(request_)
         except OrderRejected as rejected:
             reason = rejected.detail.preview_failure_reason
             if reason == "PREVIEW_INVALID_LIMIT_PRICE_POST_ONLY":
-                placed.refused = _refused_order(request_, self.clock.now())
+                placed.refused = cancelled_at_once(request_, self.clock.now())
             else:
                 code, msg = _PAPER_REJECTS.get(reason, ("51000", rejected.detail.message))
                 return _refused(cl_ord_id, code, msg)
@@ -594,21 +598,6 @@ def _refused(cl_ord_id: str, code: str, msg: str) -> Reply:
     )
 
 
-def _refused_order(request: OrderRequest, now: Any) -> Order:
-    return Order(
-        order_id="",
-        client_order_id=request.client_order_id,
-        product_id=request.product_id,
-        side=request.side,
-        order_type=request.order_type,
-        base_size=request.base_size,
-        limit_price=request.limit_price,
-        status=OrderStatus.CANCELLED,
-        created_at=now,
-        post_only=True,
-    )
-
-
 def _state(order: Order) -> str:
     if order.status is OrderStatus.OPEN:
         return "partially_filled" if order.filled_size else "live"
@@ -617,16 +606,8 @@ def _state(order: Order) -> str:
     return "canceled"
 
 
-def _decimals(step: Decimal) -> int:
-    return max(0, -step.normalize().as_tuple().exponent)  # type: ignore[operator]
-
-
-async def _paper(awaitable: Any) -> Any:
-    try:
-        return await awaitable
-    except NotFound as missing:
-        raise Outage(failure("51603", "Order does not exist")) from missing
-    except ExchangeError as down:
-        raise Outage(
-            failure("50001", "Service temporarily unavailable, please try again later.", 503)
-        ) from down
+# A paper call: NotFound and the paper's other failures as the venue answers them.
+_paper = paper_guard(
+    missing=failure("51603", "Order does not exist"),
+    down=failure("50001", "Service temporarily unavailable, please try again later.", 503),
+)
