@@ -14,6 +14,7 @@ import base64
 import functools
 
 from cleanslate.clock import Clock
+from cleanslate.exchange.ccxt import TESTED
 from cleanslate.exchange.paper import PaperExchange
 
 from .base import FakeVenue, Request
@@ -28,7 +29,7 @@ from .kraken import FakeKraken
 from .okx import FakeOkx
 from .upbit import FakeUpbit
 
-__all__ = ["DIALECTS", "FakeVenue", "Request", "credentials", "open_venue"]
+__all__ = ["DIALECTS", "LIVE_DIALECTS", "FakeVenue", "Request", "credentials", "open_venue"]
 
 DIALECTS = (
     "binance",
@@ -42,6 +43,11 @@ DIALECTS = (
     "bitstamp",
     "bitget",
 )
+"""Every venue with a fake here; a new one is added to this list (and to ``credentials`` and
+``open_venue``), and the venue suites parametrized over it pick it up."""
+LIVE_DIALECTS = tuple(d for d in DIALECTS if d in TESTED)
+"""The dialects whose venues may trade Live (the Live gate's ``capabilities.TESTED``); the
+others (upbit) are DryRun only, so suites that place orders leave them out."""
 
 _BINANCE = {"apiKey": "binance-test-key", "secret": "binance-test-secret"}
 _GATE = {"apiKey": "gate-test-key", "secret": "gate-test-secret"}

@@ -21,31 +21,18 @@ from cleanslate.api.account import TradingAccountSpec
 from cleanslate.clock import SimulatedClock
 from cleanslate.core.market import OrderRequest
 from cleanslate.exchange.errors import ExchangeTimeout
-from fakes.ccxt_venues import FakeVenue, Request
+from fakes.ccxt_venues import LIVE_DIALECTS, FakeVenue, Request
 
 from .rig import CcxtRig, venue_for
 
 D = Decimal
 HOLDINGS = {"USD": "150", "WLFI": "200"}  # ~$28 of WLFI: several TWAP slices
 VENUES = [
-    "binance",
-    "kraken",
-    "coinbase",
-    "binance-usdt",
-    "okx",
-    "okx-usdt",
-    "bybit",
-    "bybit-usdt",
-    "coinbaseexchange",
-    "kraken-eur",
-    "gate",
-    "gate-usdt",
-    "bitstamp",
-    "bitstamp-eur",
-    "bitget",
-    "bitget-usdt",
+    *LIVE_DIALECTS,
+    *(f"{v}-usdt" for v in ("binance", "okx", "bybit", "gate", "bitget")),
+    *(f"{v}-eur" for v in ("kraken", "bitstamp")),
 ]
-"""Each venue selling into USD on the calm market, Binance's own shape (a USDT-settled
+"""Each Live venue selling into USD on the calm market, Binance's own shape (a USDT-settled
 account on the ``usdt`` paper market, no USD market at all), OKX's and Bybit's USDT ones,
 and Kraken's and Bitstamp's EUR ones (an EUR-settled account on ``eur``)."""
 
