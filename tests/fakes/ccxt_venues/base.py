@@ -261,6 +261,30 @@ class FakeVenue:
         raise NotImplementedError
 
 
+class CancelsTakingPostOnly(FakeVenue):
+    """Base of the venues that accept a post-only order which would take and cancel it at
+    once instead of refusing it (OKX, Bybit, Bitget): that order never reaches the paper. The
+    venue's records (``_orders``' values) carry ``paper_client_id`` and ``refused`` (the
+    order so cancelled, else None); ``_guard`` is the venue's ``paper_guard``."""
+
+    _orders: Mapping[Any, Any]
+    _guard: Callable[[Awaitable[Any]], Awaitable[Any]]
+
+    async def orders(self) -> list[Order]:
+        return [await self._order_of(p) for p in self._orders.values() if p.refused is None]
+
+    async def _order_of(self, placed: Any) -> Order:
+        """The order of a venue record: the paper's, or the post-only cancelled at once."""
+        if placed.refused is not None:
+            return placed.refused
+        order = await self._guard(self.paper.find_order(placed.paper_client_id))
+        assert order is not None
+        return order
+
+    async def _is_open(self, placed: Any) -> bool:
+        return (await self._order_of(placed)).status is OrderStatus.OPEN
+
+
 def plain(value: Decimal, places: int = 8) -> str:
     """A decimal as venues print them: fixed point, never an exponent."""
     return f"{value.quantize(Decimal(1).scaleb(-places)):f}"

@@ -55,7 +55,7 @@ from cleanslate.exchange.errors import ExchangeError, OrderRejected
 from cleanslate.exchange.paper import PaperExchange
 
 from .base import (
-    FakeVenue,
+    CancelsTakingPostOnly,
     Outage,
     Reply,
     Request,
@@ -219,6 +219,13 @@ def failure(code: str, msg: str, status: int = 400) -> Reply:
     return Reply(status, {"code": code, "msg": msg, "requestTime": 0, "data": None})
 
 
+# A paper call: NotFound and the paper's other failures as the venue answers them.
+_paper = paper_guard(
+    missing=failure("40109", "The data of the order cannot be found, please confirm the order"),
+    down=failure("40604", "Server is busy, please try again later", 503),
+)
+
+
 @dataclass
 class _Placed:
     order_id: int
@@ -231,8 +238,9 @@ class _Placed:
     paper)."""
 
 
-class FakeBitget(FakeVenue):
+class FakeBitget(CancelsTakingPostOnly):
     exchange_id = "bitget"
+    _guard = staticmethod(_paper)
     order_paths = (
         "/api/v2/spot/trade/place-order",
         "/api/v2/spot/trade/batch-orders",
@@ -253,9 +261,6 @@ class FakeBitget(FakeVenue):
 
     def placed_client_ids(self) -> list[str]:
         return [o.client_oid for o in self._orders.values() if o.refused is None]
-
-    async def orders(self) -> list[Order]:
-        return [await self._order_of(p) for p in self._orders.values() if p.refused is None]
 
     def rate_limited(self) -> Reply:
         return failure("429", "Too Many Requests", 429)
@@ -473,13 +478,6 @@ class FakeBitget(FakeVenue):
         self._orders[order_id] = placed
         return answer({"orderId": str(order_id), "clientOid": placed.client_oid}, self._now())
 
-    async def _order_of(self, placed: _Placed) -> Order:
-        if placed.refused is not None:
-            return placed.refused
-        order = await _paper(self.paper.find_order(placed.paper_client_id))
-        assert order is not None
-        return order
-
     def _by_order_id(self, order_id: str | None) -> _Placed | None:
         return self._orders.get(int(order_id)) if order_id and order_id.isdigit() else None
 
@@ -667,10 +665,3 @@ def _fee_detail(order: Order, quote: str) -> str:
         "totalFee": plain(-order.fees),
     }
     return json.dumps({"newFees": new_fees, quote: coin})
-
-
-# A paper call: NotFound and the paper's other failures as the venue answers them.
-_paper = paper_guard(
-    missing=failure("40109", "The data of the order cannot be found, please confirm the order"),
-    down=failure("40604", "Server is busy, please try again later", 503),
-)

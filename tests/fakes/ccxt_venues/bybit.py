@@ -50,7 +50,7 @@ from cleanslate.exchange.errors import ExchangeError, OrderRejected
 from cleanslate.exchange.paper import PaperExchange
 
 from .base import (
-    FakeVenue,
+    CancelsTakingPostOnly,
     Outage,
     Reply,
     Request,
@@ -242,6 +242,13 @@ def failure(code: int, msg: str, status: int = 200) -> Reply:
     return answer({}, code, msg, status)
 
 
+# A paper call: NotFound and the paper's other failures as the venue answers them.
+_paper = paper_guard(
+    missing=failure(170213, "Order does not exist."),
+    down=failure(10016, "Service unavailable, please try again later.", 503),
+)
+
+
 @dataclass
 class _Placed:
     order_id: str
@@ -254,8 +261,9 @@ class _Placed:
     """A post-only order that would have taken: Bybit cancels it at once (never in the paper)."""
 
 
-class FakeBybit(FakeVenue):
+class FakeBybit(CancelsTakingPostOnly):
     exchange_id = "bybit"
+    _guard = staticmethod(_paper)
     order_paths = (
         "/v5/order/create",
         "/v5/order/cancel",
@@ -273,9 +281,6 @@ class FakeBybit(FakeVenue):
 
     def placed_client_ids(self) -> list[str]:
         return [o.link_id for o in self._orders.values() if o.refused is None]
-
-    async def orders(self) -> list[Order]:
-        return [await self._order_of(p) for p in self._orders.values() if p.refused is None]
 
     def rate_limited(self) -> Reply:
         return failure(10006, "Too many visits!")
@@ -493,16 +498,6 @@ class FakeBybit(FakeVenue):
         self._orders[order_id] = placed
         return answer({"orderId": order_id, "orderLinkId": link_id})
 
-    async def _order_of(self, placed: _Placed) -> Order:
-        if placed.refused is not None:
-            return placed.refused
-        order = await _paper(self.paper.find_order(placed.paper_client_id))
-        assert order is not None
-        return order
-
-    async def _is_open(self, placed: _Placed) -> bool:
-        return (await self._order_of(placed)).status is OrderStatus.OPEN
-
     async def _cancel(self, request: Request) -> Reply:
         # Trade > Cancel Order: category, symbol, orderId or orderLinkId.
         p = json.loads(request.body or "{}")
@@ -667,10 +662,3 @@ def _status(order: Order) -> str:
     if order.status is OrderStatus.REJECTED:
         return "Rejected"
     return "PartiallyFilledCanceled" if order.filled_size else "Cancelled"
-
-
-# A paper call: NotFound and the paper's other failures as the venue answers them.
-_paper = paper_guard(
-    missing=failure(170213, "Order does not exist."),
-    down=failure(10016, "Service unavailable, please try again later.", 503),
-)

@@ -47,7 +47,7 @@ from cleanslate.exchange.errors import ExchangeError, OrderRejected
 from cleanslate.exchange.paper import PaperExchange
 
 from .base import (
-    FakeVenue,
+    CancelsTakingPostOnly,
     Outage,
     Reply,
     Request,
@@ -221,6 +221,13 @@ def failure(code: str, msg: str, status: int = 200) -> Reply:
     return answer([], code, msg, status)
 
 
+# A paper call: NotFound and the paper's other failures as the venue answers them.
+_paper = paper_guard(
+    missing=failure("51603", "Order does not exist"),
+    down=failure("50001", "Service temporarily unavailable, please try again later.", 503),
+)
+
+
 @dataclass
 class _Placed:
     ord_id: str
@@ -232,8 +239,9 @@ class _Placed:
     """A post-only order that would have taken: OKX cancels it at once (never in the paper)."""
 
 
-class FakeOkx(FakeVenue):
+class FakeOkx(CancelsTakingPostOnly):
     exchange_id = "okx"
+    _guard = staticmethod(_paper)
     order_paths = (
         "/api/v5/trade/order",
         "/api/v5/trade/batch-orders",
@@ -253,9 +261,6 @@ class FakeOkx(FakeVenue):
 
     def placed_client_ids(self) -> list[str]:
         return [o.cl_ord_id for o in self._orders.values() if o.refused is None]
-
-    async def orders(self) -> list[Order]:
-        return [await self._order_of(p) for p in self._orders.values() if p.refused is None]
 
     def rate_limited(self) -> Reply:
         return failure("50011", "Too Many Requests", 429)
@@ -466,16 +471,6 @@ class FakeOkx(FakeVenue):
         placed_ = {"clOrdId": cl_ord_id, "ordId": ord_id, "sCode": "0", "sMsg": "Order placed"}
         return answer([{**placed_, "tag": "", "ts": now}])
 
-    async def _order_of(self, placed: _Placed) -> Order:
-        if placed.refused is not None:
-            return placed.refused
-        order = await _paper(self.paper.find_order(placed.paper_client_id))
-        assert order is not None
-        return order
-
-    async def _is_open(self, placed: _Placed) -> bool:
-        return (await self._order_of(placed)).status is OrderStatus.OPEN
-
     def _find(self, p: dict[str, str]) -> _Placed | None:
         if p.get("ordId"):
             placed = self._orders.get(p["ordId"])
@@ -604,10 +599,3 @@ def _state(order: Order) -> str:
     if order.status is OrderStatus.FILLED:
         return "filled"
     return "canceled"
-
-
-# A paper call: NotFound and the paper's other failures as the venue answers them.
-_paper = paper_guard(
-    missing=failure("51603", "Order does not exist"),
-    down=failure("50001", "Service temporarily unavailable, please try again later.", 503),
-)
