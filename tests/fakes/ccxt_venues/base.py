@@ -17,6 +17,8 @@ error codes. Venue-side identifiers (order ids, client id rules) are the dialect
 
 from __future__ import annotations
 
+import base64
+import hmac
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,7 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 import ccxt
 
 from cleanslate.clock import Clock
-from cleanslate.core.market import Order, OrderRequest, OrderStatus, OrderType, Side
+from cleanslate.core.market import Order, OrderRequest, OrderStatus, OrderType, Product, Side
 from cleanslate.exchange.errors import ExchangeError, NotFound
 from cleanslate.exchange.paper import PaperExchange
 
@@ -283,6 +285,32 @@ class CancelsTakingPostOnly(FakeVenue):
 
     async def _is_open(self, placed: Any) -> bool:
         return (await self._order_of(placed)).status is OrderStatus.OPEN
+
+
+def named(products: Mapping[str, Product], name: str | None, missing: Reply) -> Product:
+    """The product the venue calls ``name`` (``products``: the venue's names), else an
+    ``Outage`` with the venue's ``missing`` answer."""
+    product = products.get(name or "")
+    if product is None:
+        raise Outage(missing)
+    return product
+
+
+def signature_matches(
+    given: str,
+    secret: str | bytes,
+    payload: str | bytes,
+    digest: str = "sha256",
+    *,
+    b64: bool = False,
+) -> bool:
+    """Whether ``given`` is HMAC-``digest``(secret, payload) as the venue writes it: hex, or
+    base64 (``b64``). What is signed (the venue's prehash) is each venue's own."""
+    key = secret.encode() if isinstance(secret, str) else secret
+    data = payload.encode() if isinstance(payload, str) else payload
+    mac = hmac.new(key, data, digest)
+    expected = base64.b64encode(mac.digest()).decode() if b64 else mac.hexdigest()
+    return hmac.compare_digest(given, expected)
 
 
 def plain(value: Decimal, places: int = 8) -> str:

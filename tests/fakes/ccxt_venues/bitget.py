@@ -38,9 +38,6 @@ Venue rules the fake enforces, as Bitget documents them:
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 from dataclasses import dataclass
 from datetime import timedelta
@@ -62,9 +59,11 @@ from .base import (
     cancelled_at_once,
     decimals,
     millis,
+    named,
     paper_guard,
     paper_request,
     plain,
+    signature_matches,
 )
 
 PAGE = 100
@@ -313,8 +312,7 @@ class FakeBitget(CancelsTakingPostOnly):
             + (f"?{unquote(query)}" if query else "")
             + (request.body or "")
         )
-        mac = hmac.new(self.secret.encode(), prehash.encode(), hashlib.sha256).digest()
-        if not hmac.compare_digest(h.get("ACCESS-SIGN", ""), base64.b64encode(mac).decode()):
+        if not signature_matches(h.get("ACCESS-SIGN", ""), self.secret, prehash, b64=True):
             raise Outage(failure("40009", "sign signature error", 401))
 
     async def _adopt(self) -> None:
@@ -345,10 +343,8 @@ class FakeBitget(CancelsTakingPostOnly):
         return {_symbol(p): p for p in await _paper(self.paper.products())}
 
     async def _product(self, symbol: str | None) -> Product:
-        product = (await self._products()).get(symbol or "")
-        if product is None:
-            raise Outage(failure("40034", "Parameter symbol does not exist"))
-        return product
+        missing = failure("40034", "Parameter symbol does not exist")
+        return named(await self._products(), symbol, missing)
 
     async def _time(self, request: Request) -> Reply:
         # ccxt bitget.py fetch_time comment: data.serverTime (Public > Get Server Time).

@@ -32,8 +32,6 @@ Venue rules the fake enforces, as Bitstamp documents them:
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -46,7 +44,18 @@ from cleanslate.core.market import ProductStatus as Status
 from cleanslate.exchange.errors import ExchangeError, OrderRejected
 from cleanslate.exchange.paper import PaperExchange
 
-from .base import FakeVenue, Outage, Reply, Request, decimals, millis, paper_guard, plain
+from .base import (
+    FakeVenue,
+    Outage,
+    Reply,
+    Request,
+    decimals,
+    millis,
+    named,
+    paper_guard,
+    plain,
+    signature_matches,
+)
 
 HOST = "www.bitstamp.net"
 PREFIX = "/api/v2/"
@@ -265,8 +274,7 @@ class FakeBitstamp(FakeVenue):
             + h.get("X-Auth-Version", "")
             + (request.body or "")
         )
-        expected = hmac.new(self.secret.encode(), auth.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(h.get("X-Auth-Signature", "").lower(), expected):
+        if not signature_matches(h.get("X-Auth-Signature", "").lower(), self.secret, auth):
             raise Outage(error("Invalid signature", 403, code="API0005"))
 
     async def _adopt(self) -> None:
@@ -295,10 +303,8 @@ class FakeBitstamp(FakeVenue):
         return {f"{p.base}{p.quote}".lower(): p for p in await self.paper.products()}
 
     async def _product(self, market_symbol: str) -> Product:
-        product = (await self._by_symbol()).get(market_symbol)
-        if product is None:
-            raise Outage(Reply(404, {"status": "error", "reason": "Invalid market."}))
-        return product
+        missing = Reply(404, {"status": "error", "reason": "Invalid market."})
+        return named(await self._by_symbol(), market_symbol, missing)
 
     async def _markets(self) -> Reply:
         rows = []

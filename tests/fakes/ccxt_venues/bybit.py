@@ -34,8 +34,6 @@ Venue rules the fake enforces, as Bybit documents them:
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 from dataclasses import dataclass
@@ -60,6 +58,7 @@ from .base import (
     paper_guard,
     paper_request,
     plain,
+    signature_matches,
 )
 
 # Bybit docs, Market > Get Instruments Info (category=spot), as ccxt's
@@ -322,8 +321,7 @@ class FakeBybit(CancelsTakingPostOnly):
         query = request.url.split("?", 1)[1] if "?" in request.url else ""
         signed = (request.body or "") if request.method == "POST" else query
         prehash = h.get("X-BAPI-TIMESTAMP", "") + self.api_key + h.get("X-BAPI-RECV-WINDOW", "")
-        mac = hmac.new(self.secret.encode(), (prehash + signed).encode(), hashlib.sha256)
-        if not hmac.compare_digest(h.get("X-BAPI-SIGN", ""), mac.hexdigest()):
+        if not signature_matches(h.get("X-BAPI-SIGN", ""), self.secret, prehash + signed):
             raise Outage(failure(10004, "Error sign, please check your signature generation."))
 
     async def _adopt(self) -> None:

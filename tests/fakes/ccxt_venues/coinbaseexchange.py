@@ -40,8 +40,6 @@ Venue rules the fake enforces, as the reference documents them:
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import re
 import uuid
@@ -56,7 +54,16 @@ from cleanslate.core.market import ProductStatus as Status
 from cleanslate.exchange.errors import ExchangeError, OrderRejected
 from cleanslate.exchange.paper import PaperExchange
 
-from .base import FakeVenue, Outage, Reply, Request, paper_guard, paper_request, plain
+from .base import (
+    FakeVenue,
+    Outage,
+    Reply,
+    Request,
+    paper_guard,
+    paper_request,
+    plain,
+    signature_matches,
+)
 
 # ccxt coinbaseexchange.fetch_markets, the venue's sample of one /products entry.
 PRODUCT: dict[str, Any] = {
@@ -274,9 +281,8 @@ class FakeCoinbaseExchange(FakeVenue):
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         what = headers.get("CB-ACCESS-TIMESTAMP", "") + request.method + path
         what += request.body or ""
-        mac = hmac.new(base64.b64decode(self.secret), what.encode(), hashlib.sha256)
-        expected = base64.b64encode(mac.digest()).decode()
-        if not hmac.compare_digest(headers.get("CB-ACCESS-SIGN", ""), expected):
+        secret = base64.b64decode(self.secret)
+        if not signature_matches(headers.get("CB-ACCESS-SIGN", ""), secret, what, b64=True):
             raise Outage(message(401, "invalid signature"))
 
     async def _adopt(self) -> None:

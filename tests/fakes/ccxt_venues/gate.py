@@ -30,7 +30,6 @@ Spot > "Create an order", "Get a single order", "List orders"):
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -50,9 +49,11 @@ from .base import (
     Request,
     decimals,
     millis,
+    named,
     paper_guard,
     paper_request,
     plain,
+    signature_matches,
 )
 
 PREFIX = "/api/v4"
@@ -316,8 +317,7 @@ class FakeGate(FakeVenue):
         body_hash = hashlib.sha512((request.body or "").encode()).hexdigest()
         query = urlsplit(request.url).query
         payload = "\n".join([request.method.upper(), request.path, query, body_hash, timestamp])
-        expected = hmac.new(self.secret.encode(), payload.encode(), hashlib.sha512).hexdigest()
-        if not hmac.compare_digest(request.headers.get("SIGN", ""), expected):
+        if not signature_matches(request.headers.get("SIGN", ""), self.secret, payload, "sha512"):
             raise Outage(error("INVALID_SIGNATURE"))
 
     async def _adopt(self) -> None:
@@ -341,10 +341,7 @@ class FakeGate(FakeVenue):
         return {f"{p.base}_{p.quote}": p for p in await self.paper.products()}
 
     async def _pair(self, name: str | None) -> Product:
-        product = (await self._pairs()).get(name or "")
-        if product is None:
-            raise Outage(error("INVALID_CURRENCY_PAIR"))
-        return product
+        return named(await self._pairs(), name, error("INVALID_CURRENCY_PAIR"))
 
     async def _currency_pairs(self, request: Request) -> Reply:
         pairs = []

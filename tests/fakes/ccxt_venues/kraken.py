@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -43,7 +42,17 @@ from cleanslate.core.market import ProductStatus as Status
 from cleanslate.exchange.errors import ExchangeError, OrderRejected
 from cleanslate.exchange.paper import PaperExchange
 
-from .base import FakeVenue, Outage, Reply, Request, decimals, paper_guard, paper_request, plain
+from .base import (
+    FakeVenue,
+    Outage,
+    Reply,
+    Request,
+    decimals,
+    paper_guard,
+    paper_request,
+    plain,
+    signature_matches,
+)
 
 # Kraken docs, Market Data > Get Tradable Asset Pairs (no ccxt fixture records the raw
 # AssetPairs answer): one entry of "result".
@@ -261,10 +270,9 @@ class FakeKraken(FakeVenue):
         nonce = request.params.get("nonce", "")
         body = request.body or ""
         digest = hashlib.sha256((nonce + body).encode()).digest()
-        mac = hmac.new(base64.b64decode(self.secret), request.path.encode() + digest, "sha512")
-        if not hmac.compare_digest(
-            request.headers.get("API-Sign", ""), base64.b64encode(mac.digest()).decode()
-        ):
+        secret, signed = base64.b64decode(self.secret), request.path.encode() + digest
+        if not signature_matches(request.headers.get("API-Sign", ""), secret, signed, "sha512",
+                                 b64=True):  # fmt: skip
             raise Outage(failure("EAPI:Invalid signature"))
         if not nonce.isdigit() or int(nonce) <= self._last_nonce:
             raise Outage(failure("EAPI:Invalid nonce"))

@@ -31,9 +31,6 @@ Venue rules the fake enforces, as OKX documents them:
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import re
 from dataclasses import dataclass
@@ -57,6 +54,7 @@ from .base import (
     paper_guard,
     paper_request,
     plain,
+    signature_matches,
 )
 
 # OKX docs, Public Data > Get instruments (instType=SPOT); the record ccxt's okx.parse_market
@@ -308,8 +306,7 @@ class FakeOkx(CancelsTakingPostOnly):
         query = request.url.split("?", 1)[1] if "?" in request.url else ""
         path = request.path + (f"?{query}" if query else "")
         prehash = timestamp + request.method + path + (request.body or "")
-        mac = hmac.new(self.secret.encode(), prehash.encode(), hashlib.sha256).digest()
-        if not hmac.compare_digest(h.get("OK-ACCESS-SIGN", ""), base64.b64encode(mac).decode()):
+        if not signature_matches(h.get("OK-ACCESS-SIGN", ""), self.secret, prehash, b64=True):
             raise Outage(failure("50113", "Invalid Sign.", 401))
 
     async def _adopt(self) -> None:
