@@ -1,4 +1,4 @@
-"""The ccxt adapter in the contract suite, one harness per tested venue.
+"""The ccxt adapter in the contract suite, one harness per venue that may trade Live.
 
 Each ``open`` builds a fresh paper account holding exactly the given balances (``documents``
 market: SEI-USD, tick 0.0001, step 0.1, several ticks wide), a fake venue of the dialect over
@@ -18,15 +18,38 @@ from cleanslate.exchange.paper import open_paper_exchange
 from cleanslate.exchange.port import Exchange
 from fakes.ccxt_venues import FakeVenue, credentials, open_venue
 
+NO_MIN_SIZE = frozenset(
+    {
+        # Bitstamp's markets state a minimum order value only (Market info > Markets,
+        # ``minimum_order_value``, in the quote currency), no minimum size, so ccxt's
+        # bitstamp market has no ``limits.amount.min``.
+        "bitstamp",
+    }
+)
+"""Venues whose ccxt markets state no minimum order size."""
+NO_MIN_NOTIONAL = frozenset(
+    {
+        # OKX's instruments state ``minSz`` (base) only, no minimum order value (v5 Public
+        # Data > Get instruments), so ccxt's okx market has no ``limits.cost.min``.
+        "okx",
+        # ccxt's bitget reads a minimum order value (``minTradeUSDT``) for USDT markets only
+        # (bitget.py fetch_default_markets), so its SEI/USD market has no ``limits.cost.min``.
+        "bitget",
+    }
+)
+"""Venues whose ccxt markets state no minimum order value."""
+
 
 class CcxtHarness:
     """ccxt's ``exchange_id`` class over its fake venue, trading SEI-USD."""
 
     product_id = "SEI-USD"
     base = "SEI"
-    exchange_id = ""
 
-    def __init__(self) -> None:
+    def __init__(self, exchange_id: str) -> None:
+        self.exchange_id = exchange_id
+        self.lists_min_size = exchange_id not in NO_MIN_SIZE
+        self.lists_min_notional = exchange_id not in NO_MIN_NOTIONAL
         self.clock = SimulatedClock()
         self.venues: list[FakeVenue] = []
         self._opened: list[CcxtExchange] = []
@@ -48,49 +71,3 @@ class CcxtHarness:
     async def close(self) -> None:
         for exchange in self._opened:
             await exchange.aclose()
-
-
-class BinanceHarness(CcxtHarness):
-    exchange_id = "binance"
-
-
-class KrakenHarness(CcxtHarness):
-    exchange_id = "kraken"
-
-
-class CoinbaseCcxtHarness(CcxtHarness):
-    exchange_id = "coinbase"
-
-
-class BybitHarness(CcxtHarness):
-    exchange_id = "bybit"
-
-
-class OkxHarness(CcxtHarness):
-    exchange_id = "okx"
-    lists_min_notional = False
-    """OKX's instruments state ``minSz`` (base) only, no minimum order value (v5 Public Data >
-    Get instruments), so ccxt's okx market has no ``limits.cost.min``."""
-
-
-class CoinbaseExchangeHarness(CcxtHarness):
-    exchange_id = "coinbaseexchange"
-
-
-class GateHarness(CcxtHarness):
-    exchange_id = "gate"
-
-
-class BitstampHarness(CcxtHarness):
-    exchange_id = "bitstamp"
-    lists_min_size = False
-    """Bitstamp's markets state a minimum order value only (Market info > Markets,
-    ``minimum_order_value``, in the quote currency), no minimum size, so ccxt's bitstamp
-    market has no ``limits.amount.min``."""
-
-
-class BitgetHarness(CcxtHarness):
-    exchange_id = "bitget"
-    lists_min_notional = False
-    """ccxt's bitget reads a minimum order value (``minTradeUSDT``) for USDT markets only
-    (bitget.py fetch_default_markets), so its SEI/USD market has no ``limits.cost.min``."""

@@ -15,6 +15,9 @@ Adding an adapter (e.g. ``coinbase``):
 2. Register it in ``harnesses.HARNESSES`` under the adapter's name; every contract test
    then runs for it. A venue that cannot honour a test's scenario should make its fake do
    so rather than skip: the suite is the definition of "behaves like an exchange".
+
+A venue reached through ccxt needs no harness of its own: ``CcxtHarness`` runs for every fake
+in ``fakes.ccxt_venues.LIVE_DIALECTS``.
 """
 
 from __future__ import annotations

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from functools import partial
 from typing import Protocol
 
 from cleanslate.api.account import PaperExchange as PaperConfig
 from cleanslate.clock import SimulatedClock
 from cleanslate.exchange.paper import open_paper_exchange
 from cleanslate.exchange.port import Exchange
+from fakes.ccxt_venues import LIVE_DIALECTS
 
-from .ccxt_harness import (
-    BinanceHarness,
-    BitgetHarness,
-    BitstampHarness,
-    BybitHarness,
-    CoinbaseCcxtHarness,
-    CoinbaseExchangeHarness,
-    GateHarness,
-    KrakenHarness,
-    OkxHarness,
-)
+from .ccxt_harness import CcxtHarness
 from .coinbase_harness import CoinbaseHarness
 
 
@@ -68,13 +60,6 @@ class PaperHarness:
 HARNESSES: dict[str, Callable[[], ExchangeHarness]] = {
     "paper": PaperHarness,
     "coinbase": CoinbaseHarness,
-    "ccxt-binance": BinanceHarness,
-    "ccxt-kraken": KrakenHarness,
-    "ccxt-coinbase": CoinbaseCcxtHarness,
-    "ccxt-okx": OkxHarness,
-    "ccxt-bybit": BybitHarness,
-    "ccxt-coinbaseexchange": CoinbaseExchangeHarness,
-    "ccxt-gate": GateHarness,
-    "ccxt-bitstamp": BitstampHarness,
-    "ccxt-bitget": BitgetHarness,
+    # the ccxt adapter over the fake of every venue that may trade Live
+    **{f"ccxt-{venue}": partial(CcxtHarness, venue) for venue in LIVE_DIALECTS},
 }

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import base64
 import functools
+from collections.abc import Callable
 
 from cleanslate.clock import Clock
+from cleanslate.exchange.ccxt import TESTED
 from cleanslate.exchange.paper import PaperExchange
 
 from .base import FakeVenue, Request
@@ -28,20 +30,26 @@ from .kraken import FakeKraken
 from .okx import FakeOkx
 from .upbit import FakeUpbit
 
-__all__ = ["DIALECTS", "FakeVenue", "Request", "credentials", "open_venue"]
+__all__ = ["DIALECTS", "LIVE_DIALECTS", "FakeVenue", "Request", "credentials", "open_venue"]
 
-DIALECTS = (
-    "binance",
-    "coinbase",
-    "kraken",
-    "okx",
-    "bybit",
-    "coinbaseexchange",
-    "upbit",
-    "gate",
-    "bitstamp",
-    "bitget",
-)
+_FAKES: dict[str, Callable[..., FakeVenue]] = {
+    "binance": FakeBinance,
+    "coinbase": FakeCoinbaseCcxt,
+    "kraken": FakeKraken,
+    "okx": FakeOkx,
+    "bybit": FakeBybit,
+    "coinbaseexchange": FakeCoinbaseExchange,
+    "upbit": FakeUpbit,
+    "gate": FakeGate,
+    "bitstamp": FakeBitstamp,
+    "bitget": FakeBitget,
+}
+DIALECTS = tuple(_FAKES)
+"""Every venue with a fake here. A new one is one entry in ``_FAKES`` and its key in
+``_KEYS``; the venue suites parametrized over DIALECTS pick it up."""
+LIVE_DIALECTS = tuple(d for d in DIALECTS if d in TESTED)
+"""The dialects whose venues may trade Live (the Live gate's ``capabilities.TESTED``); the
+others (upbit) are DryRun only, so suites that place orders leave them out."""
 
 _BINANCE = {"apiKey": "binance-test-key", "secret": "binance-test-secret"}
 _GATE = {"apiKey": "gate-test-key", "secret": "gate-test-secret"}
@@ -70,6 +78,20 @@ _UPBIT = {
 }
 
 
+_KEYS = {
+    "binance": _BINANCE,
+    "kraken": _KRAKEN,
+    "okx": _OKX,
+    "bybit": _BYBIT,
+    "coinbaseexchange": _COINBASEEXCHANGE,
+    "upbit": _UPBIT,
+    "gate": _GATE,
+    "bitstamp": _BITSTAMP,
+    "bitget": _BITGET,
+}
+"""The test key of each fake but Coinbase's (an EC key made on first use)."""
+
+
 @functools.cache
 def _coinbase() -> dict[str, str]:
     from unit.coinbase import fixtures as fx
@@ -79,52 +101,20 @@ def _coinbase() -> dict[str, str]:
 
 def credentials(exchange_id: str) -> dict[str, str]:
     """The key the fake of ``exchange_id`` accepts, as a ccxt credentials mapping."""
-    if exchange_id == "binance":
-        return dict(_BINANCE)
-    if exchange_id == "kraken":
-        return dict(_KRAKEN)
     if exchange_id == "coinbase":
         return dict(_coinbase())
-    if exchange_id == "okx":
-        return dict(_OKX)
-    if exchange_id == "bybit":
-        return dict(_BYBIT)
-    if exchange_id == "coinbaseexchange":
-        return dict(_COINBASEEXCHANGE)
-    if exchange_id == "upbit":
-        return dict(_UPBIT)
-    if exchange_id == "gate":
-        return dict(_GATE)
-    if exchange_id == "bitstamp":
-        return dict(_BITSTAMP)
-    if exchange_id == "bitget":
-        return dict(_BITGET)
-    raise ValueError(f"no fake venue for {exchange_id!r}")
+    if exchange_id not in _KEYS:
+        raise ValueError(f"no fake venue for {exchange_id!r}")
+    return dict(_KEYS[exchange_id])
 
 
 def open_venue(exchange_id: str, paper: PaperExchange, clock: Clock) -> FakeVenue:
     """A fake ``exchange_id`` venue over ``paper`` that accepts ``credentials(exchange_id)``."""
     key = credentials(exchange_id)
-    if exchange_id == "binance":
-        return FakeBinance(paper, clock, api_key=key["apiKey"], secret=key["secret"])
-    if exchange_id == "kraken":
-        return FakeKraken(paper, clock, api_key=key["apiKey"], secret=key["secret"])
-    if exchange_id == "bybit":
-        return FakeBybit(paper, clock, api_key=key["apiKey"], secret=key["secret"])
-    if exchange_id == "okx":
-        return FakeOkx(paper, clock, api_key=key["apiKey"], secret=key["secret"],
-                       passphrase=key["password"])  # fmt: skip
-    if exchange_id == "upbit":
-        return FakeUpbit(paper, clock, api_key=key["apiKey"], secret=key["secret"])
-    if exchange_id == "coinbaseexchange":
-        return FakeCoinbaseExchange(
-            paper, clock, api_key=key["apiKey"], secret=key["secret"], passphrase=key["password"]
-        )
-    if exchange_id == "gate":
-        return FakeGate(paper, clock, api_key=key["apiKey"], secret=key["secret"])
-    if exchange_id == "bitstamp":
-        return FakeBitstamp(paper, clock, api_key=key["apiKey"], secret=key["secret"])
-    if exchange_id == "bitget":
-        return FakeBitget(paper, clock, api_key=key["apiKey"], secret=key["secret"],
-                          passphrase=key["password"])  # fmt: skip
-    return FakeCoinbaseCcxt(paper, clock, key_name=key["apiKey"], private_key_pem=key["secret"])
+    if exchange_id == "coinbase":
+        return FakeCoinbaseCcxt(paper, clock, key_name=key["apiKey"], private_key_pem=key["secret"])
+    # OKX, Coinbase Exchange and Bitget keys have a passphrase (ccxt's "password")
+    passphrase = {"passphrase": key["password"]} if "password" in key else {}
+    return _FAKES[exchange_id](
+        paper, clock, api_key=key["apiKey"], secret=key["secret"], **passphrase
+    )

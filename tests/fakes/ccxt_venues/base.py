@@ -17,9 +17,12 @@ error codes. Venue-side identifiers (order ids, client id rules) are the dialect
 
 from __future__ import annotations
 
+import base64
+import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -27,7 +30,8 @@ from urllib.parse import parse_qsl, urlsplit
 import ccxt
 
 from cleanslate.clock import Clock
-from cleanslate.core.market import Order, OrderRequest, OrderStatus
+from cleanslate.core.market import Order, OrderRequest, OrderStatus, OrderType, Product, Side
+from cleanslate.exchange.errors import ExchangeError, NotFound
 from cleanslate.exchange.paper import PaperExchange
 
 REASONS = {
@@ -75,6 +79,11 @@ class Outage(Exception):
     def __init__(self, reply: Reply) -> None:
         super().__init__(reply.status)
         self.reply = reply
+
+
+Handler = Callable[[Request], Awaitable[Reply]]
+Routes = Mapping[tuple[str, str], Handler]
+"""(method, path) -> the handler of that endpoint."""
 
 
 @dataclass
@@ -212,7 +221,32 @@ class FakeVenue:
                 return fault.kind
         return None
 
+    async def route(
+        self, request: Request, public: Routes, private: Routes, unknown: Reply
+    ) -> Reply:
+        """The common tail of ``handle`` for venues keyed by (method, path): a public
+        endpoint answers as is; a private one after ``_check_signature`` and ``_adopt``;
+        any other request gets ``unknown`` (the venue's own not-found answer)."""
+        key = (request.method, request.path)
+        if key in public:
+            return await public[key](request)
+        if key in private:
+            self._check_signature(request)
+            await self._adopt()
+            return await private[key](request)
+        return unknown
+
     # --- per dialect ----------------------------------------------------------------------
+
+    def _check_signature(self, request: Request) -> None:
+        """Raise an ``Outage`` with the venue's answer unless ``request`` is signed with the
+        venue's key (used by ``route``)."""
+        raise NotImplementedError
+
+    async def _adopt(self) -> None:
+        """Make the paper account's orders not placed through this venue (seeded stale
+        orders) venue orders (used by ``route``)."""
+        raise NotImplementedError
 
     async def handle(self, request: Request) -> Reply:
         """The venue's answer to ``request``. An ``Outage`` raised anywhere below is answered
@@ -229,13 +263,83 @@ class FakeVenue:
         raise NotImplementedError
 
 
+class CancelsTakingPostOnly(FakeVenue):
+    """Base of the venues that accept a post-only order which would take and cancel it at
+    once instead of refusing it (OKX, Bybit, Bitget): that order never reaches the paper. The
+    venue's records (``_orders``' values) carry ``paper_client_id`` and ``refused`` (the
+    order so cancelled, else None); ``_guard`` is the venue's ``paper_guard``."""
+
+    _orders: Mapping[Any, Any]
+    _guard: Callable[[Awaitable[Any]], Awaitable[Any]]
+
+    async def orders(self) -> list[Order]:
+        return [await self._order_of(p) for p in self._orders.values() if p.refused is None]
+
+    async def _order_of(self, placed: Any) -> Order:
+        """The order of a venue record: the paper's, or the post-only cancelled at once."""
+        if placed.refused is not None:
+            return placed.refused
+        order = await self._guard(self.paper.find_order(placed.paper_client_id))
+        assert order is not None
+        return order
+
+    async def _is_open(self, placed: Any) -> bool:
+        return (await self._order_of(placed)).status is OrderStatus.OPEN
+
+
+def named(products: Mapping[str, Product], name: str | None, missing: Reply) -> Product:
+    """The product the venue calls ``name`` (``products``: the venue's names), else an
+    ``Outage`` with the venue's ``missing`` answer."""
+    product = products.get(name or "")
+    if product is None:
+        raise Outage(missing)
+    return product
+
+
+def signature_matches(
+    given: str,
+    secret: str | bytes,
+    payload: str | bytes,
+    digest: str = "sha256",
+    *,
+    b64: bool = False,
+) -> bool:
+    """Whether ``given`` is HMAC-``digest``(secret, payload) as the venue writes it: hex, or
+    base64 (``b64``). What is signed (the venue's prehash) is each venue's own."""
+    key = secret.encode() if isinstance(secret, str) else secret
+    data = payload.encode() if isinstance(payload, str) else payload
+    mac = hmac.new(key, data, digest)
+    expected = base64.b64encode(mac.digest()).decode() if b64 else mac.hexdigest()
+    return hmac.compare_digest(given, expected)
+
+
 def plain(value: Decimal, places: int = 8) -> str:
     """A decimal as venues print them: fixed point, never an exponent."""
     return f"{value.quantize(Decimal(1).scaleb(-places)):f}"
 
 
-def paper_request(**kw: Any) -> OrderRequest:
-    return OrderRequest(**kw)
+def paper_request(
+    client_id: str,
+    product_id: str,
+    side: str,
+    size: Any,
+    price: Any | None,
+    *,
+    post_only: bool = False,
+    ioc: bool = False,
+) -> OrderRequest:
+    """The paper order of a venue's placement, from the venue's own fields: a limit order at
+    ``price``, a market order (always immediate-or-cancel) where ``price`` is None."""
+    return OrderRequest(
+        client_order_id=client_id,
+        product_id=product_id,
+        side=Side(str(side).upper()),
+        base_size=Decimal(str(size)),
+        order_type=OrderType.MARKET if price is None else OrderType.LIMIT,
+        limit_price=None if price is None else Decimal(str(price)),
+        post_only=post_only,
+        immediate_or_cancel=price is None or ioc,
+    )
 
 
 def is_open(order: Order) -> bool:
@@ -244,3 +348,45 @@ def is_open(order: Order) -> bool:
 
 def millis(order_or_time: Any) -> int:
     return int(order_or_time.timestamp() * 1000)
+
+
+def decimals(step: Decimal) -> int:
+    """The decimal places of an increment (``0.001`` -> 3), as venues state precisions."""
+    return max(0, -step.normalize().as_tuple().exponent)  # type: ignore[operator]
+
+
+def cancelled_at_once(request: OrderRequest, now: datetime) -> Order:
+    """A post-only order that would have taken, as venues that accept it and cancel it at
+    once (instead of refusing it) record it: never in the paper book, nothing filled."""
+    return Order(
+        order_id="",
+        client_order_id=request.client_order_id,
+        product_id=request.product_id,
+        side=request.side,
+        order_type=request.order_type,
+        base_size=request.base_size,
+        limit_price=request.limit_price,
+        status=OrderStatus.CANCELLED,
+        created_at=now,
+        post_only=True,
+    )
+
+
+def paper_guard(
+    missing: Reply, down: Reply | None = None
+) -> Callable[[Awaitable[Any]], Awaitable[Any]]:
+    """A wrapper for paper calls: the paper's NotFound becomes an ``Outage`` with the venue's
+    ``missing`` answer, any other paper failure one with its ``down`` answer (without
+    ``down``, it propagates)."""
+
+    async def call(awaitable: Awaitable[Any]) -> Any:
+        try:
+            return await awaitable
+        except NotFound as gone:
+            raise Outage(missing) from gone
+        except ExchangeError as failed:
+            if down is None:
+                raise
+            raise Outage(down) from failed
+
+    return call

@@ -25,8 +25,6 @@ Venue rules the fake enforces, as Binance documents them:
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -43,10 +41,20 @@ from cleanslate.core.market import (
     ProductStatus,
     Side,
 )
-from cleanslate.exchange.errors import ExchangeError, NotFound, OrderRejected
+from cleanslate.exchange.errors import ExchangeError, OrderRejected
 from cleanslate.exchange.paper import PaperExchange
 
-from .base import FakeVenue, Outage, Reply, Request, millis, plain
+from .base import (
+    FakeVenue,
+    Outage,
+    Reply,
+    Request,
+    millis,
+    named,
+    paper_guard,
+    plain,
+    signature_matches,
+)
 
 API = "/api/v3/"
 DUST = "/sapi/v1/asset/dust"
@@ -313,8 +321,7 @@ class FakeBinance(FakeVenue):
             raise Outage(error("bad_key"))
         signed = request.body if request.method in ("POST", "PUT") else urlsplit(request.url).query
         payload, _, signature = (signed or "").rpartition("&signature=")
-        expected = hmac.new(self.secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(signature, expected):
+        if not signature_matches(signature, self.secret, payload):
             raise Outage(error("bad_signature"))
 
     async def _adopt(self) -> None:
@@ -347,10 +354,7 @@ class FakeBinance(FakeVenue):
         return {p.base + p.quote: p for p in await self.paper.products()}
 
     async def _product(self, symbol: str | None) -> Product:
-        product = (await self._products()).get(symbol or "")
-        if product is None:
-            raise Outage(error("bad_symbol"))
-        return product
+        return named(await self._products(), symbol, error("bad_symbol"))
 
     async def _exchange_info(self, request: Request) -> Reply:
         symbols = []
@@ -693,9 +697,5 @@ async def _call(handler: Any, request: Request) -> Reply:
         return outage.reply
 
 
-async def _paper(awaitable: Any) -> Any:
-    """A paper call; its own faults are the paper's business, NotFound is the venue's."""
-    try:
-        return await awaitable
-    except NotFound as missing:
-        raise Outage(error("no_order")) from missing
+# A paper call: NotFound is the venue's answer, the paper's other faults are its own business.
+_paper = paper_guard(missing=error("no_order"))

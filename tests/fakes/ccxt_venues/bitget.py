@@ -38,9 +38,6 @@ Venue rules the fake enforces, as Bitget documents them:
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 from dataclasses import dataclass
 from datetime import timedelta
@@ -49,12 +46,25 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from cleanslate.clock import Clock
-from cleanslate.core.market import Order, OrderRequest, OrderStatus, OrderType, Product, Side
+from cleanslate.core.market import Order, OrderStatus, OrderType, Product
 from cleanslate.core.market import ProductStatus as Status
-from cleanslate.exchange.errors import ExchangeError, NotFound, OrderRejected
+from cleanslate.exchange.errors import ExchangeError, OrderRejected
 from cleanslate.exchange.paper import PaperExchange
 
-from .base import FakeVenue, Outage, Reply, Request, millis, plain
+from .base import (
+    CancelsTakingPostOnly,
+    Outage,
+    Reply,
+    Request,
+    cancelled_at_once,
+    decimals,
+    millis,
+    named,
+    paper_guard,
+    paper_request,
+    plain,
+    signature_matches,
+)
 
 PAGE = 100
 """Get Unfilled Orders and Get History Orders: "Limit number default 100 max 100"."""
@@ -208,6 +218,13 @@ def failure(code: str, msg: str, status: int = 400) -> Reply:
     return Reply(status, {"code": code, "msg": msg, "requestTime": 0, "data": None})
 
 
+# A paper call: NotFound and the paper's other failures as the venue answers them.
+_paper = paper_guard(
+    missing=failure("40109", "The data of the order cannot be found, please confirm the order"),
+    down=failure("40604", "Server is busy, please try again later", 503),
+)
+
+
 @dataclass
 class _Placed:
     order_id: int
@@ -220,8 +237,9 @@ class _Placed:
     paper)."""
 
 
-class FakeBitget(FakeVenue):
+class FakeBitget(CancelsTakingPostOnly):
     exchange_id = "bitget"
+    _guard = staticmethod(_paper)
     order_paths = (
         "/api/v2/spot/trade/place-order",
         "/api/v2/spot/trade/batch-orders",
@@ -242,9 +260,6 @@ class FakeBitget(FakeVenue):
 
     def placed_client_ids(self) -> list[str]:
         return [o.client_oid for o in self._orders.values() if o.refused is None]
-
-    async def orders(self) -> list[Order]:
-        return [await self._order_of(p) for p in self._orders.values() if p.refused is None]
 
     def rate_limited(self) -> Reply:
         return failure("429", "Too Many Requests", 429)
@@ -278,17 +293,8 @@ class FakeBitget(FakeVenue):
             ("GET", "/api/v2/spot/trade/history-orders"): self._history,
             ("GET", "/api/v2/spot/trade/fills"): self._fills,
         }
-        key = (request.method, request.path)
-        try:
-            if key in public:
-                return await public[key](request)
-            if key in private:
-                self._check_signature(request)
-                await self._adopt()
-                return await private[key](request)
-            return failure("404", f"fake bitget: no {request.method} {request.path}", 404)
-        except Outage as outage:
-            return outage.reply
+        unknown = failure("404", f"fake bitget: no {request.method} {request.path}", 404)
+        return await self.route(request, public, private, unknown)
 
     def _check_signature(self, request: Request) -> None:
         """API doc, "Signature": base64(HMAC-SHA256(secret, timestamp + method + requestPath
@@ -306,8 +312,7 @@ class FakeBitget(FakeVenue):
             + (f"?{unquote(query)}" if query else "")
             + (request.body or "")
         )
-        mac = hmac.new(self.secret.encode(), prehash.encode(), hashlib.sha256).digest()
-        if not hmac.compare_digest(h.get("ACCESS-SIGN", ""), base64.b64encode(mac).decode()):
+        if not signature_matches(h.get("ACCESS-SIGN", ""), self.secret, prehash, b64=True):
             raise Outage(failure("40009", "sign signature error", 401))
 
     async def _adopt(self) -> None:
@@ -338,10 +343,8 @@ class FakeBitget(FakeVenue):
         return {_symbol(p): p for p in await _paper(self.paper.products())}
 
     async def _product(self, symbol: str | None) -> Product:
-        product = (await self._products()).get(symbol or "")
-        if product is None:
-            raise Outage(failure("40034", "Parameter symbol does not exist"))
-        return product
+        missing = failure("40034", "Parameter symbol does not exist")
+        return named(await self._products(), symbol, missing)
 
     async def _time(self, request: Request) -> Reply:
         # ccxt bitget.py fetch_time comment: data.serverTime (Public > Get Server Time).
@@ -363,10 +366,10 @@ class FakeBitget(FakeVenue):
                 symbol=name,
                 baseCoin=p.base,
                 quoteCoin=p.quote,
-                minTradeAmount=plain(p.min_base_size, _decimals(p.base_increment)),
-                pricePrecision=str(_decimals(p.price_tick)),
-                quantityPrecision=str(_decimals(p.base_increment)),
-                quotePrecision=str(_decimals(p.price_tick)),
+                minTradeAmount=plain(p.min_base_size, decimals(p.base_increment)),
+                pricePrecision=str(decimals(p.price_tick)),
+                quantityPrecision=str(decimals(p.base_increment)),
+                quotePrecision=str(decimals(p.price_tick)),
                 # Get Symbols, status: "offline", "gray", "online", "halt"
                 status="online" if p.status is Status.TRADEABLE else "halt",
                 # "minTradeUSDT": the minimum order value, which ccxt's bitget reads for
@@ -449,15 +452,14 @@ class FakeBitget(FakeVenue):
         order_id = self._new_id()
         placed = _Placed(order_id, client_oid or str(order_id), f"bitget-{order_id}",
                          str(p["symbol"]), force)  # fmt: skip
-        paper_order = OrderRequest(
-            client_order_id=placed.paper_client_id,
-            product_id=product.product_id,
-            side=Side(str(p["side"]).upper()),
-            base_size=Decimal(str(p["size"])),
-            order_type=OrderType.MARKET if kind == "market" else OrderType.LIMIT,
-            limit_price=Decimal(str(p["price"])) if kind == "limit" else None,
+        paper_order = paper_request(
+            placed.paper_client_id,
+            product.product_id,
+            p["side"],
+            p["size"],
+            p["price"] if kind == "limit" else None,
             post_only=force == "post_only",
-            immediate_or_cancel=kind == "market" or force in ("ioc", "fok"),
+            ioc=force in ("ioc", "fok"),
         )
         try:
             await self.paper.place_order(paper_order)
@@ -466,18 +468,11 @@ class FakeBitget(FakeVenue):
             if reason != "PREVIEW_INVALID_LIMIT_PRICE_POST_ONLY":
                 code, msg = _PAPER_REJECTS.get(reason, ("40017", rejected.detail.message))
                 return failure(code, msg)
-            placed.refused = _cancelled_at_once(paper_order, self.clock.now())
+            placed.refused = cancelled_at_once(paper_order, self.clock.now())
         except ExchangeError:
             return self.unavailable()
         self._orders[order_id] = placed
         return answer({"orderId": str(order_id), "clientOid": placed.client_oid}, self._now())
-
-    async def _order_of(self, placed: _Placed) -> Order:
-        if placed.refused is not None:
-            return placed.refused
-        order = await _paper(self.paper.find_order(placed.paper_client_id))
-        assert order is not None
-        return order
 
     def _by_order_id(self, order_id: str | None) -> _Placed | None:
         return self._orders.get(int(order_id)) if order_id and order_id.isdigit() else None
@@ -666,33 +661,3 @@ def _fee_detail(order: Order, quote: str) -> str:
         "totalFee": plain(-order.fees),
     }
     return json.dumps({"newFees": new_fees, quote: coin})
-
-
-def _cancelled_at_once(request: OrderRequest, now: Any) -> Order:
-    return Order(
-        order_id="",
-        client_order_id=request.client_order_id,
-        product_id=request.product_id,
-        side=request.side,
-        order_type=request.order_type,
-        base_size=request.base_size,
-        limit_price=request.limit_price,
-        status=OrderStatus.CANCELLED,
-        created_at=now,
-        post_only=True,
-    )
-
-
-def _decimals(step: Decimal) -> int:
-    return max(0, -step.normalize().as_tuple().exponent)  # type: ignore[operator]
-
-
-async def _paper(awaitable: Any) -> Any:
-    try:
-        return await awaitable
-    except NotFound as missing:
-        raise Outage(
-            failure("40109", "The data of the order cannot be found, please confirm the order")
-        ) from missing
-    except ExchangeError as down:
-        raise Outage(failure("40604", "Server is busy, please try again later", 503)) from down

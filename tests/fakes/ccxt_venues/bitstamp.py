@@ -32,8 +32,6 @@ Venue rules the fake enforces, as Bitstamp documents them:
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -43,10 +41,21 @@ from urllib.parse import urlsplit
 from cleanslate.clock import Clock
 from cleanslate.core.market import Order, OrderRequest, OrderStatus, OrderType, Product, Side
 from cleanslate.core.market import ProductStatus as Status
-from cleanslate.exchange.errors import ExchangeError, NotFound, OrderRejected
+from cleanslate.exchange.errors import ExchangeError, OrderRejected
 from cleanslate.exchange.paper import PaperExchange
 
-from .base import FakeVenue, Outage, Reply, Request, millis, plain
+from .base import (
+    FakeVenue,
+    Outage,
+    Reply,
+    Request,
+    decimals,
+    millis,
+    named,
+    paper_guard,
+    plain,
+    signature_matches,
+)
 
 HOST = "www.bitstamp.net"
 PREFIX = "/api/v2/"
@@ -265,8 +274,7 @@ class FakeBitstamp(FakeVenue):
             + h.get("X-Auth-Version", "")
             + (request.body or "")
         )
-        expected = hmac.new(self.secret.encode(), auth.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(h.get("X-Auth-Signature", "").lower(), expected):
+        if not signature_matches(h.get("X-Auth-Signature", "").lower(), self.secret, auth):
             raise Outage(error("Invalid signature", 403, code="API0005"))
 
     async def _adopt(self) -> None:
@@ -295,10 +303,8 @@ class FakeBitstamp(FakeVenue):
         return {f"{p.base}{p.quote}".lower(): p for p in await self.paper.products()}
 
     async def _product(self, market_symbol: str) -> Product:
-        product = (await self._by_symbol()).get(market_symbol)
-        if product is None:
-            raise Outage(Reply(404, {"status": "error", "reason": "Invalid market."}))
-        return product
+        missing = Reply(404, {"status": "error", "reason": "Invalid market."})
+        return named(await self._by_symbol(), market_symbol, missing)
 
     async def _markets(self) -> Reply:
         rows = []
@@ -310,9 +316,9 @@ class FakeBitstamp(FakeVenue):
                 name=f"{p.base}/{p.quote}",
                 market_symbol=symbol,
                 base_currency=p.base,
-                base_decimals=_decimals(p.base_increment),
+                base_decimals=decimals(p.base_increment),
                 counter_currency=p.quote,
-                counter_decimals=_decimals(p.price_tick),
+                counter_decimals=decimals(p.price_tick),
                 minimum_order_value=plain(p.min_notional, 2),
                 trading="Enabled" if p.status is Status.TRADEABLE else "Disabled",
                 description=f"{p.base} / {p.quote}",
@@ -443,7 +449,7 @@ class FakeBitstamp(FakeVenue):
     def _reason(self, failure: str, product: Product) -> str:
         template = _PAPER_REJECTS.get(failure, "Order could not be placed.")
         return template.format(
-            places=_decimals(product.base_increment),
+            places=decimals(product.base_increment),
             minimum=f"{plain(product.min_notional, 1)} {product.quote}",
             available=product.base,
         )
@@ -576,14 +582,5 @@ def _datetime(ms: int, micros: bool = False) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%S.%f" if micros else "%Y-%m-%d %H:%M:%S")
 
 
-def _decimals(step: Decimal) -> int:
-    return max(0, -step.normalize().as_tuple().exponent)  # type: ignore[operator]
-
-
-async def _paper(awaitable: Any) -> Any:
-    try:
-        return await awaitable
-    except NotFound as missing:
-        raise Outage(error("Order not found.")) from missing
-    except ExchangeError as down:
-        raise Outage(error("Order could not be placed.")) from down
+# A paper call: NotFound and the paper's other failures as the venue answers them.
+_paper = paper_guard(missing=error("Order not found."), down=error("Order could not be placed."))

@@ -34,8 +34,6 @@ Venue rules the fake enforces, as Bybit documents them:
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 from dataclasses import dataclass
@@ -44,12 +42,24 @@ from decimal import Decimal
 from typing import Any
 
 from cleanslate.clock import Clock
-from cleanslate.core.market import Order, OrderRequest, OrderStatus, OrderType, Product, Side
+from cleanslate.core.market import Order, OrderStatus, OrderType, Product
 from cleanslate.core.market import ProductStatus as Status
-from cleanslate.exchange.errors import ExchangeError, NotFound, OrderRejected
+from cleanslate.exchange.errors import ExchangeError, OrderRejected
 from cleanslate.exchange.paper import PaperExchange
 
-from .base import FakeVenue, Outage, Reply, Request, millis, plain
+from .base import (
+    CancelsTakingPostOnly,
+    Outage,
+    Reply,
+    Request,
+    cancelled_at_once,
+    decimals,
+    millis,
+    paper_guard,
+    paper_request,
+    plain,
+    signature_matches,
+)
 
 # Bybit docs, Market > Get Instruments Info (category=spot), as ccxt's
 # bybit.fetch_spot_markets comment copies it: one entry of "result.list".
@@ -231,6 +241,13 @@ def failure(code: int, msg: str, status: int = 200) -> Reply:
     return answer({}, code, msg, status)
 
 
+# A paper call: NotFound and the paper's other failures as the venue answers them.
+_paper = paper_guard(
+    missing=failure(170213, "Order does not exist."),
+    down=failure(10016, "Service unavailable, please try again later.", 503),
+)
+
+
 @dataclass
 class _Placed:
     order_id: str
@@ -243,8 +260,9 @@ class _Placed:
     """A post-only order that would have taken: Bybit cancels it at once (never in the paper)."""
 
 
-class FakeBybit(FakeVenue):
+class FakeBybit(CancelsTakingPostOnly):
     exchange_id = "bybit"
+    _guard = staticmethod(_paper)
     order_paths = (
         "/v5/order/create",
         "/v5/order/cancel",
@@ -262,9 +280,6 @@ class FakeBybit(FakeVenue):
 
     def placed_client_ids(self) -> list[str]:
         return [o.link_id for o in self._orders.values() if o.refused is None]
-
-    async def orders(self) -> list[Order]:
-        return [await self._order_of(p) for p in self._orders.values() if p.refused is None]
 
     def rate_limited(self) -> Reply:
         return failure(10006, "Too many visits!")
@@ -294,14 +309,8 @@ class FakeBybit(FakeVenue):
             ("GET", "/v5/order/history"): self._history,
             ("GET", "/v5/execution/list"): self._executions,
         }
-        key = (request.method, request.path)
-        if key in public:
-            return await public[key](request)
-        if key in private:
-            self._check_signature(request)
-            await self._adopt()
-            return await private[key](request)
-        return Reply(404, {"retCode": 10001, "retMsg": "route not found"})
+        unknown = Reply(404, {"retCode": 10001, "retMsg": "route not found"})
+        return await self.route(request, public, private, unknown)
 
     def _check_signature(self, request: Request) -> None:
         """Integration Guidance > Authentication: hex(HMAC-SHA256(secret, timestamp + key +
@@ -312,8 +321,7 @@ class FakeBybit(FakeVenue):
         query = request.url.split("?", 1)[1] if "?" in request.url else ""
         signed = (request.body or "") if request.method == "POST" else query
         prehash = h.get("X-BAPI-TIMESTAMP", "") + self.api_key + h.get("X-BAPI-RECV-WINDOW", "")
-        mac = hmac.new(self.secret.encode(), (prehash + signed).encode(), hashlib.sha256)
-        if not hmac.compare_digest(h.get("X-BAPI-SIGN", ""), mac.hexdigest()):
+        if not signature_matches(h.get("X-BAPI-SIGN", ""), self.secret, prehash + signed):
             raise Outage(failure(10004, "Error sign, please check your signature generation."))
 
     async def _adopt(self) -> None:
@@ -355,11 +363,11 @@ class FakeBybit(FakeVenue):
                 status="Trading" if p.status is Status.TRADEABLE else "PreLaunch",
                 lotSizeFilter={
                     **INSTRUMENT["lotSizeFilter"],
-                    "basePrecision": plain(p.base_increment, _decimals(p.base_increment)),
-                    "minOrderQty": plain(p.min_base_size, _decimals(p.base_increment)),
+                    "basePrecision": plain(p.base_increment, decimals(p.base_increment)),
+                    "minOrderQty": plain(p.min_base_size, decimals(p.base_increment)),
                     "minOrderAmt": plain(p.min_notional, 2),
                 },
-                priceFilter={"tickSize": plain(p.price_tick, _decimals(p.price_tick))},
+                priceFilter={"tickSize": plain(p.price_tick, decimals(p.price_tick))},
             )
             listed.append(entry)
         return answer({"category": "spot", "list": listed, "nextPageCursor": ""})
@@ -465,22 +473,21 @@ class FakeBybit(FakeVenue):
         link_id = link_id or f"fake-{self._count}"
         placed = _Placed(order_id, link_id, f"bybit-{self._count}", _symbol(product),
                          product.product_id, tif)  # fmt: skip
-        request_ = OrderRequest(
-            client_order_id=placed.paper_client_id,
-            product_id=product.product_id,
-            side=Side(str(p["side"]).upper()),
-            base_size=Decimal(str(p["qty"])),
-            order_type=OrderType.LIMIT if kind == "Limit" else OrderType.MARKET,
-            limit_price=Decimal(str(p["price"])) if kind == "Limit" else None,
+        request_ = paper_request(
+            placed.paper_client_id,
+            product.product_id,
+            p["side"],
+            p["qty"],
+            p["price"] if kind == "Limit" else None,
             post_only=tif == "PostOnly",
-            immediate_or_cancel=tif == "IOC" or kind == "Market",
+            ioc=tif == "IOC",
         )
         try:
             await self.paper.place_order(request_)
         except OrderRejected as rejected:
             reason = rejected.detail.preview_failure_reason
             if reason == "PREVIEW_INVALID_LIMIT_PRICE_POST_ONLY":
-                placed.refused = _refused_order(request_, self.clock.now())
+                placed.refused = cancelled_at_once(request_, self.clock.now())
             else:
                 code, msg = _PAPER_REJECTS.get(reason, (170210, rejected.detail.message))
                 return failure(code, msg)
@@ -488,16 +495,6 @@ class FakeBybit(FakeVenue):
             return failure(10016, "Service unavailable, please try again later.", 503)
         self._orders[order_id] = placed
         return answer({"orderId": order_id, "orderLinkId": link_id})
-
-    async def _order_of(self, placed: _Placed) -> Order:
-        if placed.refused is not None:
-            return placed.refused
-        order = await _paper(self.paper.find_order(placed.paper_client_id))
-        assert order is not None
-        return order
-
-    async def _is_open(self, placed: _Placed) -> bool:
-        return (await self._order_of(placed)).status is OrderStatus.OPEN
 
     async def _cancel(self, request: Request) -> Reply:
         # Trade > Cancel Order: category, symbol, orderId or orderLinkId.
@@ -655,21 +652,6 @@ def _symbol(product: Product) -> str:
     return product.base + product.quote
 
 
-def _refused_order(request: OrderRequest, now: Any) -> Order:
-    return Order(
-        order_id="",
-        client_order_id=request.client_order_id,
-        product_id=request.product_id,
-        side=request.side,
-        order_type=request.order_type,
-        base_size=request.base_size,
-        limit_price=request.limit_price,
-        status=OrderStatus.CANCELLED,
-        created_at=now,
-        post_only=True,
-    )
-
-
 def _status(order: Order) -> str:
     if order.status is OrderStatus.OPEN:
         return "PartiallyFilled" if order.filled_size else "New"
@@ -678,16 +660,3 @@ def _status(order: Order) -> str:
     if order.status is OrderStatus.REJECTED:
         return "Rejected"
     return "PartiallyFilledCanceled" if order.filled_size else "Cancelled"
-
-
-def _decimals(step: Decimal) -> int:
-    return max(0, -step.normalize().as_tuple().exponent)  # type: ignore[operator]
-
-
-async def _paper(awaitable: Any) -> Any:
-    try:
-        return await awaitable
-    except NotFound as missing:
-        raise Outage(failure(170213, "Order does not exist.")) from missing
-    except ExchangeError as down:
-        raise Outage(failure(10016, "Service unavailable, please try again later.", 503)) from down

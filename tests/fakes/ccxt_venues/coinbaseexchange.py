@@ -40,24 +40,30 @@ Venue rules the fake enforces, as the reference documents them:
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
 from cleanslate.clock import Clock
-from cleanslate.core.market import Order, OrderRequest, OrderStatus, OrderType, Product, Side
+from cleanslate.core.market import Order, OrderStatus, OrderType, Product
 from cleanslate.core.market import ProductStatus as Status
-from cleanslate.exchange.errors import ExchangeError, NotFound, OrderRejected
+from cleanslate.exchange.errors import ExchangeError, OrderRejected
 from cleanslate.exchange.paper import PaperExchange
 
-from .base import FakeVenue, Outage, Reply, Request, plain
+from .base import (
+    FakeVenue,
+    Outage,
+    Reply,
+    Request,
+    paper_guard,
+    paper_request,
+    plain,
+    signature_matches,
+)
 
 # ccxt coinbaseexchange.fetch_markets, the venue's sample of one /products entry.
 PRODUCT: dict[str, Any] = {
@@ -275,9 +281,8 @@ class FakeCoinbaseExchange(FakeVenue):
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         what = headers.get("CB-ACCESS-TIMESTAMP", "") + request.method + path
         what += request.body or ""
-        mac = hmac.new(base64.b64decode(self.secret), what.encode(), hashlib.sha256)
-        expected = base64.b64encode(mac.digest()).decode()
-        if not hmac.compare_digest(headers.get("CB-ACCESS-SIGN", ""), expected):
+        secret = base64.b64decode(self.secret)
+        if not signature_matches(headers.get("CB-ACCESS-SIGN", ""), secret, what, b64=True):
             raise Outage(message(401, "invalid signature"))
 
     async def _adopt(self) -> None:
@@ -394,18 +399,17 @@ class FakeCoinbaseExchange(FakeVenue):
         self._count += 1
         order_id = str(uuid.UUID(int=self._count, version=4))
         placed = _Placed(order_id, client_oid, f"cbx-{self._count}")
-        paper_request = OrderRequest(
-            client_order_id=placed.paper_client_id,
-            product_id=product.product_id,
-            side=Side(str(body.get("side", "")).upper()),
-            base_size=Decimal(str(body["size"])),
-            order_type=OrderType.LIMIT if kind == "limit" else OrderType.MARKET,
-            limit_price=Decimal(str(body["price"])) if kind == "limit" else None,
+        request_ = paper_request(
+            placed.paper_client_id,
+            product.product_id,
+            body.get("side", ""),
+            body["size"],
+            body["price"] if kind == "limit" else None,
             post_only=post,
-            immediate_or_cancel=kind == "market" or tif in ("IOC", "FOK"),
+            ioc=tif in ("IOC", "FOK"),
         )
         try:
-            await self.paper.place_order(paper_request)
+            await self.paper.place_order(request_)
         except OrderRejected as rejected:
             reason = rejected.detail.preview_failure_reason
             if reason == "PREVIEW_INVALID_LIMIT_PRICE_POST_ONLY":
@@ -548,10 +552,5 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-async def _paper(awaitable: Any) -> Any:
-    try:
-        return await awaitable
-    except NotFound as missing:
-        raise Outage(message(404, "NotFound")) from missing
-    except ExchangeError as down:
-        raise Outage(message(503, "Service Unavailable")) from down
+# A paper call: NotFound and the paper's other failures as the venue answers them.
+_paper = paper_guard(missing=message(404, "NotFound"), down=message(503, "Service Unavailable"))

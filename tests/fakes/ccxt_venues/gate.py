@@ -30,7 +30,6 @@ Spot > "Create an order", "Get a single order", "List orders"):
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -38,12 +37,24 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cleanslate.clock import Clock
-from cleanslate.core.market import Order, OrderRequest, OrderStatus, OrderType, Product, Side
+from cleanslate.core.market import Order, OrderStatus, OrderType, Product
 from cleanslate.core.market import ProductStatus as Status
-from cleanslate.exchange.errors import ExchangeError, NotFound, OrderRejected
+from cleanslate.exchange.errors import ExchangeError, OrderRejected
 from cleanslate.exchange.paper import PaperExchange
 
-from .base import FakeVenue, Outage, Reply, Request, millis, plain
+from .base import (
+    FakeVenue,
+    Outage,
+    Reply,
+    Request,
+    decimals,
+    millis,
+    named,
+    paper_guard,
+    paper_request,
+    plain,
+    signature_matches,
+)
 
 PREFIX = "/api/v4"
 FINISHED_PAGE = 100
@@ -276,7 +287,7 @@ class FakeGate(FakeVenue):
         }
         if method == "GET" and path in public:
             return await public[path](request)
-        self._check_signature(request, path)
+        self._check_signature(request)
         await self._adopt()
         if (method, path) == ("GET", "/account/detail"):
             return Reply(200, ACCOUNT_DETAIL)
@@ -299,15 +310,14 @@ class FakeGate(FakeVenue):
             return await self._cancel(request, key)
         return Reply(404, {"label": "NOT_FOUND", "message": f"fake gate: no {method} {path}"})
 
-    def _check_signature(self, request: Request, path: str) -> None:
+    def _check_signature(self, request: Request) -> None:
         if request.headers.get("KEY") != self.api_key:
             raise Outage(error("INVALID_KEY"))
         timestamp = request.headers.get("Timestamp", "")
         body_hash = hashlib.sha512((request.body or "").encode()).hexdigest()
         query = urlsplit(request.url).query
-        payload = "\n".join([request.method.upper(), PREFIX + path, query, body_hash, timestamp])
-        expected = hmac.new(self.secret.encode(), payload.encode(), hashlib.sha512).hexdigest()
-        if not hmac.compare_digest(request.headers.get("SIGN", ""), expected):
+        payload = "\n".join([request.method.upper(), request.path, query, body_hash, timestamp])
+        if not signature_matches(request.headers.get("SIGN", ""), self.secret, payload, "sha512"):
             raise Outage(error("INVALID_SIGNATURE"))
 
     async def _adopt(self) -> None:
@@ -331,10 +341,7 @@ class FakeGate(FakeVenue):
         return {f"{p.base}_{p.quote}": p for p in await self.paper.products()}
 
     async def _pair(self, name: str | None) -> Product:
-        product = (await self._pairs()).get(name or "")
-        if product is None:
-            raise Outage(error("INVALID_CURRENCY_PAIR"))
-        return product
+        return named(await self._pairs(), name, error("INVALID_CURRENCY_PAIR"))
 
     async def _currency_pairs(self, request: Request) -> Reply:
         pairs = []
@@ -348,10 +355,10 @@ class FakeGate(FakeVenue):
                 base_name=p.base,
                 quote=p.quote,
                 quote_name=p.quote,
-                min_base_amount=plain(p.min_base_size, _decimals(p.base_increment)),
+                min_base_amount=plain(p.min_base_size, decimals(p.base_increment)),
                 min_quote_amount=plain(p.min_notional, 2),
-                amount_precision=_decimals(p.base_increment),
-                precision=_decimals(p.price_tick),
+                amount_precision=decimals(p.base_increment),
+                precision=decimals(p.price_tick),
                 trade_status="tradable" if p.status is Status.TRADEABLE else "untradable",
             )
             pairs.append(entry)
@@ -438,15 +445,14 @@ class FakeGate(FakeVenue):
             return error("INVALID_PARAM_VALUE", "invalid argument: price")
         self._next_id += 1
         placed = _Placed(self._next_id, text, f"gate-{self._next_id}", p["currency_pair"], tif)
-        paper_order = OrderRequest(
-            client_order_id=placed.paper_client_id,
-            product_id=product.product_id,
-            side=Side(p["side"].upper()),
-            base_size=Decimal(p["amount"]),
-            order_type=OrderType.MARKET if kind == "market" else OrderType.LIMIT,
-            limit_price=Decimal(p["price"]) if kind == "limit" else None,
+        paper_order = paper_request(
+            placed.paper_client_id,
+            product.product_id,
+            p["side"],
+            p["amount"],
+            p["price"] if kind == "limit" else None,
             post_only=tif == "poc",
-            immediate_or_cancel=kind == "market" or tif in ("ioc", "fok"),
+            ioc=tif in ("ioc", "fok"),
         )
         try:
             order = await self.paper.place_order(paper_order)
@@ -620,14 +626,5 @@ def _finish_as(order: Order, tif: str) -> str:
     return "cancelled"
 
 
-def _decimals(step: Decimal) -> int:
-    return max(0, -step.normalize().as_tuple().exponent)  # type: ignore[operator]
-
-
-async def _paper(awaitable: Any) -> Any:
-    try:
-        return await awaitable
-    except NotFound as missing:
-        raise Outage(error("ORDER_NOT_FOUND")) from missing
-    except ExchangeError as down:
-        raise Outage(error("SERVER_ERROR")) from down
+# A paper call: NotFound and the paper's other failures as the venue answers them.
+_paper = paper_guard(missing=error("ORDER_NOT_FOUND"), down=error("SERVER_ERROR"))

@@ -31,19 +31,28 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from cleanslate.clock import Clock
-from cleanslate.core.market import Order, OrderRequest, OrderStatus, OrderType, Product, Side
+from cleanslate.core.market import Order, OrderStatus, OrderType, Product
 from cleanslate.core.market import ProductStatus as Status
-from cleanslate.exchange.errors import ExchangeError, NotFound, OrderRejected
+from cleanslate.exchange.errors import ExchangeError, OrderRejected
 from cleanslate.exchange.paper import PaperExchange
 
-from .base import FakeVenue, Outage, Reply, Request, plain
+from .base import (
+    FakeVenue,
+    Outage,
+    Reply,
+    Request,
+    decimals,
+    paper_guard,
+    paper_request,
+    plain,
+    signature_matches,
+)
 
 # Kraken docs, Market Data > Get Tradable Asset Pairs (no ccxt fixture records the raw
 # AssetPairs answer): one entry of "result".
@@ -261,10 +270,9 @@ class FakeKraken(FakeVenue):
         nonce = request.params.get("nonce", "")
         body = request.body or ""
         digest = hashlib.sha256((nonce + body).encode()).digest()
-        mac = hmac.new(base64.b64decode(self.secret), request.path.encode() + digest, "sha512")
-        if not hmac.compare_digest(
-            request.headers.get("API-Sign", ""), base64.b64encode(mac.digest()).decode()
-        ):
+        secret, signed = base64.b64decode(self.secret), request.path.encode() + digest
+        if not signature_matches(request.headers.get("API-Sign", ""), secret, signed, "sha512",
+                                 b64=True):  # fmt: skip
             raise Outage(failure("EAPI:Invalid signature"))
         if not nonce.isdigit() or int(nonce) <= self._last_nonce:
             raise Outage(failure("EAPI:Invalid nonce"))
@@ -306,13 +314,13 @@ class FakeKraken(FakeVenue):
                 wsname=f"{p.base}/{p.quote}",
                 base=p.base,
                 quote=FIAT.get(p.quote, p.quote),
-                pair_decimals=_decimals(p.price_tick),
+                pair_decimals=decimals(p.price_tick),
                 cost_decimals=5,
-                lot_decimals=_decimals(p.base_increment),
+                lot_decimals=decimals(p.base_increment),
                 fee_volume_currency=FIAT.get(p.quote, p.quote),
-                ordermin=plain(p.min_base_size, _decimals(p.base_increment)),
+                ordermin=plain(p.min_base_size, decimals(p.base_increment)),
                 costmin=plain(p.min_notional, 2),
-                tick_size=plain(p.price_tick, _decimals(p.price_tick)),
+                tick_size=plain(p.price_tick, decimals(p.price_tick)),
                 status="online" if p.status is Status.TRADEABLE else "cancel_only",
             )
             result[name] = entry
@@ -438,15 +446,14 @@ class FakeKraken(FakeVenue):
             p["pair"],
             ",".join([*oflags, "fciq"]) if "fciq" not in oflags else ",".join(oflags),
         )
-        request_ = OrderRequest(
-            client_order_id=placed.paper_client_id,
-            product_id=product.product_id,
-            side=Side(p["type"].upper()),
-            base_size=Decimal(p["volume"]),
-            order_type=OrderType.LIMIT if ordertype == "limit" else OrderType.MARKET,
-            limit_price=Decimal(p["price"]) if ordertype == "limit" else None,
+        request_ = paper_request(
+            placed.paper_client_id,
+            product.product_id,
+            p["type"],
+            p["volume"],
+            p["price"] if ordertype == "limit" else None,
             post_only=post,
-            immediate_or_cancel=ordertype == "market" or p.get("timeinforce") == "IOC",
+            ioc=p.get("timeinforce") == "IOC",
         )
         try:
             await self.paper.place_order(request_)
@@ -633,10 +640,6 @@ def _status(order: Order) -> str:
     return "canceled"
 
 
-def _decimals(step: Decimal) -> int:
-    return max(0, -step.normalize().as_tuple().exponent)  # type: ignore[operator]
-
-
 def _seconds(moment: Any) -> str:
     return f"{moment.timestamp():.6f}"
 
@@ -652,10 +655,5 @@ def _txid(prefix: str, n: int) -> str:
     return f"{prefix}{digits[:5]}-{digits[5:10]}-{digits[10:16]}"
 
 
-async def _paper(awaitable: Any) -> Any:
-    try:
-        return await awaitable
-    except NotFound as missing:
-        raise Outage(failure("EOrder:Invalid order")) from missing
-    except ExchangeError as down:
-        raise Outage(failure("EService:Unavailable")) from down
+# A paper call: NotFound and the paper's other failures as the venue answers them.
+_paper = paper_guard(missing=failure("EOrder:Invalid order"), down=failure("EService:Unavailable"))

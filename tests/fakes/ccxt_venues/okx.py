@@ -31,9 +31,6 @@ Venue rules the fake enforces, as OKX documents them:
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import re
 from dataclasses import dataclass
@@ -41,12 +38,24 @@ from decimal import Decimal
 from typing import Any
 
 from cleanslate.clock import Clock
-from cleanslate.core.market import Order, OrderRequest, OrderStatus, OrderType, Product, Side
+from cleanslate.core.market import Order, OrderStatus, Product
 from cleanslate.core.market import ProductStatus as Status
-from cleanslate.exchange.errors import ExchangeError, NotFound, OrderRejected
+from cleanslate.exchange.errors import ExchangeError, OrderRejected
 from cleanslate.exchange.paper import PaperExchange
 
-from .base import FakeVenue, Outage, Reply, Request, millis, plain
+from .base import (
+    CancelsTakingPostOnly,
+    Outage,
+    Reply,
+    Request,
+    cancelled_at_once,
+    decimals,
+    millis,
+    paper_guard,
+    paper_request,
+    plain,
+    signature_matches,
+)
 
 # OKX docs, Public Data > Get instruments (instType=SPOT); the record ccxt's okx.parse_market
 # comment copies: one entry of "data".
@@ -210,6 +219,13 @@ def failure(code: str, msg: str, status: int = 200) -> Reply:
     return answer([], code, msg, status)
 
 
+# A paper call: NotFound and the paper's other failures as the venue answers them.
+_paper = paper_guard(
+    missing=failure("51603", "Order does not exist"),
+    down=failure("50001", "Service temporarily unavailable, please try again later.", 503),
+)
+
+
 @dataclass
 class _Placed:
     ord_id: str
@@ -221,8 +237,9 @@ class _Placed:
     """A post-only order that would have taken: OKX cancels it at once (never in the paper)."""
 
 
-class FakeOkx(FakeVenue):
+class FakeOkx(CancelsTakingPostOnly):
     exchange_id = "okx"
+    _guard = staticmethod(_paper)
     order_paths = (
         "/api/v5/trade/order",
         "/api/v5/trade/batch-orders",
@@ -242,9 +259,6 @@ class FakeOkx(FakeVenue):
 
     def placed_client_ids(self) -> list[str]:
         return [o.cl_ord_id for o in self._orders.values() if o.refused is None]
-
-    async def orders(self) -> list[Order]:
-        return [await self._order_of(p) for p in self._orders.values() if p.refused is None]
 
     def rate_limited(self) -> Reply:
         return failure("50011", "Too Many Requests", 429)
@@ -276,14 +290,9 @@ class FakeOkx(FakeVenue):
             ("GET", "/api/v5/trade/fills-history"): self._fills,
             ("GET", "/api/v5/trade/fills"): self._fills,
         }
-        key = (request.method, request.path)
-        if key in public:
-            return await public[key](request)
-        if key in private:
-            self._check_signature(request)
-            await self._adopt()
-            return await private[key](request)
-        return failure("50000", "Body can not be empty.", 404)
+        return await self.route(
+            request, public, private, failure("50000", "Body can not be empty.", 404)
+        )
 
     def _check_signature(self, request: Request) -> None:
         """REST API > Authentication > Signature: base64(HMAC-SHA256(secret, timestamp +
@@ -297,8 +306,7 @@ class FakeOkx(FakeVenue):
         query = request.url.split("?", 1)[1] if "?" in request.url else ""
         path = request.path + (f"?{query}" if query else "")
         prehash = timestamp + request.method + path + (request.body or "")
-        mac = hmac.new(self.secret.encode(), prehash.encode(), hashlib.sha256).digest()
-        if not hmac.compare_digest(h.get("OK-ACCESS-SIGN", ""), base64.b64encode(mac).decode()):
+        if not signature_matches(h.get("OK-ACCESS-SIGN", ""), self.secret, prehash, b64=True):
             raise Outage(failure("50113", "Invalid Sign.", 401))
 
     async def _adopt(self) -> None:
@@ -335,9 +343,9 @@ class FakeOkx(FakeVenue):
                 instId=p.product_id,
                 baseCcy=p.base,
                 quoteCcy=p.quote,
-                lotSz=plain(p.base_increment, _decimals(p.base_increment)),
-                minSz=plain(p.min_base_size, _decimals(p.base_increment)),
-                tickSz=plain(p.price_tick, _decimals(p.price_tick)),
+                lotSz=plain(p.base_increment, decimals(p.base_increment)),
+                minSz=plain(p.min_base_size, decimals(p.base_increment)),
+                tickSz=plain(p.price_tick, decimals(p.price_tick)),
                 state="live" if p.status is Status.TRADEABLE else "suspend",
             )
             data.append(entry)
@@ -435,23 +443,21 @@ class FakeOkx(FakeVenue):
             return _refused(cl_ord_id, "51000", "Parameter px error")
         ord_id = self._next_id()
         placed = _Placed(ord_id, cl_ord_id, f"okx-{self._count}", product.product_id, ord_type)
-        limit = ord_type != "market"
-        request_ = OrderRequest(
-            client_order_id=placed.paper_client_id,
-            product_id=product.product_id,
-            side=Side(str(p["side"]).upper()),
-            base_size=Decimal(str(p["sz"])),
-            order_type=OrderType.LIMIT if limit else OrderType.MARKET,
-            limit_price=Decimal(str(p["px"])) if limit else None,
+        request_ = paper_request(
+            placed.paper_client_id,
+            product.product_id,
+            p["side"],
+            p["sz"],
+            p["px"] if ord_type != "market" else None,
             post_only=ord_type == "post_only",
-            immediate_or_cancel=ord_type in ("ioc", "market"),
+            ioc=ord_type == "ioc",
         )
         try:
             await self.paper.place_order(request_)
         except OrderRejected as rejected:
             reason = rejected.detail.preview_failure_reason
             if reason == "PREVIEW_INVALID_LIMIT_PRICE_POST_ONLY":
-                placed.refused = _refused_order(request_, self.clock.now())
+                placed.refused = cancelled_at_once(request_, self.clock.now())
             else:
                 code, msg = _PAPER_REJECTS.get(reason, ("51000", rejected.detail.message))
                 return _refused(cl_ord_id, code, msg)
@@ -461,16 +467,6 @@ class FakeOkx(FakeVenue):
         now = str(millis(self.clock.now()))
         placed_ = {"clOrdId": cl_ord_id, "ordId": ord_id, "sCode": "0", "sMsg": "Order placed"}
         return answer([{**placed_, "tag": "", "ts": now}])
-
-    async def _order_of(self, placed: _Placed) -> Order:
-        if placed.refused is not None:
-            return placed.refused
-        order = await _paper(self.paper.find_order(placed.paper_client_id))
-        assert order is not None
-        return order
-
-    async def _is_open(self, placed: _Placed) -> bool:
-        return (await self._order_of(placed)).status is OrderStatus.OPEN
 
     def _find(self, p: dict[str, str]) -> _Placed | None:
         if p.get("ordId"):
@@ -594,39 +590,9 @@ def _refused(cl_ord_id: str, code: str, msg: str) -> Reply:
     )
 
 
-def _refused_order(request: OrderRequest, now: Any) -> Order:
-    return Order(
-        order_id="",
-        client_order_id=request.client_order_id,
-        product_id=request.product_id,
-        side=request.side,
-        order_type=request.order_type,
-        base_size=request.base_size,
-        limit_price=request.limit_price,
-        status=OrderStatus.CANCELLED,
-        created_at=now,
-        post_only=True,
-    )
-
-
 def _state(order: Order) -> str:
     if order.status is OrderStatus.OPEN:
         return "partially_filled" if order.filled_size else "live"
     if order.status is OrderStatus.FILLED:
         return "filled"
     return "canceled"
-
-
-def _decimals(step: Decimal) -> int:
-    return max(0, -step.normalize().as_tuple().exponent)  # type: ignore[operator]
-
-
-async def _paper(awaitable: Any) -> Any:
-    try:
-        return await awaitable
-    except NotFound as missing:
-        raise Outage(failure("51603", "Order does not exist")) from missing
-    except ExchangeError as down:
-        raise Outage(
-            failure("50001", "Service temporarily unavailable, please try again later.", 503)
-        ) from down

@@ -36,10 +36,9 @@ import jwt
 from cleanslate.clock import Clock
 from cleanslate.core.market import Order, OrderStatus, OrderType, Product
 from cleanslate.core.market import ProductStatus as Status
-from cleanslate.exchange.errors import ExchangeError, NotFound
 from cleanslate.exchange.paper import PaperExchange
 
-from .base import FakeVenue, Outage, Reply, Request, millis, plain
+from .base import FakeVenue, Outage, Reply, Request, millis, paper_guard, plain
 
 V1 = "/v1/"
 
@@ -310,10 +309,8 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-async def _paper(awaitable: Any) -> Any:
-    try:
-        return await awaitable
-    except NotFound as missing:
-        raise Outage(error(404, "order_not_found", "주문을 찾지 못했습니다.")) from missing
-    except ExchangeError as down:
-        raise Outage(error(503, "server_error", "unavailable")) from down
+# A paper call: NotFound and the paper's other failures as the venue answers them.
+_paper = paper_guard(
+    missing=error(404, "order_not_found", "주문을 찾지 못했습니다."),
+    down=error(503, "server_error", "unavailable"),
+)

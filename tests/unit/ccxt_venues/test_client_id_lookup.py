@@ -16,12 +16,12 @@ import pytest
 from cycle.harness import account_spec
 
 from cleanslate.clock import SimulatedClock
-from cleanslate.core.market import OrderRequest, OrderType, Side
+from cleanslate.core.market import OrderRequest, OrderType, Product, Quote, Side
 from cleanslate.exchange.ccxt import CcxtExchange, make_client
 from cleanslate.exchange.ccxt.adapter import derived_client_id
 from cleanslate.exchange.ccxt.capabilities import Lookup, LookupKind, semantics
 from cleanslate.exchange.errors import TemporaryError, Unavailable
-from fakes.ccxt_venues import FakeVenue, Request, credentials
+from fakes.ccxt_venues import LIVE_DIALECTS, FakeVenue, Request, credentials
 from fakes.ccxt_venues.kraken import CLOSED_PAGE
 
 from .rig import venue_for
@@ -29,10 +29,58 @@ from .rig import venue_for
 D = Decimal
 
 
-def _adapter(venue: object, clock: SimulatedClock) -> CcxtExchange:
-    client = venue.install(make_client("kraken", credentials("kraken")))  # type: ignore[attr-defined]
+def _venue_adapter(venue: object, exchange_id: str, clock: SimulatedClock) -> CcxtExchange:
+    client = venue.install(make_client(exchange_id, credentials(exchange_id)))  # type: ignore[attr-defined]
     client.enableRateLimit = False
-    return CcxtExchange(client, clock, exchange_id="kraken", read_only=False)
+    return CcxtExchange(client, clock, exchange_id=exchange_id, read_only=False)
+
+
+def _adapter(venue: object, clock: SimulatedClock) -> CcxtExchange:
+    return _venue_adapter(venue, "kraken", clock)
+
+
+def _taker(client_id: str, quote: Quote, product: Product) -> OrderRequest:
+    """A taker sale of 10 WLFI: an IOC limit 10% under the bid."""
+    return OrderRequest(
+        client_order_id=client_id,
+        product_id="WLFI-USD",
+        side=Side.SELL,
+        base_size=D(10),
+        order_type=OrderType.LIMIT,
+        limit_price=(quote.bid * D("0.9")).quantize(product.price_tick),
+        immediate_or_cancel=True,
+    )
+
+
+def _far_above(quote: Quote, product: Product) -> Decimal:
+    """A sell price far above the market (twice the ask): a maker order rests there."""
+    return (quote.ask * 2).quantize(product.price_tick)
+
+
+async def _far(adapter: CcxtExchange) -> Decimal:
+    quote = await adapter.quote("WLFI-USD")
+    return _far_above(quote, await adapter.product("WLFI-USD"))
+
+
+def _maker(client_id: str, far: Decimal) -> OrderRequest:
+    return OrderRequest(client_id, "WLFI-USD", Side.SELL, D(10), OrderType.LIMIT,
+                        limit_price=far, post_only=True)  # fmt: skip
+
+
+async def _placed_and_cancelled(
+    adapter: CcxtExchange,
+    count: int,
+    far: Decimal,
+    clock: SimulatedClock | None = None,
+    prefix: str = "cs-m-",
+) -> None:
+    """``count`` maker orders at ``far``, each placed and cancelled; with ``clock``, a second
+    passes before each (later orders list first where the venue lists newest first)."""
+    for n in range(count):
+        if clock is not None:
+            clock.advance(1)
+        placed = await adapter.place_order(_maker(f"{prefix}{n}", far))
+        assert await adapter.cancel_orders([placed.order_id]) == [placed.order_id]
 
 
 async def test_a_filled_order_behind_fifty_closed_ones_is_found_not_sold_again() -> None:
@@ -42,30 +90,11 @@ async def test_a_filled_order_behind_fifty_closed_ones_is_found_not_sold_again()
     first = _adapter(venue, clock)
     quote = await first.quote("WLFI-USD")
     product = await first.product("WLFI-USD")
-    taker = OrderRequest(
-        client_order_id="cs-taker-1",
-        product_id="WLFI-USD",
-        side=Side.SELL,
-        base_size=D(10),
-        order_type=OrderType.LIMIT,
-        limit_price=(quote.bid * D("0.9")).quantize(product.price_tick),
-        immediate_or_cancel=True,
-    )
+    taker = _taker("cs-taker-1", quote, product)
     sold = await first.place_order(taker)
     assert sold.filled_size == D(10)
-    far = (quote.ask * 2).quantize(product.price_tick)
-    for n in range(50):  # fifty maker orders placed and cancelled afterwards
-        maker = OrderRequest(
-            client_order_id=f"cs-maker-{n}",
-            product_id="WLFI-USD",
-            side=Side.SELL,
-            base_size=D(10),
-            order_type=OrderType.LIMIT,
-            limit_price=far,
-            post_only=True,
-        )
-        placed = await first.place_order(maker)
-        assert await first.cancel_orders([placed.order_id]) == [placed.order_id]
+    # fifty maker orders placed and cancelled afterwards
+    await _placed_and_cancelled(first, 50, _far_above(quote, product), prefix="cs-maker-")
     await first.aclose()
 
     restarted = _adapter(venue, clock)
@@ -84,9 +113,7 @@ async def test_a_server_error_after_the_venue_took_an_order_is_not_a_rejection()
     spec = account_spec({"USD": "150", "WLFI": "200"}, market="calm")
     clock = SimulatedClock()
     venue = venue_for("coinbase", spec, clock)
-    client = venue.install(make_client("coinbase", credentials("coinbase")))
-    client.enableRateLimit = False
-    exchange = CcxtExchange(client, clock, exchange_id="coinbase", read_only=False)
+    exchange = _venue_adapter(venue, "coinbase", clock)
     quote = await exchange.quote("WLFI-USD")
     product = await exchange.product("WLFI-USD")
     request = OrderRequest(
@@ -119,9 +146,7 @@ async def test_a_cancelled_order_with_fills_is_found_on_coinbase_after_a_restart
     venue = venue_for("coinbase", spec, clock)
 
     def adapter() -> CcxtExchange:
-        client = venue.install(make_client("coinbase", credentials("coinbase")))
-        client.enableRateLimit = False
-        return CcxtExchange(client, clock, exchange_id="coinbase", read_only=False)
+        return _venue_adapter(venue, "coinbase", clock)
 
     first = adapter()
     quote = await first.quote("WLFI-USD")
@@ -172,12 +197,6 @@ transactions Bitstamp lists at once (1000; it has no closed order listing at all
 is by client_order_id)."""
 
 
-def _venue_adapter(venue: object, exchange_id: str, clock: SimulatedClock) -> CcxtExchange:
-    client = venue.install(make_client(exchange_id, credentials(exchange_id)))  # type: ignore[attr-defined]
-    client.enableRateLimit = False
-    return CcxtExchange(client, clock, exchange_id=exchange_id, read_only=False)
-
-
 def _lookups(venue: FakeVenue, exchange_id: str, since: int) -> list[Request]:
     """The requests a lookup made after request number ``since``."""
     paths = {
@@ -212,17 +231,7 @@ def _lookups(venue: FakeVenue, exchange_id: str, since: int) -> list[Request]:
             if r.path.endswith(paths)]  # fmt: skip
 
 
-LOOKUP_VENUES = [
-    "binance",
-    "kraken",
-    "coinbase",
-    "okx",
-    "bybit",
-    "coinbaseexchange",
-    "gate",
-    "bitstamp",
-    "bitget",
-]
+LOOKUP_VENUES = LIVE_DIALECTS
 
 
 @pytest.mark.parametrize("exchange_id", LOOKUP_VENUES)
@@ -238,24 +247,10 @@ async def test_a_filled_order_behind_more_than_a_page_of_orders_is_found_after_a
     first = _venue_adapter(venue, exchange_id, clock)
     quote = await first.quote("WLFI-USD")
     product = await first.product("WLFI-USD")
-    taker = OrderRequest(
-        client_order_id="cs-taker-paged",
-        product_id="WLFI-USD",
-        side=Side.SELL,
-        base_size=D(10),
-        order_type=OrderType.LIMIT,
-        limit_price=(quote.bid * D("0.9")).quantize(product.price_tick),
-        immediate_or_cancel=True,
-    )
+    taker = _taker("cs-taker-paged", quote, product)
     sold = await first.place_order(taker)
     assert sold.filled_size == D(10)
-    far = (quote.ask * 2).quantize(product.price_tick)
-    for n in range(PAGE[exchange_id] + 1):
-        clock.advance(1)  # later orders list first where the venue lists newest first
-        maker = OrderRequest(f"cs-m-{n}", "WLFI-USD", Side.SELL, D(10), OrderType.LIMIT,
-                             limit_price=far, post_only=True)  # fmt: skip
-        placed = await first.place_order(maker)
-        assert await first.cancel_orders([placed.order_id]) == [placed.order_id]
+    await _placed_and_cancelled(first, PAGE[exchange_id] + 1, _far_above(quote, product), clock)
     await first.aclose()
 
     restarted = _venue_adapter(venue, exchange_id, clock)
@@ -312,15 +307,9 @@ async def test_an_untested_venue_cannot_conclude_absence_from_one_full_page() ->
     adapter = _venue_adapter(venue, "kraken", clock)
     one_page = Lookup(LookupKind.ONE_PAGE, page_size=CLOSED_PAGE)
     adapter._semantics = replace(adapter._semantics, lookup=one_page)
-    quote = await adapter.quote("WLFI-USD")
-    product = await adapter.product("WLFI-USD")
-    far = (quote.ask * 2).quantize(product.price_tick)
+    far = await _far(adapter)
     assert await adapter.find_order("cs-never", "WLFI-USD") is None, "an empty history proves it"
-    for n in range(CLOSED_PAGE):
-        maker = OrderRequest(f"cs-m-{n}", "WLFI-USD", Side.SELL, D(10), OrderType.LIMIT,
-                             limit_price=far, post_only=True)  # fmt: skip
-        placed = await adapter.place_order(maker)
-        await adapter.cancel_orders([placed.order_id])
+    await _placed_and_cancelled(adapter, CLOSED_PAGE, far)
     with pytest.raises(Unavailable, match="cannot prove"):
         await adapter.find_order("cs-never", "WLFI-USD")
     await adapter.aclose()
@@ -364,15 +353,7 @@ async def test_a_cancelled_partly_filled_ioc_behind_a_page_is_found_on_bitget() 
     )
     sold = await first.place_order(ioc)
     assert 0 < sold.filled_size < ioc.base_size and sold.status.is_final
-    quote = await first.quote("WLFI-USD")
-    product = await first.product("WLFI-USD")
-    far = (quote.ask * 2).quantize(product.price_tick)
-    for n in range(PAGE["bitget"] + 1):
-        clock.advance(1)
-        maker = OrderRequest(f"cs-m-{n}", "WLFI-USD", Side.SELL, D(10), OrderType.LIMIT,
-                             limit_price=far, post_only=True)  # fmt: skip
-        placed = await first.place_order(maker)
-        assert await first.cancel_orders([placed.order_id]) == [placed.order_id]
+    await _placed_and_cancelled(first, PAGE["bitget"] + 1, await _far(first), clock)
     client = first.client
     from ccxt.base.errors import OrderNotFound
 
@@ -401,14 +382,10 @@ async def test_every_open_order_is_read_past_a_page_on_bitget() -> None:
     clock = SimulatedClock()
     venue = venue_for("bitget", spec, clock)
     adapter = _bitget(venue, clock)
-    quote = await adapter.quote("WLFI-USD")
-    product = await adapter.product("WLFI-USD")
-    far = (quote.ask * 2).quantize(product.price_tick)
+    far = await _far(adapter)
     for n in range(PAGE["bitget"] + 5):
         clock.advance(1)
-        await adapter.place_order(OrderRequest(f"cs-rest-{n}", "WLFI-USD", Side.SELL, D(10),
-                                               OrderType.LIMIT, limit_price=far,
-                                               post_only=True))  # fmt: skip
+        await adapter.place_order(_maker(f"cs-rest-{n}", far))
     since = len(venue.requests)
     listed = await adapter.open_orders()
     assert len(listed) == PAGE["bitget"] + 5
@@ -428,16 +405,9 @@ async def test_a_bitget_listing_that_does_not_end_is_unavailable_not_absent() ->
     clock = SimulatedClock()
     venue = venue_for("bitget", spec, clock)
     adapter = _bitget(venue, clock)
-    quote = await adapter.quote("WLFI-USD")
-    product = await adapter.product("WLFI-USD")
-    far = (quote.ask * 2).quantize(product.price_tick)
+    far = await _far(adapter)
     assert await adapter.find_order("cs-never", "WLFI-USD") is None, "empty listings prove it"
-    for n in range(5):
-        clock.advance(1)
-        maker = OrderRequest(f"cs-m-{n}", "WLFI-USD", Side.SELL, D(10), OrderType.LIMIT,
-                             limit_price=far, post_only=True)  # fmt: skip
-        placed = await adapter.place_order(maker)
-        await adapter.cancel_orders([placed.order_id])
+    await _placed_and_cancelled(adapter, 5, far, clock)
     lookup = adapter._semantics.lookup
     assert lookup.older_than is not None
     short = replace(lookup.older_than, page_size=2, max_pages=2)
@@ -459,12 +429,7 @@ async def test_the_bitget_fake_keeps_90_days_of_history_as_bitget_does() -> None
     clock = SimulatedClock()
     venue = venue_for("bitget", spec, clock)
     adapter = _bitget(venue, clock)
-    quote = await adapter.quote("WLFI-USD")
-    product = await adapter.product("WLFI-USD")
-    far = (quote.ask * 2).quantize(product.price_tick)
-    old = await adapter.place_order(OrderRequest("cs-old", "WLFI-USD", Side.SELL, D(10),
-                                                 OrderType.LIMIT, limit_price=far,
-                                                 post_only=True))  # fmt: skip
+    old = await adapter.place_order(_maker("cs-old", await _far(adapter)))
     await adapter.cancel_orders([old.order_id])
     client = adapter.client
     listed = await client.fetch_canceled_and_closed_orders("WLFI/USD")

@@ -21,31 +21,18 @@ from cleanslate.api.account import TradingAccountSpec
 from cleanslate.clock import SimulatedClock
 from cleanslate.core.market import OrderRequest
 from cleanslate.exchange.errors import ExchangeTimeout
-from fakes.ccxt_venues import FakeVenue, Request
+from fakes.ccxt_venues import LIVE_DIALECTS, FakeVenue, Request
 
 from .rig import CcxtRig, venue_for
 
 D = Decimal
 HOLDINGS = {"USD": "150", "WLFI": "200"}  # ~$28 of WLFI: several TWAP slices
 VENUES = [
-    "binance",
-    "kraken",
-    "coinbase",
-    "binance-usdt",
-    "okx",
-    "okx-usdt",
-    "bybit",
-    "bybit-usdt",
-    "coinbaseexchange",
-    "kraken-eur",
-    "gate",
-    "gate-usdt",
-    "bitstamp",
-    "bitstamp-eur",
-    "bitget",
-    "bitget-usdt",
+    *LIVE_DIALECTS,
+    *(f"{v}-usdt" for v in ("binance", "okx", "bybit", "gate", "bitget")),
+    *(f"{v}-eur" for v in ("kraken", "bitstamp")),
 ]
-"""Each venue selling into USD on the calm market, Binance's own shape (a USDT-settled
+"""Each Live venue selling into USD on the calm market, Binance's own shape (a USDT-settled
 account on the ``usdt`` paper market, no USD market at all), OKX's and Bybit's USDT ones,
 and Kraken's and Bitstamp's EUR ones (an EUR-settled account on ``eur``)."""
 
@@ -61,6 +48,22 @@ def _case(case: str) -> tuple[str, TradingAccountSpec, str]:
     holdings = {cash if a == "USD" else a: q for a, q in HOLDINGS.items()}
     spec = account_spec(holdings, market=settled, settlementCurrencies=[cash])
     return exchange_id, spec, cash
+
+
+def _rig(case: str) -> tuple[CcxtRig, FakeVenue, str]:
+    """A rig of ``case`` over a fresh fake venue, the venue, and what the account sells into."""
+    exchange_id, spec, cash = _case(case)
+    clock = SimulatedClock()
+    venue = venue_for(exchange_id, spec, clock)
+    return CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id=exchange_id), venue, cash
+
+
+def _restarted(first: CcxtRig) -> CcxtRig:
+    """The process of ``first`` started again from its last persisted status, 30 s later."""
+    restarted = CcxtRig(first.spec, policy(), clock=first.clock, status=first.persisted[-1],
+                        venue=first.venue, exchange_id=first.exchange_id)  # fmt: skip
+    restarted.clock.advance(30)
+    return restarted
 
 
 def _is_placement(request: Request) -> bool:
@@ -130,21 +133,14 @@ class DiesOnTimeout:
 async def test_a_purge_killed_after_a_placement_resumes_without_a_second_order(
     case: str, crash_at: int
 ) -> None:
-    exchange_id, spec, cash = _case(case)
-    clock = SimulatedClock()
-    venue = venue_for(exchange_id, spec, clock)
-    first = CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id=exchange_id)
+    first, venue, cash = _rig(case)
     start = await _ledger(venue)
     first.exchange.crash_after_place = crash_at
     with pytest.raises(ProcessDied):
         await first.cycle()
-    persisted = first.persisted[-1]
-    flight = persisted.in_flight[f"WLFI-{cash}"]
+    flight = first.persisted[-1].in_flight[f"WLFI-{cash}"]
 
-    restarted = CcxtRig(
-        spec, policy(), clock=first.clock, status=persisted, venue=venue, exchange_id=exchange_id
-    )
-    restarted.clock.advance(30)
+    restarted = _restarted(first)
     await restarted.cycle()
 
     assert f"resuming attempt {flight.attempt}" in restarted.events.events[0].message
@@ -161,10 +157,7 @@ async def test_a_purge_killed_after_a_placement_resumes_without_a_second_order(
 async def test_a_placement_lost_after_the_venue_took_it_is_found_not_placed_again(
     case: str,
 ) -> None:
-    exchange_id, spec, cash = _case(case)
-    clock = SimulatedClock()
-    venue = venue_for(exchange_id, spec, clock)
-    rig = CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id=exchange_id)
+    rig, venue, cash = _rig(case)
     start = await _ledger(venue)
     venue.inject("timeout_after", _is_placement)
 
@@ -182,10 +175,7 @@ async def test_a_placement_lost_after_the_venue_took_it_is_found_not_placed_agai
 async def test_a_process_killed_by_a_lost_placement_finds_the_order_after_restart(
     case: str,
 ) -> None:
-    exchange_id, spec, cash = _case(case)
-    clock = SimulatedClock()
-    venue = venue_for(exchange_id, spec, clock)
-    first = CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id=exchange_id)
+    first, venue, cash = _rig(case)
     dying = DiesOnTimeout(first)
     first.exchange.inner = dying  # type: ignore[assignment]
     start = await _ledger(venue)
@@ -195,12 +185,8 @@ async def test_a_process_killed_by_a_lost_placement_finds_the_order_after_restar
     assert dying.died
     accepted = venue.placed_client_ids()
     assert len(accepted) == 1, "the venue took the order whose answer was lost"
-    persisted = first.persisted[-1]
 
-    restarted = CcxtRig(
-        spec, policy(), clock=first.clock, status=persisted, venue=venue, exchange_id=exchange_id
-    )
-    restarted.clock.advance(30)
+    restarted = _restarted(first)
     await restarted.cycle()
 
     _assert_one_order_per_client_id(venue)
@@ -236,10 +222,7 @@ async def test_a_lost_answer_to_a_filled_taker_order_does_not_sell_twice(case: s
     """The dangerous case for Binance's and Kraken's id semantics: a taker order fills at
     once, so its id is no longer "open" and the venue WOULD accept the same id again as a new
     order. After its answer is lost the order must be found, not re-sent."""
-    exchange_id, spec, cash = _case(case)
-    clock = SimulatedClock()
-    venue = venue_for(exchange_id, spec, clock)
-    rig = CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id=exchange_id)
+    rig, venue, cash = _rig(case)
     start = await _ledger(venue)
     venue.inject("timeout_after", _is_taker_placement)
 

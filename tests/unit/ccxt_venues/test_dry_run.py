@@ -19,34 +19,29 @@ from cleanslate.clock import SimulatedClock
 from cleanslate.core.market import OrderRequest, OrderType, Side
 from cleanslate.cycle import CycleOptions
 from cleanslate.exchange.ccxt import ReadOnlyRefused, make_client
-from fakes.ccxt_venues import credentials
+from fakes.ccxt_venues import DIALECTS, FakeVenue, credentials
 
 from .rig import CcxtRig, venue_for
 
-VENUES = [
-    "binance",
-    "kraken",
-    "coinbase",
-    "okx",
-    "bybit",
-    "coinbaseexchange",
-    "upbit",
-    "gate",
-    "bitstamp",
-    "bitget",
-]
+VENUES = DIALECTS
 HOLDINGS = {"USD": "120", "SEI": "36.4", "WLFI": "57.5", "BONK": "889587"}
 STALE_SELL = {"productId": "SEI-USD", "side": "SELL", "size": 10, "limitPrice": 0.5,
               "ageMinutes": 180}  # fmt: skip
 
 
-@pytest.mark.parametrize("exchange_id", VENUES)
-async def test_a_dry_run_cycle_sends_no_order_endpoint_request(exchange_id: str) -> None:
+def _dry_run_rig(exchange_id: str) -> tuple[CcxtRig, FakeVenue]:
+    """A DryRun account of HOLDINGS with one stale sell resting, over a read-only adapter."""
     spec = account_spec(HOLDINGS, open_orders=[STALE_SELL], mode="DryRun")
     clock = SimulatedClock()
     venue = venue_for(exchange_id, spec, clock)
     rig = CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id=exchange_id,
                   read_only=True)  # fmt: skip
+    return rig, venue
+
+
+@pytest.mark.parametrize("exchange_id", VENUES)
+async def test_a_dry_run_cycle_sends_no_order_endpoint_request(exchange_id: str) -> None:
+    rig, venue = _dry_run_rig(exchange_id)
     before = sorted((b.asset, b.total, b.hold) for b in await venue.paper.balances())
 
     await rig.cycle(CycleOptions(dry_run=True))
@@ -64,11 +59,7 @@ async def test_a_dry_run_cycle_sends_no_order_endpoint_request(exchange_id: str)
 
 @pytest.mark.parametrize("exchange_id", VENUES)
 async def test_a_read_only_adapter_refuses_writes_before_any_request(exchange_id: str) -> None:
-    spec = account_spec(HOLDINGS, open_orders=[STALE_SELL], mode="DryRun")
-    clock = SimulatedClock()
-    venue = venue_for(exchange_id, spec, clock)
-    rig = CcxtRig(spec, policy(), clock=clock, venue=venue, exchange_id=exchange_id,
-                  read_only=True)  # fmt: skip
+    rig, venue = _dry_run_rig(exchange_id)
     adapter = rig.exchange.inner
     stale = await adapter.open_orders()
     assert [o.product_id for o in stale] == ["SEI-USD"]

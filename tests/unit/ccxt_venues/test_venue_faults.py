@@ -13,21 +13,11 @@ from cycle.harness import account_spec, policy
 from cleanslate.clock import SimulatedClock
 from cleanslate.core.market import OrderRequest, OrderStatus, OrderType, Side
 from cleanslate.exchange.errors import ExchangeTimeout, RateLimited, TemporaryError, Unavailable
-from fakes.ccxt_venues import Request
+from fakes.ccxt_venues import LIVE_DIALECTS, Request
 
 from .rig import CcxtRig, venue_for
 
-VENUES = [
-    "binance",
-    "kraken",
-    "coinbase",
-    "okx",
-    "bybit",
-    "coinbaseexchange",
-    "gate",
-    "bitstamp",
-    "bitget",
-]
+VENUES = LIVE_DIALECTS
 RATE_LIMIT_ANSWER = {  # (HTTP status, a piece of the body) as each venue documents it
     "binance": (429, '"code": -1003'),
     "kraken": (200, "EAPI:Rate limit exceeded"),
