@@ -635,10 +635,13 @@ def _on_order(plan: TwapPlan, state: TwapState, order: Order, now: datetime) -> 
         return replace(state, cancelling=True), (Cancel(order.order_id),)
     left = Decimal(str((state.order_deadline - now).total_seconds()))
     wait = Wait(min(plan.policy.poll_interval_seconds, left))
-    if state.queue is not None:
-        return _queue_poll(state, order, now, wait)
-    if _look_due(plan, state, now):
-        return state, (wait, Refresh(book=state.queue is not None))
+    if state.queue is not None and state.queue.first_ahead is None:
+        return state, (Refresh(book=True),)  # where the order stands in the queue: at once
+    look_in = _look_in(plan, state, now)
+    if look_in is not None and look_in <= 0:
+        return state, (Refresh(book=state.queue is not None),)
+    if look_in is not None:
+        wait = Wait(min(wait.seconds, look_in))
     return state, (wait, Poll(order.order_id))
 
 
@@ -719,16 +722,18 @@ def _resting(state: TwapState) -> bool:
     return order is not None and not order.status.is_final and not state.cancelling
 
 
-def _look_due(plan: TwapPlan, state: TwapState, now: datetime) -> bool:
-    """Whether a resting maker order's market should be looked at now (adaptive pace only,
-    every ``pace.LOOK_SECONDS``: one quote and balance read, on top of the polls)."""
+def _look_in(plan: TwapPlan, state: TwapState, now: datetime) -> Decimal | None:
+    """Seconds until a resting maker order's market is looked at (adaptive pace only, every
+    ``pace.LOOK_SECONDS`` on the dot: one quote and balance read, on top of the polls; a
+    look is not put off to the next poll, since a fall seen two seconds late is sold two
+    seconds lower). None: no looks."""
     record = state.pace
     if not plan.adaptive or record is None or state.leg is Leg.TAKER:
-        return False
+        return None
     if not plan.policy.allow_taker_fallback:
-        return False
+        return None
     last = record.last_at or record.decided_at
-    return Decimal(str((now - last).total_seconds())) >= pace.LOOK_SECONDS
+    return pace.LOOK_SECONDS - Decimal(str((now - last).total_seconds()))
 
 
 def _schedule_seconds(plan: TwapPlan, state: TwapState, now: datetime) -> Decimal:
@@ -873,19 +878,6 @@ def _on_queue(
     return replace(_hurry(plan, state, decision.verdict), cancelling=True), (
         Cancel(order.order_id),
     )
-
-
-def _queue_poll(state: TwapState, order: Order, now: datetime, wait: Wait) -> Step:
-    """While resting on the queue: the book is read at once after placing (where the order
-    stands), then every ``pace.LOOK_SECONDS`` on the dot, polls in between. A look is not
-    put off to the next poll: on a queue an order may rest for minutes, and a crash seen
-    two seconds late is sold two seconds lower."""
-    assert state.queue is not None and state.pace is not None
-    last = state.pace.last_at or state.pace.decided_at
-    due = pace.LOOK_SECONDS - Decimal(str((now - last).total_seconds()))
-    if state.queue.first_ahead is None or due <= 0:
-        return state, (Refresh(book=True),)
-    return state, (Wait(min(wait.seconds, due)), Poll(order.order_id))
 
 
 def _ahead(book: Book, order: Order) -> Decimal | None:

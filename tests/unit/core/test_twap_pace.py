@@ -3,6 +3,7 @@ function resting, crossing or shortening by it; a restarted purge decides the sa
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -301,6 +302,22 @@ def test_in_a_calm_market_the_schedule_rests_and_only_polls() -> None:
     market.run(stop_after=12)
     assert [p.leg for p in market.placed] == [Leg.MAKER_FIRST]
     assert not any(isinstance(a, Cancel) for a in market.actions)
+
+
+def test_a_resting_maker_order_is_looked_at_every_five_seconds_on_the_dot() -> None:
+    """Looks are not put off to the poll after one is due: with 2 s polls that made them 6 s
+    apart, and a fall seen later is sold lower (the benchmark's crash: mid basket +8 -> +4)."""
+    market = Market(make_plan(), fall_bps=0)
+    seconds, looks = 0.0, []
+    for action in market.actions if market.run(stop_after=30) is None else []:
+        if isinstance(action, Cancel):
+            break  # the first maker order's TTL is up: what follows is the next leg
+        if isinstance(action, Wait):
+            seconds += float(action.seconds)
+        elif isinstance(action, Refresh):
+            looks.append(seconds)
+    assert looks[0] == 0 and len(looks) == 5, looks  # the slice's first quote, then looks
+    assert all(b - a == 5 for a, b in itertools.pairwise(looks[1:])), looks
 
 
 def test_fixed_pace_never_looks_and_rests_through_a_crash() -> None:
