@@ -691,8 +691,8 @@ async def main(
         for tier in chosen:
             report(results, tier, scenarios)
         judge(results, chosen, scenarios, verdict)
-        for name in OPT_IN:
-            judge(results, chosen, scenarios, opt_in, name)
+        for opt in OPT_IN:
+            judge(results, chosen, scenarios, opt_in, opt)
     print(f"\n{len(seeds)} seeds, market '{market}', {time.perf_counter() - started:.0f} s wall")
     print("\nTWAP minus market sell, median [p10, p90] bps; before (twap-fixed) -> after (twap):")
     for results in everything:

@@ -809,13 +809,13 @@ def _pace_slice(plan: TwapPlan, state: TwapState, quote: Quote, now: datetime) -
     return replace(_hurry(plan, _noted(state, decision), decision.verdict), leg=Leg.TAKER)
 
 
-def _queue_watch(plan: TwapPlan, decision: pace.Decision, quote: Quote) -> pace.QueueWatch | None:
+def _queue_watch(plan: TwapPlan, decision: pace.Decision, quote: Quote) -> QueueWatch | None:
     """Rest on the queue (``execution.queueRest``) instead of crossing, when the cross was for
     a touch rarely reached, not for a fall, and the venue says what trades (24h volume)."""
     if not plan.policy.queue_rest or decision.trend_bps_per_minute < 0:
         return None
     rate = pace.prior_rate(quote.quote_volume_24h, quote.mid)
-    return pace.QueueWatch(rate) if rate is not None else None
+    return QueueWatch(rate) if rate is not None else None
 
 
 def _on_look(plan: TwapPlan, state: TwapState, observation: MarketSeen, now: datetime) -> Step:

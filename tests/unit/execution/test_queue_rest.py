@@ -6,6 +6,7 @@ time; a queue that will not, a fall, or a venue that does not say what trades, i
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -65,6 +66,11 @@ async def sell(
     return out, ex, clock
 
 
+def placed_at(ex: Recording) -> datetime:
+    """When the purge's first order was placed (the paper stamps it with its clock)."""
+    return next(iter(ex.seen.values())).created_at
+
+
 def maker_size(ex: Recording) -> Decimal:
     return sum((f.size for o in ex.seen.values() for f in o.fills if f.liquidity == "maker"), D(0))
 
@@ -75,15 +81,11 @@ async def test_calibrated_the_order_rests_on_its_queue_past_its_ttl_and_fills_as
     first = ex.requests[0]
     assert first.post_only and first.base_size == D(HELD), "one order for the holding"
     assert first.expires_at is not None
-    lived = (first.expires_at - out_started(ex)).total_seconds()
+    lived = (first.expires_at - placed_at(ex)).total_seconds()
     assert lived == float(QUEUE.max_duration_seconds), "good till the purge's time is up"
     assert maker_size(ex) == out.filled_quantity, "sold where it rested, as a maker"
     assert float(out.duration_seconds) > float(QUEUE.maker_first_ttl_sec), "past the leg's TTL"
     assert len(out.notes) == 1 and "rests on the queue (ahead" in out.notes[0], out.notes
-
-
-def out_started(ex: Recording) -> Any:
-    return next(iter(ex.seen.values())).created_at
 
 
 async def test_default_off_the_wide_spread_is_sold_at_once_as_before() -> None:
